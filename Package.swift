@@ -1,0 +1,48 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Layers, bottom to top (each depends only on the ones above it in this list):
+//   CBertKit / CHDF5   C shims: OpenBLAS loader, CPU features, CRC32C; libhdf5 via pkg-config
+//   BertTensors        dtypes, tensors, half floats, BLAS, mapped files, atomic writes
+//   BertFormats        config.json, vocab, safetensors, .bkm, HDF5, PyTorch .bin, the weight-name table
+//   BertTokenizer      BertTokenizer-identical WordPiece
+//   BertModel          forward + backward, optimizers, fine-tuning
+//   BertVerify         goldens, verify, diff, validate, SVG/HTML pictures
+//   bertkit            the command-line tool (the only target that imports ArgumentParser)
+let package = Package(
+    name: "BertKit",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "bertkit", targets: ["bertkit"]),
+        .library(name: "BertKit", targets: ["BertTensors", "BertFormats", "BertTokenizer", "BertModel", "BertVerify"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .target(name: "CBertKit", linkerSettings: [.linkedLibrary("dl")]),
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        .target(name: "BertTensors", dependencies: [
+            "CBertKit",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "BertFormats", dependencies: ["BertTensors", "CHDF5"]),
+        .target(name: "BertTokenizer", dependencies: ["BertFormats"]),
+        .target(name: "BertModel", dependencies: ["BertTensors", "BertFormats", "BertTokenizer"]),
+        .target(name: "BertVerify", dependencies: ["BertModel"]),
+        .executableTarget(name: "bertkit", dependencies: [
+            "BertVerify",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .target(name: "TestSupport", dependencies: ["BertTensors"], path: "Tests/TestSupport"),
+        .testTarget(name: "BertTensorsTests", dependencies: ["BertTensors", "TestSupport"]),
+        .testTarget(name: "BertFormatsTests", dependencies: ["BertFormats", "TestSupport"]),
+        .testTarget(name: "BertTokenizerTests", dependencies: ["BertTokenizer", "TestSupport"]),
+        .testTarget(name: "BertModelTests", dependencies: ["BertModel", "TestSupport"]),
+        .testTarget(name: "BertVerifyTests", dependencies: ["BertVerify", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+    ]
+)

@@ -1,0 +1,83 @@
+import BertTensors
+import Foundation
+
+/// Where a converted model came from, kept inside `.bkm` files.
+public struct Provenance: Sendable, Equatable, Codable {
+    public struct Source: Sendable, Equatable, Codable {
+        public var file: String
+        public var sha256: String
+        public var bytes: Int
+        public init(file: String, sha256: String, bytes: Int) { self.file = file; self.sha256 = sha256; self.bytes = bytes }
+    }
+    public var sources: [Source] = []
+    public var tool: String = ""
+    /// ISO 8601, UTC.
+    public var created: String = ""
+    public var sourceFormat: String = ""
+    public init() {}
+}
+
+/// sentence-transformers pooling (`modules.json` + `1_Pooling/config.json`).
+public struct SentencePooling: Sendable, Equatable, Codable {
+    public enum Mode: String, Sendable, Codable { case mean, cls, max, meanSqrtLen = "mean_sqrt_len" }
+    public var mode: Mode
+    public var normalize: Bool
+    public init(mode: Mode, normalize: Bool) { self.mode = mode; self.normalize = normalize }
+}
+
+/// What loading found, in the manner of transformers' load report.
+public struct LoadReport: Sendable, Equatable {
+    /// File names of `cls.*` pre-training heads, present but not used.
+    public var unused: [String] = []
+    /// File names that are not BERT parameters.
+    public var unexpected: [String] = []
+    /// Buffers skipped on purpose (`embeddings.position_ids`).
+    public var ignored: [String] = []
+    /// Parameters bertkit created because the checkpoint had none (a new classifier).
+    public var newlyInitialized: [String] = []
+    public var warnings: [String] = []
+    public init() {}
+}
+
+/// A BERT model as files describe it: config, tokenizer data and every parameter by canonical
+/// name, still in its stored dtype (nothing is widened to f32 until a model is built).
+public struct Checkpoint: Sendable {
+    public var config: BertConfig
+    public var vocabulary: Vocabulary?
+    public var tokenizer: TokenizerSettings?
+    public var pooling: SentencePooling?
+    /// Parameters in forward order (`WeightNames.parameters`).
+    public var parameters: [(name: String, tensor: RawTensor)]
+    /// The name each parameter had in the source file.
+    public var sourceNames: [String: String]
+    public var provenance: Provenance
+    public var report: LoadReport
+
+    public var hasPooler: Bool { parameters.contains { $0.name == "pooler.dense.weight" } }
+    public var hasClassifier: Bool { parameters.contains { $0.name == "classifier.weight" } }
+
+    public subscript(name: String) -> RawTensor? { parameters.first { $0.name == name }?.tensor }
+
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.tensor.elementCount } }
+    public var parameterBytes: Int { parameters.reduce(0) { $0 + $1.tensor.byteCount } }
+
+    public init(config: BertConfig, vocabulary: Vocabulary?, tokenizer: TokenizerSettings?, pooling: SentencePooling?,
+                parameters: [(name: String, tensor: RawTensor)], sourceNames: [String: String] = [:],
+                provenance: Provenance = Provenance(), report: LoadReport = LoadReport()) {
+        self.config = config
+        self.vocabulary = vocabulary
+        self.tokenizer = tokenizer
+        self.pooling = pooling
+        self.parameters = parameters
+        self.sourceNames = sourceNames
+        self.provenance = provenance
+        self.report = report
+    }
+
+    /// Every parameter stored as `dtype` (f32, f16 or bf16), rounded to nearest even.
+    public func converted(to dtype: DType) -> Checkpoint {
+        var c = self
+        c.parameters = parameters.map { ($0.name, $0.tensor.converted(to: dtype)) }
+        return c
+    }
+}

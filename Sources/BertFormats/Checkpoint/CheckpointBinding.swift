@@ -1,0 +1,91 @@
+import BertTensors
+
+/// Tensors as a weights file names them, in file order.
+public struct NamedTensors: Sendable {
+    public enum Naming: Sendable { case huggingFace, keras }
+    public var file: String
+    public var naming: Naming
+    public var entries: [(name: String, tensor: RawTensor)]
+    public var metadata: [String: String]
+
+    public init(file: String, naming: Naming = .huggingFace, entries: [(name: String, tensor: RawTensor)],
+                metadata: [String: String] = [:]) {
+        self.file = file
+        self.naming = naming
+        self.entries = entries
+        self.metadata = metadata
+    }
+}
+
+extension Checkpoint {
+    /// Binds a file's tensors to the parameters `config` asks for, strictly: every missing tensor and
+    /// every wrong shape is listed in one error; unused heads, unexpected names and ignored buffers
+    /// go in the report. A pooler is expected when the file has one or the architecture needs one;
+    /// a classifier when the file has one.
+    public static func bind(
+        config: BertConfig, tensors: NamedTensors, vocabulary: Vocabulary? = nil, tokenizer: TokenizerSettings? = nil,
+        pooling: SentencePooling? = nil, provenance: Provenance = Provenance()
+    ) throws -> Checkpoint {
+        var report = LoadReport()
+        var byCanonical: [String: (source: String, tensor: RawTensor)] = [:]
+        for (name, t) in tensors.entries {
+            let m = tensors.naming == .keras ? WeightNames.map(keras: name) : WeightNames.map(huggingFace: name)
+            switch m {
+            case .ignoredBuffer: report.ignored.append(name)
+            case .unusedHead: report.unused.append(name)
+            case .unexpected: report.unexpected.append(name)
+            case .parameter(let canonical, let transposed):
+                if let prior = byCanonical[canonical] {
+                    throw CheckpointError.duplicateParameter(file: tensors.file, canonical: canonical, names: [prior.source, name])
+                }
+                guard t.dtype.isFloatingPoint else {
+                    throw CheckpointError.notFloatingPoint(file: tensors.file, name: name, dtype: t.dtype)
+                }
+                byCanonical[canonical] = (name, transposed ? t.transposed2D() : t)
+            }
+        }
+        let pooler = byCanonical["pooler.dense.weight"] != nil || byCanonical["pooler.dense.bias"] != nil
+            || config.isSequenceClassifier
+        let classifier = byCanonical["classifier.weight"] != nil || byCanonical["classifier.bias"] != nil
+        if classifier, let w = byCanonical["classifier.weight"]?.tensor, w.shape.count == 2,
+           config.numLabels != w.shape[0] {
+            throw CheckpointError.labelCountMismatch(file: tensors.file, configLabels: config.numLabels, classifierRows: w.shape[0])
+        }
+        let expected = WeightNames.parameters(for: config, pooler: pooler, classifier: classifier)
+        let missing = expected.filter { byCanonical[$0.name] == nil }
+        if !missing.isEmpty {
+            throw CheckpointError.missingTensors(file: tensors.file, names: missing.map(\.name), shapes: missing.map(\.shape))
+        }
+        let wrong = expected.compactMap { e -> (String, [Int], [Int])? in
+            let s = byCanonical[e.name]!.tensor.shape
+            return s == e.shape ? nil : (byCanonical[e.name]!.source, e.shape, s)
+        }
+        if !wrong.isEmpty { throw CheckpointError.shapeMismatches(file: tensors.file, found: wrong) }
+        let expectedNames = Set(expected.map(\.name))
+        for (c, v) in byCanonical where !expectedNames.contains(c) { report.unexpected.append(v.source) }
+        if let v = vocabulary {
+            if v.count > config.vocabSize {
+                throw CheckpointError.vocabularyTooLarge(file: tensors.file, vocabulary: v.count, embeddingRows: config.vocabSize)
+            }
+            if v.count < config.vocabSize {
+                report.warnings.append("the vocabulary has \(v.count) tokens, fewer than the \(config.vocabSize) embedding rows")
+            }
+        }
+        return Checkpoint(
+            config: config, vocabulary: vocabulary, tokenizer: tokenizer, pooling: pooling,
+            parameters: expected.map { ($0.name, byCanonical[$0.name]!.tensor) },
+            sourceNames: byCanonical.mapValues(\.source), provenance: provenance, report: report)
+    }
+}
+
+extension RawTensor {
+    /// A `[a, b]` tensor as `[b, a]`, in the same dtype (Keras stores Linear kernels as `[in, out]`).
+    public func transposed2D() -> RawTensor {
+        guard shape.count == 2 else { return self }
+        let (r, c) = (shape[0], shape[1]), w = dtype.byteSize
+        let (s, p) = ByteStorage.allocate(count: byteCount, origin: storage.origin)
+        let src = bytes.baseAddress!
+        for i in 0..<r { for j in 0..<c { (p + (j * r + i) * w).copyMemory(from: src + (i * c + j) * w, byteCount: w) } }
+        return try! RawTensor(dtype: dtype, shape: [c, r], storage: s, offset: 0, byteCount: byteCount)
+    }
+}

@@ -1,0 +1,236 @@
+import Foundation
+
+/// The activation a BERT feed-forward block uses (`hidden_act`).
+public enum HiddenActivation: String, Sendable, CaseIterable, Codable {
+    /// The exact erf form, `x · Φ(x)`.
+    case gelu
+    /// The tanh approximation; transformers calls it `gelu_new` and `gelu_pytorch_tanh`.
+    case geluTanh = "gelu_new"
+    case relu
+    case silu
+
+    public init?(huggingFaceName s: String) {
+        switch s {
+        case "gelu": self = .gelu
+        case "gelu_new", "gelu_pytorch_tanh", "gelu_fast": self = .geluTanh
+        case "relu": self = .relu
+        case "silu", "swish": self = .silu
+        default: return nil
+        }
+    }
+}
+
+/// What the model's head predicts, as transformers' `problem_type`.
+public enum ProblemType: String, Sendable, Codable {
+    case singleLabel = "single_label_classification"
+    case multiLabel = "multi_label_classification"
+    case regression
+}
+
+/// A BERT `config.json`: every field that changes numbers or shapes, typed and validated.
+/// Keys bertkit does not know are kept in `raw`, in file order, so converting back keeps them.
+/// Mirrors transformers' `models/bert/configuration_bert.py`.
+public struct BertConfig: Sendable, Equatable {
+    public var vocabSize: Int
+    public var hiddenSize: Int
+    public var numHiddenLayers: Int
+    public var numAttentionHeads: Int
+    public var intermediateSize: Int
+    public var hiddenAct: HiddenActivation
+    /// The spelling the file used (`gelu_pytorch_tanh` and `gelu_new` compute the same).
+    public var hiddenActName: String
+    public var layerNormEps: Double
+    public var maxPositionEmbeddings: Int
+    public var typeVocabSize: Int
+    public var padTokenId: Int
+    public var initializerRange: Double
+    public var hiddenDropoutProb: Double
+    public var attentionProbsDropoutProb: Double
+    public var classifierDropout: Double?
+    public var architectures: [String]
+    public var modelType: String
+    public var problemType: ProblemType?
+    /// Label names by class index; `numLabels == id2label.count`.
+    public var id2label: [String]
+    /// The whole file, with every key, in order. Typed fields win when saving.
+    public var raw: JSONObject
+
+    public var headSize: Int { hiddenSize / numAttentionHeads }
+    public var numLabels: Int { id2label.count }
+    public var label2id: [String: Int] { Dictionary(id2label.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a }) }
+
+    /// True when the checkpoint's architecture is a sequence classifier.
+    public var isSequenceClassifier: Bool { architectures.contains { $0.hasSuffix("ForSequenceClassification") } }
+
+    public static let supportedPositionEmbeddings = ["absolute"]
+
+    /// Reads and validates a `config.json`.
+    public init(contentsOf path: String) throws {
+        guard case .object(let o) = try JSONParser.parse(contentsOf: path) else {
+            throw ConfigError(file: path, key: "(top level)", "expected an object")
+        }
+        try self.init(json: o, file: path)
+    }
+
+    public init(json o: JSONObject, file: String) throws {
+        var r = ConfigReader(o: o, file: file)
+        vocabSize = try r.positiveInt("vocab_size", default: 30522)
+        hiddenSize = try r.positiveInt("hidden_size", default: 768)
+        numHiddenLayers = try r.positiveInt("num_hidden_layers", default: 12)
+        numAttentionHeads = try r.positiveInt("num_attention_heads", default: 12)
+        intermediateSize = try r.positiveInt("intermediate_size", default: 3072)
+        hiddenActName = try r.string("hidden_act", default: "gelu")
+        guard let act = HiddenActivation(huggingFaceName: hiddenActName) else {
+            throw ConfigError(file: file, key: "hidden_act",
+                              "unsupported activation \"\(hiddenActName)\"; bertkit supports gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, relu, silu, swish")
+        }
+        hiddenAct = act
+        layerNormEps = try r.positiveDouble("layer_norm_eps", default: 1e-12)
+        maxPositionEmbeddings = try r.positiveInt("max_position_embeddings", default: 512)
+        typeVocabSize = try r.positiveInt("type_vocab_size", default: 2)
+        padTokenId = try r.int("pad_token_id", default: 0)
+        initializerRange = try r.positiveDouble("initializer_range", default: 0.02)
+        hiddenDropoutProb = try r.probability("hidden_dropout_prob", default: 0.1)
+        attentionProbsDropoutProb = try r.probability("attention_probs_dropout_prob", default: 0.1)
+        classifierDropout = try r.optionalProbability("classifier_dropout")
+        architectures = try r.stringArray("architectures")
+        modelType = try r.string("model_type", default: "bert")
+        let pet = try r.string("position_embedding_type", default: "absolute")
+        guard Self.supportedPositionEmbeddings.contains(pet) else {
+            throw ConfigError(file: file, key: "position_embedding_type",
+                              "unsupported \"\(pet)\"; bertkit supports only \"absolute\" (plain BERT)")
+        }
+        if let p = o["problem_type"], !p.isNull {
+            guard let s = p.stringValue, let t = ProblemType(rawValue: s) else {
+                throw ConfigError(file: file, key: "problem_type",
+                                  "expected single_label_classification, multi_label_classification or regression, found \(p.kind)")
+            }
+            problemType = t
+        } else {
+            problemType = nil
+        }
+        id2label = try r.labels()
+        raw = o
+        guard hiddenSize % numAttentionHeads == 0 else {
+            throw ConfigError(file: file, key: "hidden_size",
+                              "hidden_size \(hiddenSize) is not a multiple of num_attention_heads \(numAttentionHeads)")
+        }
+        guard padTokenId >= 0, padTokenId < vocabSize else {
+            throw ConfigError(file: file, key: "pad_token_id", "\(padTokenId) is outside the vocabulary (vocab_size \(vocabSize))")
+        }
+    }
+
+    /// The config as transformers writes it: the original keys in order, typed fields updated.
+    public var json: JSONObject {
+        var o = raw
+        o["vocab_size"] = .int(vocabSize)
+        o["hidden_size"] = .int(hiddenSize)
+        o["num_hidden_layers"] = .int(numHiddenLayers)
+        o["num_attention_heads"] = .int(numAttentionHeads)
+        o["intermediate_size"] = .int(intermediateSize)
+        o["hidden_act"] = .string(hiddenActName)
+        o["max_position_embeddings"] = .int(maxPositionEmbeddings)
+        o["type_vocab_size"] = .int(typeVocabSize)
+        o["pad_token_id"] = .int(padTokenId)
+        if o["layer_norm_eps"]?.doubleValue != layerNormEps { o["layer_norm_eps"] = .double(layerNormEps) }
+        if !architectures.isEmpty { o["architectures"] = .array(architectures.map { .string($0) }) }
+        o["model_type"] = .string(modelType)
+        if let p = problemType { o["problem_type"] = .string(p.rawValue) }
+        if !id2label.isEmpty {
+            o["id2label"] = .object(JSONObject(id2label.enumerated().map { (String($0), .string($1)) }))
+            o["label2id"] = .object(JSONObject(id2label.enumerated().map { ($1, .int($0)) }))
+        }
+        return o
+    }
+}
+
+/// Typed reads of config keys with errors that name the key.
+private struct ConfigReader {
+    let o: JSONObject
+    let file: String
+
+    func fail(_ key: String, _ problem: String) -> ConfigError { ConfigError(file: file, key: key, problem) }
+
+    func int(_ key: String, default d: Int) throws -> Int {
+        guard let v = o[key], !v.isNull else { return d }
+        guard let i = v.intValue else { throw fail(key, "expected an integer, found \(v.kind)") }
+        return i
+    }
+
+    func positiveInt(_ key: String, default d: Int) throws -> Int {
+        let i = try int(key, default: d)
+        guard i > 0 else { throw fail(key, "must be positive, found \(i)") }
+        guard i <= 1 << 24 else { throw fail(key, "\(i) is implausibly large (over 16,777,216)") }
+        return i
+    }
+
+    func double(_ key: String, default d: Double) throws -> Double {
+        guard let v = o[key], !v.isNull else { return d }
+        guard let x = v.doubleValue, x.isFinite else { throw fail(key, "expected a number, found \(v.kind)") }
+        return x
+    }
+
+    func positiveDouble(_ key: String, default d: Double) throws -> Double {
+        let x = try double(key, default: d)
+        guard x > 0 else { throw fail(key, "must be positive, found \(x)") }
+        return x
+    }
+
+    func probability(_ key: String, default d: Double) throws -> Double {
+        let x = try double(key, default: d)
+        guard (0...1).contains(x) else { throw fail(key, "must be between 0 and 1, found \(x)") }
+        return x
+    }
+
+    func optionalProbability(_ key: String) throws -> Double? {
+        guard let v = o[key], !v.isNull else { return nil }
+        return try probability(key, default: 0)
+    }
+
+    func string(_ key: String, default d: String) throws -> String {
+        guard let v = o[key], !v.isNull else { return d }
+        guard let s = v.stringValue else { throw fail(key, "expected a string, found \(v.kind)") }
+        return s
+    }
+
+    func stringArray(_ key: String) throws -> [String] {
+        guard let v = o[key], !v.isNull else { return [] }
+        guard let a = v.arrayValue else { throw fail(key, "expected an array of strings, found \(v.kind)") }
+        return try a.enumerated().map { k, e in
+            guard let s = e.stringValue else { throw fail("\(key).\(k)", "expected a string, found \(e.kind)") }
+            return s
+        }
+    }
+
+    /// `id2label` (keys "0".."n-1"), else `num_labels`, else 2 for classifiers as transformers does.
+    func labels() throws -> [String] {
+        var count: Int?
+        if let n = o["num_labels"], !n.isNull {
+            guard let i = n.intValue, i > 0 else { throw fail("num_labels", "expected a positive integer, found \(n.kind)") }
+            count = i
+        }
+        if let v = o["id2label"], !v.isNull {
+            guard let m = v.objectValue else { throw fail("id2label", "expected an object, found \(v.kind)") }
+            var names = [String?](repeating: nil, count: m.count)
+            for (k, name) in m {
+                guard let i = Int(k), i >= 0, i < m.count else {
+                    throw fail("id2label.\(k)", "keys must be the class indices 0..\(m.count - 1)")
+                }
+                guard let s = name.stringValue else { throw fail("id2label.\(k)", "expected a string, found \(name.kind)") }
+                names[i] = s
+            }
+            if let c = count, c != m.count {
+                throw fail("num_labels", "says \(c) but id2label has \(m.count) entries")
+            }
+            if let l2i = o["label2id"]?.objectValue {
+                for (name, idx) in l2i where idx.intValue.map({ $0 < 0 || $0 >= names.count || names[$0] != name }) ?? true {
+                    throw fail("label2id.\(name)", "disagrees with id2label (found \(idx.kind))")
+                }
+            }
+            return names.map { $0! }
+        }
+        let classifier = try stringArray("architectures").contains { $0.hasSuffix("ForSequenceClassification") }
+        let n = count ?? (classifier ? 2 : 0)
+        return (0..<n).map { "LABEL_\($0)" }
+    }
+}

@@ -1,0 +1,71 @@
+/// A JSON document as bertkit reads it: object keys keep their order (so a round trip keeps the
+/// file's layout) and numbers keep their literal text (so integers are exact, never via Double).
+public indirect enum JSONValue: Equatable, Sendable {
+    case null
+    case bool(Bool)
+    /// The number's literal text, e.g. `12`, `-3`, `1e-12`.
+    case number(String)
+    case string(String)
+    case array([JSONValue])
+    case object(JSONObject)
+
+    public static func int(_ v: Int) -> JSONValue { .number(String(v)) }
+    public static func double(_ v: Double) -> JSONValue {
+        precondition(v.isFinite, "JSON has no NaN or Infinity")
+        if v == v.rounded(), abs(v) < 1e15 { return .number(String(Int64(v)) + ".0") }
+        return .number("\(v)")
+    }
+
+    public var objectValue: JSONObject? { if case .object(let o) = self { o } else { nil } }
+    public var arrayValue: [JSONValue]? { if case .array(let a) = self { a } else { nil } }
+    public var stringValue: String? { if case .string(let s) = self { s } else { nil } }
+    public var boolValue: Bool? { if case .bool(let b) = self { b } else { nil } }
+    public var isNull: Bool { self == .null }
+
+    /// The number as an exact integer: nil for fractions, exponents or values outside Int64.
+    public var intValue: Int? {
+        guard case .number(let s) = self, !s.contains(where: { ".eE".contains($0) }) else { return nil }
+        return Int(s)
+    }
+
+    public var doubleValue: Double? { if case .number(let s) = self { Double(s) } else { nil } }
+
+    /// A short name of the kind, for "expected X, found Y" messages.
+    public var kind: String {
+        switch self {
+        case .null: "null"
+        case .bool: "a boolean"
+        case .number(let s): s.contains(where: { ".eE".contains($0) }) ? "a fractional number (\(s))" : "an integer (\(s))"
+        case .string(let s): "a string (\"\(s.prefix(40))\")"
+        case .array: "an array"
+        case .object: "an object"
+        }
+    }
+}
+
+/// An object with its keys in file order. Keys are unique: the parser refuses duplicates.
+public struct JSONObject: Equatable, Sendable, Sequence {
+    public private(set) var entries: [(key: String, value: JSONValue)] = []
+
+    public init() {}
+    public init(_ entries: [(String, JSONValue)]) { for (k, v) in entries { self[k] = v } }
+
+    public static func == (a: JSONObject, b: JSONObject) -> Bool {
+        a.entries.count == b.entries.count && zip(a.entries, b.entries).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+    }
+
+    public subscript(key: String) -> JSONValue? {
+        get { entries.first { $0.key == key }?.value }
+        set {
+            if let i = entries.firstIndex(where: { $0.key == key }) {
+                if let v = newValue { entries[i].value = v } else { entries.remove(at: i) }
+            } else if let v = newValue {
+                entries.append((key, v))
+            }
+        }
+    }
+
+    public var keys: [String] { entries.map(\.key) }
+    public var count: Int { entries.count }
+    public func makeIterator() -> IndexingIterator<[(key: String, value: JSONValue)]> { entries.makeIterator() }
+}

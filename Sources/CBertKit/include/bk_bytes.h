@@ -1,0 +1,18 @@
+#ifndef BK_BYTES_H
+#define BK_BYTES_H
+#include <stddef.h>
+#include <stdint.h>
+
+/// CRC-32C (Castagnoli), as in iSCSI and ext4: hardware SSE4.2 when present, a table otherwise.
+/// Pass 0 to start; pass the previous result to continue.
+uint32_t bk_crc32c(uint32_t crc, const void *data, size_t len);
+
+/// IEEE half <-> single conversions. f32->f16 rounds to nearest, ties to even, as PyTorch's
+/// `.to(torch.float16)`: overflow gives +-inf, NaN stays NaN. F16C when present.
+void bk_f16_to_f32(const uint16_t *src, float *dst, size_t n);
+void bk_f32_to_f16(const float *src, uint16_t *dst, size_t n);
+/// bfloat16 <-> single. f32->bf16 rounds to nearest even; NaN stays a quiet NaN, as PyTorch does.
+void bk_bf16_to_f32(const uint16_t *src, float *dst, size_t n);
+void bk_f32_to_bf16(const float *src, uint16_t *dst, size_t n);
+
+#endif
