@@ -1,0 +1,40 @@
+import BertFormats
+import BertTensors
+import Foundation
+import TestSupport
+import XCTest
+
+final class CheckpointLoaderTests: XCTestCase {
+    func testLoadsMiniLMFolderWithPoolingAndTokenizer() throws {
+        let dir = try Repo.requireMiniLM()
+        let c = try CheckpointLoader.load(path: dir)
+        XCTAssertEqual(c.config.hiddenSize, 384)
+        XCTAssertEqual(c.config.numHiddenLayers, 6)
+        XCTAssertEqual(c.vocabulary?.count, 30522)
+        XCTAssertEqual(c.tokenizer?.doLowerCase, true)
+        XCTAssertEqual(c.pooling, SentencePooling(mode: .mean, normalize: true))
+        XCTAssertTrue(c.hasPooler)
+        XCTAssertEqual(c.parameterCount, 22_713_216)
+        XCTAssertEqual(c["encoder.layer.5.output.LayerNorm.bias"]?.shape, [384])
+        XCTAssertEqual(c.provenance.sourceFormat, "safetensors")
+        XCTAssertTrue(c.provenance.sources.contains { $0.file == "model.safetensors" })
+    }
+
+    func testFolderWithoutWeightsListsWhatWasLookedFor() throws {
+        let dir = Repo.temporaryDirectory()
+        let m = thrownMessage { _ = try CheckpointLoader.load(path: dir) }
+        for name in ["model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "tf_model.h5", "model.h5"] {
+            XCTAssertTrue(m.contains(name), m)
+        }
+    }
+
+    func testBareWeightsFileNeedsAConfig() throws {
+        let dir = try Repo.requireMiniLM()
+        let m = thrownMessage { _ = try CheckpointLoader.load(path: dir + "/model.safetensors") }
+        XCTAssertTrue(m.contains("--config"), m)
+        let c = try CheckpointLoader.load(path: dir + "/model.safetensors", configOverride: dir + "/config.json",
+                                          vocabOverride: dir + "/vocab.txt")
+        XCTAssertEqual(c.vocabulary?.count, 30522)
+        XCTAssertNil(c.pooling)
+    }
+}
