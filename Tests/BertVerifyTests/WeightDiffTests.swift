@@ -22,7 +22,7 @@ final class WeightDiffTests: XCTestCase {
         XCTAssertFalse(d.entries[0].identical)
         XCTAssertEqual(d.onlyInA, ["only.a"])
         XCTAssertEqual(d.onlyInB, ["only.b"])
-        XCTAssertEqual(d.shapeMismatches, [.init(name: "shape", shapeA: [2], shapeB: [3])])
+        XCTAssertEqual(d.shapeMismatches.map { [$0.name, "\($0.shapeA)", "\($0.shapeB)"] }, [["shape", "[2]", "[3]"]])
     }
 
     func testNaNRanksFirst() throws {
