@@ -61,11 +61,11 @@ public struct BertTokenizer: Sendable {
     /// A batch, encoded on every core; `.longest` padding pads to the batch's longest input.
     public func encode(_ inputs: [TextInput], options: EncodingOptions = EncodingOptions()) throws -> [Encoding] {
         let plan = try EncodingPlan(options: options, settings: settings)
-        var out = [Encoding?](repeating: nil, count: inputs.count)
+        var out = [Result<Encoding, TokenizerError>?](repeating: nil, count: inputs.count)
         let workers = min(ProcessInfo.processInfo.activeProcessorCount, max(1, inputs.count / 16))
         if workers <= 1 {
             var encoder = TextEncoder(model: model)
-            for (i, input) in inputs.enumerated() { out[i] = assemble(input, plan, &encoder) }
+            for (i, input) in inputs.enumerated() { out[i] = assemble(input, i, plan, &encoder) }
         } else {
             out.withUnsafeMutableBufferPointer { buf in
                 nonisolated(unsafe) let results = buf
@@ -73,12 +73,12 @@ public struct BertTokenizer: Sendable {
                     var encoder = TextEncoder(model: model)
                     // Each worker writes only its own indices.
                     for i in stride(from: w, to: inputs.count, by: workers) {
-                        results[i] = assemble(inputs[i], plan, &encoder)
+                        results[i] = assemble(inputs[i], i, plan, &encoder)
                     }
                 }
             }
         }
-        var encodings = out.map { $0! }
+        var encodings = try out.map { try $0!.get() }
         if let length = plan.padLength(encodings.map(\.count)) {
             for i in encodings.indices { pad(&encodings[i], to: length) }
         }
@@ -86,13 +86,17 @@ public struct BertTokenizer: Sendable {
     }
 
     /// Tokens, truncation and special tokens of one input (padding comes after, batch-wide).
-    private func assemble(_ input: TextInput, _ plan: EncodingPlan, _ encoder: inout TextEncoder) -> Encoding {
+    private func assemble(_ input: TextInput, _ index: Int, _ plan: EncodingPlan, _ encoder: inout TextEncoder)
+        -> Result<Encoding, TokenizerError>
+    {
         var a = encodeRun(input.text, with: &encoder)
         var b = input.pair.map { encodeRun($0, with: &encoder) }
         let special = plan.addSpecialTokens ? (b == nil ? 2 : 3) : 0
         if let max = plan.truncationLength {
             let total = a.count + (b?.count ?? 0) + special
-            truncate(&a, &b, remove: total - max, strategy: plan.truncation, side: settings.truncationSide)
+            if let why = truncate(&a, &b, remove: total - max, strategy: plan.truncation, side: settings.truncationSide) {
+                return .failure(.cannotTruncate(input: index, maxLength: max, strategy: plan.truncation, why: why))
+            }
         }
         var e = Encoding(inputIds: [], tokenTypeIds: [], attentionMask: [], tokens: [], offsets: [])
         let n = a.count + (b?.count ?? 0) + special
@@ -115,7 +119,7 @@ public struct BertTokenizer: Sendable {
         }
         e.attentionMask = [Int](repeating: 1, count: e.inputIds.count)
         e.tokens = e.inputIds.map { model.token(of: $0) }
-        return e
+        return .success(e)
     }
 
     private func pad(_ e: inout Encoding, to length: Int) {

@@ -8,6 +8,8 @@ public enum TokenizerError: LocalizedError, Equatable {
     /// A folder with neither vocab.txt nor tokenizer.json.
     case noVocabulary(folder: String)
     case invalidOption(String)
+    /// Input `input` (0-based, in batch order) cannot be cut to `maxLength` with `strategy`.
+    case cannotTruncate(input: Int, maxLength: Int, strategy: Truncation, why: String)
 
     public var errorDescription: String? {
         switch self {
@@ -20,6 +22,9 @@ public enum TokenizerError: LocalizedError, Equatable {
             "\(folder): no vocab.txt or tokenizer.json; a BERT tokenizer needs one of them"
         case .invalidOption(let message):
             message
+        case .cannotTruncate(let input, let maxLength, let strategy, let why):
+            "input \(input + 1): cannot truncate to \(maxLength) tokens with \(strategy.rawValue): \(why)"
+                + "\n---> HINT: use longest_first truncation or a larger max length"
         }
     }
 }

@@ -21,6 +21,8 @@ extension UnicodeProperties {
                 out.append(c &+ (c &- 65 < 26 ? 32 : 0), input.starts[i], input.ends[i])
             } else if flags(c).contains(.hasLowercase), let m = lowercased(c) {
                 for l in m { out.append(l, input.starts[i], input.ends[i]) }
+                // A composite that lowercases to one code point keeps its parts (É → é).
+                if m.count == 1, input.parts[i] >= 0 { out.copyParts(from: input, at: i, to: out.count - 1) }
             } else {
                 out.append(from: input, at: i)
             }
@@ -43,11 +45,17 @@ extension UnicodeProperties {
             let c = input.scalars[i], a = input.starts[i], b = input.ends[i]
             if c &- hangulS < hangulSCount {
                 let si = c - hangulS
-                out.append(hangulL + si / hangulNCount, a, b)
-                out.append(hangulV + (si % hangulNCount) / hangulTCount, a, b)
-                if si % hangulTCount != 0 { out.append(hangulT + si % hangulTCount, a, b) }
+                var jamo = [hangulL + si / hangulNCount, hangulV + (si % hangulNCount) / hangulTCount]
+                if si % hangulTCount != 0 { jamo.append(hangulT + si % hangulTCount) }
+                for (k, x) in jamo.enumerated() {
+                    let (pa, pb) = input.partSpan(i, k, of: jamo.count) ?? (a, b)
+                    out.append(x, pa, pb)
+                }
             } else if c >= 0xC0, flags(c).contains(.hasDecomposition), let d = decomposed(c) {
-                for x in d { out.append(x, a, b) }
+                for (k, x) in d.enumerated() {
+                    let (pa, pb) = input.partSpan(i, k, of: d.count) ?? (a, b)
+                    out.append(x, pa, pb)
+                }
             } else {
                 out.append(c, a, b)
             }
@@ -73,7 +81,8 @@ extension UnicodeProperties {
         }
     }
 
-    /// NFC: NFD, then canonical composition. A composite's span covers both halves.
+    /// NFC: NFD, then canonical composition. A composite's span covers all its parts, and it
+    /// keeps each part's span for a later NFD.
     func composeNFC(_ input: CharBuffer, scratch: inout CharBuffer, into out: inout CharBuffer) {
         decompose(input, into: &scratch)
         out.removeAll()
@@ -84,8 +93,7 @@ extension UnicodeProperties {
             if starter >= 0, lastClass < k || lastClass == -1 {
                 if let comp = composePair(out.scalars[starter], c) {
                     out.scalars[starter] = comp
-                    out.starts[starter] = min(out.starts[starter], scratch.starts[i])
-                    out.ends[starter] = max(out.ends[starter], scratch.ends[i])
+                    out.addPart(to: starter, scratch.starts[i], scratch.ends[i])
                     continue
                 }
             }

@@ -12,7 +12,7 @@ struct PieceTable: Sendable {
     /// The longest key in bytes: WordPiece never tries a longer candidate.
     let maxKeyLength: Int
 
-    init<S: Sequence>(_ entries: S) where S.Element == (key: Substring.UTF8View, id: Int) {
+    init(_ entries: [(key: ArraySlice<UInt8>, id: Int)]) {
         var keyBytes = [UInt8](), keyStart = [Int32](), keyLength = [Int32](), ids = [Int32]()
         for (key, id) in entries {
             keyStart.append(Int32(keyBytes.count))

@@ -65,9 +65,12 @@ struct WordPiece: Sendable {
     let unkId: Int32
 
     init(vocabulary: [String], unkId: Int) {
-        whole = PieceTable(vocabulary.enumerated().map { (Substring($0.element).utf8, $0.offset) })
-        suffix = PieceTable(vocabulary.enumerated().compactMap { id, t in
-            t.hasPrefix(Self.prefix) ? (Substring(t).dropFirst(Self.prefix.count).utf8, id) : nil
+        // Bytes, not Characters: "##" + a combining mark is one Character ("#\u{93F}").
+        let prefix = Array(Self.prefix.utf8)
+        let keys = vocabulary.map { ArraySlice($0.utf8) }
+        whole = PieceTable(keys.enumerated().map { ($0.element, $0.offset) })
+        suffix = PieceTable(keys.enumerated().compactMap { id, k in
+            k.starts(with: prefix) ? (k.dropFirst(prefix.count), id) : nil
         })
         self.unkId = Int32(unkId)
     }
