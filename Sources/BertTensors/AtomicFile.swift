@@ -94,7 +94,7 @@ public final class AtomicDirectoryWriter {
     public init(destination: String, replace: Bool) throws {
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: destination, isDirectory: &isDir) && !replace {
-            throw IOError.cannotWrite(path: destination, reason: "it already exists (pass --force to replace it)")
+            throw IOError.alreadyExists(path: destination)
         }
         let url = URL(fileURLWithPath: destination)
         var template = Array("\(url.deletingLastPathComponent().path)/.\(url.lastPathComponent).XXXXXX".utf8CString)

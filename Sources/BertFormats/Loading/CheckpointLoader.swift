@@ -121,7 +121,7 @@ public enum CheckpointLoader {
         case .bkm:
             let b = try BKMFile.open(path: source.weights)
             return RawModel(source: source, config: b.config, vocabulary: b.vocabulary, tokenizer: b.tokenizer,
-                            pooling: b.pooling, tensors: b.named(verify: false), files: [source.weights])
+                            pooling: b.pooling, tensors: try b.named(verify: false), files: [source.weights])
         }
         return RawModel(source: source, config: config, vocabulary: vocabulary, tokenizer: tokenizer, pooling: pooling,
                         tensors: tensors, files: files, warnings: warnings)

@@ -28,7 +28,8 @@ public enum SentenceTransformers {
             if type == normalizeType { normalize = true }
         }
         guard let dir = poolingDir else { return nil }
-        let configPath = URL(fileURLWithPath: path).deletingLastPathComponent().path + "/" + dir + "/config.json"
+        let folder = (path as NSString).deletingLastPathComponent
+        let configPath = (folder.isEmpty ? "" : folder + "/") + dir + "/config.json"
         guard case .object(let c) = try JSONParser.parse(contentsOf: configPath) else {
             throw ConfigError(file: configPath, key: "(top level)", "expected an object")
         }

@@ -12,7 +12,8 @@ public struct ShardedSafeTensors: Sendable {
     public let tensors: NamedTensors
 
     public static func read(indexPath: String) throws -> ShardedSafeTensors {
-        let folder = URL(fileURLWithPath: indexPath).deletingLastPathComponent().path
+        let dir = (indexPath as NSString).deletingLastPathComponent
+        let folder = dir.isEmpty ? "." : dir
         guard case .object(let root) = try JSONParser.parse(contentsOf: indexPath) else {
             throw ShardIndexError.badField(file: indexPath, field: "(top level)", problem: "expected an object")
         }

@@ -1,0 +1,89 @@
+import BertFormats
+import BertTensors
+import Foundation
+import TestSupport
+import XCTest
+
+final class ExportTests: XCTestCase {
+    func testSafetensorsUseTheArchitecturesHuggingFaceNames() throws {
+        let dir = Repo.temporaryDirectory()
+        try CheckpointExporter.write(CheckpointLoader.load(path: Repo.fixture("tiny-cls")), to: dir + "/cls.safetensors")
+        let cls = try SafeTensorsFile.read(path: dir + "/cls.safetensors")
+        XCTAssertEqual(Set(cls.tensors.map(\.name)), Set(try SafeTensorsFile.read(path: Repo.fixture("tiny-cls/model.safetensors")).tensors.map(\.name)))
+        XCTAssertNotNil(cls["bert.encoder.layer.2.output.dense.weight"])
+        XCTAssertNotNil(cls["classifier.weight"])
+        XCTAssertEqual(cls.metadataDictionary, ["format": "pt"])
+        try CheckpointExporter.write(CheckpointLoader.load(path: Repo.fixture("tiny-bert")), to: dir + "/bert.safetensors")
+        XCTAssertNotNil(try SafeTensorsFile.read(path: dir + "/bert.safetensors")["encoder.layer.1.output.dense.weight"])
+    }
+
+    func testSafetensorsToBKMAndBackIsBitExact() throws {
+        for fixture in ["tiny-bert", "tiny-cls"] {
+            let dir = Repo.temporaryDirectory()
+            let original = try SafeTensorsFile.read(path: Repo.fixture(fixture + "/model.safetensors"))
+            try CheckpointExporter.write(CheckpointLoader.load(path: Repo.fixture(fixture)), to: dir + "/m.bkm")
+            try CheckpointExporter.write(CheckpointLoader.load(path: dir + "/m.bkm"), to: dir + "/m.safetensors")
+            let back = try SafeTensorsFile.read(path: dir + "/m.safetensors")
+            XCTAssertEqual(back.tensors.count, original.tensors.count)
+            for (name, t) in original.tensors { XCTAssertTrue(back[name]?.bitIdentical(to: t) == true, "\(fixture) \(name)") }
+        }
+    }
+
+    func testHuggingFaceFolderReloadsWithConfigLabelsAndTokenizer() throws {
+        let source = try CheckpointLoader.load(path: Repo.fixture("tiny-cls"))
+        let out = Repo.temporaryDirectory() + "/hf"
+        try CheckpointExporter.write(source, to: out)
+        XCTAssertEqual(folderListing(out), ["config.json", "model.safetensors", "special_tokens_map.json", "tokenizer_config.json", "vocab.txt"])
+        let back = try CheckpointLoader.load(path: out)
+        for (a, b) in zip(source.parameters, back.parameters) { XCTAssertTrue(a.tensor.bitIdentical(to: b.tensor), a.name) }
+        XCTAssertEqual(back.config.id2label, ["World", "Sports", "Business", "Sci/Tech", "Other"])
+        XCTAssertEqual(back.config.raw["my_custom_key"], source.config.raw["my_custom_key"])
+        XCTAssertEqual(back.config.raw["custom_settings"], source.config.raw["custom_settings"])
+        XCTAssertEqual(back.vocabulary, source.vocabulary)
+        XCTAssertEqual(back.tokenizer?.doLowerCase, source.tokenizer?.doLowerCase)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out + "/vocab.txt")),
+                       try Data(contentsOf: URL(fileURLWithPath: Repo.fixture("tiny-cls/vocab.txt"))))
+    }
+
+    func testFolderConfigNamesTheStoredDType() throws {
+        let out = Repo.temporaryDirectory() + "/hf16"
+        try CheckpointExporter.write(CheckpointLoader.load(path: Repo.fixture("tiny-bert")).converted(to: .bf16), to: out)
+        XCTAssertEqual(try BertConfig(contentsOf: out + "/config.json").raw["dtype"], .string("bfloat16"))
+    }
+
+    func testMiniLMThroughBKMToAFolderAndBack() throws {
+        let dir = try Repo.requireMiniLM()
+        let tmp = Repo.temporaryDirectory()
+        let source = try CheckpointLoader.load(path: dir)
+        try CheckpointExporter.write(source, to: tmp + "/m.bkm")
+        try CheckpointExporter.write(CheckpointLoader.load(path: tmp + "/m.bkm"), to: tmp + "/hf")
+        XCTAssertEqual(folderListing(tmp + "/hf"), ["1_Pooling", "config.json", "model.safetensors", "modules.json",
+                                                    "special_tokens_map.json", "tokenizer_config.json", "vocab.txt"])
+        let back = try CheckpointLoader.load(path: tmp + "/hf")
+        XCTAssertEqual(back.parameters.count, source.parameters.count)
+        for (a, b) in zip(source.parameters, back.parameters) { XCTAssertTrue(a.tensor.bitIdentical(to: b.tensor), a.name) }
+        XCTAssertEqual(back.pooling, SentencePooling(mode: .mean, normalize: true))
+        XCTAssertEqual(back.config.json, source.config.json)
+        XCTAssertEqual(back.vocabulary, source.vocabulary)
+    }
+
+    func testExistingOutputIsKeptUnlessReplaceIsAsked() throws {
+        let dir = Repo.temporaryDirectory()
+        let c = try CheckpointLoader.load(path: Repo.fixture("tiny-bert"))
+        FileManager.default.createFile(atPath: dir + "/m.bkm", contents: Data("keep me".utf8))
+        assertThrows(IOError.alreadyExists(path: dir + "/m.bkm"), mentions: ["--force"]) { try CheckpointExporter.write(c, to: dir + "/m.bkm") }
+        XCTAssertEqual(FileManager.default.contents(atPath: dir + "/m.bkm"), Data("keep me".utf8))
+        try FileManager.default.createDirectory(atPath: dir + "/hf", withIntermediateDirectories: false)
+        XCTAssertThrowsError(try CheckpointExporter.write(c, to: dir + "/hf"))
+        try CheckpointExporter.write(c, to: dir + "/m.bkm", replace: true)
+        try CheckpointExporter.write(c, to: dir + "/hf", replace: true)
+        XCTAssertNoThrow(try CheckpointLoader.load(path: dir + "/m.bkm"))
+        XCTAssertNoThrow(try CheckpointLoader.load(path: dir + "/hf"))
+        XCTAssertEqual(folderListing(dir), ["hf", "m.bkm"])
+    }
+
+    func testUnknownOutputExtensionIsRefused() {
+        XCTAssertTrue(thrownMessage { _ = try OutputFormat.detect(path: "/tmp/model.onnx") }.contains("\".onnx\""))
+        XCTAssertEqual(try OutputFormat.detect(path: "/tmp/out"), .huggingFaceFolder)
+    }
+}
