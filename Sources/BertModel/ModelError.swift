@@ -11,6 +11,8 @@ public enum ModelError: LocalizedError, Equatable {
     case tokenTypeOutOfRange(row: Int, position: Int, type: Int, typeVocabSize: Int)
     case badMaskValue(row: Int, position: Int, value: Int)
     case inputSizeMismatch(name: String, count: Int, expected: Int)
+    case textTooLong(row: Int, tokens: Int, limit: Int)
+    case noTokenizer
 
     public var errorDescription: String? {
         switch self {
@@ -33,6 +35,11 @@ public enum ModelError: LocalizedError, Equatable {
             return "row \(r), position \(p): attention_mask is \(v); it must be 0 or 1"
         case .inputSizeMismatch(let n, let c, let e):
             return "\(n) has \(c) values, expected \(e) (batch × sequence)"
+        case .textTooLong(let r, let t, let l):
+            return "text \(r + 1) is \(t) tokens long, over the model's limit of \(l) (special tokens included)"
+                + "\n---> HINT: leave out --no-truncate to keep its first \(l) tokens"
+        case .noTokenizer:
+            return "the model has no vocabulary (vocab.txt or tokenizer.json), so it cannot tokenize text"
         }
     }
 }

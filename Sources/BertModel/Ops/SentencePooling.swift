@@ -38,3 +38,21 @@ func sentencePoolingForward(out: UnsafeMutablePointer<Float>, hidden: UnsafePoin
         }
     }
 }
+
+/// Sentence pooling applied after the fact, for a model without sentence-transformers files.
+public enum SentenceEmbedding {
+    /// Row `b` of `out` pooled with `pooling`.
+    public static func pool(_ out: BertOutput, row b: Int, pooling: SentencePooling) -> [Float] {
+        let h = out.hidden, s = out.seq
+        var result = [Float](repeating: 0, count: h)
+        out.lastHiddenState.withUnsafeBufferPointer { hidden in
+            out.attentionMask.withUnsafeBufferPointer { mask in
+                result.withUnsafeMutableBufferPointer { r in
+                    sentencePoolingForward(out: r.baseAddress!, hidden: hidden.baseAddress! + b * s * h,
+                                           mask: mask.baseAddress! + b * s, pooling: pooling, batch: 1, seq: s, features: h)
+                }
+            }
+        }
+        return result
+    }
+}
