@@ -43,6 +43,7 @@ extension BertModel {
         let eps = Float(c.layerNormEps)
         let weights = (0..<c.numHiddenLayers).map { LayerWeights(p, layer: $0) }
         let grain = 8
+        var clock = ForwardProfile.Clock()
 
         // Embeddings, then layer 0's bias (and residual) rows.
         let word = p["embeddings.word_embeddings.weight"], position = p["embeddings.position_embeddings.weight"]
@@ -61,6 +62,7 @@ extension BertModel {
                 }
             }
         }
+        clock.lap(.embeddings)
 
         let scratch = a.attentionScratch(workers: ComputeThreads.count)
         input.attentionMask.withUnsafeBufferPointer { mask in
@@ -69,35 +71,44 @@ extension BertModel {
                 let la = a.layers[l], w = weights[l]
                 // BertSelfAttention
                 linearAccumulate(out: la.qkv, inp: x, weight: w.qkvWeight, rows: t, inFeatures: h, outFeatures: 3 * h)
+                clock.lap(.qkvGEMM)
                 attentionForward(context: la.context, probs: la.probs, qkv: la.qkv, mask: mask.baseAddress!, keys: a.keys,
                                  batch: input.batch, seq: s, hidden: h, heads: c.numAttentionHeads, scratch: scratch,
                                  scratchStride: a.scratchStride)
+                clock.lap(.attention)
                 // BertSelfOutput: dense + residual (rows written before) + LayerNorm
                 linearAccumulate(out: la.attentionSum, inp: la.context, weight: w.attnOutWeight, rows: t, inFeatures: h,
                                  outFeatures: h)
+                clock.lap(.attentionOutputGEMM)
                 parallelFor(t, grain: grain) { rows in
                     layerNormForward(out: la.attention, mean: la.attentionMean, rstd: la.attentionRstd, inp: la.attentionSum,
                                      weight: w.attnNormWeight, bias: w.attnNormBias, rows: rows, cols: h, eps: eps)
                     linearBiasRows(out: la.intermediatePre, bias: w.interBias, rows: rows, cols: inter)
                     linearBiasRows(out: la.outputSum, bias: w.outBias, residual: la.attention, rows: rows, cols: h)
                 }
+                clock.lap(.attentionNorm)
                 // BertIntermediate
                 linearAccumulate(out: la.intermediatePre, inp: la.attention, weight: w.interWeight, rows: t, inFeatures: h,
                                  outFeatures: inter)
+                clock.lap(.intermediateGEMM)
                 parallelFor(t * inter, grain: 4096) { range in
                     activationForward(c.hiddenAct, out: la.intermediate, inp: la.intermediatePre, range: range)
                 }
+                clock.lap(.activation)
                 // BertOutput: dense + residual + LayerNorm, then the next layer's bias rows
                 linearAccumulate(out: la.outputSum, inp: la.intermediate, weight: w.outWeight, rows: t, inFeatures: inter,
                                  outFeatures: h)
+                clock.lap(.outputGEMM)
                 let next = l + 1 < c.numHiddenLayers ? (a.layers[l + 1], weights[l + 1]) : nil
                 parallelFor(t, grain: grain) { rows in
                     layerNormForward(out: la.output, mean: la.outputMean, rstd: la.outputRstd, inp: la.outputSum,
                                      weight: w.outNormWeight, bias: w.outNormBias, rows: rows, cols: h, eps: eps)
                     if let (nl, nw) = next { layerInputRows(nl, nw, residual: la.output, rows: rows, hidden: h) }
                 }
+                clock.lap(.outputNorm)
             }
             heads(a, mask: mask.baseAddress!)
+            clock.lap(.heads)
         }
     }
 

@@ -13,6 +13,9 @@ public struct ForwardBenchmark: Sendable, Codable {
     public let medianMs: Double
     public let minMs: Double
     public let meanMs: Double
+    /// Process CPU time (user + system, every thread) per forward: twice the wall time means two
+    /// threads fully busy; more than the work needs shows spinning or contention.
+    public let cpuMsPerBatch: Double
     public let sequencesPerSecond: Double
     public let gflops: Double
     public let blasCore: String
@@ -37,19 +40,36 @@ public struct ForwardBenchmark: Sendable, Codable {
         let buffers = model.makeBuffers(batch: batch, seq: seq, keepEveryLayer: false)
         for _ in 0..<warmup { try model.forward(input, into: buffers) }
         var times: [Double] = []
+        let cpu0 = cpuSeconds()
         for _ in 0..<max(1, runs) {
             let t0 = DispatchTime.now().uptimeNanoseconds
             try model.forward(input, into: buffers)
             times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
         }
+        let cpu = (cpuSeconds() - cpu0) * 1000 / Double(times.count)
         let sorted = times.sorted()
         let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
         return ForwardBenchmark(
             batch: batch, seq: seq, threads: ComputeThreads.count, runs: times.count, medianMs: median, minMs: sorted[0],
-            meanMs: times.reduce(0, +) / Double(times.count), sequencesPerSecond: Double(batch) / (median / 1000),
+            meanMs: times.reduce(0, +) / Double(times.count), cpuMsPerBatch: cpu, sequencesPerSecond: Double(batch) / (median / 1000),
             gflops: model.flops(batch: batch, seq: seq) / (median / 1000) / 1e9, blasCore: BLAS.info.core,
             kernels: String(cString: bk_kernels_isa()), peakRSSMiB: peakRSSMiB(), bufferMiB: Double(buffers.byteCount) / 1_048_576,
             parameterMiB: Double(model.parameters.count * 4) / 1_048_576)
+    }
+
+    static func usage() -> rusage {
+        var u = rusage()
+        #if canImport(Glibc)
+        getrusage(RUSAGE_SELF.rawValue, &u)
+        #else
+        getrusage(RUSAGE_SELF, &u)
+        #endif
+        return u
+    }
+
+    static func cpuSeconds() -> Double {
+        let u = usage()
+        return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
     }
 
     public static func peakRSSMiB() -> Double {

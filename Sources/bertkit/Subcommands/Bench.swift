@@ -26,6 +26,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Threads (default: every CPU).") var threads: Int?
     @Option(help: "Untimed runs first.") var warmup = 3
     @Option(help: "Timed runs.") var runs = 10
+    @Flag(help: "Also print the time spent in each phase of the forward.") var profile = false
     @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {
@@ -42,6 +43,7 @@ struct Bench: ParsableCommand {
             guard seq <= c.maxPositionEmbeddings else {
                 throw ValidationError("--seq \(seq) is longer than the model's \(c.maxPositionEmbeddings) positions")
             }
+            ForwardProfile.enabled = profile
             let r = try ForwardBenchmark.run(model: m, batch: batch, seq: seq, warmup: warmup, runs: runs)
             if json {
                 let enc = JSONEncoder()
@@ -52,10 +54,17 @@ struct Bench: ParsableCommand {
             Console.out("""
                 \(model): \(c.numHiddenLayers) layers, hidden \(c.hiddenSize), \(String(format: "%.1f", Double(m.parameters.count) / 1e6))M parameters
                 shape \(batch)×\(seq), \(r.threads) thread\(r.threads == 1 ? "" : "s"), BLAS core \(r.blasCore), kernels \(r.kernels)
-                \(String(format: "%.2f", r.medianMs)) ms per batch (median of \(r.runs); min \(String(format: "%.2f", r.minMs)))
+                \(String(format: "%.2f", r.medianMs)) ms per batch (median of \(r.runs); min \(String(format: "%.2f", r.minMs)); CPU \(String(format: "%.2f", r.cpuMsPerBatch)) ms)
                 \(String(format: "%.1f", r.sequencesPerSecond)) sequences/s, \(String(format: "%.1f", r.gflops)) GFLOPS
                 peak RSS \(String(format: "%.0f", r.peakRSSMiB)) MiB (parameters \(String(format: "%.0f", r.parameterMiB)) MiB, activations \(String(format: "%.0f", r.bufferMiB)) MiB)
                 """)
+            if profile {
+                let all = ForwardProfile.seconds, total = all.reduce(0) { $0 + $1.1 }
+                for (phase, sec) in all {
+                    Console.out("  " + phase.name.padding(toLength: 40, withPad: " ", startingAt: 0)
+                                + String(format: "%8.2f ms/batch  %5.1f%%", sec * 1000 / Double(runs + warmup), 100 * sec / total))
+                }
+            }
         }
     }
 }
