@@ -48,6 +48,7 @@ struct Bench: ParsableCommand {
             if json {
                 let enc = JSONEncoder()
                 enc.outputFormatting = [.sortedKeys]
+                enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
                 Console.out(String(decoding: try enc.encode(r), as: UTF8.self))
                 return
             }

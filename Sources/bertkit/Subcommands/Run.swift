@@ -99,7 +99,8 @@ struct ClassifierScores {
 struct TextInputs: ParsableArguments {
     @Argument(help: "A model folder, weights file or .bkm.") var model: String
     @Argument(help: "The texts (one input each).") var texts: [String] = []
-    @Option(help: "A second segment for the text at the same position (repeatable, in order).") var pair: [String] = []
+    @Option(help: "A second segment for the text at the same position (repeatable, in order; '' for none).")
+    var pair: [String] = []
     @Flag(help: "Refuse texts longer than the model allows instead of truncating them.") var noTruncate = false
     @Option(help: "Threads (default: every CPU).") var threads: Int?
 
@@ -115,7 +116,8 @@ struct TextInputs: ParsableArguments {
         let checkpoint = try CheckpointLoader.load(path: model)
         for w in checkpoint.report.warnings { Console.log("warning: \(w)") }
         let m = try BertModel(checkpoint: checkpoint)
-        let inputs = texts.enumerated().map { TextInput($1, pair: $0 < pair.count ? pair[$0] : nil) }
+        // An empty pair is no pair, as transformers treats it.
+        let inputs = texts.enumerated().map { TextInput($1, pair: $0 < pair.count && !pair[$0].isEmpty ? pair[$0] : nil) }
         let encoded = try BertInput.encode(inputs, tokenizer: m.makeTokenizer(), config: m.config, limit: limit,
                                            truncate: !noTruncate)
         for t in encoded.truncated {

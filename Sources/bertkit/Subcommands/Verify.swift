@@ -60,6 +60,7 @@ struct Verify: ParsableCommand {
             if json {
                 let enc = JSONEncoder()
                 enc.outputFormatting = [.sortedKeys, .prettyPrinted]
+                enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
                 var data = try enc.encode(VerifyJSON(report: r))
                 data.append(0x0A)
                 FileHandle.standardOutput.write(data)
