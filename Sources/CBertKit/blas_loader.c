@@ -75,6 +75,12 @@ static void load(void) {
         forced = bk_cpu_has_avx512_bf16() ? "Cooperlake" : "SkylakeX";
         setenv("OPENBLAS_CORETYPE", forced, 1);
     }
+    // OpenBLAS's idle workers spin for 2^28 cycles (~0.1 s) after each GEMM before sleeping, taking a
+    // core from bertkit's own workers, which run attention, LayerNorm and activations between the
+    // GEMMs (bert-base 8x128 on 2 cores: 950 -> 910 ms). 2^4 cycles makes them sleep at once; waking
+    // them costs microseconds per GEMM. A user's own setting wins.
+    const char *timeout = getenv("OPENBLAS_THREAD_TIMEOUT");
+    if (!timeout || !*timeout) setenv("OPENBLAS_THREAD_TIMEOUT", "4", 1);
     const char *candidates[] = {
         getenv("BERTKIT_OPENBLAS"), "libopenblas.so.0", "libopenblas.so",
         "/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0",
