@@ -28,7 +28,8 @@ public final class ParameterStore: @unchecked Sendable {
         return Array(UnsafeBufferPointer(start: base + e.offset, count: e.count))
     }
 
-    /// Fills every parameter from a checkpoint, widening f16/bf16 to f32.
+    /// Fills every parameter from a checkpoint, widening f16/bf16 to f32. Pages of a mapped file
+    /// are let go once copied, so the file and the f32 copy are not both resident.
     public func load(from checkpoint: Checkpoint) throws {
         var tensors: [String: RawTensor] = [:]
         for (n, t) in checkpoint.parameters { tensors[n] = t }
@@ -36,6 +37,7 @@ public final class ParameterStore: @unchecked Sendable {
             guard let t = tensors[e.name] else { throw ModelError.missingParameter(e.name) }
             guard t.shape == e.shape else { throw ModelError.parameterShape(name: e.name, expected: e.shape, found: t.shape) }
             t.copyFloats(into: base + e.offset)
+            t.storage.dropPages(offset: t.offset, length: t.byteCount)
         }
     }
 }
