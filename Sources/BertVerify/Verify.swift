@@ -23,7 +23,13 @@ public enum Verifier {
         do {
             input = try g.input(config: model.config)
         } catch let e as ModelError {
-            throw GoldenError.badInput(file: g.path, name: "input_ids", problem: e.errorDescription ?? "\(e)")
+            let name: String
+            switch e {
+            case .tokenTypeOutOfRange: name = "token_type_ids"
+            case .badMaskValue: name = "attention_mask"
+            default: name = "input_ids"
+            }
+            throw GoldenError.badInput(file: g.path, name: name, problem: e.errorDescription ?? "\(e)")
         }
         let buffers = model.makeBuffers(batch: g.batch, seq: g.seq, keepEveryLayer: true)
         try check(g, against: model, buffers: buffers)

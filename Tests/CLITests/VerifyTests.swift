@@ -124,3 +124,23 @@ final class VerifyTests: XCTestCase {
         XCTAssertEqual(try verify(bkm, golden, ["--atol", "2e-2", "--rtol", "1e-2"]).status, 0)
     }
 }
+
+extension VerifyTests {
+    func testGoldenInputsOutsideTheModelAreNamedByRowAndPosition() throws {
+        let dir = Repo.temporaryDirectory()
+        var ids = try GoldenBytes(path: Repo.expected("tiny-bert.acts.safetensors"))
+        let span = ids.span("input_ids")
+        // Row 1, position 2: id 5000 (tiny-bert has 217 tokens).
+        let at = span.lowerBound + 8 * (1 * 12 + 2)
+        withUnsafeBytes(of: Int64(5000).littleEndian) { for k in 0..<8 { ids.data[at + k] = $0[k] } }
+        try ids.write(dir + "/ids.safetensors")
+        CLI.assertBadInput(try verify(Repo.fixture("tiny-bert"), dir + "/ids.safetensors"),
+                           names: ["input_ids", "row 1, position 2", "5000", "vocab_size"])
+        var types = try GoldenBytes(path: Repo.expected("tiny-bert.acts.safetensors"))
+        let t = types.span("token_type_ids").lowerBound + 8 * 3
+        withUnsafeBytes(of: Int64(3).littleEndian) { for k in 0..<8 { types.data[t + k] = $0[k] } }
+        try types.write(dir + "/types.safetensors")
+        CLI.assertBadInput(try verify(Repo.fixture("tiny-bert"), dir + "/types.safetensors"),
+                           names: ["token_type_ids", "row 0, position 3", "type_vocab_size"])
+    }
+}
