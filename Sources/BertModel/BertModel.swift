@@ -3,7 +3,8 @@ import BertTensors
 
 /// A BERT encoder ready to run: transformers' BertModel, plus BertForSequenceClassification's
 /// head and sentence-transformers' pooling when the checkpoint has them. Parameters are f32 in one
-/// allocation (f16 and bf16 checkpoints are widened when loading).
+/// allocation (f16 and bf16 checkpoints are widened when loading). One forward at a time per
+/// model: `run` reuses its buffers, and each forward already uses every core.
 public final class BertModel: @unchecked Sendable {
     public let config: BertConfig
     public let parameters: ParameterStore

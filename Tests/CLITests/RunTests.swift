@@ -41,3 +41,21 @@ final class RunTests: XCTestCase {
         CLI.assertBadInput(try ToolRun.run(["run", "/nonexistent/model", "hi"]), names: ["/nonexistent/model"])
     }
 }
+
+extension RunTests {
+    func testMultiLabelClassifierUsesSigmoidPerLabel() throws {
+        let dir = try CLI.copy("tiny-cls", to: Repo.temporaryDirectory())
+        let config = dir + "/config.json"
+        var text = try String(contentsOfFile: config, encoding: .utf8)
+        text = text.replacingOccurrences(of: "\"hidden_act\": \"gelu\",", with: "\"hidden_act\": \"gelu\", \"problem_type\": \"multi_label_classification\",")
+        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        let r = try ToolRun.run(["run", dir, "The team will win today.", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let row = (try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [[String: Any]])[0]
+        XCTAssertEqual(row["score_kind"] as? String, "sigmoid")
+        let logits = row["logits"] as! [Double], scores = row["scores"] as! [String: Double]
+        for (k, name) in ["World", "Sports", "Business", "Sci/Tech", "Other"].enumerated() {
+            XCTAssertEqual(scores[name]!, 1 / (1 + exp(-logits[k])), accuracy: 1e-6, name)
+        }
+    }
+}
