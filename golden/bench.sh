@@ -37,8 +37,10 @@ echo "building bertkit (release) ..." >&2
 swift build -c release --product bertkit 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] ' >&2
 bk=.build/release/bertkit
 
-results=$(mktemp)
-trap 'rm -f "$results"' EXIT
+# Every run's JSON line is kept (the table shows only each backend's best round).
+mkdir -p .cache/bench
+results=.cache/bench/last.jsonl
+: > "$results"
 for round in $(seq "$rounds"); do
 for m in $models; do
   for s in $shapes; do
@@ -71,6 +73,10 @@ for r in rows:
     print(f"| {os.path.basename(os.path.normpath(r['model']))} | {r['batch']}×{r['seq']} | {r['threads']} | {r['backend']} "
           f"| {r['medianMs']:.1f} | {r['sequencesPerSecond']:.1f} | {r['gflops']:.1f} | {r['peakRSSMiB']:.0f} "
           f"| {torch['medianMs'] / r['medianMs']:.2f}× |")
+print("\nall rounds (median ms): " + "; ".join(
+    f"{os.path.basename(os.path.normpath(m))} {b}×{q} {be} " + "/".join(f"{x['medianMs']:.0f}" for x in runs
+        if (x["model"], x["batch"], x["seq"], x["backend"]) == (m, b, q, be))
+    for (m, b, q, be) in best))
 bk = next((x for x in rows if x["backend"] == "bertkit"), None)
 if bk:
     print(f"\nbertkit BLAS core: {bk['blasCore']}, kernels: {bk['kernels']}; "
