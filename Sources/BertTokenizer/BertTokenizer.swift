@@ -6,6 +6,7 @@ import Foundation
 /// pairs, truncation, padding, attention masks and character offsets. See formats/tokenizer.md.
 public struct BertTokenizer: Sendable {
     let model: TokenizerModel
+    private let pool: EncoderPool
 
     public var vocabulary: Vocabulary { model.vocabulary }
     public var settings: TokenizerSettings { model.settings }
@@ -18,6 +19,7 @@ public struct BertTokenizer: Sendable {
     /// token is refused, naming each missing one.
     public init(vocabulary: Vocabulary, settings: TokenizerSettings = TokenizerSettings(), source: String = "vocabulary") throws {
         model = try TokenizerModel(vocabulary: vocabulary, settings: settings, source: source)
+        pool = EncoderPool(model: model)
     }
 
     /// A HuggingFace model folder: vocab.txt (or tokenizer.json) and tokenizer_config.json.
@@ -40,12 +42,11 @@ public struct BertTokenizer: Sendable {
     public func token(of id: Int) -> String { model.token(of: id) }
 
     func encodeRun(_ text: String) -> TokenRun {
-        var encoder = TextEncoder(model: model)
-        return encodeRun(text, with: &encoder)
+        pool.withEncoder { encodeRun(text, with: &$0) }
     }
 
     private func encodeRun(_ text: String, with encoder: inout TextEncoder) -> TokenRun {
-        encoder.sink = TokenSink()
+        encoder.sink.removeAll()
         var text = text
         text.withUTF8 { encoder.encode($0) }
         return TokenRun(encoder.sink)
@@ -55,30 +56,31 @@ public struct BertTokenizer: Sendable {
 
     /// `tokenizer(text, text_pair=pair, ...)` for one input.
     public func encode(_ text: String, pair: String? = nil, options: EncodingOptions = EncodingOptions()) throws -> Encoding {
-        try encode([TextInput(text, pair: pair)], options: options)[0]
+        let plan = try EncodingPlan(options: options, settings: settings)
+        var e = try pool.withEncoder { assemble(TextInput(text, pair: pair), 0, plan, &$0) }.get()
+        if let length = plan.padLength([e.count]) { pad(&e, to: length) }
+        return e
     }
 
     /// A batch, encoded on every core; `.longest` padding pads to the batch's longest input.
     public func encode(_ inputs: [TextInput], options: EncodingOptions = EncodingOptions()) throws -> [Encoding] {
         let plan = try EncodingPlan(options: options, settings: settings)
-        var out = [Result<Encoding, TokenizerError>?](repeating: nil, count: inputs.count)
+        typealias Outcome = Result<Encoding, TokenizerError>
+        var out: [Outcome]
         let workers = min(ProcessInfo.processInfo.activeProcessorCount, max(1, inputs.count / 16))
         if workers <= 1 {
-            var encoder = TextEncoder(model: model)
-            for (i, input) in inputs.enumerated() { out[i] = assemble(input, i, plan, &encoder) }
+            out = pool.withEncoder { encoder in inputs.indices.map { assemble(inputs[$0], $0, plan, &encoder) } }
         } else {
-            out.withUnsafeMutableBufferPointer { buf in
-                nonisolated(unsafe) let results = buf
-                DispatchQueue.concurrentPerform(iterations: workers) { w in
-                    var encoder = TextEncoder(model: model)
-                    // Each worker writes only its own indices.
-                    for i in stride(from: w, to: inputs.count, by: workers) {
-                        results[i] = assemble(inputs[i], i, plan, &encoder)
-                    }
+            // Worker w encodes inputs w, w + workers, ...; the shares are interleaved back afterwards.
+            let shares = Shares<Outcome>(workers)
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                shares[w] = pool.withEncoder { encoder in
+                    stride(from: w, to: inputs.count, by: workers).map { assemble(inputs[$0], $0, plan, &encoder) }
                 }
             }
+            out = inputs.indices.map { shares[$0 % workers][$0 / workers] }
         }
-        var encodings = try out.map { try $0!.get() }
+        var encodings = try out.map { try $0.get() }
         if let length = plan.padLength(encodings.map(\.count)) {
             for i in encodings.indices { pad(&encodings[i], to: length) }
         }
@@ -170,5 +172,33 @@ struct EncodingPlan {
         case .longest: lengths.max()
         case .maxLength: padToLength
         }
+    }
+}
+
+/// Encoders (scratch buffers) kept between calls, so encoding a short text allocates little.
+final class EncoderPool: @unchecked Sendable {
+    private let model: TokenizerModel
+    private let lock = NSLock()
+    private var free: [TextEncoder] = []
+
+    init(model: TokenizerModel) { self.model = model }
+
+    func withEncoder<R>(_ body: (inout TextEncoder) throws -> R) rethrows -> R {
+        var encoder = lock.withLock { free.popLast() } ?? TextEncoder(model: model)
+        defer { lock.withLock { if free.count < 16 { free.append(encoder) } } }
+        return try body(&encoder)
+    }
+}
+
+/// One result array per worker thread, each written once under a lock.
+private final class Shares<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [[T]]
+
+    init(_ count: Int) { items = Array(repeating: [], count: count) }
+
+    subscript(w: Int) -> [T] {
+        get { lock.withLock { items[w] } }
+        set { lock.withLock { items[w] = newValue } }
     }
 }

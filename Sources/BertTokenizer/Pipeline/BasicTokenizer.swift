@@ -8,15 +8,43 @@
 //   _run_split_on_punc     every punctuation code point is a word of its own
 //   WordpieceTokenizer     unless the word is in the config's never_split
 // NFC never joins code points across a space, so normalizing word by word equals normalizing the
-// whole text.
+// whole text. A word of ASCII bytes (most of English) is tokenized straight from the input bytes:
+// NFC, NFD and accent stripping cannot change it.
 
-/// The working buffers of one encode call. Not shared: each thread makes its own.
+/// One word's UTF-8 bytes, each with the original span of the code point it encodes.
+struct PieceBuffer {
+    var bytes: [UInt8] = []
+    var starts: [Int32] = []
+    var ends: [Int32] = []
+    var charCount = 0
+
+    mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+        starts.removeAll(keepingCapacity: true)
+        ends.removeAll(keepingCapacity: true)
+        charCount = 0
+    }
+
+    /// Appends code points `[from, to)` of `chars`, UTF-8 encoded.
+    mutating func append(_ chars: CharBuffer, _ from: Int, _ to: Int) {
+        for i in from..<to {
+            let c = chars.scalars[i], a = chars.starts[i], b = chars.ends[i]
+            charCount += 1
+            for u in UTF8.encode(Unicode.Scalar(c)!)! {
+                bytes.append(u); starts.append(a); ends.append(b)
+            }
+        }
+    }
+}
+
+/// The working buffers of encode calls. Not shared between threads: each takes its own.
 struct TextEncoder {
     let model: TokenizerModel
     private var word = CharBuffer()
     private var spare = CharBuffer()
     private var scratch = CharBuffer()
     private var piece = PieceBuffer()
+    private var lowered: [UInt8] = []
     private var segments: [Segment] = []
     var sink = TokenSink()
 
@@ -44,7 +72,7 @@ struct TextEncoder {
     }
 
     private mutating func encodeText(_ p: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int, cp start: Int32) {
-        if model.settings.doBasicTokenize {
+        if model.doBasicTokenize {
             basicTokenize(p, from, to, cp: start)
         } else {
             whitespaceTokenize(p, from, to, cp: start)
@@ -59,36 +87,114 @@ struct TextEncoder {
 
     // MARK: BasicTokenizer
 
-    private mutating func basicTokenize(_ p: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int, cp start: Int32) {
+    /// Splits cleaned text into words. A word is held either as `run` (a stretch of ASCII input
+    /// bytes, not copied) or, once it meets anything else, in `word`.
+    private mutating func basicTokenize(_ text: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int, cp start: Int32) {
         let props = UnicodeProperties.shared
-        let splitCJK = model.settings.tokenizeChineseChars
+        let splitCJK = model.tokenizeChineseChars
+        let p = text.baseAddress!
+        let separator: CharFlags = [.drop, .whitespace, .pythonSpace]
         var i = from, cp = start
+        var run = -1, runCp: Int32 = 0
         var flags: CharFlags = [], ascii = true
         word.removeAll()
+
+        func moveRun(_ s: inout Self) {
+            for k in run..<i { s.word.append(UInt32(p[k]), runCp + Int32(k - run), runCp + Int32(k - run) + 1) }
+            run = -1
+        }
+        func finish(_ s: inout Self) {
+            if run >= 0 {
+                s.finishASCIIWord(p + run, i - run, cp: runCp)
+                run = -1
+            } else if !s.word.isEmpty {
+                s.finishWord(flags, ascii)
+                flags = []
+                ascii = true
+            }
+        }
+
         while i < to {
             let b0 = p[i]
-            var c = UInt32(b0), len = 1
-            if b0 >= 0x80 { (c, len) = decodeScalar(p, i) }
-            let f = props.flags(c)
-            i += len
-            defer { cp += 1 }
-            if f.contains(.drop) { continue }
-            if !f.isDisjoint(with: [.whitespace, .pythonSpace]) {
-                if !word.isEmpty { finishWord(flags, ascii); flags = []; ascii = true }
+            if b0 < 0x80 {
+                let f = props.ascii[Int(b0)]
+                if f.isDisjoint(with: separator) {
+                    if !word.isEmpty {
+                        word.append(UInt32(b0), cp, cp + 1)
+                    } else if run < 0 {
+                        run = i
+                        runCp = cp
+                    }
+                } else if f.contains(.drop) {
+                    if run >= 0 { moveRun(&self) }
+                } else {
+                    finish(&self)
+                }
+                i += 1
+                cp += 1
                 continue
             }
-            if splitCJK, f.contains(.cjk) {
-                if !word.isEmpty { finishWord(flags, ascii) }
+            let (c, len) = decodeScalar(text, i)
+            let f = props.flags(c)
+            if f.contains(.drop) {
+                if run >= 0 { moveRun(&self) }
+            } else if !f.isDisjoint(with: [.whitespace, .pythonSpace]) {
+                finish(&self)
+            } else if splitCJK, f.contains(.cjk) {
+                finish(&self)
                 word.append(c, cp, cp + 1)
                 finishWord(f, false)
-                flags = []; ascii = true
-                continue
+            } else {
+                if run >= 0 { moveRun(&self) }
+                word.append(c, cp, cp + 1)
+                flags.formUnion(f)
+                ascii = false
             }
-            word.append(c, cp, cp + 1)
-            flags.formUnion(f)
-            if len > 1 { ascii = false }
+            i += len
+            cp += 1
         }
-        if !word.isEmpty { finishWord(flags, ascii) }
+        finish(&self)
+    }
+
+    /// A word of `n` contiguous ASCII bytes at `p`, starting at code point `cp`.
+    private mutating func finishASCIIWord(_ p: UnsafePointer<UInt8>, _ n: Int, cp: Int32) {
+        if model.isNeverSplit(p, n) { return emitASCIIPiece(p, n, cp: cp) }
+        guard model.doLowerCase else { return splitASCII(p, n, cp: cp) }
+        var buf = [UInt8]()
+        swap(&buf, &lowered)
+        defer { swap(&buf, &lowered) }
+        buf.removeAll(keepingCapacity: true)
+        for k in 0..<n {
+            let b = p[k]
+            buf.append(b &- 65 < 26 ? b + 32 : b)
+        }
+        buf.withUnsafeBufferPointer { l in
+            let q = l.baseAddress!
+            if model.isNeverSplit(q, n) { return emitASCIIPiece(q, n, cp: cp) }
+            splitASCII(q, n, cp: cp)
+        }
+    }
+
+    /// `_run_split_on_punc` on ASCII bytes.
+    private mutating func splitASCII(_ p: UnsafePointer<UInt8>, _ n: Int, cp: Int32) {
+        let table = UnicodeProperties.shared.ascii
+        var run = 0
+        for k in 0..<n where table[Int(p[k])].contains(.punctuation) {
+            if run < k { emitASCIIPiece(p + run, k - run, cp: cp + Int32(run)) }
+            emitASCIIPiece(p + k, 1, cp: cp + Int32(k))
+            run = k + 1
+        }
+        if run < n { emitASCIIPiece(p + run, n - run, cp: cp + Int32(run)) }
+    }
+
+    @inline(__always)
+    private mutating func emitASCIIPiece(_ p: UnsafePointer<UInt8>, _ n: Int, cp: Int32) {
+        if let id = model.neverSplitId(p, n) { return sink.append(id, cp, cp + Int32(n)) }
+        let k = model.wordPiece.encode(p, n, chars: n, into: &sink)
+        for j in (sink.count - k)..<sink.count {
+            sink.starts[j] += cp
+            sink.ends[j] += cp
+        }
     }
 
     /// One whitespace-separated word of cleaned text, from NFC to WordPiece. Empties `word`.
@@ -100,8 +206,7 @@ struct TextEncoder {
             swap(&word, &spare)
         }
         if model.isNeverSplit(word) { return emitPiece(0, word.count) }
-        let s = model.settings
-        if s.doLowerCase {
+        if model.doLowerCase {
             if ascii {
                 for k in 0..<word.count where word.scalars[k] &- 65 < 26 { word.scalars[k] += 32 }
             } else {
@@ -109,7 +214,7 @@ struct TextEncoder {
                 swap(&word, &spare)
             }
         }
-        if s.stripsAccents, !ascii {
+        if model.stripsAccents, !ascii {
             props.decompose(word, into: &spare)
             word.removeAll()
             for k in 0..<spare.count where !props.flags(spare.scalars[k]).contains(.nonspacingMark) {
@@ -136,7 +241,20 @@ struct TextEncoder {
         }
         piece.removeAll()
         piece.append(word, from, to)
-        model.wordPiece.encode(piece, into: &sink)
+        wordPiecePiece()
+    }
+
+    /// WordPiece on `piece`, its byte spans mapped back to code points.
+    private mutating func wordPiecePiece() {
+        let bytes = piece.bytes
+        let k = bytes.withUnsafeBufferPointer { b in
+            model.wordPiece.encode(b.baseAddress!, b.count, chars: piece.charCount, into: &sink)
+        }
+        for j in (sink.count - k)..<sink.count {
+            let s = Int(sink.starts[j]), e = Int(sink.ends[j])
+            sink.starts[j] = piece.starts[s]
+            sink.ends[j] = piece.ends[e - 1]
+        }
     }
 
     // MARK: do_basic_tokenize = false
@@ -162,7 +280,7 @@ struct TextEncoder {
     private mutating func wordPieceWord() {
         piece.removeAll()
         piece.append(word, 0, word.count)
-        model.wordPiece.encode(piece, into: &sink)
+        wordPiecePiece()
         word.removeAll()
     }
 }

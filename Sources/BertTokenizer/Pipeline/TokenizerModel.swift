@@ -7,20 +7,27 @@ final class TokenizerModel: Sendable {
     let wordPiece: WordPiece
     let addedTokens: AddedTokenSplitter
     let unkId: Int32, clsId: Int32, sepId: Int32, padId: Int32
+    // Settings read in the hot loop, copied out of `settings` once.
+    let doLowerCase: Bool, stripsAccents: Bool, tokenizeChineseChars: Bool, doBasicTokenize: Bool
     /// Added tokens whose ids lie past the vocabulary, by id.
     private let extraTokens: [Int: String]
     /// Added tokens by content (transformers looks these up before the vocabulary).
     private let addedIds: [String: Int32]
     /// BasicTokenizer's never_split: the config's list plus every special token.
     private let basicNeverSplit: Set<String>
-    private let basicNeverSplitFirst: Set<UInt32>
+    /// By the first UTF-8 byte: may a never_split entry start with it? (A quick filter.)
+    private let basicNeverSplitFirst: [Bool]
     /// The config's never_split alone: these words skip WordPiece.
     private let configNeverSplit: Set<String>
-    private let configNeverSplitFirst: Set<UInt32>
+    private let configNeverSplitFirst: [Bool]
 
     init(vocabulary: Vocabulary, settings: TokenizerSettings, source: String) throws {
         self.vocabulary = vocabulary
         self.settings = settings
+        doLowerCase = settings.doLowerCase
+        stripsAccents = settings.stripsAccents
+        tokenizeChineseChars = settings.tokenizeChineseChars
+        doBasicTokenize = settings.doBasicTokenize
         var addedIds = [String: Int32](), extra = [Int: String]()
         for t in settings.addedTokens {
             if t.singleWord {
@@ -52,9 +59,14 @@ final class TokenizerModel: Sendable {
         self.addedIds = addedIds
         extraTokens = extra
         configNeverSplit = Set(settings.neverSplit)
-        configNeverSplitFirst = Set(settings.neverSplit.compactMap { $0.unicodeScalars.first?.value })
+        func firstBytes(_ words: some Sequence<String>) -> [Bool] {
+            var t = [Bool](repeating: false, count: 256)
+            for w in words { if let b = w.utf8.first { t[Int(b)] = true } }
+            return t
+        }
+        configNeverSplitFirst = firstBytes(settings.neverSplit)
         basicNeverSplit = configNeverSplit.union(settings.specialTokens)
-        basicNeverSplitFirst = Set(basicNeverSplit.compactMap { $0.unicodeScalars.first?.value })
+        basicNeverSplitFirst = firstBytes(basicNeverSplit)
     }
 
     /// transformers' `convert_tokens_to_ids` for one token: added tokens, the vocabulary, else [UNK].
@@ -66,15 +78,39 @@ final class TokenizerModel: Sendable {
 
     @inline(__always)
     func isNeverSplit(_ w: CharBuffer) -> Bool {
-        guard !w.isEmpty, basicNeverSplitFirst.contains(w.scalars[0]) else { return false }
+        guard !w.isEmpty, basicNeverSplitFirst[leadByte(w.scalars[0])] else { return false }
         return basicNeverSplit.contains(w.string())
     }
 
     /// The id of code points `[from, to)` of `w` if the config's never_split lists them.
     @inline(__always)
     func neverSplitId(_ w: CharBuffer, _ from: Int, _ to: Int) -> Int32? {
-        guard configNeverSplitFirst.contains(w.scalars[from]) else { return nil }
+        guard !configNeverSplit.isEmpty, configNeverSplitFirst[leadByte(w.scalars[from])] else { return nil }
         let s = w.string(from, to)
         return configNeverSplit.contains(s) ? id(of: s) : nil
     }
+
+    /// `isNeverSplit` for `n` ASCII bytes.
+    @inline(__always)
+    func isNeverSplit(_ p: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+        guard basicNeverSplitFirst[Int(p[0])] else { return false }
+        return basicNeverSplit.contains(String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self))
+    }
+
+    /// `neverSplitId` for `n` ASCII bytes.
+    @inline(__always)
+    func neverSplitId(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int32? {
+        guard !configNeverSplit.isEmpty, configNeverSplitFirst[Int(p[0])] else { return nil }
+        let s = String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
+        return configNeverSplit.contains(s) ? id(of: s) : nil
+    }
+}
+
+/// The first byte of the UTF-8 encoding of `c`.
+@inline(__always)
+private func leadByte(_ c: UInt32) -> Int {
+    if c < 0x80 { return Int(c) }
+    if c < 0x800 { return Int(0xC0 | c >> 6) }
+    if c < 0x10000 { return Int(0xE0 | c >> 12) }
+    return Int(0xF0 | c >> 18)
 }

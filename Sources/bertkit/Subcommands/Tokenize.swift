@@ -55,6 +55,9 @@ struct Tokenize: ParsableCommand {
     @Flag(help: "Print JSON (one object per input).")
     var json = false
 
+    @Flag(help: "Print no tokens; measure encoding throughput over the inputs: one text at a time on one thread, then as batches on every core.")
+    var benchmark = false
+
     func validate() throws {
         let sources = [text != nil, file != nil, jsonl != nil].filter { $0 }.count
         guard sources == 1 else { throw ValidationError("give exactly one of TEXT, --file or --jsonl") }
@@ -84,6 +87,7 @@ struct Tokenize: ParsableCommand {
                 addSpecialTokens: !noSpecialTokens, maxLength: maxLength,
                 truncation: truncation.flatMap(Truncation.init(rawValue:)),
                 padding: padding.flatMap(Padding.init(rawValue:)) ?? .none)
+            if benchmark { return try Self.benchmark(tokenizer, inputs, options, batchSize: batchSize, json: json) }
             let asJSON = json || jsonl != nil
             var batchStart = 0
             while batchStart < inputs.count {
@@ -101,6 +105,46 @@ struct Tokenize: ParsableCommand {
                 FileHandle.standardOutput.write(Data(out))
                 batchStart += batch.count
             }
+        }
+    }
+
+    private static func benchmark(_ tokenizer: BertTokenizer, _ inputs: [TextInput], _ options: EncodingOptions,
+                                  batchSize: Int, json: Bool) throws {
+        let bytes = inputs.reduce(0) { $0 + $1.text.utf8.count + ($1.pair?.utf8.count ?? 0) }
+        func measure(_ body: () throws -> Int) rethrows -> (seconds: Double, tokens: Int) {
+            let start = ContinuousClock.now
+            let tokens = try body()
+            let d = ContinuousClock.now - start
+            return (Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18, tokens)
+        }
+        _ = try tokenizer.encode(Array(inputs.prefix(100)), options: options)  // warm up
+        let single = try measure {
+            var n = 0
+            for input in inputs { n += try tokenizer.encode(input.text, pair: input.pair, options: options).count }
+            return n
+        }
+        let batch = try measure {
+            var n = 0
+            for start in stride(from: 0, to: inputs.count, by: batchSize) {
+                let chunk = Array(inputs[start..<min(inputs.count, start + batchSize)])
+                n += try tokenizer.encode(chunk, options: options).reduce(0) { $0 + $1.count }
+            }
+            return n
+        }
+        let rows = [("per-text", single), ("batch", batch)]
+        if json {
+            var o = JSONObject([("texts", .int(inputs.count)), ("bytes", .int(bytes)),
+                                ("cores", .int(ProcessInfo.processInfo.activeProcessorCount))])
+            for (name, r) in rows {
+                o[name] = .object(JSONObject([("seconds", .double(r.seconds)), ("tokens", .int(r.tokens))]))
+            }
+            Console.out(JSONValue.object(o).serialized(indent: 0))
+            return
+        }
+        Console.out("\(inputs.count) texts, \(bytes) bytes of UTF-8")
+        for (name, r) in rows {
+            Console.out(name.rightPadded(9) + String(format: " %8.3f s  %8.2f MB/s  %12.0f tokens/s", r.seconds,
+                               Double(bytes) / 1e6 / r.seconds, Double(r.tokens) / r.seconds))
         }
     }
 
