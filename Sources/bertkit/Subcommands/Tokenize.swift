@@ -13,8 +13,8 @@ struct Tokenize: ParsableCommand {
 
             Inputs: TEXT (and --pair), or --file (one text per line), or --jsonl (one JSON object
             {"text": ..., "pair": ...} per line; one JSON result line per input line, in order).
-            Use - for stdin. Inputs are checked before anything is printed: a line that is not
-            UTF-8 or not such an object is reported by its number.
+            Use - for stdin. All input is read and checked before anything is printed: a line that
+            is not UTF-8 or not such an object is reported by its number (exit code 2).
 
             EXAMPLES
               bertkit tokenize all-MiniLM-L6-v2 'PyTorch is a great framework for NLP'
@@ -92,7 +92,14 @@ struct Tokenize: ParsableCommand {
             var batchStart = 0
             while batchStart < inputs.count {
                 let batch = Array(inputs[batchStart..<min(inputs.count, batchStart + batchSize)])
-                let encodings = try tokenizer.encode(batch, options: options)
+                let encodings: [Encoding]
+                do {
+                    encodings = try tokenizer.encode(batch, options: options)
+                } catch TokenizerError.cannotTruncate(let input, let max, let strategy, let why) where text == nil {
+                    throw InputFileError(file: file ?? jsonl!, line: batchStart + input + 1,
+                                         problem: "cannot truncate to \(max) tokens with \(strategy.rawValue): \(why)"
+                                             + "\n---> HINT: use --truncation longest_first or a larger --max-length")
+                }
                 var out = [UInt8]()
                 for (k, e) in encodings.enumerated() {
                     if asJSON {

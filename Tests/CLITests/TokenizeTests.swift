@@ -1,0 +1,116 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// `bertkit tokenize`, run as a user would.
+final class TokenizeTests: XCTestCase {
+    private func write(_ bytes: [UInt8], _ name: String) -> String {
+        let path = Repo.temporaryDirectory() + "/" + name
+        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        return path
+    }
+
+    private func json(_ line: Substring) throws -> [String: Any] {
+        try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+    }
+
+    /// The issue's acceptance check: the seed sentence through MiniLM's folder.
+    func testSeedSentence() throws {
+        let model = try Repo.requireMiniLM()
+        let r = try ToolRun.run(["tokenize", model, "PyTorch is a great framework for NLP", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let o = try json(Substring(r.stdout.trimmingCharacters(in: .newlines)))
+        XCTAssertEqual(o["input_ids"] as? [Int], [101, 1052, 22123, 2953, 2818, 2003, 1037, 2307, 7705, 2005, 17953, 2361, 102])
+        XCTAssertEqual(o["tokens"] as? [String], ["[CLS]", "p", "##yt", "##or", "##ch", "is", "a", "great", "framework", "for", "nl", "##p", "[SEP]"])
+        XCTAssertEqual(o["token_type_ids"] as? [Int], Array(repeating: 0, count: 13))
+        XCTAssertEqual(o["attention_mask"] as? [Int], Array(repeating: 1, count: 13))
+        XCTAssertEqual((o["offsets"] as? [[Int]])?.prefix(3), [[0, 0], [0, 1], [1, 3]])
+
+        let table = try ToolRun.run(["tokenize", model, "PyTorch is a great framework for NLP"])
+        XCTAssertEqual(table.status, 0, table.stderr)
+        XCTAssert(table.stdout.contains("##yt") && table.stdout.contains("22123"), table.stdout)
+    }
+
+    func testPairPaddingAndEmptyText() throws {
+        let model = try Repo.requireMiniLM()
+        let r = try ToolRun.run(["tokenize", model, "What is it?", "--pair", "A pair of texts.", "--max-length", "14",
+                                 "--padding", "max_length", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let o = try json(Substring(r.stdout.trimmingCharacters(in: .newlines)))
+        XCTAssertEqual(o["input_ids"] as? [Int], [101, 2054, 2003, 2009, 1029, 102, 1037, 3940, 1997, 6981, 1012, 102, 0, 0])
+        XCTAssertEqual(o["token_type_ids"] as? [Int], [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0])
+        XCTAssertEqual(o["attention_mask"] as? [Int], [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0])
+        let empty = try ToolRun.run(["tokenize", model, "", "--json"])
+        XCTAssertEqual(try json(Substring(empty.stdout.trimmingCharacters(in: .newlines)))["input_ids"] as? [Int], [101, 102])
+    }
+
+    /// One result line per input line, in order; padding to the longest of the batch.
+    func testJSONLines() throws {
+        let model = try Repo.requireMiniLM()
+        let input = write(Array("""
+            {"text": "Hello, world!"}
+            {"text": "What is it?", "pair": "A pair."}
+            {"text": "", "pair": null}
+
+            """.utf8), "in.jsonl")
+        let r = try ToolRun.run(["tokenize", model, "--jsonl", input, "--padding", "longest"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.count, 3)
+        let ids = try lines.map { try json($0)["input_ids"] as? [Int] }
+        XCTAssertEqual(ids[0], [101, 7592, 1010, 2088, 999, 102, 0, 0, 0, 0])
+        XCTAssertEqual(ids[1], [101, 2054, 2003, 2009, 1029, 102, 1037, 3940, 1012, 102])
+        XCTAssertEqual(ids[2], [101, 102, 0, 0, 0, 0, 0, 0, 0, 0])
+        XCTAssertEqual(try json(lines[1])["token_type_ids"] as? [Int], [0, 0, 0, 0, 0, 0, 1, 1, 1, 1])
+
+        // Same through stdin.
+        let piped = try ToolRun.run(["tokenize", model, "--jsonl", "-", "--padding", "longest"],
+                                    stdin: String(decoding: FileManager.default.contents(atPath: input)!, as: UTF8.self))
+        XCTAssertEqual(piped.stdout, r.stdout)
+    }
+
+    func testInvalidUTF8NamesTheLine() throws {
+        let model = try Repo.requireMiniLM()
+        let bad: [UInt8] = Array("{\"text\": \"fine\"}\n{\"text\": \"caf".utf8) + [0xE9] + Array("\"}\n".utf8)
+        for (option, name, bytes) in [("--jsonl", "in.jsonl", bad),
+                                      ("--file", "in.txt", Array("fine\nalso fine\nbad ".utf8) + [0xFF, 0xFE] + [0x0A])] {
+            let path = write(bytes, name)
+            let r = try ToolRun.run(["tokenize", model, option, path])
+            XCTAssertEqual(r.status, 2, r.stderr)
+            XCTAssertEqual(r.stdout, "", "nothing is printed before the input is checked")
+            let line = option == "--jsonl" ? 2 : 3
+            XCTAssert(r.stderr.contains("\(path):\(line): not valid UTF-8"), r.stderr)
+        }
+    }
+
+    func testBadJSONLineNamesTheLine() throws {
+        let model = try Repo.requireMiniLM()
+        let path = write(Array("{\"text\": \"ok\"}\n[1, 2]\n".utf8), "in.jsonl")
+        let r = try ToolRun.run(["tokenize", model, "--jsonl", path])
+        XCTAssertEqual(r.status, 2)
+        XCTAssert(r.stderr.contains("\(path):2: expected an object with a string \"text\""), r.stderr)
+    }
+
+    func testImpossibleTruncationNamesTheLine() throws {
+        let model = try Repo.requireMiniLM()
+        let path = write(Array("{\"text\": \"a\", \"pair\": \"b\"}\n{\"text\": \"a\", \"pair\": \"one two three four five six\"}\n".utf8), "in.jsonl")
+        let r = try ToolRun.run(["tokenize", model, "--jsonl", path, "--max-length", "6", "--truncation", "only_first"])
+        XCTAssertEqual(r.status, 2)
+        XCTAssert(r.stderr.contains("\(path):2: cannot truncate to 6 tokens with only_first"), r.stderr)
+    }
+
+    func testVocabularyWithoutPADIsRefused() throws {
+        let dir = Repo.temporaryDirectory()
+        try "[UNK]\n[CLS]\n[SEP]\nhello\n".write(toFile: dir + "/vocab.txt", atomically: true, encoding: .utf8)
+        let r = try ToolRun.run(["tokenize", dir, "hello"])
+        XCTAssertEqual(r.status, 2)
+        XCTAssert(r.stderr.contains("the vocabulary has no [PAD] (pad_token)"), r.stderr)
+    }
+
+    func testUsageErrors() throws {
+        let model = try Repo.requireMiniLM()
+        XCTAssertEqual(try ToolRun.run(["tokenize", model]).status, 64)
+        XCTAssertEqual(try ToolRun.run(["tokenize", model, "x", "--padding", "sideways"]).status, 64)
+        XCTAssertEqual(try ToolRun.run(["tokenize", "/no/such/folder", "x"]).status, 2)
+    }
+}
