@@ -4,7 +4,7 @@ import XCTest
 
 final class ConvertTests: XCTestCase {
     func testEveryFixtureConvertsToEveryFormat() throws {
-        for fixture in ["tiny-bert", "tiny-bert-sharded", "tiny-cls"] {
+        for fixture in ["tiny-bert", "tiny-bert-sharded", "tiny-cls", "tiny-cls-tokjson"] {
             let tmp = Repo.temporaryDirectory()
             for out in ["m.bkm", "m.safetensors", "hf"] {
                 let r = try ToolRun.run(["convert", Repo.fixture(fixture), tmp + "/" + out])
@@ -12,8 +12,10 @@ final class ConvertTests: XCTestCase {
                 XCTAssertTrue(r.stdout.contains("wrote " + tmp + "/" + out))
             }
             for out in ["m.bkm", "hf"] { XCTAssertEqual(try ToolRun.run(["inspect", tmp + "/" + out, "--no-stats"]).status, 0) }
-            XCTAssertEqual(try ToolRun.run(["convert", tmp + "/m.safetensors", tmp + "/again.bkm", "--config", Repo.fixture(fixture + "/config.json"),
-                                            "--vocab", Repo.fixture(fixture + "/vocab.txt")]).status, 0)
+            let vocab = Repo.fixture(fixture + (fixture.hasSuffix("tokjson") ? "/tokenizer.json" : "/vocab.txt"))
+            let again = try ToolRun.run(["convert", tmp + "/m.safetensors", tmp + "/again.bkm", "--config", Repo.fixture(fixture + "/config.json"),
+                                         "--vocab", vocab])
+            XCTAssertEqual(again.status, 0, again.stderr)
         }
     }
 
