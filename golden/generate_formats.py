@@ -200,8 +200,8 @@ def broken() -> None:
         f.create_dataset("embeddings.word_embeddings.weight", shape=(1 << 24, 1 << 24), dtype="f4", chunks=(1, 1024),
                          track_times=False)
 
-    with h5py.File(d / "lzf-filter.h5", "w") as f:
-        f.create_dataset("embeddings.LayerNorm.weight", data=ok, compression="lzf", track_times=False)
+    with h5py.File(d / "lzf-filter.h5", "w") as f:  # zeros, so that LZF really compresses the chunk
+        f.create_dataset("embeddings.LayerNorm.weight", data=np.zeros(4096, dtype=np.float32), compression="lzf", track_times=False)
 
     with h5py.File(d / "keras-missing-weight-names.h5", "w") as f:
         f.attrs["layer_names"] = np.array([b"bert"], dtype="S4")

@@ -79,7 +79,8 @@ static inline int bk_h5_external_target(hid_t loc, const char *name, char *out, 
     return 0;
 }
 
-/// The names of the links in a group, by name order, written NUL-separated into the caller's
+/// The names of the links in a group, in creation order when the group tracks it (h5py's
+/// track_order, bertkit's writer), else in name order, written NUL-separated into the caller's
 /// buffer (which grows by asking again with the returned size). Returns the bytes needed, or -1.
 typedef struct { char *buffer; size_t capacity; size_t used; } bk_h5_names;
 static herr_t bk_h5_names_walk(hid_t group, const char *name, const H5L_info_t *info, void *data) {
@@ -92,7 +93,14 @@ static herr_t bk_h5_names_walk(hid_t group, const char *name, const H5L_info_t *
 static inline long long bk_h5_link_names(hid_t group, char *buffer, size_t capacity) {
     bk_h5_names n = { buffer, capacity, 0 };
     hsize_t idx = 0;
-    if (H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, &idx, bk_h5_names_walk, &n) < 0) return -1;
+    unsigned flags = 0;
+    hid_t gcpl = H5Gget_create_plist(group);
+    if (gcpl >= 0) {
+        H5Pget_link_creation_order(gcpl, &flags);
+        H5Pclose(gcpl);
+    }
+    H5_index_t index = (flags & H5P_CRT_ORDER_INDEXED) ? H5_INDEX_CRT_ORDER : H5_INDEX_NAME;
+    if (H5Literate(group, index, H5_ITER_INC, &idx, bk_h5_names_walk, &n) < 0) return -1;
     return (long long)n.used;
 }
 

@@ -7,8 +7,9 @@ import XCTest
 
 final class PyTorchBinTests: XCTestCase {
     /// A torch.save-shaped archive: `archive/data.pkl`, `archive/byteorder`, `archive/data/<key>`.
-    private func writeBin(pickle: [UInt8], storages: [String: [UInt8]], name: String = #function) -> String {
+    private func writeBin(pickle: [UInt8], storages: [String: [UInt8]], aligned: Bool = true, name: String = #function) -> String {
         var z = ZipBuilder()
+        z.align = aligned
         z.add("archive/data.pkl", pickle)
         z.add("archive/byteorder", Array("little".utf8))
         for (k, v) in storages.sorted(by: { $0.key < $1.key }) { z.add("archive/data/\(k)", v) }
@@ -88,6 +89,22 @@ final class PyTorchBinTests: XCTestCase {
         let t = try PyTorchBinReader.read(path: p).entries[0].tensor
         XCTAssertEqual(t.shape, [3, 2])
         XCTAssertEqual(t.floats(), [0, 3, 1, 4, 2, 5])
+        XCTAssertNotEqual(t.storage.origin, p, "a strided view is a copy")
+    }
+
+    func testRowMajorViewAliasesTheFile() throws {
+        let p = writeBin(pickle: PickleWriter.stateDict([("t", "0", "FloatStorage", 6, 2, [2, 2], [2, 1])]),
+                         storages: ["0": floatBytes([0, 1, 2, 3, 4, 5])])
+        let t = try PyTorchBinReader.read(path: p).entries[0].tensor
+        XCTAssertEqual(t.floats(), [2, 3, 4, 5])
+        XCTAssertEqual(t.storage.origin, p)
+    }
+
+    func testUnalignedStorageIsCopied() throws {
+        let p = writeBin(pickle: PickleWriter.stateDict([("t", "0", "FloatStorage", 3, 0, [3], [1])]),
+                         storages: ["0": floatBytes([1, 2, 3])], aligned: false)
+        let t = try PyTorchBinReader.read(path: p).entries[0].tensor
+        XCTAssertEqual(t.floats(), [1, 2, 3])
     }
 
     func testExpandedViewIsMadeContiguous() throws {

@@ -20,6 +20,8 @@ struct ZipBuilder {
     var items: [Item] = []
     /// Writes zip64 records and extra fields even though nothing needs them.
     var zip64 = false
+    /// Pads each local header's extra field so that data starts on a 64-byte boundary, as torch does.
+    var align = true
 
     mutating func add(_ name: String, _ data: [UInt8]) { items.append(Item(name: name, data: data)) }
 
@@ -33,7 +35,9 @@ struct ZipBuilder {
             // Local header.
             out += le32(0x0403_4B50) + le16(20) + le16(item.flags) + le16(item.method) + le16(0) + le16(0)
             out += le32(crc) + le32(UInt32(item.data.count)) + le32(UInt32(item.data.count))
-            out += le16(UInt16(name.count)) + le16(0) + name + item.data
+            let pad = align ? (64 - (offset + 30 + name.count + 4) % 64) % 64 : 0
+            let localExtra: [UInt8] = align ? le16(0x4246) + le16(UInt16(pad)) + [UInt8](repeating: 0, count: pad) : []
+            out += le16(UInt16(name.count)) + le16(UInt16(localExtra.count)) + name + localExtra + item.data
             // Central header.
             let extra: [UInt8] = zip64 ? le16(1) + le16(24) + le64(UInt64(size)) + le64(UInt64(size)) + le64(UInt64(offset)) : []
             central += le32(0x0201_4B50) + le16(45) + le16(45) + le16(item.flags) + le16(item.method) + le16(0) + le16(0)

@@ -88,9 +88,11 @@ final class HDF5File {
                 }
             }
         }
-        var root: UInt64 = 0
-        guard bk_h5_object_kind(handle.id, "/", &root) == 0 else { throw Self.fail(path, "open the root group", "") }
-        try walk(handle.id, [], [root])
+        var identity: UInt64 = 0
+        guard bk_h5_object_kind(handle.id, "/", &identity) == 0, let root = H5Handle.object(H5Gopen2(handle.id, "/", 0)) else {
+            throw Self.fail(path, "open the root group", "")
+        }
+        try walk(root.id, [], [identity])
         guard !out.isEmpty else { throw HDF5Error.noDatasets(path: path) }
         return out
     }
