@@ -203,6 +203,18 @@ def broken() -> None:
     with h5py.File(d / "lzf-filter.h5", "w") as f:  # zeros, so that LZF really compresses the chunk
         f.create_dataset("embeddings.LayerNorm.weight", data=np.zeros(4096, dtype=np.float32), compression="lzf", track_times=False)
 
+    with h5py.File(d / "hard-link-cycle.h5", "w") as f:
+        g = f.create_group("bert")
+        g.create_dataset("weight", data=ok, track_times=False)
+        g["loop"] = g  # a hard link from the group to itself
+
+    with h5py.File(d / "null-dataspace.h5", "w") as f:
+        f.create_dataset("embeddings.LayerNorm.weight", data=h5py.Empty("f4"), track_times=False)
+
+    with h5py.File(d / "duplicate-name.h5", "w") as f:
+        f.create_dataset("embeddings.LayerNorm.weight", data=ok, track_times=False)
+        f.create_dataset("embeddings/LayerNorm/weight", data=ok, track_times=False)
+
     with h5py.File(d / "keras-missing-weight-names.h5", "w") as f:
         f.attrs["layer_names"] = np.array([b"bert"], dtype="S4")
         g = f.create_group("bert")

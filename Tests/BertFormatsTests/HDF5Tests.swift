@@ -120,6 +120,25 @@ final class HDF5Tests: XCTestCase {
         }
     }
 
+    func testHardLinkCycleIsRefused() {
+        expectError(broken("hard-link-cycle.h5")) { e, m in
+            guard case .linkCycle(_, "/bert/loop") = e else { return XCTFail(m) }
+        }
+    }
+
+    func testNullDataspaceIsRefused() {
+        expectError(broken("null-dataspace.h5")) { e, m in
+            guard case .noData(_, "/embeddings.LayerNorm.weight", _) = e else { return XCTFail(m) }
+        }
+    }
+
+    func testTwoPathsForOneNameAreRefused() {
+        expectError(broken("duplicate-name.h5")) { e, m in
+            guard case .duplicateName(_, "embeddings.LayerNorm.weight", let paths) = e else { return XCTFail(m) }
+            XCTAssertEqual(Set(paths), ["/embeddings.LayerNorm.weight", "/embeddings/LayerNorm/weight"])
+        }
+    }
+
     func testFilterPluginIsNotLoaded() {
         expectError(broken("lzf-filter.h5")) { e, m in
             guard case .unavailableFilter(_, "/embeddings.LayerNorm.weight", _, 32000) = e else { return XCTFail(m) }

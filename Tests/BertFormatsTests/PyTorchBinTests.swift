@@ -177,6 +177,14 @@ final class PyTorchBinTests: XCTestCase {
         }
     }
 
+    func testDuplicateNameIsRefused() {
+        let p = writeBin(pickle: PickleWriter.stateDict([("w", "0", "FloatStorage", 2, 0, [2], [1]), ("w", "0", "FloatStorage", 2, 0, [2], [1])]),
+                         storages: ["0": floatBytes([1, 2])])
+        expectError(PyTorchBinError.self, p) { e, m in
+            guard case .duplicateName(_, "w") = e else { return XCTFail(m) }
+        }
+    }
+
     func testBigEndianArchiveIsRefused() {
         var z = ZipBuilder()
         z.add("archive/data.pkl", PickleWriter.stateDict([]))
