@@ -76,6 +76,10 @@ final class HDF5Tests: XCTestCase {
             ("tf_bert_for_pre_training/mlm___cls/predictions/bias:0", .unusedHead),
             ("tf_bert_for_pre_training/nsp___cls/seq_relationship/kernel:0", .unusedHead),
             ("tf_bert_model/bert/encoder/layer_._x/output/dense/bias:0", .unexpected),
+            // A user's own Keras model around TFBertMainLayer, and a bare main layer.
+            ("my_classifier/bert/pooler/dense/bias:0", .parameter("pooler.dense.bias", transposed: false)),
+            ("bert/encoder/layer_._0/attention/self/key/kernel:0", .parameter("encoder.layer.0.attention.self.key.weight", transposed: true)),
+            ("embeddings/position_embeddings/embeddings:0", .parameter("embeddings.position_embeddings.weight", transposed: false)),
         ]
         for (name, expected) in cases { XCTAssertEqual(WeightNames.map(keras: name), expected, name) }
     }
