@@ -158,6 +158,15 @@ final class PyTorchBinTests: XCTestCase {
         }
     }
 
+    func testOneStorageDescribedTwoWaysIsRefused() {
+        // The second persistent id claims 4 doubles (32 bytes) for an 8-byte storage already checked as 2 floats.
+        let p = writeBin(pickle: PickleWriter.stateDict([("a", "0", "FloatStorage", 2, 0, [2], [1]), ("b", "0", "DoubleStorage", 4, 0, [4], [1])]),
+                         storages: ["0": floatBytes([1, 2])])
+        expectError(PyTorchBinError.self, p) { e, m in
+            guard case .inconsistentStorage(_, "archive/data/0", "b") = e else { return XCTFail(m) }
+        }
+    }
+
     func testMissingStorageIsNamed() {
         let p = writeBin(pickle: PickleWriter.stateDict([("w", "9", "FloatStorage", 2, 0, [2], [1])]), storages: [:])
         expectError(PyTorchBinError.self, p) { e, m in

@@ -21,6 +21,7 @@ public enum HDF5Error: LocalizedError, Equatable {
     case missingAttribute(path: String, object: String, attribute: String)
     case badAttribute(path: String, object: String, attribute: String, why: String)
     case missingWeight(path: String, layer: String, weight: String)
+    case missingLayer(path: String, layer: String)
     case notADataset(path: String, object: String)
     case conflictingCopies(path: String, weight: String, layers: [String])
     case cannotWrite(path: String, tensor: String, why: String)
@@ -67,6 +68,8 @@ public enum HDF5Error: LocalizedError, Equatable {
             return "\(p): attribute \(a) of \(o) \(w)"
         case .missingWeight(let p, let l, let w):
             return "\(p): layer \(l) lists weight \(w) in weight_names, but the file has no such dataset"
+        case .missingLayer(let p, let l):
+            return "\(p): layer_names lists layer \(l), but the file has no such group"
         case .notADataset(let p, let o):
             return "\(p): \(o) is not a dataset"
         case .conflictingCopies(let p, let w, let ls):

@@ -154,14 +154,17 @@ final class HDF5File {
         for (i, part) in parts.enumerated() {
             guard H5Lexists(current.id, part, 0) > 0 else {
                 _ = HDF5Library.lastError()
-                if expectGroup { throw HDF5Error.missingAttribute(path: path, object: shown, attribute: "group (listed in layer_names)") }
+                if expectGroup { throw HDF5Error.missingLayer(path: path, layer: relative) }
                 throw HDF5Error.missingWeight(path: path, layer: layer, weight: relative)
             }
             try requireHardLink(current.id, part, shown: shown)
             var identity: UInt64 = 0
             let kind = bk_h5_object_kind(current.id, part, &identity)
             if i == parts.count - 1 {
-                guard kind == (expectGroup ? 0 : 1) else { throw HDF5Error.notADataset(path: path, object: shown) }
+                guard kind == (expectGroup ? 0 : 1) else {
+                    if expectGroup { throw HDF5Error.missingLayer(path: path, layer: relative) }
+                    throw HDF5Error.notADataset(path: path, object: shown)
+                }
                 return (current, part)
             }
             guard kind == 0, let g = H5Handle.object(H5Gopen2(current.id, part, 0)) else {
