@@ -28,6 +28,9 @@ Outputs go to golden/fixtures/formats/ (see formats/hdf5.md and formats/pytorch-
                                         embeddings' storage
   broken/*                              one defect each (see BROKEN below)
 
+Reruns give byte-identical files except broken/legacy.bin (torch's legacy writer keys storages by
+memory address) and broken/virtual-dataset.h5 (h5py stamps its creation time).
+
 Each model folder also carries the source's config.json and tokenizer files, so it is a complete
 HuggingFace folder. transformers 5 dropped TensorFlow: the Keras files come from a separate pinned
 environment, golden/requirements-tf.txt, in golden/.venv-tf:
@@ -159,7 +162,9 @@ def save_h5(state: dict, path: Path, nested: bool = False, bf16: str = "opaque")
                 else:
                     space = h5py.h5s.create_simple(raw.shape) if raw.ndim else h5py.h5s.create(h5py.h5s.SCALAR)
                     t = bf16_float_type()
-                    d = h5py.h5d.create(f.id, name.encode(), t, space)
+                    dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+                    dcpl.set_obj_track_times(False)  # no timestamps: reruns give the same bytes
+                    d = h5py.h5d.create(f.id, name.encode(), t, space, dcpl=dcpl)
                     d.write(h5py.h5s.ALL, h5py.h5s.ALL, np.ascontiguousarray(raw), mtype=t)
             else:
                 f.create_dataset(name, data=v.numpy(), track_times=False)
