@@ -54,7 +54,7 @@ public enum PyTorchBinReader {
 private struct StorageTable {
     let archive: ZipArchive
     let prefix: String
-    var checked: [String: ZipArchive.Entry] = [:]
+    var checked: [String: (entry: ZipArchive.Entry, ref: StorageRef)] = [:]
 
     init(archive: ZipArchive, prefix: String) {
         self.archive = archive
@@ -62,8 +62,12 @@ private struct StorageTable {
     }
 
     mutating func entry(for s: StorageRef, name: String) throws -> ZipArchive.Entry {
-        if let e = checked[s.key] { return e }
         let path = archive.path
+        if let c = checked[s.key] {
+            // A second persistent id for the same storage must describe it the same way.
+            guard c.ref == s else { throw PyTorchBinError.inconsistentStorage(path: path, entry: c.entry.name, name: name) }
+            return c.entry
+        }
         guard let e = archive.entry(named: prefix + "data/" + s.key) else {
             throw PyTorchBinError.missingStorage(path: path, name: name, entry: prefix + "data/" + s.key)
         }
@@ -72,7 +76,7 @@ private struct StorageTable {
             throw PyTorchBinError.storageSize(path: path, entry: e.name, elements: s.elementCount, dtype: s.dtype, bytes: e.size)
         }
         _ = try archive.verifiedBytes(e)
-        checked[s.key] = e
+        checked[s.key] = (e, s)
         return e
     }
 
@@ -150,6 +154,7 @@ public enum PyTorchBinError: LocalizedError, Equatable {
     case duplicateName(path: String, name: String)
     case missingStorage(path: String, name: String, entry: String)
     case storageSize(path: String, entry: String, elements: Int, dtype: DType, bytes: Int)
+    case inconsistentStorage(path: String, entry: String, name: String)
     case badView(path: String, name: String, why: String)
     case viewOutOfBounds(path: String, name: String, offset: Int, shape: [Int], strides: [Int], storageElements: Int)
 
@@ -178,6 +183,8 @@ public enum PyTorchBinError: LocalizedError, Equatable {
             return "\(p): tensor \(n) views storage \(e), which is not in the archive"
         case .storageSize(let p, let e, let n, let d, let b):
             return "\(p): storage \(e) should hold \(n) \(d.rawValue) elements but has \(b) bytes"
+        case .inconsistentStorage(let p, let e, let n):
+            return "\(p): tensor \(n) describes storage \(e) with another type or element count than an earlier tensor did"
         case .badView(let p, let n, let w):
             return "\(p): tensor \(n): \(w)"
         case .viewOutOfBounds(let p, let n, let o, let s, let st, let e):
