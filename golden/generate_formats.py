@@ -225,6 +225,9 @@ def broken() -> None:
         g = f.create_group("bert")
         g.create_dataset("tf_bert_model/bert/embeddings/LayerNorm/gamma:0", data=ok, track_times=False)
 
+    with h5py.File(d / "keras-missing-layer.h5", "w") as f:
+        f.attrs["layer_names"] = np.array([b"bert"], dtype="S4")
+
     # torch < 1.6's bare-pickle format.
     torch.save({"embeddings.LayerNorm.weight": torch.arange(4.0)}, str(d / "legacy.bin"),
                _use_new_zipfile_serialization=False)

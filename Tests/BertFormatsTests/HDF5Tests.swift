@@ -91,6 +91,12 @@ final class HDF5Tests: XCTestCase {
         }
     }
 
+    func testKerasLayerWithoutItsGroupIsRefused() {
+        expectError(broken("keras-missing-layer.h5")) { e, m in
+            guard case .missingLayer(_, "bert") = e else { return XCTFail(m) }
+        }
+    }
+
     // MARK: - Refusals
 
     func testExternalLinkIsRefused() {
