@@ -124,3 +124,15 @@ final class ConverterTests: XCTestCase {
         XCTAssertEqual(Set(half.parameters.map(\.tensor.dtype)), [.f16])
     }
 }
+
+extension ExportTests {
+    func testMiniLMThroughHDF5IsBitExact() throws {
+        let dir = try Repo.requireMiniLM()
+        let tmp = Repo.temporaryDirectory()
+        let source = try CheckpointLoader.load(path: dir)
+        try CheckpointExporter.write(source, to: tmp + "/m.h5")
+        let back = try CheckpointLoader.load(path: tmp + "/m.h5", configOverride: dir + "/config.json")
+        XCTAssertEqual(back.parameters.count, source.parameters.count)
+        for (a, b) in zip(source.parameters, back.parameters) { XCTAssertTrue(a.tensor.bitIdentical(to: b.tensor), a.name) }
+    }
+}

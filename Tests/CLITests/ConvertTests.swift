@@ -143,3 +143,26 @@ final class ConvertTests: XCTestCase {
         return CLI.listing(path).reduce(0) { $0 + partialSize(path + "/" + $1) }
     }
 }
+
+extension ConvertTests {
+    /// The .bin, .h5 and Keras fixtures (golden/fixtures/formats) inspect and convert to every output;
+    /// the broken ones exit 2 naming the file.
+    func testEveryFormatFixtureInspectsAndConverts() throws {
+        let root = Repo.fixture("formats")
+        for name in CLI.listing(root) where name.hasPrefix("tiny-") {
+            let tmp = Repo.temporaryDirectory()
+            let inspect = try ToolRun.run(["inspect", root + "/" + name])
+            XCTAssertEqual(inspect.status, 0, "\(name): \(inspect.stderr)")
+            XCTAssertTrue(inspect.stdout.contains("loads: yes"), name)
+            for out in ["m.bkm", "m.safetensors", "m.h5", "hf"] {
+                let r = try ToolRun.run(["convert", root + "/" + name, tmp + "/" + out])
+                XCTAssertEqual(r.status, 0, "\(name) → \(out): \(r.stderr)")
+            }
+            XCTAssertEqual(try ToolRun.run(["convert", tmp + "/m.h5", tmp + "/back.bkm", "--config", tmp + "/hf/config.json"]).status, 0, name)
+        }
+        for name in CLI.listing(root + "/broken") {
+            let p = root + "/broken/" + name
+            CLI.assertBadInput(try ToolRun.run(["inspect", p]), names: [p])
+        }
+    }
+}
