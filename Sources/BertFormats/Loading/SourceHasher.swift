@@ -9,7 +9,7 @@ public final class SourceHasher: @unchecked Sendable {
 
     public init(files: [String]) {
         DispatchQueue.global(qos: .userInitiated).async { [self] in
-            result = Result { try files.map { try FileDigest.sha256(path: $0) } }
+            result = Result { try files.map { try FileDigest.sha256Streaming(path: $0) } }
             finished.signal()
         }
     }
