@@ -32,6 +32,7 @@ public final class AtomicFileWriter {
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        prefault(bytes)
         var done = 0
         while done < bytes.count {
             // 1 MiB per call: large single writes from a memory map copy markedly slower.
@@ -53,6 +54,15 @@ public final class AtomicFileWriter {
     public func writeZeros(_ count: Int) throws {
         guard count > 0 else { return }
         try write([UInt8](repeating: 0, count: count))
+    }
+
+    /// Maps the source pages in one call (MADV_POPULATE_READ, Linux 5.14+) before write() copies
+    /// them: faulting a memory-mapped file in page by page inside write() costs several times the copy.
+    private func prefault(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count >= 1 << 16, let base = bytes.baseAddress else { return }
+        let page = Int(getpagesize())
+        let start = Int(bitPattern: base) & ~(page - 1)
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: start), Int(bitPattern: base) + bytes.count - start, 22 /* MADV_POPULATE_READ */)
     }
 
     /// Replaces bytes already written at `offset` (for headers that are known only at the end).
