@@ -16,6 +16,7 @@ bin=$(cd "$root" && swift build -c release --show-bin-path)/bertkit
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cat "$weights" > /dev/null  # warm the page cache for every command alike
+# Each run starts after `sync`, so no command waits on the writeback of an earlier run's output.
 
 convert="$bin convert $minilm $tmp/out.bkm --force"
 copy="cp $weights $tmp/copy.safetensors"
@@ -26,7 +27,7 @@ echo "model: $minilm ($(stat -c %s "$weights") bytes)"
 echo "bertkit: $bin ($("$bin" --version))"
 if command -v hyperfine > /dev/null; then
     hyperfine --warmup 2 --runs "$runs" --export-json "$tmp/times.json" \
-        --prepare "rm -f $tmp/out.bkm $tmp/copy.safetensors" \
+        --prepare "rm -f $tmp/out.bkm $tmp/copy.safetensors; sync" \
         -n cp "$copy" -n "cp+fsync" "$copysync" -n "bertkit convert" "$convert"
     python3 - "$tmp/times.json" <<'PY'
 import json, sys
@@ -39,7 +40,7 @@ else
     for name in cp "cp+fsync" "bertkit convert"; do
         case $name in cp) cmd=$copy ;; "cp+fsync") cmd=$copysync ;; *) cmd=$convert ;; esac
         start=$(date +%s%N)
-        for _ in $(seq "$runs"); do rm -f "$tmp/out.bkm" "$tmp/copy.safetensors"; sh -c "$cmd"; done
+        for _ in $(seq "$runs"); do rm -f "$tmp/out.bkm" "$tmp/copy.safetensors"; sync; sh -c "$cmd"; done
         echo "$name: $(( ($(date +%s%N) - start) / runs / 1000000 )) ms mean over $runs runs"
     done
 fi
