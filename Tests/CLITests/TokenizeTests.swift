@@ -31,6 +31,28 @@ final class TokenizeTests: XCTestCase {
         XCTAssert(table.stdout.contains("##yt") && table.stdout.contains("22123"), table.stdout)
     }
 
+    /// A .bkm carries the tokenizer: every corpus text (and pair) tokenizes exactly as from the
+    /// folder it was converted from. Also for a folder with only tokenizer.json.
+    func testBKMTokenizesLikeItsSourceFolder() throws {
+        let corpus = Repo.golden("corpus/texts.jsonl")
+        XCTAssert(FileManager.default.fileExists(atPath: corpus), corpus)
+        let pairs = write(Array(try String(contentsOfFile: corpus, encoding: .utf8).split(separator: "\n").prefix(300).enumerated()
+            .map { "{\"text\": \($1.dropFirst(8).dropLast()), \"pair\": \"pair \($0)\"}" }.joined(separator: "\n").utf8), "pairs.jsonl")
+        for source in [try Repo.requireMiniLM(), Repo.fixture("tiny-cls-tokjson")] {
+            let bkm = Repo.temporaryDirectory() + "/model.bkm"
+            let c = try ToolRun.run(["convert", source, bkm])
+            XCTAssertEqual(c.status, 0, c.stderr)
+            for input in [corpus, pairs] {
+                let fromFolder = try ToolRun.run(["tokenize", source, "--jsonl", input])
+                let fromBKM = try ToolRun.run(["tokenize", bkm, "--jsonl", input])
+                XCTAssertEqual(fromFolder.status, 0, fromFolder.stderr)
+                XCTAssertEqual(fromBKM.status, 0, fromBKM.stderr)
+                XCTAssertGreaterThanOrEqual(fromFolder.stdout.split(separator: "\n").count, 300)
+                XCTAssert(fromFolder.stdout == fromBKM.stdout, "\(source) vs its .bkm differ on \(input)")
+            }
+        }
+    }
+
     func testPairPaddingAndEmptyText() throws {
         let model = try Repo.requireMiniLM()
         let r = try ToolRun.run(["tokenize", model, "What is it?", "--pair", "A pair of texts.", "--max-length", "14",

@@ -176,7 +176,8 @@ private extension String {
     func rightPadded(_ n: Int) -> String { self + String(repeating: " ", count: max(0, n - count)) }
 }
 
-/// The tokenizer of a MODEL argument: a HuggingFace folder, a file inside one, or a .bkm.
+/// The tokenizer of a MODEL argument: a HuggingFace folder, a file inside one, or a .bkm (whose
+/// header carries the vocabulary and settings read from its source folder).
 enum TokenizerLoading {
     static func load(_ model: String) throws -> BertTokenizer {
         var isDir: ObjCBool = false
@@ -184,9 +185,12 @@ enum TokenizerLoading {
             throw ConfigError(file: model, key: "MODEL", "no such file or folder")
         }
         if isDir.boolValue { return try BertTokenizer(folder: model) }
-        if model.hasSuffix(".bkm") {
-            // TODO(formats): read the vocabulary and settings stored in the .bkm (CheckpointLoader).
-            throw ConfigError(file: model, key: "MODEL", "reading .bkm files needs the formats branch (not merged yet)")
+        if (try? WeightsFormat.detect(path: model)) == .bkm {
+            let bkm = try BKMFile.open(path: model)
+            guard let vocabulary = bkm.vocabulary else {
+                throw ConfigError(file: model, key: "vocabulary", "this .bkm carries no tokenizer (its source had no vocab.txt or tokenizer.json)")
+            }
+            return try BertTokenizer(vocabulary: vocabulary, settings: bkm.tokenizer ?? TokenizerSettings(), source: model)
         }
         // A weights or config file: its folder holds the tokenizer files.
         return try BertTokenizer(folder: (model as NSString).deletingLastPathComponent)
