@@ -32,9 +32,11 @@ public final class AtomicFileWriter {
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        prefault(bytes)
         var done = 0
         while done < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + done, min(bytes.count - done, 1 << 30))
+            // 1 MiB per call: large single writes from a memory map copy markedly slower.
+            let n = Glibc.write(fd, bytes.baseAddress! + done, min(bytes.count - done, 1 << 20))
             if n < 0 {
                 if errno == EINTR { continue }
                 let reason = String(cString: strerror(errno))
@@ -52,6 +54,31 @@ public final class AtomicFileWriter {
     public func writeZeros(_ count: Int) throws {
         guard count > 0 else { return }
         try write([UInt8](repeating: 0, count: count))
+    }
+
+    /// Maps the source pages in one call (MADV_POPULATE_READ, Linux 5.14+) before write() copies
+    /// them: faulting a memory-mapped file in page by page inside write() costs several times the copy.
+    private func prefault(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count >= 1 << 16, let base = bytes.baseAddress else { return }
+        let page = Int(getpagesize())
+        let start = Int(bitPattern: base) & ~(page - 1)
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: start), Int(bitPattern: base) + bytes.count - start, 22 /* MADV_POPULATE_READ */)
+    }
+
+    /// Replaces bytes already written at `offset` (for headers that are known only at the end).
+    public func overwrite(_ bytes: [UInt8], at offset: Int) throws {
+        precondition(offset >= 0 && offset + bytes.count <= position, "overwrite past what was written")
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress! + done, bytes.count - done, off_t(offset + done)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                let reason = String(cString: strerror(errno))
+                abandon()
+                throw IOError.cannotWrite(path: destination, reason: reason)
+            }
+            done += n
+        }
     }
 
     /// fsync, rename over the destination, fsync the folder.
@@ -94,7 +121,7 @@ public final class AtomicDirectoryWriter {
     public init(destination: String, replace: Bool) throws {
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: destination, isDirectory: &isDir) && !replace {
-            throw IOError.cannotWrite(path: destination, reason: "it already exists (pass --force to replace it)")
+            throw IOError.alreadyExists(path: destination)
         }
         let url = URL(fileURLWithPath: destination)
         var template = Array("\(url.deletingLastPathComponent().path)/.\(url.lastPathComponent).XXXXXX".utf8CString)

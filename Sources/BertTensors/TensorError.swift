@@ -19,6 +19,7 @@ public enum IOError: LocalizedError, Equatable {
     case notARegularFile(path: String)
     case cannotWrite(path: String, reason: String)
     case interrupted(path: String)
+    case alreadyExists(path: String)
 
     public var errorDescription: String? {
         switch self {
@@ -26,6 +27,7 @@ public enum IOError: LocalizedError, Equatable {
         case .notARegularFile(let p): "\(p): not a regular file"
         case .cannotWrite(let p, let r): "\(p): cannot write: \(r) (nothing was left at \(p))"
         case .interrupted(let p): "\(p): interrupted; the partial file was removed"
+        case .alreadyExists(let p): "\(p): already exists; pass --force to replace it"
         }
     }
 }

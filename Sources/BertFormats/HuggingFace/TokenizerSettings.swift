@@ -15,6 +15,14 @@ public struct TokenizerSettings: Sendable, Equatable {
     public var padToken = "[PAD]"
     public var clsToken = "[CLS]"
     public var maskToken = "[MASK]"
+    /// `additional_special_tokens` (transformers 4) or `extra_special_tokens` (5): never split.
+    public var additionalSpecialTokens: [String] = []
+    /// `added_tokens_decoder` (or a `tokenizer.json`'s `added_tokens`): split out of the text
+    /// before anything else runs.
+    public var addedTokens: [AddedToken] = []
+    /// Where padding and truncation happen: "right" (transformers' default) or "left".
+    public var paddingSide = "right"
+    public var truncationSide = "right"
     /// Every key of the file, in order, so a round trip keeps it.
     public var raw = JSONObject()
 
@@ -23,7 +31,12 @@ public struct TokenizerSettings: Sendable, Equatable {
     /// The accent rule BertTokenizer applies: an explicit flag wins; unset means "when lowercasing".
     public var stripsAccents: Bool { stripAccents ?? doLowerCase }
 
-    public var specialTokens: [String] { [unkToken, sepToken, padToken, clsToken, maskToken] }
+    /// transformers' `all_special_tokens`, in its order.
+    public var specialTokens: [String] {
+        var all = [clsToken, sepToken, padToken, unkToken, maskToken]
+        for t in additionalSpecialTokens where !all.contains(t) { all.append(t) }
+        return all
+    }
 
     /// Reads `tokenizer_config.json`; `special_tokens_map.json` may override the special tokens.
     public init(tokenizerConfig path: String, specialTokensMap: String? = nil) throws {
@@ -61,6 +74,24 @@ public struct TokenizerSettings: Sendable, Equatable {
             }
         }
         try applySpecials(o, file: file)
+        for k in ["padding_side", "truncation_side"] {
+            guard let v = o[k], !v.isNull else { continue }
+            guard let side = v.stringValue, side == "left" || side == "right" else {
+                throw ConfigError(file: file, key: k, "expected \"left\" or \"right\", found \(v.kind)")
+            }
+            if k == "padding_side" { paddingSide = side } else { truncationSide = side }
+        }
+        if let v = o["added_tokens_decoder"], !v.isNull {
+            guard let d = v.objectValue else {
+                throw ConfigError(file: file, key: "added_tokens_decoder", "expected an object of id: token, found \(v.kind)")
+            }
+            addedTokens = try d.map { id, t in
+                guard let i = Int(id), i >= 0 else {
+                    throw ConfigError(file: file, key: "added_tokens_decoder.\(id)", "expected a token id (a non-negative integer) as key")
+                }
+                return try AddedToken(json: t, id: i, file: file, key: "added_tokens_decoder.\(id)")
+            }
+        }
     }
 
     mutating func applySpecials(_ o: JSONObject, file: String) throws {
@@ -76,6 +107,18 @@ public struct TokenizerSettings: Sendable, Equatable {
         if let t = try token("pad_token") { padToken = t }
         if let t = try token("cls_token") { clsToken = t }
         if let t = try token("mask_token") { maskToken = t }
+        for k in ["additional_special_tokens", "extra_special_tokens"] {
+            guard let v = o[k], !v.isNull else { continue }
+            // A list of tokens, or (transformers 5) a map from attribute names to tokens.
+            let items = v.arrayValue ?? v.objectValue?.map(\.value)
+            guard let items else { throw ConfigError(file: file, key: k, "expected a list of tokens, found \(v.kind)") }
+            for item in items {
+                guard let t = item.stringValue ?? item.objectValue?["content"]?.stringValue else {
+                    throw ConfigError(file: file, key: k, "expected a token string, found \(item.kind)")
+                }
+                if !additionalSpecialTokens.contains(t) { additionalSpecialTokens.append(t) }
+            }
+        }
     }
 
     /// The settings as a `tokenizer_config.json` object.
@@ -92,7 +135,56 @@ public struct TokenizerSettings: Sendable, Equatable {
         o["pad_token"] = .string(padToken)
         o["cls_token"] = .string(clsToken)
         o["mask_token"] = .string(maskToken)
+        if !additionalSpecialTokens.isEmpty, o["additional_special_tokens"] == nil, o["extra_special_tokens"] == nil {
+            o["additional_special_tokens"] = .array(additionalSpecialTokens.map { .string($0) })
+        }
+        if !addedTokens.isEmpty {
+            o["added_tokens_decoder"] = .object(JSONObject(addedTokens.map { (String($0.id), .object($0.json)) }))
+        }
+        if paddingSide != "right" || o["padding_side"] != nil { o["padding_side"] = .string(paddingSide) }
+        if truncationSide != "right" || o["truncation_side"] != nil { o["truncation_side"] = .string(truncationSide) }
         if o["tokenizer_class"] == nil { o["tokenizer_class"] = .string("BertTokenizer") }
         return o
+    }
+}
+
+/// A token matched in the raw text before tokenization (transformers' `AddedToken`).
+public struct AddedToken: Sendable, Equatable {
+    public var content: String
+    public var id: Int
+    /// Strip whitespace on the token's left / right side.
+    public var lstrip = false
+    public var rstrip = false
+    public var singleWord = false
+    public var normalized = false
+    public var special = true
+
+    public init(content: String, id: Int, special: Bool = true) {
+        self.content = content
+        self.id = id
+        self.special = special
+    }
+
+    /// `{"content": ..., "lstrip": ..., ...}` as transformers writes it; `key` names it in errors.
+    public init(json v: JSONValue, id: Int, file: String, key: String) throws {
+        guard let o = v.objectValue, let c = o["content"]?.stringValue, !c.isEmpty else {
+            throw ConfigError(file: file, key: key, "expected an added token {\"content\": ...}, found \(v.kind)")
+        }
+        self.init(content: c, id: id)
+        func flag(_ k: String, _ d: Bool) throws -> Bool {
+            guard let x = o[k], !x.isNull else { return d }
+            guard let b = x.boolValue else { throw ConfigError(file: file, key: key + "." + k, "expected true or false, found \(x.kind)") }
+            return b
+        }
+        lstrip = try flag("lstrip", false)
+        rstrip = try flag("rstrip", false)
+        singleWord = try flag("single_word", false)
+        normalized = try flag("normalized", false)
+        special = try flag("special", true)
+    }
+
+    public var json: JSONObject {
+        JSONObject([("content", .string(content)), ("lstrip", .bool(lstrip)), ("normalized", .bool(normalized)),
+                    ("rstrip", .bool(rstrip)), ("single_word", .bool(singleWord)), ("special", .bool(special))])
     }
 }

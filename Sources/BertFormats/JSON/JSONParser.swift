@@ -100,7 +100,7 @@ public struct JSONParser {
             i += 1
             skipSpace()
             path.append(k)
-            o[k] = try value(depth: depth)
+            o.appendNew(k, try value(depth: depth))
             path.removeLast()
             skipSpace()
             guard i < b.count else { throw error("unexpected end of the file inside an object") }

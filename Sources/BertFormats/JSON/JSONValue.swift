@@ -65,6 +65,10 @@ public struct JSONObject: Equatable, Sendable, Sequence {
         }
     }
 
+    /// Appends a key the caller knows is new (the parser checks duplicates with a set), so that
+    /// reading an object of n keys (a tokenizer.json vocabulary) is O(n), not O(n²).
+    mutating func appendNew(_ key: String, _ value: JSONValue) { entries.append((key, value)) }
+
     public var keys: [String] { entries.map(\.key) }
     public var count: Int { entries.count }
     public func makeIterator() -> IndexingIterator<[(key: String, value: JSONValue)]> { entries.makeIterator() }

@@ -1,0 +1,128 @@
+import BertTensors
+import Foundation
+
+/// Typed reads of the .bkm header JSON; every error names the file and the header field.
+struct BKMHeaderReader {
+    let file: String
+
+    struct TensorEntry {
+        let name: String
+        let dtype: DType
+        let shape: [Int]
+        let offset: Int
+        let bytes: Int
+        let crc: UInt32
+        let sourceName: String
+    }
+
+    func bad(_ field: String, _ problem: String) -> BKMError { .badField(file: file, field: field, problem: problem) }
+
+    func parse(_ bytes: [UInt8]) throws -> JSONObject {
+        guard String(validating: bytes, as: UTF8.self) != nil else { throw BKMError.headerNotJSON(file: file, reason: "not valid UTF-8") }
+        let v: JSONValue
+        do { v = try JSONParser.parse(bytes, file: file + " (header)") } catch let e as JSONError {
+            throw BKMError.headerNotJSON(file: file, reason: e.localizedDescription)
+        }
+        guard let o = v.objectValue else { throw BKMError.headerNotJSON(file: file, reason: "found \(v.kind)") }
+        return o
+    }
+
+    func requireExactKeys(_ o: JSONObject, _ keys: [String], at prefix: String) throws {
+        for k in keys where o[k] == nil { throw bad(prefix + k, "missing") }
+        for k in o.keys where !keys.contains(k) { throw bad(prefix + k, "unknown key (this bertkit reads version 1 headers)") }
+    }
+
+    func object(_ o: JSONObject, _ key: String) throws -> JSONObject {
+        guard let v = o[key]?.objectValue else { throw bad(key, "expected an object, found \(o[key]?.kind ?? "nothing")") }
+        return v
+    }
+
+    func optionalObject(_ o: JSONObject, _ key: String) throws -> JSONObject? {
+        guard let v = o[key], !v.isNull else { return nil }
+        guard let obj = v.objectValue else { throw bad(key, "expected an object or null, found \(v.kind)") }
+        return obj
+    }
+
+    func string(_ v: JSONValue?, field: String) throws -> String {
+        guard let s = v?.stringValue else { throw bad(field, "expected a string, found \(v?.kind ?? "nothing")") }
+        return s
+    }
+
+    func strings(_ v: JSONValue, field: String) throws -> [String] {
+        guard let a = v.arrayValue else { throw bad(field, "expected an array of strings, found \(v.kind)") }
+        return try a.enumerated().map { k, e in try string(e, field: "\(field)[\(k)]") }
+    }
+
+    /// An exact non-negative integer that fits Int (never through Double).
+    func count(_ v: JSONValue, field: String) throws -> Int {
+        guard let i = v.intValue, i >= 0 else { throw bad(field, "expected a non-negative integer, found \(v.kind)") }
+        return i
+    }
+
+    func pooling(_ root: JSONObject) throws -> SentencePooling? {
+        guard let p = try optionalObject(root, "pooling") else { return nil }
+        try requireExactKeys(p, BKMLayout.poolingKeys, at: "pooling.")
+        let m = try string(p["mode"], field: "pooling.mode")
+        guard let mode = SentencePooling.Mode(rawValue: m) else {
+            throw bad("pooling.mode", "expected mean, cls, max or mean_sqrt_len, found \"\(m)\"")
+        }
+        guard let n = p["normalize"]?.boolValue else { throw bad("pooling.normalize", "expected true or false, found \(p["normalize"]!.kind)") }
+        return SentencePooling(mode: mode, normalize: n)
+    }
+
+    func provenance(_ o: JSONObject) throws -> Provenance {
+        try requireExactKeys(o, BKMLayout.provenanceKeys, at: "provenance.")
+        var p = Provenance()
+        guard let sources = o["sources"]?.arrayValue else { throw bad("provenance.sources", "expected an array") }
+        p.sources = try sources.enumerated().map { k, s in
+            let f = "provenance.sources[\(k)]"
+            guard let so = s.objectValue else { throw bad(f, "expected an object, found \(s.kind)") }
+            try requireExactKeys(so, BKMLayout.sourceKeys, at: f + ".")
+            return Provenance.Source(file: try string(so["file"], field: f + ".file"), sha256: try string(so["sha256"], field: f + ".sha256"),
+                                     bytes: try count(so["bytes"]!, field: f + ".bytes"))
+        }
+        p.tool = try string(o["tool"], field: "provenance.tool")
+        p.created = try string(o["created"], field: "provenance.created")
+        p.sourceFormat = try string(o["source_format"], field: "provenance.source_format")
+        return p
+    }
+
+    func loadReport(_ o: JSONObject) throws -> LoadReport {
+        try requireExactKeys(o, BKMLayout.reportKeys, at: "load_report.")
+        var r = LoadReport()
+        r.unused = try strings(o["unused"]!, field: "load_report.unused")
+        r.unexpected = try strings(o["unexpected"]!, field: "load_report.unexpected")
+        r.ignored = try strings(o["ignored"]!, field: "load_report.ignored")
+        return r
+    }
+
+    func tensorEntry(_ v: JSONValue, index k: Int) throws -> TensorEntry {
+        guard let o = v.objectValue else { throw bad("tensors[\(k)]", "expected an object, found \(v.kind)") }
+        guard let name = o["name"]?.stringValue else { throw bad("tensors[\(k)].name", "expected a string, found \(o["name"]?.kind ?? "nothing")") }
+        func badT(_ field: String, _ p: String) -> BKMError { .badTensor(file: file, tensor: name, field: field, problem: p) }
+        for key in BKMLayout.tensorKeys where o[key] == nil { throw badT(key, "missing") }
+        for key in o.keys where !BKMLayout.tensorKeys.contains(key) { throw badT(key, "unknown key") }
+        func int(_ key: String) throws -> Int {
+            guard let i = o[key]!.intValue, i >= 0 else { throw badT(key, "expected a non-negative integer, found \(o[key]!.kind)") }
+            return i
+        }
+        guard let ds = o["dtype"]!.stringValue else { throw badT("dtype", "expected a string, found \(o["dtype"]!.kind)") }
+        guard let dtype = DType(rawValue: ds), DType.storable.contains(dtype) else {
+            throw BKMError.unsupportedDType(file: file, tensor: name, dtype: ds)
+        }
+        guard let sa = o["shape"]!.arrayValue else { throw badT("shape", "expected an array of integers, found \(o["shape"]!.kind)") }
+        let shape = try sa.enumerated().map { i, d in
+            guard let n = d.intValue, n >= 0 else { throw badT("shape[\(i)]", "expected a non-negative integer, found \(d.kind)") }
+            return n
+        }
+        let offset = try int("offset"), bytes = try int("bytes")
+        let crc = try int("crc32c")
+        guard crc <= Int(UInt32.max) else { throw badT("crc32c", "\(crc) does not fit 32 bits") }
+        guard let sourceName = o["source_name"]!.stringValue else { throw badT("source_name", "expected a string, found \(o["source_name"]!.kind)") }
+        guard let n = checkedElementCount(shape), case let (need, of) = n.multipliedReportingOverflow(by: dtype.byteSize), !of else {
+            throw BKMError.shapeOverflow(file: file, tensor: name, shape: shape)
+        }
+        guard need == bytes else { throw BKMError.sizeMismatch(file: file, tensor: name, expected: need, found: bytes) }
+        return TensorEntry(name: name, dtype: dtype, shape: shape, offset: offset, bytes: bytes, crc: UInt32(crc), sourceName: sourceName)
+    }
+}

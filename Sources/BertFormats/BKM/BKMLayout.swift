@@ -1,0 +1,31 @@
+/// The fixed numbers of the .bkm layout (`formats/bkm.md` §1).
+///
+///     0   4  magic "BKM\0"
+///     4   4  version u32 = 1
+///     8   8  header_length H u64
+///     16  4  header_crc32c u32 (CRC-32C of bytes [0,16) then the header)
+///     20  4  reserved u32 = 0
+///     24  H  header JSON
+///     D = align64(24 + H): tensor data, every tensor 64-aligned
+enum BKMLayout {
+    static let magic: [UInt8] = [0x42, 0x4B, 0x4D, 0x00]
+    static let version: UInt32 = 1
+    static let preambleSize = 24
+    static let alignment = 64
+    static let maxHeaderLength = 268_435_456
+    static let formatName = "bertkit-model"
+
+    /// `n` rounded up to a multiple of 64, or nil on overflow.
+    static func aligned(_ n: Int) -> Int? {
+        let (s, o) = n.addingReportingOverflow(alignment - 1)
+        return o ? nil : s & ~(alignment - 1)
+    }
+
+    static let headerKeys = ["format", "config", "labels", "tokenizer", "vocabulary", "pooling", "provenance",
+                             "load_report", "tensors", "data_bytes"]
+    static let tensorKeys = ["name", "dtype", "shape", "offset", "bytes", "crc32c", "source_name"]
+    static let provenanceKeys = ["sources", "tool", "created", "source_format"]
+    static let sourceKeys = ["file", "sha256", "bytes"]
+    static let reportKeys = ["unused", "unexpected", "ignored"]
+    static let poolingKeys = ["mode", "normalize"]
+}

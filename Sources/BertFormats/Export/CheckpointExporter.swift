@@ -1,0 +1,98 @@
+import BertTensors
+import Foundation
+
+/// What `convert` can write, chosen by the output path.
+public enum OutputFormat: String, Sendable {
+    case bkm
+    case safetensors
+    case hdf5
+    /// A folder transformers' `from_pretrained` loads.
+    case huggingFaceFolder = "huggingface-folder"
+
+    public static func detect(path: String) throws -> OutputFormat {
+        let lower = path.lowercased()
+        if lower.hasSuffix(".bkm") { return .bkm }
+        if lower.hasSuffix(".safetensors") { return .safetensors }
+        if lower.hasSuffix(".h5") || lower.hasSuffix(".hdf5") { return .hdf5 }
+        let ext = URL(fileURLWithPath: path).pathExtension
+        guard ext.isEmpty || path.hasSuffix("/") else {
+            throw CheckpointError.unsupportedSource(
+                path: path, reason: "bertkit writes .bkm, .safetensors, .h5 or a folder (a path without an extension); \".\(ext)\" is none of these")
+        }
+        return .huggingFaceFolder
+    }
+}
+
+/// Writes a Checkpoint in any format bertkit writes, never leaving a partial output.
+public enum CheckpointExporter {
+    /// Writes `c` to `path` in the format its extension names. An existing output is replaced only
+    /// with `replace`. `progress` gets (bytes written, bytes total) for the tensor data.
+    public static func write(_ c: Checkpoint, to path: String, replace: Bool = false, progress: ((Int, Int) -> Void)? = nil) throws {
+        let format = try OutputFormat.detect(path: path)
+        if format != .huggingFaceFolder, FileManager.default.fileExists(atPath: path), !replace {
+            throw IOError.alreadyExists(path: path)
+        }
+        switch format {
+        case .bkm:
+            try BKMWriter.write(c, to: path, progress: progress)
+        case .safetensors:
+            try SafeTensorsWriter.write(huggingFaceTensors(c), metadata: [("format", "pt")], to: path, progress: progress)
+        case .hdf5:
+            try HDF5Writer.write(huggingFaceTensors(c), to: path)
+        case .huggingFaceFolder:
+            try writeFolder(c, to: path, replace: replace, progress: progress)
+        }
+    }
+
+    /// True when the architecture's checkpoints put the encoder under `bert.` (`BertFor…` classes).
+    public static func usesBertPrefix(_ c: Checkpoint) -> Bool {
+        if c.config.architectures.isEmpty { return c.hasClassifier }
+        return c.config.architectures.contains { $0.hasPrefix("BertFor") }
+    }
+
+    /// The parameters under the names transformers gives them for the checkpoint's architecture.
+    public static func huggingFaceTensors(_ c: Checkpoint) -> [(name: String, tensor: RawTensor)] {
+        let prefixed = usesBertPrefix(c)
+        return c.parameters.map { (WeightNames.huggingFaceName($0.name, prefixed: prefixed), $0.tensor) }
+    }
+
+    /// config.json, vocab.txt, tokenizer_config.json, special_tokens_map.json, model.safetensors, and
+    /// modules.json + 1_Pooling/config.json for sentence-transformers models — built in a temporary
+    /// folder beside `path` and renamed into place when complete.
+    static func writeFolder(_ c: Checkpoint, to path: String, replace: Bool, progress: ((Int, Int) -> Void)?) throws {
+        let dir = path.hasSuffix("/") ? String(path.dropLast()) : path
+        let out = try AtomicDirectoryWriter(destination: dir, replace: replace)
+        func json(_ v: JSONValue, _ name: String) throws {
+            try AtomicFileWriter.write(Data((v.serialized(indent: 2) + "\n").utf8), to: out.path(name))
+        }
+        try json(.object(folderConfig(c)), "config.json")
+        if let v = c.vocabulary { try AtomicFileWriter.write(v.fileContents, to: out.path("vocab.txt")) }
+        if let t = c.tokenizer {
+            try json(.object(t.json), "tokenizer_config.json")
+            try json(.object(JSONObject([("unk_token", .string(t.unkToken)), ("sep_token", .string(t.sepToken)), ("pad_token", .string(t.padToken)),
+                                         ("cls_token", .string(t.clsToken)), ("mask_token", .string(t.maskToken))])), "special_tokens_map.json")
+        }
+        if let p = c.pooling {
+            try json(SentenceTransformers.modulesJSON(normalize: p.normalize), "modules.json")
+            try FileManager.default.createDirectory(atPath: out.path("1_Pooling"), withIntermediateDirectories: false)
+            try json(SentenceTransformers.poolingConfigJSON(p, dimension: c.config.hiddenSize), "1_Pooling/config.json")
+        }
+        try SafeTensorsWriter.write(huggingFaceTensors(c), metadata: [("format", "pt")], to: out.path("model.safetensors"), progress: progress)
+        try out.commit()
+    }
+
+    /// The config as the folder's weights need it: an architecture named, and the dtype key
+    /// (`torch_dtype`, or `dtype` in transformers 5) saying what the weights hold.
+    static func folderConfig(_ c: Checkpoint) -> JSONObject {
+        var o = c.config.json
+        if c.config.architectures.isEmpty {
+            o["architectures"] = .array([.string(c.hasClassifier ? "BertForSequenceClassification" : "BertModel")])
+        }
+        let dtypes = Set(c.parameters.map(\.tensor.dtype))
+        if dtypes.count == 1, let d = dtypes.first {
+            let torchName = [DType.f32: "float32", .f16: "float16", .bf16: "bfloat16"][d]
+            for key in ["torch_dtype", "dtype"] where o[key] != nil { o[key] = torchName.map { .string($0) } ?? o[key] }
+        }
+        return o
+    }
+}

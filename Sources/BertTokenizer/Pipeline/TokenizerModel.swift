@@ -1,0 +1,80 @@
+import BertFormats
+
+/// Everything an encode call reads, built once from a vocabulary and settings. Immutable.
+final class TokenizerModel: Sendable {
+    let vocabulary: Vocabulary
+    let settings: TokenizerSettings
+    let wordPiece: WordPiece
+    let addedTokens: AddedTokenSplitter
+    let unkId: Int32, clsId: Int32, sepId: Int32, padId: Int32
+    /// Added tokens whose ids lie past the vocabulary, by id.
+    private let extraTokens: [Int: String]
+    /// Added tokens by content (transformers looks these up before the vocabulary).
+    private let addedIds: [String: Int32]
+    /// BasicTokenizer's never_split: the config's list plus every special token.
+    private let basicNeverSplit: Set<String>
+    private let basicNeverSplitFirst: Set<UInt32>
+    /// The config's never_split alone: these words skip WordPiece.
+    private let configNeverSplit: Set<String>
+    private let configNeverSplitFirst: Set<UInt32>
+
+    init(vocabulary: Vocabulary, settings: TokenizerSettings, source: String) throws {
+        self.vocabulary = vocabulary
+        self.settings = settings
+        var addedIds = [String: Int32](), extra = [Int: String]()
+        for t in settings.addedTokens {
+            if t.singleWord {
+                throw TokenizerError.unsupported(source: source, what: "added token \"\(t.content)\" has single_word: true")
+            }
+            addedIds[t.content] = Int32(t.id)
+            if t.id >= vocabulary.count { extra[t.id] = t.content }
+        }
+        func id(_ token: String) -> Int32? { addedIds[token] ?? vocabulary[token].map(Int32.init) }
+        let required = [("unk_token", settings.unkToken), ("cls_token", settings.clsToken),
+                        ("sep_token", settings.sepToken), ("pad_token", settings.padToken)]
+        let missing = required.filter { id($0.1) == nil }.map { "\($0.1) (\($0.0))" }
+        guard missing.isEmpty else { throw TokenizerError.missingSpecialTokens(source: source, tokens: missing) }
+        unkId = id(settings.unkToken)!
+        clsId = id(settings.clsToken)!
+        sepId = id(settings.sepToken)!
+        padId = id(settings.padToken)!
+        wordPiece = WordPiece(vocabulary: vocabulary.tokens, unkId: Int(unkId))
+
+        // Special tokens are matched in the text as added tokens; one missing from the vocabulary
+        // (a [MASK] some models lack) is left to WordPiece.
+        var split: [(content: String, id: Int, lstrip: Bool, rstrip: Bool)] =
+            settings.addedTokens.map { ($0.content, $0.id, $0.lstrip, $0.rstrip) }
+        for t in settings.specialTokens where addedIds[t] == nil {
+            if let i = id(t) { split.append((t, Int(i), false, false)) }
+        }
+        for t in split { addedIds[t.content] = Int32(t.id) }
+        addedTokens = AddedTokenSplitter(split)
+        self.addedIds = addedIds
+        extraTokens = extra
+        configNeverSplit = Set(settings.neverSplit)
+        configNeverSplitFirst = Set(settings.neverSplit.compactMap { $0.unicodeScalars.first?.value })
+        basicNeverSplit = configNeverSplit.union(settings.specialTokens)
+        basicNeverSplitFirst = Set(basicNeverSplit.compactMap { $0.unicodeScalars.first?.value })
+    }
+
+    /// transformers' `convert_tokens_to_ids` for one token: added tokens, the vocabulary, else [UNK].
+    func id(of token: String) -> Int32 { addedIds[token] ?? vocabulary[token].map(Int32.init) ?? unkId }
+
+    func token(of id: Int) -> String {
+        id < vocabulary.count ? vocabulary.tokens[id] : extraTokens[id] ?? settings.unkToken
+    }
+
+    @inline(__always)
+    func isNeverSplit(_ w: CharBuffer) -> Bool {
+        guard !w.isEmpty, basicNeverSplitFirst.contains(w.scalars[0]) else { return false }
+        return basicNeverSplit.contains(w.string())
+    }
+
+    /// The id of code points `[from, to)` of `w` if the config's never_split lists them.
+    @inline(__always)
+    func neverSplitId(_ w: CharBuffer, _ from: Int, _ to: Int) -> Int32? {
+        guard configNeverSplitFirst.contains(w.scalars[from]) else { return nil }
+        let s = w.string(from, to)
+        return configNeverSplit.contains(s) ? id(of: s) : nil
+    }
+}

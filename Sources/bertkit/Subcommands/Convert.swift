@@ -1,0 +1,97 @@
+import ArgumentParser
+import BertFormats
+import BertTensors
+import Foundation
+
+struct Convert: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Convert a model between HuggingFace folders, safetensors, HDF5 and .bkm.",
+        discussion: """
+            SRC is a HuggingFace model folder, a weights file (.safetensors, model.safetensors.index.json, .h5, \
+            .bin) or a .bkm. A bare weights file needs --config (and --vocab to carry a tokenizer).
+
+            The output format follows OUT: .bkm (one self-contained file), .safetensors (HuggingFace names), \
+            .h5 (one dataset per state_dict key), or anything else is a folder transformers can load \
+            (config.json, vocab.txt, tokenizer_config.json, model.safetensors, and modules.json + 1_Pooling \
+            for sentence-transformers models).
+
+            Without --dtype every tensor keeps its bits. --dtype rounds to nearest even, as PyTorch's .to() \
+            does. The output appears only when complete: a failed or interrupted conversion leaves nothing.
+
+            EXAMPLES
+              bertkit convert .cache/models/all-MiniLM-L6-v2 minilm.bkm
+              bertkit convert minilm.bkm minilm-hf --dtype f16
+              bertkit convert weights.safetensors model.bkm --config config.json --vocab vocab.txt
+              bertkit convert model.bkm model.safetensors --force
+            """)
+
+    @Argument(help: "The model to read.") var source: String
+    @Argument(help: "The output: a .bkm, .safetensors or .h5 file, or a folder.") var output: String
+    @Option(help: "Store every parameter as f32, f16 or bf16.") var dtype: String?
+    @Option(help: "A config.json for a bare weights file.") var config: String?
+    @Option(help: "A vocab.txt or tokenizer.json for a bare weights file.") var vocab: String?
+    @Flag(help: "Replace OUT if it exists.") var force = false
+    @Flag(help: "Print a JSON summary.") var json = false
+
+    func validate() throws {
+        if let d = dtype, DType(userSpelling: d).map({ DType.storable.contains($0) }) != true {
+            throw ValidationError("--dtype must be f32, f16 or bf16, not \"\(d)\"")
+        }
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            let start = Date()
+            let format = try OutputFormat.detect(path: output)
+            let bar = ProgressBar(enabled: Console.stdoutIsTerminal && Console.stderrIsTerminal)
+            let c = try CheckpointConverter.convert(
+                source: source, output: output,
+                options: .init(configOverride: config, vocabOverride: vocab, dtype: dtype.flatMap(DType.init(userSpelling:)), replace: force),
+                progress: bar.update)
+            bar.finish()
+            report(c, format: format, seconds: Date().timeIntervalSince(start))
+        }
+    }
+
+    private func report(_ c: Checkpoint, format: OutputFormat, seconds: Double) {
+        let dtypes = Set(c.parameters.map(\.tensor.dtype.rawValue)).sorted()
+        let r = c.report
+        if json {
+            let strings = { (a: [String]) in JSONValue.array(a.map { .string($0) }) }
+            Console.out(JSONValue.object(JSONObject([
+                ("output", .string(output)), ("format", .string(format.rawValue)), ("tensors", .int(c.parameters.count)),
+                ("parameters", .int(c.parameterCount)), ("bytes", .int(c.parameterBytes)), ("dtypes", strings(dtypes)),
+                ("dropped", .object(JSONObject([("unused", strings(r.unused)), ("unexpected", strings(r.unexpected)), ("ignored", strings(r.ignored))]))),
+                ("warnings", strings(r.warnings)), ("seconds", .double((seconds * 1000).rounded() / 1000)),
+            ])).serialized(indent: 2))
+        } else {
+            Console.out("wrote \(output) (\(format.rawValue)): \(c.parameters.count) tensors, \(InspectText.grouped(c.parameterCount)) parameters, "
+                        + "\(InspectText.grouped(c.parameterBytes)) bytes of \(dtypes.joined(separator: "/")), in \(String(format: "%.2f", seconds)) s")
+        }
+        if !r.unused.isEmpty { Console.log("not carried over (pre-training heads, unused): " + r.unused.joined(separator: ", ")) }
+        if !r.unexpected.isEmpty { Console.log("not carried over (unexpected): " + r.unexpected.joined(separator: ", ")) }
+        if !r.ignored.isEmpty { Console.log("not carried over (buffers): " + r.ignored.joined(separator: ", ")) }
+        for w in r.warnings { Console.log("warning: " + w) }
+    }
+}
+
+/// A one-line progress bar on stderr, for conversions that take a while.
+final class ProgressBar: @unchecked Sendable {
+    private let enabled: Bool
+    private var lastPercent = -1
+    private var drawn = false
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func update(_ done: Int, _ total: Int) {
+        guard enabled, total > 0 else { return }
+        let percent = done * 100 / total
+        guard percent != lastPercent else { return }
+        lastPercent = percent
+        drawn = true
+        let width = 30, filled = percent * width / 100
+        FileHandle.standardError.write(Data("\r[\(String(repeating: "#", count: filled))\(String(repeating: " ", count: width - filled))] \(percent)%  \(done >> 20)/\(total >> 20) MiB".utf8))
+    }
+
+    func finish() { if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) } }
+}

@@ -1,0 +1,143 @@
+import ArgumentParser
+import BertFormats
+import BertTokenizer
+import Foundation
+
+struct Tokenize: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Tokenize text exactly as transformers' BertTokenizer does.",
+        discussion: """
+            Prints each token with its id, or with --json one JSON object per input:
+            input_ids, token_type_ids, attention_mask, tokens and offsets (code-point spans into
+            the input text; [0, 0] for special and padding tokens).
+
+            Inputs: TEXT (and --pair), or --file (one text per line), or --jsonl (one JSON object
+            {"text": ..., "pair": ...} per line; one JSON result line per input line, in order).
+            Use - for stdin. Inputs are checked before anything is printed: a line that is not
+            UTF-8 or not such an object is reported by its number.
+
+            EXAMPLES
+              bertkit tokenize all-MiniLM-L6-v2 'PyTorch is a great framework for NLP'
+              bertkit tokenize model.bkm 'A question?' --pair 'The context.' --max-length 16 --padding max_length --json
+              bertkit tokenize all-MiniLM-L6-v2 --jsonl corpus.jsonl --max-length 128 > ids.jsonl
+            """)
+
+    @Argument(help: "A HuggingFace model folder (vocab.txt or tokenizer.json, tokenizer_config.json) or a .bkm file.")
+    var model: String
+
+    @Argument(help: "The text to tokenize.")
+    var text: String?
+
+    @Option(help: "A second text, encoded as a pair: [CLS] TEXT [SEP] PAIR [SEP].")
+    var pair: String?
+
+    @Option(help: "Tokenize every line of this file (- for stdin).")
+    var file: String?
+
+    @Option(help: "Tokenize every JSON line {\"text\": ..., \"pair\": ...} of this file (- for stdin); writes JSON lines.")
+    var jsonl: String?
+
+    @Option(help: "Truncate to this many tokens (special tokens included); with --padding max_length, pad to it.")
+    var maxLength: Int?
+
+    @Option(help: "longest_first (default with --max-length), only_first, only_second or do_not_truncate.")
+    var truncation: String?
+
+    @Option(help: "longest (to the longest input of a batch) or max_length.")
+    var padding: String?
+
+    @Option(help: "Inputs per batch, for --padding longest and for parallel encoding.")
+    var batchSize = 1024
+
+    @Flag(help: "Leave out [CLS] and [SEP].")
+    var noSpecialTokens = false
+
+    @Flag(help: "Print JSON (one object per input).")
+    var json = false
+
+    func validate() throws {
+        let sources = [text != nil, file != nil, jsonl != nil].filter { $0 }.count
+        guard sources == 1 else { throw ValidationError("give exactly one of TEXT, --file or --jsonl") }
+        if pair != nil, text == nil { throw ValidationError("--pair goes with TEXT (in --jsonl, give \"pair\" per line)") }
+        if let t = truncation, Truncation(rawValue: t) == nil {
+            throw ValidationError("--truncation must be one of \(Truncation.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if let p = padding, Padding(rawValue: p) == nil || p == Padding.none.rawValue {
+            throw ValidationError("--padding must be longest or max_length")
+        }
+        if let m = maxLength, m < 1 { throw ValidationError("--max-length must be at least 1") }
+        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            let tokenizer = try TokenizerLoading.load(model)
+            let inputs: [TextInput]
+            if let text {
+                inputs = [TextInput(text, pair: pair)]
+            } else if let file {
+                inputs = try TextLines.read(file).map { TextInput($0) }
+            } else {
+                inputs = try TextLines.readJSONL(jsonl!)
+            }
+            let options = EncodingOptions(
+                addSpecialTokens: !noSpecialTokens, maxLength: maxLength,
+                truncation: truncation.flatMap(Truncation.init(rawValue:)),
+                padding: padding.flatMap(Padding.init(rawValue:)) ?? .none)
+            let asJSON = json || jsonl != nil
+            var batchStart = 0
+            while batchStart < inputs.count {
+                let batch = Array(inputs[batchStart..<min(inputs.count, batchStart + batchSize)])
+                let encodings = try tokenizer.encode(batch, options: options)
+                var out = [UInt8]()
+                for (k, e) in encodings.enumerated() {
+                    if asJSON {
+                        EncodingJSON.append(e, to: &out)
+                    } else {
+                        if batchStart + k > 0 { out.append(0x0A) }
+                        out += Array(table(e, pair: batch[k].pair != nil).utf8)
+                    }
+                }
+                FileHandle.standardOutput.write(Data(out))
+                batchStart += batch.count
+            }
+        }
+    }
+
+    /// One row per token: position, token, id, then type, mask and span when they say something.
+    private func table(_ e: Encoding, pair: Bool) -> String {
+        let padded = e.attentionMask.contains(0)
+        let width = max(5, e.tokens.map(\.count).max() ?? 0)
+        var s = ""
+        for i in 0..<e.count {
+            var row = String(i).leftPadded(4) + "  " + e.tokens[i].rightPadded(width) + "  " + String(e.inputIds[i]).leftPadded(6)
+            if pair { row += "  type " + String(e.tokenTypeIds[i]) }
+            if padded { row += "  mask " + String(e.attentionMask[i]) }
+            if !e.offsets[i].isEmpty { row += "  chars \(e.offsets[i].lowerBound)..<\(e.offsets[i].upperBound)" }
+            s += row + "\n"
+        }
+        return s
+    }
+}
+
+private extension String {
+    func leftPadded(_ n: Int) -> String { String(repeating: " ", count: max(0, n - count)) + self }
+    func rightPadded(_ n: Int) -> String { self + String(repeating: " ", count: max(0, n - count)) }
+}
+
+/// The tokenizer of a MODEL argument: a HuggingFace folder, a file inside one, or a .bkm.
+enum TokenizerLoading {
+    static func load(_ model: String) throws -> BertTokenizer {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: model, isDirectory: &isDir) else {
+            throw ConfigError(file: model, key: "MODEL", "no such file or folder")
+        }
+        if isDir.boolValue { return try BertTokenizer(folder: model) }
+        if model.hasSuffix(".bkm") {
+            // TODO(formats): read the vocabulary and settings stored in the .bkm (CheckpointLoader).
+            throw ConfigError(file: model, key: "MODEL", "reading .bkm files needs the formats branch (not merged yet)")
+        }
+        // A weights or config file: its folder holds the tokenizer files.
+        return try BertTokenizer(folder: (model as NSString).deletingLastPathComponent)
+    }
+}

@@ -1,0 +1,150 @@
+import BertFormats
+import BertTensors
+import Foundation
+import TestSupport
+import XCTest
+
+/// REFERENCES §6 cases for config.json, vocab.txt and the strict binding, on copies of the tiny
+/// fixtures broken by hand. Each message must name the file and the field.
+final class LoadingBadInputTests: XCTestCase {
+    /// A copy of a fixture folder that a test may break.
+    private func copy(_ fixture: String, function: String = #function) throws -> String {
+        let dir = Repo.temporaryDirectory(function) + "/" + fixture
+        try FileManager.default.copyItem(atPath: Repo.fixture(fixture), toPath: dir)
+        return dir
+    }
+
+    private func editConfig(_ dir: String, _ edit: (inout JSONObject) -> Void) throws {
+        var o = try JSONParser.parse(contentsOf: dir + "/config.json").objectValue!
+        edit(&o)
+        try Data(JSONValue.object(o).serialized().utf8).write(to: URL(fileURLWithPath: dir + "/config.json"))
+    }
+
+    private func replaceText(_ path: String, _ old: String, _ new: String) throws {
+        let s = try String(contentsOfFile: path, encoding: .utf8)
+        XCTAssertTrue(s.contains(old), "\(path) lacks \(old)")
+        try s.replacingOccurrences(of: old, with: new).write(toFile: path, atomically: false, encoding: .utf8)
+    }
+
+    private func editWeights(_ dir: String, _ edit: (inout [(name: String, tensor: RawTensor)]) -> Void) throws {
+        var t = try SafeTensorsFile.read(path: dir + "/model.safetensors").tensors
+        edit(&t)
+        try SafeTensorsWriter.write(t, metadata: [("format", "pt")], to: dir + "/model.safetensors")
+    }
+
+    func testHiddenSizeNotAMultipleOfHeads() throws {
+        let dir = try copy("tiny-bert")
+        try editConfig(dir) { $0["num_attention_heads"] = .int(5) }
+        let m = thrownMessage { _ = try CheckpointLoader.load(path: dir) }
+        XCTAssertTrue(m.contains(dir + "/config.json") && m.contains("\"hidden_size\"") && m.contains("num_attention_heads 5"), m)
+    }
+
+    func testConfigWithNaNOrInfinityLiterals() throws {
+        for literal in ["NaN", "Infinity", "-Infinity"] {
+            let dir = try copy("tiny-bert")
+            try replaceText(dir + "/config.json", #""layer_norm_eps": 1e-07"#, #""layer_norm_eps": \#(literal)"#)
+            let m = thrownMessage { _ = try CheckpointLoader.load(path: dir) }
+            XCTAssertTrue(m.contains(dir + "/config.json:") && m.contains("layer_norm_eps") && m.contains("not JSON"), m)
+        }
+    }
+
+    func testConfigWithWrongTypesNegativeFractionalOrHugeIntegers() throws {
+        let cases: [(String, JSONValue, String)] = [
+            ("num_hidden_layers", .string("2"), "expected an integer, found a string"),
+            ("num_hidden_layers", .number("-2"), "must be positive, found -2"),
+            ("hidden_size", .number("32.0"), "expected an integer, found a fractional number (32.0)"),
+            ("vocab_size", .number("99999999999999999999999"), "expected an integer"),
+            ("vocab_size", .number("9007199254740993"), "implausibly large"),
+            ("hidden_act", .int(3), "expected a string"),
+            ("id2label", .array([]), "expected an object"),
+        ]
+        for (key, value, expected) in cases {
+            let dir = try copy("tiny-bert")
+            try editConfig(dir) { $0[key] = value }
+            let m = thrownMessage { _ = try CheckpointLoader.load(path: dir) }
+            XCTAssertTrue(m.contains(dir + "/config.json") && m.contains("\"\(key)\"") && m.contains(expected), "\(key): \(m)")
+        }
+    }
+
+    func testConfigContradictingTensorShapes() throws {
+        let dir = try copy("tiny-bert")
+        try editConfig(dir) { $0["intermediate_size"] = .int(40) }
+        let m = thrownMessage { _ = try CheckpointLoader.load(path: dir) }
+        XCTAssertTrue(m.contains(dir + "/model.safetensors") && m.contains("6 tensors have the wrong shape"), m)
+        XCTAssertTrue(m.contains("encoder.layer.1.intermediate.dense.weight: expected [40, 32] from the config, found [37, 32]"), m)
+    }
+
+    func testDuplicateTokensInTheVocabulary() throws {
+        let dir = try copy("tiny-bert")
+        try replaceText(dir + "/vocab.txt", "\nthe\n", "\nthe\nthe\n")
+        let m = thrownMessage { _ = try CheckpointLoader.load(path: dir) }
+        XCTAssertTrue(m.contains(dir + "/vocab.txt:") && m.contains("duplicate token \"the\""), m)
+    }
+
+    func testVocabularyLargerThanTheEmbeddingRows() throws {
+        let dir = try copy("tiny-bert")
+        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/vocab.txt"))
+        h.seekToEndOfFile()
+        h.write(Data("extra1\nextra2\n".utf8))
+        try h.close()
+        let m = thrownMessage { _ = try CheckpointLoader.load(path: dir) }
+        XCTAssertTrue(m.contains(dir + "/model.safetensors") && m.contains("219 tokens but word_embeddings has only 217 rows"), m)
+    }
+
+    func testEveryMissingTensorIsListedInOneError() throws {
+        let dir = try copy("tiny-bert")
+        let dropped = ["encoder.layer.0.attention.self.key.bias", "encoder.layer.1.output.LayerNorm.weight", "embeddings.word_embeddings.weight"]
+        try editWeights(dir) { t in t.removeAll { dropped.contains($0.name) } }
+        do {
+            _ = try CheckpointLoader.load(path: dir)
+            XCTFail("loaded a checkpoint with missing tensors")
+        } catch CheckpointError.missingTensors(let file, let names, let shapes) {
+            XCTAssertEqual(file, dir + "/model.safetensors")
+            XCTAssertEqual(Set(names), Set(dropped))
+            XCTAssertEqual(shapes[names.firstIndex(of: "embeddings.word_embeddings.weight")!], [217, 32])
+        }
+    }
+
+    func testUnexpectedTensorsAreReportedLikeTransformers() throws {
+        let dir = try copy("tiny-bert")
+        try editWeights(dir) { t in
+            t.append(("encoder.layer.0.attention.self.rotary.weight", RawTensor(floats: [1], shape: [1])))
+            t.append(("cls.predictions.bias", RawTensor(floats: [Float](repeating: 0, count: 217), shape: [217])))
+            t.append(("embeddings.position_ids", tensor([Int64(0)], dtype: .i64, shape: [1])))
+        }
+        let c = try CheckpointLoader.load(path: dir)
+        XCTAssertEqual(c.report.unexpected, ["encoder.layer.0.attention.self.rotary.weight"])
+        XCTAssertEqual(c.report.unused, ["cls.predictions.bias"])
+        XCTAssertEqual(c.report.ignored, ["embeddings.position_ids"])
+    }
+
+    func testNonFloatParameterIsRefused() throws {
+        let dir = try copy("tiny-bert")
+        try editWeights(dir) { t in
+            let i = t.firstIndex { $0.name == "embeddings.LayerNorm.bias" }!
+            t[i].tensor = tensor([Int32](repeating: 0, count: 32), dtype: .i32, shape: [32])
+        }
+        let m = thrownMessage { _ = try CheckpointLoader.load(path: dir) }
+        XCTAssertTrue(m.contains(dir + "/model.safetensors") && m.contains("embeddings.LayerNorm.bias is I32"), m)
+    }
+
+    func testBrokenSafetensorsInAFolderNamesTheFile() throws {
+        let dir = try copy("tiny-bert")
+        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/model.safetensors"))
+        try h.truncate(atOffset: 1000)
+        try h.close()
+        let m = thrownMessage { _ = try CheckpointLoader.load(path: dir) }
+        XCTAssertTrue(m.contains(dir + "/model.safetensors") && m.contains("truncated"), m)
+    }
+
+    func testPoolingConfigErrorsNameTheKey() throws {
+        let dir = try copy("tiny-bert")
+        try Data(SentenceTransformers.modulesJSON(normalize: false).serialized().utf8).write(to: URL(fileURLWithPath: dir + "/modules.json"))
+        try FileManager.default.createDirectory(atPath: dir + "/1_Pooling", withIntermediateDirectories: true)
+        try Data(#"{"pooling_mode_cls_token": true, "pooling_mode_mean_tokens": true}"#.utf8).write(to: URL(fileURLWithPath: dir + "/1_Pooling/config.json"))
+        let m = thrownMessage { _ = try CheckpointLoader.load(path: dir) }
+        XCTAssertTrue(m.contains(dir + "/1_Pooling/config.json") && m.contains("2 pooling modes are true"), m)
+        try Data(#"{"pooling_mode_cls_token": true}"#.utf8).write(to: URL(fileURLWithPath: dir + "/1_Pooling/config.json"))
+        XCTAssertEqual(try CheckpointLoader.load(path: dir).pooling, SentencePooling(mode: .cls, normalize: false))
+    }
+}
