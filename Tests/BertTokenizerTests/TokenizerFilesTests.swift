@@ -67,6 +67,7 @@ final class TokenizerFilesTests: XCTestCase {
         s.stripAccents = true
         s.neverSplit = ["[X]"]
         s.paddingSide = "left"
+        s.splitSpecialTokens = true
         s.additionalSpecialTokens = ["<e>"]
         var t = AddedToken(content: "<e>", id: 9)
         t.rstrip = true
@@ -78,6 +79,7 @@ final class TokenizerFilesTests: XCTestCase {
         XCTAssertEqual(back.stripAccents, true)
         XCTAssertEqual(back.neverSplit, ["[X]"])
         XCTAssertEqual(back.paddingSide, "left")
+        XCTAssertEqual(back.splitSpecialTokens, true)
         XCTAssertEqual(back.additionalSpecialTokens, ["<e>"])
         XCTAssertEqual(back.addedTokens, [t])
     }

@@ -52,6 +52,14 @@ final class TokenizerTests: XCTestCase {
         XCTAssertEqual(try t.encode("HELLO! x").inputIds, [101, 100, 1060, 102])
     }
 
+    func testSplitSpecialTokens() throws {
+        let t = try miniLMTokenizer { $0.splitSpecialTokens = true }
+        // A word that is exactly a special token still stays whole (BasicTokenizer's never_split).
+        XCTAssertEqual(try t.encode("[CLS] hello [SEP]").inputIds, [101, 101, 7592, 102, 102])
+        XCTAssertEqual(try t.encode("x[MASK]y").inputIds, [101, 1060, 1031, 7308, 1033, 1061, 102])
+        XCTAssertEqual(try t.encode("a [MASK].").inputIds, [101, 1037, 1031, 7308, 1033, 1012, 102])
+    }
+
     func testNoBasicTokenization() throws {
         let t = try miniLMTokenizer { $0.doBasicTokenize = false }
         XCTAssertEqual(try t.encode("Hello, world! naïve  tab\there").inputIds, [101, 100, 2088, 29612, 100, 21628, 2182, 102])
@@ -102,6 +110,7 @@ final class TokenizerTests: XCTestCase {
         }
         XCTAssertThrowsError(try t.encode(long, options: EncodingOptions(maxLength: 8, truncation: .onlySecond)))
         XCTAssertThrowsError(try t.encode(long, options: EncodingOptions(maxLength: 0)))
+        XCTAssertThrowsError(try t.encode("a", pair: "b", options: EncodingOptions(maxLength: 2)))  // 3 special tokens
         // longest_first shares the cut: 10 + 1 tokens into 8 - 3 → 4 + 1.
         let e = try t.encode(long, pair: "short", options: EncodingOptions(maxLength: 8))
         XCTAssertEqual(e.tokens, ["[CLS]", "one", "two", "three", "four", "[SEP]", "short", "[SEP]"])

@@ -55,7 +55,8 @@ final class TokenizerModel: Sendable {
             if let i = id(t) { split.append((t, Int(i), false, false)) }
         }
         for t in split { addedIds[t.content] = Int32(t.id) }
-        addedTokens = AddedTokenSplitter(split)
+        // split_special_tokens: transformers 5 skips the added-token split entirely.
+        addedTokens = AddedTokenSplitter(settings.splitSpecialTokens ? [] : split)
         self.addedIds = addedIds
         extraTokens = extra
         configNeverSplit = Set(settings.neverSplit)
