@@ -38,13 +38,20 @@ final class TokenizeTests: XCTestCase {
         XCTAssert(FileManager.default.fileExists(atPath: corpus), corpus)
         let pairs = write(Array(try String(contentsOfFile: corpus, encoding: .utf8).split(separator: "\n").prefix(300).enumerated()
             .map { "{\"text\": \($1.dropFirst(8).dropLast()), \"pair\": \"pair \($0)\"}" }.joined(separator: "\n").utf8), "pairs.jsonl")
-        for source in [try Repo.requireMiniLM(), Repo.fixture("tiny-cls-tokjson")] {
+        // tiny-cls has strip_accents: false; `custom` changes every setting a .bkm must keep.
+        let custom = Repo.temporaryDirectory() + "/custom"
+        try FileManager.default.copyItem(atPath: Repo.fixture("tiny-cls"), toPath: custom)
+        let config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: custom + "/tokenizer_config.json"))) as? [String: Any])
+        let changed = config.merging(["do_lower_case": false, "strip_accents": true, "tokenize_chinese_chars": false,
+                                      "never_split": ["hello", "[X]"], "split_special_tokens": true, "padding_side": "left"]) { $1 }
+        try JSONSerialization.data(withJSONObject: changed).write(to: URL(fileURLWithPath: custom + "/tokenizer_config.json"))
+        for source in [try Repo.requireMiniLM(), Repo.fixture("tiny-cls-tokjson"), Repo.fixture("tiny-cls"), custom] {
             let bkm = Repo.temporaryDirectory() + "/model.bkm"
             let c = try ToolRun.run(["convert", source, bkm])
             XCTAssertEqual(c.status, 0, c.stderr)
             for input in [corpus, pairs] {
-                let fromFolder = try ToolRun.run(["tokenize", source, "--jsonl", input])
-                let fromBKM = try ToolRun.run(["tokenize", bkm, "--jsonl", input])
+                let fromFolder = try ToolRun.run(["tokenize", source, "--jsonl", input, "--padding", "longest"])
+                let fromBKM = try ToolRun.run(["tokenize", bkm, "--jsonl", input, "--padding", "longest"])
                 XCTAssertEqual(fromFolder.status, 0, fromFolder.stderr)
                 XCTAssertEqual(fromBKM.status, 0, fromBKM.stderr)
                 XCTAssertGreaterThanOrEqual(fromFolder.stdout.split(separator: "\n").count, 300)
