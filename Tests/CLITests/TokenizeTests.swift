@@ -112,6 +112,22 @@ final class TokenizeTests: XCTestCase {
         }
     }
 
+    func testInvalidUTF8Argument() throws {
+        let model = try Repo.requireMiniLM()
+        // Swift passes arguments as strings; a shell can pass raw bytes ("caf" + 0xE9, Latin-1 é).
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", "exec \"$0\" tokenize \"$1\" \"$(printf 'caf\\351')\"", ToolRun.binary, model]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = Pipe()
+        try p.run()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 2, message)
+        XCTAssert(message.contains("command-line argument 3 is not valid UTF-8"), message)
+    }
+
     func testBadJSONLineNamesTheLine() throws {
         let model = try Repo.requireMiniLM()
         let path = write(Array("{\"text\": \"ok\"}\n[1, 2]\n".utf8), "in.jsonl")
