@@ -112,15 +112,16 @@ public struct BertTokenizer: Sendable {
         func add(_ run: TokenRun, _ type: Int) {
             for k in 0..<run.count { add(run.ids[k], type, Int(run.starts[k])..<Int(run.ends[k])) }
         }
-        if plan.addSpecialTokens { add(model.clsId, 0, 0..<0) }
+        if plan.addSpecialTokens { add(encoder.clsId, 0, 0..<0) }
         add(a, 0)
-        if plan.addSpecialTokens { add(model.sepId, 0, 0..<0) }
+        if plan.addSpecialTokens { add(encoder.sepId, 0, 0..<0) }
         if let b {
             add(b, plan.addSpecialTokens ? 1 : 0)
-            if plan.addSpecialTokens { add(model.sepId, 1, 0..<0) }
+            if plan.addSpecialTokens { add(encoder.sepId, 1, 0..<0) }
         }
         e.attentionMask = [Int](repeating: 1, count: e.inputIds.count)
-        e.tokens = e.inputIds.map { model.token(of: $0) }
+        let names = encoder.names
+        e.tokens = e.inputIds.map { $0 < names.count ? names[$0] : model.token(of: $0) }
         return .success(e)
     }
 

@@ -40,6 +40,17 @@ struct PieceBuffer {
 /// The working buffers of encode calls. Not shared between threads: each takes its own.
 struct TextEncoder {
     let model: TokenizerModel
+    // What the hot loop reads, as plain values and pointers: no reference counting on objects
+    // that every thread shares (`model` keeps them alive).
+    private let flagTable: FlagTable
+    private let wordPiece: WordPiece.Tables
+    private let neverSplitFirst: ByteSet
+    private let configNeverSplitFirst: ByteSet
+    private let addedTokens: AddedTokenSplitter
+    private let doBasicTokenize: Bool, splitCJK: Bool, doLowerCase: Bool, stripsAccents: Bool
+    /// For assembling encodings: token names by id, [CLS] and [SEP].
+    let names: [String]
+    let clsId: Int32, sepId: Int32
     private var word = CharBuffer()
     private var spare = CharBuffer()
     private var scratch = CharBuffer()
@@ -48,15 +59,29 @@ struct TextEncoder {
     private var segments: [Segment] = []
     var sink = TokenSink()
 
-    init(model: TokenizerModel) { self.model = model }
+    init(model: TokenizerModel) {
+        self.model = model
+        flagTable = UnicodeProperties.shared.flagTable
+        wordPiece = model.wordPiece.tables
+        neverSplitFirst = model.basicNeverSplitFirst
+        configNeverSplitFirst = model.configNeverSplitFirst
+        addedTokens = model.addedTokens
+        doBasicTokenize = model.doBasicTokenize
+        splitCJK = model.tokenizeChineseChars
+        doLowerCase = model.doLowerCase
+        stripsAccents = model.stripsAccents
+        names = model.vocabulary.tokens
+        clsId = model.clsId
+        sepId = model.sepId
+    }
 
     /// Appends the tokens of `text` (no [CLS]/[SEP]) to `sink`.
     mutating func encode(_ text: UnsafeBufferPointer<UInt8>) {
-        if model.addedTokens.isEmpty {
+        if addedTokens.isEmpty {
             encodeText(text, 0, text.count, cp: 0)
             return
         }
-        model.addedTokens.split(text, into: &segments)
+        addedTokens.split(text, into: &segments)
         var cp: Int32 = 0, pos = 0
         for s in segments {
             cp += codePoints(text, pos, s.start)
@@ -72,7 +97,7 @@ struct TextEncoder {
     }
 
     private mutating func encodeText(_ p: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int, cp start: Int32) {
-        if model.doBasicTokenize {
+        if doBasicTokenize {
             basicTokenize(p, from, to, cp: start)
         } else {
             whitespaceTokenize(p, from, to, cp: start)
@@ -90,8 +115,8 @@ struct TextEncoder {
     /// Splits cleaned text into words. A word is held either as `run` (a stretch of ASCII input
     /// bytes, not copied) or, once it meets anything else, in `word`.
     private mutating func basicTokenize(_ text: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int, cp start: Int32) {
-        let props = UnicodeProperties.shared
-        let splitCJK = model.tokenizeChineseChars
+        let flagTable = self.flagTable
+        let splitCJK = self.splitCJK
         let p = text.baseAddress!
         let separator: CharFlags = [.drop, .whitespace, .pythonSpace]
         var i = from, cp = start
@@ -117,7 +142,7 @@ struct TextEncoder {
         while i < to {
             let b0 = p[i]
             if b0 < 0x80 {
-                let f = props.ascii[Int(b0)]
+                let f = flagTable.flags(byte: b0)
                 if f.isDisjoint(with: separator) {
                     if !word.isEmpty {
                         word.append(UInt32(b0), cp, cp + 1)
@@ -135,7 +160,7 @@ struct TextEncoder {
                 continue
             }
             let (c, len) = decodeScalar(text, i)
-            let f = props.flags(c)
+            let f = flagTable.flags(c)
             if f.contains(.drop) {
                 if run >= 0 { moveRun(&self) }
             } else if !f.isDisjoint(with: [.whitespace, .pythonSpace]) {
@@ -158,8 +183,8 @@ struct TextEncoder {
 
     /// A word of `n` contiguous ASCII bytes at `p`, starting at code point `cp`.
     private mutating func finishASCIIWord(_ p: UnsafePointer<UInt8>, _ n: Int, cp: Int32) {
-        if model.isNeverSplit(p, n) { return emitASCIIPiece(p, n, cp: cp) }
-        guard model.doLowerCase else { return splitASCII(p, n, cp: cp) }
+        if neverSplitFirst.contains(p[0]), model.isNeverSplit(p, n) { return emitASCIIPiece(p, n, cp: cp) }
+        guard doLowerCase else { return splitASCII(p, n, cp: cp) }
         var buf = [UInt8]()
         swap(&buf, &lowered)
         defer { swap(&buf, &lowered) }
@@ -170,16 +195,16 @@ struct TextEncoder {
         }
         buf.withUnsafeBufferPointer { l in
             let q = l.baseAddress!
-            if model.isNeverSplit(q, n) { return emitASCIIPiece(q, n, cp: cp) }
+            if neverSplitFirst.contains(q[0]), model.isNeverSplit(q, n) { return emitASCIIPiece(q, n, cp: cp) }
             splitASCII(q, n, cp: cp)
         }
     }
 
     /// `_run_split_on_punc` on ASCII bytes.
     private mutating func splitASCII(_ p: UnsafePointer<UInt8>, _ n: Int, cp: Int32) {
-        let table = UnicodeProperties.shared.ascii
+        let flagTable = self.flagTable
         var run = 0
-        for k in 0..<n where table[Int(p[k])].contains(.punctuation) {
+        for k in 0..<n where flagTable.flags(byte: p[k]).contains(.punctuation) {
             if run < k { emitASCIIPiece(p + run, k - run, cp: cp + Int32(run)) }
             emitASCIIPiece(p + k, 1, cp: cp + Int32(k))
             run = k + 1
@@ -189,8 +214,8 @@ struct TextEncoder {
 
     @inline(__always)
     private mutating func emitASCIIPiece(_ p: UnsafePointer<UInt8>, _ n: Int, cp: Int32) {
-        if let id = model.neverSplitId(p, n) { return sink.append(id, cp, cp + Int32(n)) }
-        let k = model.wordPiece.encode(p, n, chars: n, into: &sink)
+        if configNeverSplitFirst.contains(p[0]), let id = model.neverSplitId(p, n) { return sink.append(id, cp, cp + Int32(n)) }
+        let k = wordPiece.encode(p, n, chars: n, into: &sink)
         for j in (sink.count - k)..<sink.count {
             sink.starts[j] += cp
             sink.ends[j] += cp
@@ -205,8 +230,8 @@ struct TextEncoder {
             props.composeNFC(word, scratch: &scratch, into: &spare)
             swap(&word, &spare)
         }
-        if model.isNeverSplit(word) { return emitPiece(0, word.count) }
-        if model.doLowerCase {
+        if neverSplitFirst.contains(leadByte(word.scalars[0])), model.isNeverSplit(word) { return emitPiece(0, word.count) }
+        if doLowerCase {
             if ascii {
                 for k in 0..<word.count where word.scalars[k] &- 65 < 26 { word.scalars[k] += 32 }
             } else {
@@ -214,7 +239,7 @@ struct TextEncoder {
                 swap(&word, &spare)
             }
         }
-        if model.stripsAccents, !ascii {
+        if stripsAccents, !ascii {
             props.decompose(word, into: &spare)
             word.removeAll()
             for k in 0..<spare.count where !props.flags(spare.scalars[k]).contains(.nonspacingMark) {
@@ -222,7 +247,7 @@ struct TextEncoder {
             }
         }
         if word.isEmpty { return }
-        if model.isNeverSplit(word) { return emitPiece(0, word.count) }
+        if neverSplitFirst.contains(leadByte(word.scalars[0])), model.isNeverSplit(word) { return emitPiece(0, word.count) }
         var run = 0
         for k in 0..<word.count where props.flags(word.scalars[k]).contains(.punctuation) {
             if run < k { emitPiece(run, k) }
@@ -235,7 +260,7 @@ struct TextEncoder {
     /// One word after BasicTokenizer: the config's never_split maps it straight to an id, anything
     /// else goes through WordPiece.
     private mutating func emitPiece(_ from: Int, _ to: Int) {
-        if let id = model.neverSplitId(word, from, to) {
+        if configNeverSplitFirst.contains(leadByte(word.scalars[from])), let id = model.neverSplitId(word, from, to) {
             sink.append(id, word.starts[from], word.ends[to - 1])
             return
         }
@@ -247,8 +272,9 @@ struct TextEncoder {
     /// WordPiece on `piece`, its byte spans mapped back to code points.
     private mutating func wordPiecePiece() {
         let bytes = piece.bytes
+        let wordPiece = self.wordPiece
         let k = bytes.withUnsafeBufferPointer { b in
-            model.wordPiece.encode(b.baseAddress!, b.count, chars: piece.charCount, into: &sink)
+            wordPiece.encode(b.baseAddress!, b.count, chars: piece.charCount, into: &sink)
         }
         for j in (sink.count - k)..<sink.count {
             let s = Int(sink.starts[j]), e = Int(sink.ends[j])

@@ -2,7 +2,7 @@
 /// buffer so that WordPiece's many trial lookups never build a String. Built once, never mutated,
 /// so it is shared freely between threads.
 final class PieceTable: @unchecked Sendable {
-    private struct Entry {
+    fileprivate struct Entry {
         var start: Int32
         var length: Int32
         var id: Int32
@@ -44,38 +44,12 @@ final class PieceTable: @unchecked Sendable {
         slots.deallocate()
     }
 
-    /// The id of the `count` bytes at `p`, or -1.
-    @inline(__always)
-    func lookup(_ p: UnsafePointer<UInt8>, _ count: Int) -> Int32 {
-        var s = Int(truncatingIfNeeded: Self.hash(p, count)) & mask
-        let keys = keyBytes.baseAddress!
-        while true {
-            let e = Int(slots[s])
-            if e < 0 { return -1 }
-            let entry = entries[e]
-            if Int(entry.length) == count, equal(keys + Int(entry.start), p, count) { return entry.id }
-            s = (s + 1) & mask
-        }
-    }
+    /// The table as plain pointers: hot loops on several threads use it with no reference
+    /// counting (the table outlives every encoder, which holds the model that holds it).
+    var view: View { View(keys: keyBytes.baseAddress!, entries: entries.baseAddress!, slots: slots.baseAddress!, mask: mask, maxKeyLength: maxKeyLength) }
 
     @inline(__always)
-    private func equal(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
-        var i = 0
-        while i + 8 <= n {
-            if UnsafeRawPointer(a + i).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(b + i).loadUnaligned(as: UInt64.self) {
-                return false
-            }
-            i += 8
-        }
-        while i < n {
-            if a[i] != b[i] { return false }
-            i += 1
-        }
-        return true
-    }
-
-    @inline(__always)
-    private static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
+    fileprivate static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
         let raw = UnsafeRawPointer(p)
         var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(n)
         var i = 0
@@ -92,5 +66,42 @@ final class PieceTable: @unchecked Sendable {
         }
         h = (h ^ tail) &* 0xC4CE_B9FE_1A85_EC53
         return h ^ (h >> 29)
+    }
+
+    struct View {
+        fileprivate let keys: UnsafePointer<UInt8>
+        fileprivate let entries: UnsafePointer<Entry>
+        fileprivate let slots: UnsafePointer<Int32>
+        fileprivate let mask: Int
+        let maxKeyLength: Int
+
+        /// The id of the `count` bytes at `p`, or -1.
+        @inline(__always)
+        func lookup(_ p: UnsafePointer<UInt8>, _ count: Int) -> Int32 {
+            var s = Int(truncatingIfNeeded: PieceTable.hash(p, count)) & mask
+            while true {
+                let e = Int(slots[s])
+                if e < 0 { return -1 }
+                let entry = entries[e]
+                if Int(entry.length) == count, equal(keys + Int(entry.start), p, count) { return entry.id }
+                s = (s + 1) & mask
+            }
+        }
+
+        @inline(__always)
+        private func equal(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+            var i = 0
+            while i + 8 <= n {
+                if UnsafeRawPointer(a + i).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(b + i).loadUnaligned(as: UInt64.self) {
+                    return false
+                }
+                i += 8
+            }
+            while i < n {
+                if a[i] != b[i] { return false }
+                i += 1
+            }
+            return true
+        }
     }
 }

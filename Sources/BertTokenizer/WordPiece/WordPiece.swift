@@ -29,10 +29,13 @@ final class WordPiece: Sendable {
     static let prefix = "##"
 
     /// Every vocabulary token, for a word's first piece.
-    let whole: PieceTable
+    private let whole: PieceTable
     /// Tokens that start with "##", keyed without it, for every later piece.
-    let suffix: PieceTable
+    private let suffix: PieceTable
     let unkId: Int32
+
+    /// The tables as pointers, for encoders (valid while this object lives).
+    var tables: Tables { Tables(whole: whole.view, suffix: suffix.view, unkId: unkId) }
 
     init(vocabulary: [String], unkId: Int) {
         // Bytes, not Characters: "##" + a combining mark is one Character ("#\u{93F}").
@@ -44,41 +47,49 @@ final class WordPiece: Sendable {
         })
         self.unkId = Int32(unkId)
     }
+}
 
-    /// Appends the pieces of one word (`n` bytes of UTF-8, `chars` code points, no whitespace) to
-    /// `sink`, each with its byte range in the word as its span; the caller maps those to
-    /// code points. Returns how many it appended.
-    @inline(__always)
-    func encode(_ p: UnsafePointer<UInt8>, _ n: Int, chars: Int, into sink: inout TokenSink) -> Int {
-        guard n > 0 else { return 0 }
-        if chars > Self.maxInputCharsPerWord {
-            sink.append(unkId, 0, Int32(n))
-            return 1
-        }
-        let mark = sink.count
-        var start = 0
-        while start < n {
-            let table = start == 0 ? whole : suffix
-            var end = min(n, start + table.maxKeyLength)
-            var id: Int32 = -1
-            while end > start {
-                // Only whole code points: never end inside a UTF-8 sequence.
-                if end == n || p[end] & 0xC0 != 0x80 {
-                    id = table.lookup(p + start, end - start)
-                    if id >= 0 { break }
-                }
-                end -= 1
-            }
-            if id < 0 {
-                sink.ids.removeLast(sink.count - mark)
-                sink.starts.removeLast(sink.starts.count - mark)
-                sink.ends.removeLast(sink.ends.count - mark)
+extension WordPiece {
+    struct Tables {
+        let whole: PieceTable.View
+        let suffix: PieceTable.View
+        let unkId: Int32
+
+        /// Appends the pieces of one word (`n` bytes of UTF-8, `chars` code points, no whitespace) to
+        /// `sink`, each with its byte range in the word as its span; the caller maps those to
+        /// code points. Returns how many it appended.
+        @inline(__always)
+        func encode(_ p: UnsafePointer<UInt8>, _ n: Int, chars: Int, into sink: inout TokenSink) -> Int {
+            guard n > 0 else { return 0 }
+            if chars > WordPiece.maxInputCharsPerWord {
                 sink.append(unkId, 0, Int32(n))
                 return 1
             }
-            sink.append(id, Int32(start), Int32(end))
-            start = end
+            let mark = sink.count
+            var start = 0
+            while start < n {
+                let table = start == 0 ? whole : suffix
+                var end = min(n, start + table.maxKeyLength)
+                var id: Int32 = -1
+                while end > start {
+                    // Only whole code points: never end inside a UTF-8 sequence.
+                    if end == n || p[end] & 0xC0 != 0x80 {
+                        id = table.lookup(p + start, end - start)
+                        if id >= 0 { break }
+                    }
+                    end -= 1
+                }
+                if id < 0 {
+                    sink.ids.removeLast(sink.count - mark)
+                    sink.starts.removeLast(sink.starts.count - mark)
+                    sink.ends.removeLast(sink.ends.count - mark)
+                    sink.append(unkId, 0, Int32(n))
+                    return 1
+                }
+                sink.append(id, Int32(start), Int32(end))
+                start = end
+            }
+            return sink.count - mark
         }
-        return sink.count - mark
     }
 }

@@ -75,6 +75,11 @@ struct Tokenize: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             let tokenizer = try TokenizerLoading.load(model)
+            // ArgumentParser decodes arguments leniently (bad bytes become U+FFFD, which BertTokenizer
+            // then drops): check the raw bytes instead.
+            for i in 1..<Int(CommandLine.argc) where CommandLine.unsafeArgv[i].map({ String(validatingCString: $0) == nil }) ?? false {
+                throw TokenizerError.invalidOption("command-line argument \(i) is not valid UTF-8")
+            }
             let inputs: [TextInput]
             if let text {
                 inputs = [TextInput(text, pair: pair)]
