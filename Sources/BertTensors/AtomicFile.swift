@@ -22,7 +22,7 @@ public final class AtomicFileWriter {
         guard fd >= 0 else { throw IOError.cannotWrite(path: destination, reason: String(cString: strerror(errno))) }
         self.fd = fd
         self.destination = destination
-        self.temporaryPath = String(cString: template)
+        self.temporaryPath = String(cArray: template)
         fchmod(fd, 0o644)
         PendingWrites.shared.add(temporaryPath)
     }
@@ -129,7 +129,7 @@ public final class AtomicDirectoryWriter {
             throw IOError.cannotWrite(path: destination, reason: String(cString: strerror(errno)))
         }
         self.destination = destination
-        self.temporaryPath = String(cString: template)
+        self.temporaryPath = String(cArray: template)
         chmod(temporaryPath, 0o755)
         PendingWrites.shared.add(temporaryPath)
     }
@@ -185,5 +185,12 @@ public final class PendingWrites: @unchecked Sendable {
     public func removeAll() {
         let all = lock.withLock { paths }
         for p in all { try? FileManager.default.removeItem(atPath: p) }
+    }
+}
+
+extension String {
+    /// A NUL-terminated C string held in an array.
+    init(cArray a: [CChar]) {
+        self = String(decoding: a.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

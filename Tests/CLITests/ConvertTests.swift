@@ -47,7 +47,7 @@ final class ConvertTests: XCTestCase {
 
     func testExistingOutputNeedsForce() throws {
         let tmp = Repo.temporaryDirectory()
-        FileManager.default.createFile(atPath: tmp + "/m.bkm", contents: Data("old".utf8))
+        _ = FileManager.default.createFile(atPath: tmp + "/m.bkm", contents: Data("old".utf8))
         let r = try ToolRun.run(["convert", Repo.fixture("tiny-bert"), tmp + "/m.bkm"])
         XCTAssertEqual(r.status, 3)
         XCTAssertTrue(r.stderr.contains("--force"))
@@ -72,7 +72,7 @@ final class ConvertTests: XCTestCase {
         let a = try CLI.copy("tiny-bert", to: tmp + "/a")
         var bytes = [UInt8](FileManager.default.contents(atPath: a + "/model.safetensors")!)
         bytes.replaceSubrange(0..<8, with: withUnsafeBytes(of: UInt64(1 << 40).littleEndian) { [UInt8]($0) })
-        FileManager.default.createFile(atPath: a + "/model.safetensors", contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: a + "/model.safetensors", contents: Data(bytes))
         try run([a], names: [a + "/model.safetensors", "header length"])
         // NaN in config.json.
         let b = try CLI.copy("tiny-bert", to: tmp + "/b")
@@ -102,7 +102,7 @@ final class ConvertTests: XCTestCase {
         XCTAssertEqual(try ToolRun.run(["convert", Repo.fixture("tiny-bert"), f]).status, 0)
         var fb = [UInt8](FileManager.default.contents(atPath: f)!)
         fb[fb.count - 3] ^= 0xFF
-        FileManager.default.createFile(atPath: f, contents: Data(fb))
+        _ = FileManager.default.createFile(atPath: f, contents: Data(fb))
         try run([f], names: [f, "pooler.dense.bias", "crc32c"])
     }
 

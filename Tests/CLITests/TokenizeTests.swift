@@ -6,7 +6,7 @@ import XCTest
 final class TokenizeTests: XCTestCase {
     private func write(_ bytes: [UInt8], _ name: String) -> String {
         let path = Repo.temporaryDirectory() + "/" + name
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         return path
     }
 
