@@ -22,7 +22,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
-        .target(name: "CBertKit", linkerSettings: [.linkedLibrary("dl")]),
+        // The kernels between the GEMMs are always optimised: a debug build of the tests (and the
+        // fine-tuning test in it) would otherwise spend minutes in unoptimised C loops.
+        .target(name: "CBertKit", cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .target(name: "BertTensors", dependencies: [
             "CBertKit",
