@@ -7,12 +7,15 @@ public final class ByteStorage: @unchecked Sendable {
     public let count: Int
     /// Where the bytes came from, for error messages.
     public let origin: String
+    /// True for a read-only map of a file: its pages can be dropped and are read again on use.
+    public let isFileMap: Bool
     private let release: () -> Void
 
-    private init(base: UnsafeRawPointer, count: Int, origin: String, release: @escaping () -> Void) {
+    private init(base: UnsafeRawPointer, count: Int, origin: String, isFileMap: Bool = false, release: @escaping () -> Void) {
         self.base = base
         self.count = count
         self.origin = origin
+        self.isFileMap = isFileMap
         self.release = release
     }
 
@@ -54,10 +57,22 @@ public final class ByteStorage: @unchecked Sendable {
         guard let m = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), m != MAP_FAILED else {
             throw IOError.cannotOpen(path: path, reason: "mmap: " + String(cString: strerror(errno)))
         }
-        return ByteStorage(base: UnsafeRawPointer(m), count: size, origin: path) { munmap(m, size) }
+        return ByteStorage(base: UnsafeRawPointer(m), count: size, origin: path, isFileMap: true) { munmap(m, size) }
     }
 
     public var buffer: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+
+    /// Tells the OS that `[offset, offset+length)` will not be read soon, so a file map's whole
+    /// pages in it leave resident memory (reading them again reads the file). Does nothing for
+    /// memory bertkit owns. Lets a model copied to f32 not hold its file's pages too.
+    public func dropPages(offset: Int, length: Int) {
+        guard isFileMap, let s = slice(offset: offset, length: length), length > 0 else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (Int(bitPattern: s.baseAddress!) + page - 1) / page * page
+        let end = (Int(bitPattern: s.baseAddress!) + length) / page * page
+        guard end > start, let p = UnsafeMutableRawPointer(bitPattern: start) else { return }
+        madvise(p, end - start, MADV_DONTNEED)
+    }
 
     /// The bytes `[offset, offset+length)`, checked against the storage's size.
     public func slice(offset: Int, length: Int) -> UnsafeRawBufferPointer? {

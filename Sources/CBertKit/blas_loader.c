@@ -67,14 +67,35 @@ static void *symbol(void *h, const char *name) {
     return s;
 }
 
+/// AMD family 19h with AVX-512 (Zen 4): it runs 512-bit operations as two 256-bit halves.
+static int cpu_is_zen4(void) {
+#if defined(__x86_64__)
+    unsigned int a, b, c, d;
+    if (!__get_cpuid(0, &a, &b, &c, &d) || b != 0x68747541 || d != 0x69746e65 || c != 0x444d4163) return 0;  // AuthenticAMD
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    return ((a >> 8) & 0xF) + ((a >> 20) & 0xFF) == 0x19 && bk_cpu_has_avx512();
+#else
+    return 0;
+#endif
+}
+
 static void load(void) {
     const char *user = getenv("OPENBLAS_CORETYPE");
     if ((!user || !*user) && bk_cpu_has_avx512()) {
         // Cooperlake = SkylakeX's AVX-512 kernels plus bf16 ones; older OpenBLAS builds pick
-        // Haswell or Zen kernels on AVX-512 CPUs they do not recognise.
-        forced = bk_cpu_has_avx512_bf16() ? "Cooperlake" : "SkylakeX";
+        // Haswell or Zen kernels on AVX-512 CPUs they do not recognise. On Zen 4 the reverse holds:
+        // OpenBLAS 0.3.21 picks Cooperlake, but its Zen (AVX2) sgemm kernels are faster there
+        // (2 threads: 128x768x3072 197 vs 151 GFLOPS, 1024x3072x768 211 vs 197; bert-base 8x128
+        // forward 900 vs 925 ms).
+        forced = cpu_is_zen4() ? "Zen" : bk_cpu_has_avx512_bf16() ? "Cooperlake" : "SkylakeX";
         setenv("OPENBLAS_CORETYPE", forced, 1);
     }
+    // OpenBLAS's idle workers spin for 2^28 cycles (~0.1 s) after each GEMM before sleeping, taking a
+    // core from bertkit's own workers, which run attention, LayerNorm and activations between the
+    // GEMMs (bert-base 8x128 on 2 cores: 950 -> 910 ms). 2^4 cycles makes them sleep at once; waking
+    // them costs microseconds per GEMM. A user's own setting wins.
+    const char *timeout = getenv("OPENBLAS_THREAD_TIMEOUT");
+    if (!timeout || !*timeout) setenv("OPENBLAS_THREAD_TIMEOUT", "4", 1);
     const char *candidates[] = {
         getenv("BERTKIT_OPENBLAS"), "libopenblas.so.0", "libopenblas.so",
         "/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0",

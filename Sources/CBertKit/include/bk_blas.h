@@ -3,8 +3,10 @@
 #include <stddef.h>
 
 /// Loads OpenBLAS at run time. Before it does, it points OpenBLAS at its AVX-512 kernels when the
-/// CPU and OS support them and the user has not set OPENBLAS_CORETYPE: OpenBLAS reads that variable
-/// once, in a library constructor, so it must be set before the library is loaded, which is why
+/// CPU and OS support them (its Zen kernels on Zen 4, which are faster there) and the user has not
+/// set OPENBLAS_CORETYPE, and makes idle OpenBLAS threads sleep at once (OPENBLAS_THREAD_TIMEOUT):
+/// OpenBLAS reads these variables
+/// once, in a library constructor, so they must be set before the library is loaded, which is why
 /// bertkit does not link OpenBLAS at build time. Returns 0, or -1 with a message in `error`.
 int bk_blas_load(char *error, size_t error_len);
 

@@ -1,0 +1,152 @@
+import BertFormats
+
+/// One layer's activations, each a view into `ActivationBuffers`' allocation. T = batch × seq.
+/// llm.c keeps the same set per layer: what the forward writes and what the backward reads.
+public struct LayerActivations: @unchecked Sendable {
+    /// [T, 3H]: Q, K and V side by side (one GEMM), bias included.
+    public let qkv: UnsafeMutablePointer<Float>
+    /// [B, heads, S, S] softmax probabilities; nil when only the last layer's values are kept.
+    public let probs: UnsafeMutablePointer<Float>?
+    /// [T, H] the heads' context, before the output dense (tap `attention.self`).
+    public let context: UnsafeMutablePointer<Float>
+    /// [T, H] dense + bias + residual: the LayerNorm's input.
+    public let attentionSum: UnsafeMutablePointer<Float>
+    /// [T, H] after the LayerNorm (tap `attention`).
+    public let attention: UnsafeMutablePointer<Float>
+    /// [T] the attention LayerNorm's mean and 1/std per row.
+    public let attentionMean: UnsafeMutablePointer<Float>
+    public let attentionRstd: UnsafeMutablePointer<Float>
+    /// [T, I] dense + bias: the activation's input.
+    public let intermediatePre: UnsafeMutablePointer<Float>
+    /// [T, I] after hidden_act (tap `intermediate`).
+    public let intermediate: UnsafeMutablePointer<Float>
+    /// [T, H] dense + bias + residual: the output LayerNorm's input.
+    public let outputSum: UnsafeMutablePointer<Float>
+    /// [T, H] the layer's output (tap `output`).
+    public let output: UnsafeMutablePointer<Float>
+    public let outputMean: UnsafeMutablePointer<Float>
+    public let outputRstd: UnsafeMutablePointer<Float>
+}
+
+/// Every activation of one forward at one (batch, seq) shape, in one allocation sized once and
+/// reused across calls.
+///
+/// With `keepEveryLayer` (dump, verify, training) each layer has its own buffers, including the
+/// attention probabilities. Without it (inference) all layers share one set, in place where the
+/// op allows (LayerNorm and the activation overwrite their input), and the probabilities are not
+/// stored: a layer reads its input only before it first writes its `outputSum`, so the next layer
+/// can take its input from the same `output` buffer.
+public final class ActivationBuffers: @unchecked Sendable {
+    public let batch: Int
+    public let seq: Int
+    public let keepEveryLayer: Bool
+    /// Floats in the allocation.
+    public let count: Int
+    private let base: UnsafeMutablePointer<Float>
+
+    /// [T, H] word + position + type embeddings, the LayerNorm's input.
+    public let embeddingsSum: UnsafeMutablePointer<Float>
+    /// [T, H] after the LayerNorm (tap `embeddings`).
+    public let embeddings: UnsafeMutablePointer<Float>
+    public let embeddingsMean: UnsafeMutablePointer<Float>
+    public let embeddingsRstd: UnsafeMutablePointer<Float>
+    public let layers: [LayerActivations]
+    /// [B, H] tanh(dense(first token)), when the model has a pooler.
+    public let pooler: UnsafeMutablePointer<Float>?
+    /// [B, labels] classifier logits, when the model has a classifier.
+    public let logits: UnsafeMutablePointer<Float>?
+    /// [B, H] sentence-transformers pooling (+ Normalize), when the model has it.
+    public let sentenceEmbedding: UnsafeMutablePointer<Float>?
+
+    /// The input of the last forward, and per row the keys attention uses.
+    public internal(set) var input: BertInput?
+    var keys: [(count: Int, masked: Bool)] = []
+
+    /// Per-worker attention scratch, grown when the thread count grows.
+    private(set) var scratch: UnsafeMutablePointer<Float>?
+    private(set) var scratchWorkers = 0
+    let scratchStride: Int
+
+    public init(config c: BertConfig, batch: Int, seq: Int, pooler: Bool, classifier: Bool, sentencePooling: Bool,
+                keepEveryLayer: Bool) {
+        self.batch = batch
+        self.seq = seq
+        self.keepEveryLayer = keepEveryLayer
+        let t = batch * seq, h = c.hiddenSize, i = c.intermediateSize
+        var plan = Plan()
+        let embSum = plan.add(t * h), emb = plan.add(t * h), embMean = plan.add(t), embRstd = plan.add(t)
+        struct Offsets { var qkv, probs, context, attnSum, attn, attnMean, attnRstd, interPre, inter, outSum, out, outMean, outRstd: Int }
+        func layerPlan(_ p: inout Plan) -> Offsets {
+            if keepEveryLayer {
+                return Offsets(qkv: p.add(t * 3 * h), probs: p.add(batch * c.numAttentionHeads * seq * seq),
+                               context: p.add(t * h), attnSum: p.add(t * h), attn: p.add(t * h),
+                               attnMean: p.add(t), attnRstd: p.add(t), interPre: p.add(t * i), inter: p.add(t * i),
+                               outSum: p.add(t * h), out: p.add(t * h), outMean: p.add(t), outRstd: p.add(t))
+            }
+            let attn = p.add(t * h), inter = p.add(t * i), out = p.add(t * h), mean = p.add(t), rstd = p.add(t)
+            return Offsets(qkv: p.add(t * 3 * h), probs: -1, context: p.add(t * h), attnSum: attn, attn: attn,
+                           attnMean: mean, attnRstd: rstd, interPre: inter, inter: inter, outSum: out, out: out,
+                           outMean: mean, outRstd: rstd)
+        }
+        var offsets: [Offsets] = []
+        if keepEveryLayer {
+            for _ in 0..<c.numHiddenLayers { offsets.append(layerPlan(&plan)) }
+        } else {
+            offsets = [Offsets](repeating: layerPlan(&plan), count: c.numHiddenLayers)
+        }
+        let poolerAt = pooler ? plan.add(batch * h) : -1
+        let logitsAt = classifier ? plan.add(batch * c.numLabels) : -1
+        let sentenceAt = sentencePooling ? plan.add(batch * h) : -1
+
+        count = plan.total
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
+        base = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        base.initialize(repeating: 0, count: max(count, 1))
+        let b = base
+        embeddingsSum = b + embSum
+        embeddings = b + emb
+        embeddingsMean = b + embMean
+        embeddingsRstd = b + embRstd
+        layers = offsets.map { o in
+            LayerActivations(qkv: b + o.qkv, probs: o.probs >= 0 ? b + o.probs : nil, context: b + o.context,
+                             attentionSum: b + o.attnSum, attention: b + o.attn, attentionMean: b + o.attnMean,
+                             attentionRstd: b + o.attnRstd, intermediatePre: b + o.interPre, intermediate: b + o.inter,
+                             outputSum: b + o.outSum, output: b + o.out, outputMean: b + o.outMean, outputRstd: b + o.outRstd)
+        }
+        self.pooler = poolerAt >= 0 ? b + poolerAt : nil
+        self.logits = logitsAt >= 0 ? b + logitsAt : nil
+        self.sentenceEmbedding = sentenceAt >= 0 ? b + sentenceAt : nil
+        scratchStride = (Int(bk_attention_scratch_floats(Int32(seq), Int32(c.headSize))) + 15) & ~15
+    }
+
+    deinit {
+        base.deallocate()
+        scratch?.deallocate()
+    }
+
+    /// Bytes held, scratch included.
+    public var byteCount: Int { (count + scratchWorkers * scratchStride) * 4 }
+
+    /// Attention scratch for `workers` workers.
+    func attentionScratch(workers: Int) -> UnsafeMutablePointer<Float> {
+        if workers > scratchWorkers {
+            scratch?.deallocate()
+            let raw = UnsafeMutableRawPointer.allocate(byteCount: workers * scratchStride * 4, alignment: 64)
+            scratch = raw.bindMemory(to: Float.self, capacity: workers * scratchStride)
+            scratchWorkers = workers
+        }
+        return scratch!
+    }
+
+    /// Offsets of 64-byte-aligned regions.
+    private struct Plan {
+        var total = 0
+        mutating func add(_ floats: Int) -> Int {
+            let at = total
+            total += (floats + 15) & ~15
+            return at
+        }
+    }
+}
+
+import CBertKit

@@ -1,0 +1,94 @@
+import BertFormats
+import BertTensors
+
+/// A BERT encoder ready to run: transformers' BertModel, plus BertForSequenceClassification's
+/// head and sentence-transformers' pooling when the checkpoint has them. Parameters are f32 in one
+/// allocation (f16 and bf16 checkpoints are widened when loading). One forward at a time per
+/// model: `run` reuses its buffers, and each forward already uses every core.
+public final class BertModel: @unchecked Sendable {
+    public let config: BertConfig
+    public let parameters: ParameterStore
+    public let hasPooler: Bool
+    public let hasClassifier: Bool
+    /// sentence-transformers pooling (modules.json), when the model has it.
+    public let pooling: SentencePooling?
+    public let vocabulary: Vocabulary?
+    public let tokenizerSettings: TokenizerSettings?
+
+    /// The inference buffers of the last shape run, reused while the shape stays the same.
+    private var cached: ActivationBuffers?
+
+    public init(checkpoint: Checkpoint) throws {
+        try BLAS.load()
+        config = checkpoint.config
+        hasPooler = checkpoint.hasPooler
+        hasClassifier = checkpoint.hasClassifier
+        pooling = checkpoint.pooling
+        vocabulary = checkpoint.vocabulary
+        tokenizerSettings = checkpoint.tokenizer
+        parameters = ParameterStore(layout: ParameterLayout(config: config, pooler: hasPooler, classifier: hasClassifier))
+        try parameters.load(from: checkpoint)
+    }
+
+    /// Buffers for one (batch, seq) shape. `keepEveryLayer` keeps each layer's activations and the
+    /// attention probabilities (taps, training); without it layers share one set.
+    public func makeBuffers(batch: Int, seq: Int, keepEveryLayer: Bool) -> ActivationBuffers {
+        ActivationBuffers(config: config, batch: batch, seq: seq, pooler: hasPooler, classifier: hasClassifier,
+                          sentencePooling: pooling != nil, keepEveryLayer: keepEveryLayer)
+    }
+
+    /// Runs the forward and copies out the final outputs.
+    public func run(_ input: BertInput) throws -> BertOutput {
+        let buffers: ActivationBuffers
+        if let c = cached, c.batch == input.batch, c.seq == input.seq {
+            buffers = c
+        } else {
+            buffers = makeBuffers(batch: input.batch, seq: input.seq, keepEveryLayer: false)
+            cached = buffers
+        }
+        try forward(input, into: buffers)
+        return BertOutput(buffers: buffers, config: config)
+    }
+
+    /// FLOPs of one forward at this shape (multiply-adds count 2), for GFLOPS figures.
+    public func flops(batch: Int, seq: Int) -> Double {
+        let t = Double(batch * seq), h = Double(config.hiddenSize), i = Double(config.intermediateSize)
+        let perLayer = 2 * t * h * 3 * h + 2 * t * h * h + 2 * 2 * t * h * i + 2 * 2 * Double(batch) * Double(seq * seq) * h
+        var total = Double(config.numHiddenLayers) * perLayer
+        if hasPooler { total += 2 * Double(batch) * h * h }
+        if hasClassifier { total += 2 * Double(batch) * h * Double(config.numLabels) }
+        return total
+    }
+}
+
+/// The final outputs of one forward, copied out of the buffers.
+public struct BertOutput: Sendable {
+    public let batch: Int
+    public let seq: Int
+    public let hidden: Int
+    /// [B, S, H] the last layer's output.
+    public let lastHiddenState: [Float]
+    /// [B, H], when the model has a pooler.
+    public let pooled: [Float]?
+    /// [B, labels], when the model has a classifier.
+    public let logits: [Float]?
+    /// [B, H] sentence-transformers embeddings, when the model has pooling.
+    public let sentenceEmbeddings: [Float]?
+    public let attentionMask: [UInt8]
+
+    init(buffers a: ActivationBuffers, config: BertConfig) {
+        let b = a.batch, h = config.hiddenSize
+        batch = b
+        seq = a.seq
+        hidden = h
+        func copy(_ p: UnsafeMutablePointer<Float>?, _ n: Int) -> [Float]? { p.map { Array(UnsafeBufferPointer(start: $0, count: n)) } }
+        lastHiddenState = copy(a.layers.last?.output ?? a.embeddings, b * a.seq * h)!
+        pooled = copy(a.pooler, b * h)
+        logits = copy(a.logits, b * config.numLabels)
+        sentenceEmbeddings = copy(a.sentenceEmbedding, b * h)
+        attentionMask = a.input?.attentionMask ?? []
+    }
+
+    /// Row `b` of a [B, n] output.
+    public static func row(_ values: [Float], _ b: Int, width n: Int) -> [Float] { Array(values[b * n..<(b + 1) * n]) }
+}

@@ -1,0 +1,139 @@
+import BertFormats
+import BertTensors
+
+// transformers models/bert/modeling_bert.py: BertModel.forward (BertEmbeddings → BertLayer × L →
+// BertPooler), BertForSequenceClassification's classifier, then sentence-transformers pooling.
+// Each op lives in Ops/; this file only sequences them. Work between the GEMMs runs on
+// `ComputeThreads.count` workers, several ops per pass over rows so each row is touched while hot.
+
+extension BertModel {
+    /// Weight views of layer `l` (Q, K and V fused, see ParameterLayout).
+    struct LayerWeights {
+        let qkvWeight, qkvBias, attnOutWeight, attnOutBias, attnNormWeight, attnNormBias: UnsafeMutablePointer<Float>
+        let interWeight, interBias, outWeight, outBias, outNormWeight, outNormBias: UnsafeMutablePointer<Float>
+
+        init(_ p: ParameterStore, layer l: Int) {
+            let n = "encoder.layer.\(l)."
+            qkvWeight = p[n + "attention.self.query.weight"]
+            qkvBias = p[n + "attention.self.query.bias"]
+            attnOutWeight = p[n + "attention.output.dense.weight"]
+            attnOutBias = p[n + "attention.output.dense.bias"]
+            attnNormWeight = p[n + "attention.output.LayerNorm.weight"]
+            attnNormBias = p[n + "attention.output.LayerNorm.bias"]
+            interWeight = p[n + "intermediate.dense.weight"]
+            interBias = p[n + "intermediate.dense.bias"]
+            outWeight = p[n + "output.dense.weight"]
+            outBias = p[n + "output.dense.bias"]
+            outNormWeight = p[n + "output.LayerNorm.weight"]
+            outNormBias = p[n + "output.LayerNorm.bias"]
+        }
+    }
+
+    /// Runs the whole forward on `input`, writing every activation into `a`.
+    public func forward(_ input: BertInput, into a: ActivationBuffers) throws {
+        precondition(a.batch == input.batch && a.seq == input.seq, "buffers are for another shape")
+        guard input.seq <= config.maxPositionEmbeddings else {
+            throw ModelError.sequenceTooLong(length: input.seq, maxPositions: config.maxPositionEmbeddings)
+        }
+        try BLAS.load()
+        a.input = input
+        a.keys = (0..<input.batch).map { input.keys(row: $0) }
+        let c = config, p = parameters
+        let s = input.seq, t = input.batch * s, h = c.hiddenSize, inter = c.intermediateSize
+        let eps = Float(c.layerNormEps)
+        let weights = (0..<c.numHiddenLayers).map { LayerWeights(p, layer: $0) }
+        let grain = 8
+        var clock = ForwardProfile.Clock()
+
+        // Embeddings, then layer 0's bias (and residual) rows.
+        let word = p["embeddings.word_embeddings.weight"], position = p["embeddings.position_embeddings.weight"]
+        let type = p["embeddings.token_type_embeddings.weight"]
+        let embNormW = p["embeddings.LayerNorm.weight"], embNormB = p["embeddings.LayerNorm.bias"]
+        input.inputIds.withUnsafeBufferPointer { ids in
+            input.tokenTypeIds.withUnsafeBufferPointer { types in
+                parallelFor(t, grain: grain) { rows in
+                    embeddingsForward(out: a.embeddingsSum, ids: ids.baseAddress!, types: types.baseAddress!, word: word,
+                                      position: position, type: type, rows: rows, seq: s, hidden: h)
+                    layerNormForward(out: a.embeddings, mean: a.embeddingsMean, rstd: a.embeddingsRstd, inp: a.embeddingsSum,
+                                     weight: embNormW, bias: embNormB, rows: rows, cols: h, eps: eps)
+                    if let l0 = a.layers.first, let w0 = weights.first {
+                        layerInputRows(l0, w0, residual: a.embeddings, rows: rows, hidden: h)
+                    }
+                }
+            }
+        }
+        clock.lap(.embeddings)
+
+        let scratch = a.attentionScratch(workers: ComputeThreads.count)
+        input.attentionMask.withUnsafeBufferPointer { mask in
+            for l in 0..<c.numHiddenLayers {
+                let x = l == 0 ? a.embeddings : a.layers[l - 1].output
+                let la = a.layers[l], w = weights[l]
+                // BertSelfAttention
+                linearAccumulate(out: la.qkv, inp: x, weight: w.qkvWeight, rows: t, inFeatures: h, outFeatures: 3 * h)
+                clock.lap(.qkvGEMM)
+                attentionForward(context: la.context, probs: la.probs, qkv: la.qkv, mask: mask.baseAddress!, keys: a.keys,
+                                 batch: input.batch, seq: s, hidden: h, heads: c.numAttentionHeads, scratch: scratch,
+                                 scratchStride: a.scratchStride)
+                clock.lap(.attention)
+                // BertSelfOutput: dense + residual (rows written before) + LayerNorm
+                linearAccumulate(out: la.attentionSum, inp: la.context, weight: w.attnOutWeight, rows: t, inFeatures: h,
+                                 outFeatures: h)
+                clock.lap(.attentionOutputGEMM)
+                parallelFor(t, grain: grain) { rows in
+                    layerNormForward(out: la.attention, mean: la.attentionMean, rstd: la.attentionRstd, inp: la.attentionSum,
+                                     weight: w.attnNormWeight, bias: w.attnNormBias, rows: rows, cols: h, eps: eps)
+                    linearBiasRows(out: la.intermediatePre, bias: w.interBias, rows: rows, cols: inter)
+                    linearBiasRows(out: la.outputSum, bias: w.outBias, residual: la.attention, rows: rows, cols: h)
+                }
+                clock.lap(.attentionNorm)
+                // BertIntermediate
+                linearAccumulate(out: la.intermediatePre, inp: la.attention, weight: w.interWeight, rows: t, inFeatures: h,
+                                 outFeatures: inter)
+                clock.lap(.intermediateGEMM)
+                parallelFor(t * inter, grain: 4096) { range in
+                    activationForward(c.hiddenAct, out: la.intermediate, inp: la.intermediatePre, range: range)
+                }
+                clock.lap(.activation)
+                // BertOutput: dense + residual + LayerNorm, then the next layer's bias rows
+                linearAccumulate(out: la.outputSum, inp: la.intermediate, weight: w.outWeight, rows: t, inFeatures: inter,
+                                 outFeatures: h)
+                clock.lap(.outputGEMM)
+                let next = l + 1 < c.numHiddenLayers ? (a.layers[l + 1], weights[l + 1]) : nil
+                parallelFor(t, grain: grain) { rows in
+                    layerNormForward(out: la.output, mean: la.outputMean, rstd: la.outputRstd, inp: la.outputSum,
+                                     weight: w.outNormWeight, bias: w.outNormBias, rows: rows, cols: h, eps: eps)
+                    if let (nl, nw) = next { layerInputRows(nl, nw, residual: la.output, rows: rows, hidden: h) }
+                }
+                clock.lap(.outputNorm)
+            }
+            heads(a, mask: mask.baseAddress!)
+            clock.lap(.heads)
+        }
+    }
+
+    /// A layer's bias rows for its two GEMMs that read the layer input: QKV (bias) and the
+    /// attention output dense (bias + the input as residual).
+    private func layerInputRows(_ la: LayerActivations, _ w: LayerWeights, residual: UnsafePointer<Float>, rows: Range<Int>,
+                                hidden h: Int) {
+        linearBiasRows(out: la.qkv, bias: w.qkvBias, rows: rows, cols: 3 * h)
+        linearBiasRows(out: la.attentionSum, bias: w.attnOutBias, residual: residual, rows: rows, cols: h)
+    }
+
+    /// Pooler, classifier and sentence pooling on the last hidden state.
+    private func heads(_ a: ActivationBuffers, mask: UnsafePointer<UInt8>) {
+        let c = config, p = parameters, h = c.hiddenSize
+        let last = a.layers.last?.output ?? a.embeddings
+        if let out = a.pooler {
+            poolerForward(out: out, hidden: last, weight: p["pooler.dense.weight"], bias: p["pooler.dense.bias"],
+                          batch: a.batch, seq: a.seq, features: h)
+            if let logits = a.logits {
+                classifierForward(logits: logits, pooled: out, weight: p["classifier.weight"], bias: p["classifier.bias"],
+                                  batch: a.batch, features: h, labels: c.numLabels)
+            }
+        }
+        if let out = a.sentenceEmbedding, let pooling {
+            sentencePoolingForward(out: out, hidden: last, mask: mask, pooling: pooling, batch: a.batch, seq: a.seq, features: h)
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import BertFormats
+
+/// A batch of token ids as transformers' BERT takes it: `[batch, seq]` input_ids, token_type_ids
+/// and attention_mask (1 = real token, 0 = padding), flattened row by row.
+public struct BertInput: Sendable, Equatable {
+    public let batch: Int
+    public let seq: Int
+    public let inputIds: [Int32]
+    public let tokenTypeIds: [Int32]
+    public let attentionMask: [UInt8]
+
+    /// Checks sizes and that every id, type and mask value is usable by `config`; errors name the
+    /// row and position.
+    public init(batch: Int, seq: Int, inputIds: [Int], tokenTypeIds: [Int]? = nil, attentionMask: [Int]? = nil,
+                config: BertConfig) throws {
+        guard batch > 0, seq > 0 else { throw ModelError.emptyBatch }
+        let n = batch * seq
+        let types = tokenTypeIds ?? [Int](repeating: 0, count: n)
+        let mask = attentionMask ?? [Int](repeating: 1, count: n)
+        for (name, a) in [("input_ids", inputIds), ("token_type_ids", types), ("attention_mask", mask)] where a.count != n {
+            throw ModelError.inputSizeMismatch(name: name, count: a.count, expected: n)
+        }
+        guard seq <= config.maxPositionEmbeddings else {
+            throw ModelError.sequenceTooLong(length: seq, maxPositions: config.maxPositionEmbeddings)
+        }
+        for i in 0..<n {
+            let (r, p) = i.quotientAndRemainder(dividingBy: seq)
+            guard inputIds[i] >= 0, inputIds[i] < config.vocabSize else {
+                throw ModelError.tokenIdOutOfRange(row: r, position: p, id: inputIds[i], vocabSize: config.vocabSize)
+            }
+            guard types[i] >= 0, types[i] < config.typeVocabSize else {
+                throw ModelError.tokenTypeOutOfRange(row: r, position: p, type: types[i], typeVocabSize: config.typeVocabSize)
+            }
+            guard mask[i] == 0 || mask[i] == 1 else { throw ModelError.badMaskValue(row: r, position: p, value: mask[i]) }
+        }
+        self.batch = batch
+        self.seq = seq
+        self.inputIds = inputIds.map { Int32($0) }
+        self.tokenTypeIds = types.map { Int32($0) }
+        self.attentionMask = mask.map { UInt8($0) }
+    }
+
+    /// Rows of possibly different lengths, right-padded with `config.padTokenId` (mask 0, type 0).
+    public init(rows: [[Int]], tokenTypes: [[Int]]? = nil, config: BertConfig) throws {
+        guard let seq = rows.map(\.count).max(), seq > 0 else { throw ModelError.emptyBatch }
+        if let t = tokenTypes {
+            for (r, row) in rows.enumerated() where r >= t.count || t[r].count != row.count {
+                throw ModelError.raggedBatch(row: r, length: r < t.count ? t[r].count : 0, expected: row.count)
+            }
+        }
+        var ids: [Int] = [], types: [Int] = [], mask: [Int] = []
+        for (r, row) in rows.enumerated() {
+            let pad = seq - row.count
+            ids += row + [Int](repeating: config.padTokenId, count: pad)
+            types += (tokenTypes?[r] ?? [Int](repeating: 0, count: row.count)) + [Int](repeating: 0, count: pad)
+            mask += [Int](repeating: 1, count: row.count) + [Int](repeating: 0, count: pad)
+        }
+        try self.init(batch: rows.count, seq: seq, inputIds: ids, tokenTypeIds: types, attentionMask: mask, config: config)
+    }
+
+    /// Real tokens in each row.
+    public var lengths: [Int] {
+        (0..<batch).map { b in attentionMask[b * seq..<(b + 1) * seq].reduce(0) { $0 + Int($1) } }
+    }
+
+    /// The keys attention uses for row `b`: a count when the mask is ones then zeros (the usual
+    /// right padding), else every position with the mask to skip the zeros.
+    func keys(row b: Int) -> (count: Int, masked: Bool) {
+        let m = attentionMask[b * seq..<(b + 1) * seq]
+        let ones = m.prefix { $0 == 1 }.count
+        if ones > 0, m.dropFirst(ones).allSatisfy({ $0 == 0 }) { return (ones, false) }
+        return (seq, true)
+    }
+}

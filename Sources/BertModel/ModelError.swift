@@ -1,0 +1,49 @@
+import Foundation
+
+/// Why the model cannot run on the given parameters or inputs.
+public enum ModelError: LocalizedError, Equatable {
+    case missingParameter(String)
+    case parameterShape(name: String, expected: [Int], found: [Int])
+    case emptyBatch
+    case raggedBatch(row: Int, length: Int, expected: Int)
+    case sequenceTooLong(length: Int, maxPositions: Int)
+    case tokenIdOutOfRange(row: Int, position: Int, id: Int, vocabSize: Int)
+    case tokenTypeOutOfRange(row: Int, position: Int, type: Int, typeVocabSize: Int)
+    case badMaskValue(row: Int, position: Int, value: Int)
+    case inputSizeMismatch(name: String, count: Int, expected: Int)
+    case textTooLong(row: Int, tokens: Int, limit: Int)
+    case noTokenizer
+    case noClassifier
+
+    public var errorDescription: String? {
+        switch self {
+        case .missingParameter(let n):
+            return "the checkpoint has no parameter \(n)"
+        case .parameterShape(let n, let e, let f):
+            return "parameter \(n) has shape \(f), expected \(e)"
+        case .emptyBatch:
+            return "the batch is empty: give at least one text with at least one token"
+        case .raggedBatch(let r, let l, let e):
+            return "row \(r) has \(l) tokens but the batch is \(e) wide; pad every row to the same length"
+        case .sequenceTooLong(let l, let m):
+            return "a sequence of \(l) tokens is longer than the model's \(m) positions (max_position_embeddings)"
+                + "\n---> HINT: shorten the input; the CLI truncates to \(m) tokens unless --no-truncate is given"
+        case .tokenIdOutOfRange(let r, let p, let id, let v):
+            return "row \(r), position \(p): token id \(id) is outside the vocabulary (vocab_size \(v))"
+        case .tokenTypeOutOfRange(let r, let p, let t, let v):
+            return "row \(r), position \(p): token type \(t) is outside 0..<\(v) (type_vocab_size)"
+        case .badMaskValue(let r, let p, let v):
+            return "row \(r), position \(p): attention_mask is \(v); it must be 0 or 1"
+        case .inputSizeMismatch(let n, let c, let e):
+            return "\(n) has \(c) values, expected \(e) (batch × sequence)"
+        case .textTooLong(let r, let t, let l):
+            return "text \(r + 1) is \(t) tokens long, over the model's limit of \(l) (special tokens included)"
+                + "\n---> HINT: leave out --no-truncate to keep its first \(l) tokens"
+        case .noTokenizer:
+            return "the model has no vocabulary (vocab.txt or tokenizer.json), so it cannot tokenize text"
+        case .noClassifier:
+            return "the model has no sequence-classification head (classifier.weight/bias)"
+                + "\n---> HINT: fine-tune it first: bertkit finetune MODEL --train data.csv --labels a,b,c -o out.bkm"
+        }
+    }
+}

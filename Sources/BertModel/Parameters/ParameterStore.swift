@@ -1,0 +1,43 @@
+import BertFormats
+import BertTensors
+
+/// One f32 allocation holding every parameter (or every gradient, or an optimizer moment) with a
+/// view per name. Owns its memory; 64-byte aligned.
+public final class ParameterStore: @unchecked Sendable {
+    public let layout: ParameterLayout
+    public let base: UnsafeMutablePointer<Float>
+
+    /// Zero-filled.
+    public init(layout: ParameterLayout) {
+        self.layout = layout
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(layout.count, 1) * 4, alignment: 64)
+        base = raw.bindMemory(to: Float.self, capacity: max(layout.count, 1))
+        base.initialize(repeating: 0, count: max(layout.count, 1))
+    }
+
+    deinit { base.deallocate() }
+
+    public var count: Int { layout.count }
+
+    /// The view of one parameter.
+    public subscript(name: String) -> UnsafeMutablePointer<Float> { base + layout.offset(of: name) }
+
+    /// A copy of one parameter's values.
+    public func values(_ name: String) -> [Float] {
+        guard let e = layout[name] else { return [] }
+        return Array(UnsafeBufferPointer(start: base + e.offset, count: e.count))
+    }
+
+    /// Fills every parameter from a checkpoint, widening f16/bf16 to f32. Pages of a mapped file
+    /// are let go once copied, so the file and the f32 copy are not both resident.
+    public func load(from checkpoint: Checkpoint) throws {
+        var tensors: [String: RawTensor] = [:]
+        for (n, t) in checkpoint.parameters { tensors[n] = t }
+        for e in layout.entries {
+            guard let t = tensors[e.name] else { throw ModelError.missingParameter(e.name) }
+            guard t.shape == e.shape else { throw ModelError.parameterShape(name: e.name, expected: e.shape, found: t.shape) }
+            t.copyFloats(into: base + e.offset)
+            t.storage.dropPages(offset: t.offset, length: t.byteCount)
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import BertFormats
+import BertModel
+import BertTensors
+import Foundation
+
+/// A golden activation file (formats/golden.md): the inputs a reference ran on and the
+/// activations it recorded, each mapped to the tap it names.
+public struct GoldenFile: Sendable {
+    public struct Entry: Sendable {
+        /// The name as stored in the file (a module path or an alias).
+        public let name: String
+        public let tap: Tap
+        public let tensor: RawTensor
+    }
+
+    public let path: String
+    public let batch: Int
+    public let seq: Int
+    /// [B, S] each, row-major.
+    public let inputIds: [Int]
+    public let attentionMask: [Int]
+    public let tokenTypeIds: [Int]
+    /// Activations in forward order.
+    public let entries: [Entry]
+    public let metadata: [(key: String, value: String)]
+
+    public static let inputNames = ["input_ids", "attention_mask", "token_type_ids"]
+
+    /// Reads a golden. `layers` (the model's layer count) resolves `last_hidden_state`.
+    public static func read(path: String, layers: Int) throws -> GoldenFile {
+        try GoldenFile(file: SafeTensorsFile.read(path: path), layers: layers)
+    }
+
+    public init(file st: SafeTensorsFile, layers: Int) throws {
+        let f = st.path
+        path = f
+        metadata = st.metadata
+        var inputs: [String: (shape: [Int], values: [Int])] = [:]
+        for name in Self.inputNames {
+            guard let t = st[name] else { throw GoldenError.missingInput(file: f, name: name) }
+            guard let v = t.integers() else {
+                throw GoldenError.badInput(file: f, name: name, problem: "expected an integer dtype (I64), found \(t.dtype.rawValue)")
+            }
+            guard t.shape.count == 2 else {
+                throw GoldenError.badInput(file: f, name: name, problem: "expected shape [batch, seq], found \(t.shape)")
+            }
+            guard !v.contains(where: { $0 < Int64(Int32.min) || $0 > Int64(Int32.max) }) else {
+                throw GoldenError.badInput(file: f, name: name, problem: "values do not fit in 32 bits")
+            }
+            inputs[name] = (t.shape, v.map { Int($0) })
+        }
+        let shape = inputs["input_ids"]!.shape
+        for name in Self.inputNames where inputs[name]!.shape != shape {
+            throw GoldenError.badInput(file: f, name: name, problem: "shape \(inputs[name]!.shape) differs from input_ids \(shape)")
+        }
+        batch = shape[0]
+        seq = shape[1]
+        inputIds = inputs["input_ids"]!.values
+        attentionMask = inputs["attention_mask"]!.values
+        tokenTypeIds = inputs["token_type_ids"]!.values
+
+        var seen: [Tap: String] = [:]
+        var entries: [Entry] = []
+        for (name, t) in st.tensors where !Self.inputNames.contains(name) {
+            guard let tap = Tap(goldenName: name, layers: layers) else { throw GoldenError.unknownTensor(file: f, name: name) }
+            if let other = seen[tap] { throw GoldenError.duplicateTap(file: f, tap: tap.description, names: [other, name]) }
+            guard t.dtype.isFloatingPoint else { throw GoldenError.notFloat(file: f, name: name, dtype: t.dtype.rawValue) }
+            seen[tap] = name
+            entries.append(Entry(name: name, tap: tap, tensor: t))
+        }
+        self.entries = entries.sorted { $0.tap.order < $1.tap.order }
+    }
+
+    public var metadataDictionary: [String: String] {
+        Dictionary(metadata.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// The texts the golden was made from (`texts` metadata): one string, or two for a pair.
+    public var texts: [[String]]? {
+        guard let s = metadataDictionary["texts"], let v = try? JSONParser.parse(Array(s.utf8), file: path),
+              let rows = v.arrayValue else { return nil }
+        return rows.compactMap { r in
+            if let s = r.stringValue { return [s] }
+            return r.arrayValue?.compactMap(\.stringValue)
+        }
+    }
+
+    /// The golden's inputs as the model takes them (ids and types checked against `config`).
+    public func input(config: BertConfig) throws -> BertInput {
+        try BertInput(batch: batch, seq: seq, inputIds: inputIds, tokenTypeIds: tokenTypeIds, attentionMask: attentionMask,
+                      config: config)
+    }
+
+    /// Writes a golden: the inputs, then `taps` in the order given, with the required metadata.
+    public static func write(
+        path: String, input: BertInput, taps: [(name: String, shape: [Int], values: UnsafeBufferPointer<Float>)],
+        texts: [[String]], source: String, producer: String = "bertkit \(BertKitVersion.string)"
+    ) throws {
+        let shape = [input.batch, input.seq]
+        func ints(_ a: [Int64]) -> RawTensor {
+            a.withUnsafeBytes { try! RawTensor(dtype: .i64, shape: shape, copying: $0) }
+        }
+        var tensors: [(name: String, tensor: RawTensor)] = [
+            ("input_ids", ints(input.inputIds.map { Int64($0) })),
+            ("attention_mask", ints(input.attentionMask.map { Int64($0) })),
+            ("token_type_ids", ints(input.tokenTypeIds.map { Int64($0) })),
+        ]
+        for t in taps {
+            tensors.append((t.name, try RawTensor(dtype: .f32, shape: t.shape, copying: UnsafeRawBufferPointer(t.values))))
+        }
+        let textsJSON = JSONValue.array(texts.map { $0.count == 1 ? .string($0[0]) : .array($0.map { .string($0) }) })
+        let metadata: [(key: String, value: String)] = [
+            ("format", "bertkit-golden"), ("version", "1"), ("texts", textsJSON.serialized(indent: 0)),
+            ("source", source), ("producer", producer),
+        ]
+        try SafeTensorsWriter.write(tensors, metadata: metadata, to: path)
+    }
+}

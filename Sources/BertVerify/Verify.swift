@@ -1,0 +1,87 @@
+import BertFormats
+import BertModel
+import Foundation
+
+/// The result of running a model on a golden's inputs and comparing every recorded tap.
+public struct VerifyReport: Sendable, Codable {
+    public let golden: String
+    public let tolerance: Tolerance
+    /// One row per tap, in forward order (stops after the first failure with fail-fast).
+    public let taps: [TapComparison]
+    /// Taps the golden holds that were not compared because fail-fast stopped early.
+    public let notCompared: [String]
+    public var passed: Bool { notCompared.isEmpty && taps.allSatisfy(\.passed) }
+    public var firstFailure: TapComparison? { taps.first { !$0.passed } }
+}
+
+public enum Verifier {
+    /// Runs `model` on the golden's own inputs and compares each tap it recorded.
+    /// Throws (naming the tap) when the golden's inputs, tap names or shapes do not fit the model.
+    public static func verify(model: BertModel, golden g: GoldenFile, tolerance: Tolerance = .f32,
+                              failFast: Bool = false) throws -> VerifyReport {
+        let input: BertInput
+        do {
+            input = try g.input(config: model.config)
+        } catch let e as ModelError {
+            let name: String
+            switch e {
+            case .tokenTypeOutOfRange: name = "token_type_ids"
+            case .badMaskValue: name = "attention_mask"
+            default: name = "input_ids"
+            }
+            throw GoldenError.badInput(file: g.path, name: name, problem: e.errorDescription ?? "\(e)")
+        }
+        let buffers = model.makeBuffers(batch: g.batch, seq: g.seq, keepEveryLayer: true)
+        try check(g, against: model, buffers: buffers)
+        try model.forward(input, into: buffers)
+
+        let mask = g.attentionMask, s = g.seq
+        var rows: [TapComparison] = []
+        var rest: [String] = []
+        for e in g.entries {
+            if failFast, rows.last?.passed == false { rest.append(e.name); continue }
+            let shape = buffers.shape(of: e.tap, config: model.config)
+            let actual = buffers.values(of: e.tap, config: model.config)!
+            let include: (Int) -> Bool
+            switch e.tap {
+            case .attentionProbs:
+                include = { i in
+                    let j = i % s, q = (i / s) % s, b = i / (s * s * shape[1])
+                    return mask[b * s + q] == 1 && mask[b * s + j] == 1
+                }
+            case let t where t.isPerToken:
+                let width = shape[2]
+                include = { i in mask[i / width] == 1 }
+            default:
+                include = { _ in true }
+            }
+            rows.append(TapComparison(tap: e.tap.description, goldenName: e.name, shape: shape, actual: actual,
+                                      expected: e.tensor.floats(), tolerance: tolerance, include: include))
+        }
+        return VerifyReport(golden: g.path, tolerance: tolerance, taps: rows, notCompared: rest)
+    }
+
+    /// Every golden tap must exist in the model and have the shape the model gives.
+    static func check(_ g: GoldenFile, against model: BertModel, buffers: ActivationBuffers) throws {
+        let c = model.config
+        for e in g.entries {
+            if let l = e.tap.layer, l >= c.numHiddenLayers {
+                throw GoldenError.tapNotInModel(file: g.path, name: e.name, reason: "the model has \(c.numHiddenLayers) layers (0...\(c.numHiddenLayers - 1))")
+            }
+            switch e.tap {
+            case .pooler where !model.hasPooler, .classifier where !model.hasPooler:
+                throw GoldenError.tapNotInModel(file: g.path, name: e.name, reason: "the model has no pooler")
+            case .classifier where !model.hasClassifier:
+                throw GoldenError.tapNotInModel(file: g.path, name: e.name, reason: "the model has no classifier head")
+            case .sentenceEmbedding where model.pooling == nil:
+                throw GoldenError.tapNotInModel(file: g.path, name: e.name,
+                                                reason: "the model has no sentence-transformers pooling (modules.json)")
+            default: break
+            }
+            let expected = buffers.shape(of: e.tap, config: c)
+            guard e.tensor.shape == expected else {
+                throw GoldenError.tapShape(file: g.path, name: e.name, expected: expected, found: e.tensor.shape)
+            }
+        }
+    }
+}

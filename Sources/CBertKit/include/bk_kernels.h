@@ -1,0 +1,58 @@
+#ifndef BK_KERNELS_H
+#define BK_KERNELS_H
+#include <stddef.h>
+#include <stdint.h>
+
+// BERT's non-GEMM kernels: embeddings, LayerNorm, activations, softmax attention. Each runs on a
+// range of rows the caller picks (the Swift side splits rows across threads). Each has an AVX-512
+// version and a portable C version that compute the same formulas with the same polynomials, chosen
+// at run time. Backward kernels go beside their forward in the same file (Sources/CBertKit/kernels/).
+
+/// "avx512" or "portable": the kernels in use.
+const char *bk_kernels_isa(void);
+/// Tests: 1 forces the portable kernels, 0 restores the automatic choice.
+void bk_kernels_force_portable(int on);
+
+/// Vectorised math the activations use, exposed for accuracy tests.
+void bk_erf(float *out, const float *in, size_t n);
+void bk_exp(float *out, const float *in, size_t n);
+
+// ---- embeddings.c --------------------------------------------------------------------------
+/// out[r] = word[ids[r]] + type[types[r]] + position[(first_row + r) % seq], for r in [0, rows):
+/// out, ids and types point at batch row `first_row` (flattened batch × seq). Ids are trusted.
+void bk_embeddings_sum_forward(float *out, const int32_t *ids, const int32_t *types, int first_row, int rows,
+                               int seq, int hidden, const float *word, const float *position, const float *type);
+
+// ---- layernorm.c ---------------------------------------------------------------------------
+/// out = (x - mean) / sqrt(var + eps) * weight + bias per row of `cols`. `mean`/`rstd` (one per row)
+/// may be NULL; backward needs them. `out` may equal `inp`.
+void bk_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *weight,
+                          const float *bias, int rows, int cols, float eps);
+
+// ---- bias.c --------------------------------------------------------------------------------
+/// out[r] = bias (+ residual[r]): the C a GEMM then accumulates into with beta = 1.
+void bk_bias_rows_forward(float *out, const float *bias, const float *residual, int rows, int cols);
+
+// ---- activations.c -------------------------------------------------------------------------
+/// Elementwise, `out` may equal `inp`. gelu: x·Φ(x) with erf; gelu_tanh: transformers' gelu_new,
+/// computed as x·sigmoid(2y), y = √(2/π)(x + 0.044715x³), which equals 0.5x(1 + tanh y).
+void bk_gelu_forward(float *out, const float *inp, size_t n);
+void bk_gelu_tanh_forward(float *out, const float *inp, size_t n);
+void bk_relu_forward(float *out, const float *inp, size_t n);
+void bk_silu_forward(float *out, const float *inp, size_t n);
+void bk_tanh_forward(float *out, const float *inp, size_t n);
+
+// ---- attention.c ---------------------------------------------------------------------------
+/// Floats of scratch `bk_attention_head_forward` needs for sequences up to `seq` and head size `dh`.
+size_t bk_attention_scratch_floats(int seq, int dh);
+/// Scaled dot-product attention for one (batch row, head). q, k, v point at this head's columns
+/// of row 0 (row stride `ld`, e.g. 3H for a fused QKV buffer). Queries: `seq` rows. Keys: the first
+/// `keys` rows, of which those with keymask[j] == 0 are skipped (keymask may be NULL: all kept).
+/// A query whose keys are all masked attends uniformly, as transformers' additive mask gives.
+/// probs (may be NULL): row i at probs + i*ldp, `seq` columns, zero for skipped keys.
+/// ctx: row i at ctx + i*ldc, `dh` columns.
+void bk_attention_head_forward(const float *q, const float *k, const float *v, int ld, int seq, int keys, int dh,
+                               float scale, const uint8_t *keymask, float *probs, int ldp, float *ctx, int ldc,
+                               float *scratch);
+
+#endif

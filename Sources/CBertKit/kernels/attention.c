@@ -1,0 +1,209 @@
+// Scaled dot-product attention for one (batch row, head), as transformers' eager_attention_forward
+// (models/bert/modeling_bert.py): softmax(Q·Kᵀ·scale + mask)·V. Keys the mask drops are skipped
+// rather than given transformers' large negative bias: exp of that bias is exactly 0 in f32, so the
+// probabilities and the context are the same, and a padded row equals the same text alone.
+#include "bk_kernels.h"
+#include "bk_simd.h"
+#include <string.h>
+
+#define ROWS 6  // query rows per register block: 6 rows × 4 vectors = 24 accumulators
+
+static inline int round16(int n) { return (n + 15) & ~15; }
+
+size_t bk_attention_scratch_floats(int seq, int dh) {
+    size_t lp = (size_t)round16(seq);
+    return (size_t)dh * lp + ROWS * lp;
+}
+
+static int any_key(const uint8_t *keymask, int keys) {
+    if (!keymask) return keys > 0;
+    for (int j = 0; j < keys; j++)
+        if (keymask[j]) return 1;
+    return 0;
+}
+
+// ---- portable ------------------------------------------------------------------------------
+
+static void softmax_row_portable(float *p, int keys, float scale, const uint8_t *keymask) {
+    if (!any_key(keymask, keys)) {
+        for (int j = 0; j < keys; j++) p[j] = 1.0f / keys;
+        return;
+    }
+    float m = -INFINITY, sum = 0;
+    for (int j = 0; j < keys; j++)
+        if ((!keymask || keymask[j]) && !(p[j] <= m)) m = p[j];  // NaN wins, so it propagates
+    for (int j = 0; j < keys; j++) {
+        float e = !keymask || keymask[j] ? bk_exp_scalar((p[j] - m) * scale) : 0.0f;
+        p[j] = e;
+        sum += e;
+    }
+    float inv = 1.0f / sum;
+    for (int j = 0; j < keys; j++) p[j] *= inv;
+}
+
+static void attention_portable(const float *q, const float *k, const float *v, int ld, int seq, int keys, int dh,
+                               float scale, const uint8_t *keymask, float *probs, int ldp, float *ctx, int ldc,
+                               float *row) {
+    for (int i = 0; i < seq; i++) {
+        const float *qi = q + (size_t)i * ld;
+        for (int j = 0; j < keys; j++) {
+            const float *kj = k + (size_t)j * ld;
+            float s = 0;
+            for (int d = 0; d < dh; d++) s += qi[d] * kj[d];
+            row[j] = s;
+        }
+        softmax_row_portable(row, keys, scale, keymask);
+        if (probs) {
+            memcpy(probs + (size_t)i * ldp, row, (size_t)keys * sizeof(float));
+            memset(probs + (size_t)i * ldp + keys, 0, (size_t)(seq - keys) * sizeof(float));
+        }
+        float *o = ctx + (size_t)i * ldc;
+        for (int d = 0; d < dh; d++) o[d] = 0;
+        for (int j = 0; j < keys; j++) {
+            const float *vj = v + (size_t)j * ld;
+            for (int d = 0; d < dh; d++) o[d] += row[j] * vj[d];
+        }
+    }
+}
+
+// ---- AVX-512 -------------------------------------------------------------------------------
+#if BK_X86
+
+// scores[r][16x..] = Σ_d q[r][d] · kt[d][16x..] for R query rows and NV vectors of 16 keys.
+BK_AVX512_INLINE void qk_block(const int R, const int NV, const float *q, int ld, const float *kt, int lp, int dh,
+                               float *s, int lds) {
+    __m512 acc[ROWS][4];
+    for (int r = 0; r < R; r++)
+        for (int x = 0; x < NV; x++) acc[r][x] = _mm512_setzero_ps();
+    for (int d = 0; d < dh; d++) {
+        __m512 kv[4];
+        for (int x = 0; x < NV; x++) kv[x] = _mm512_loadu_ps(kt + (size_t)d * lp + 16 * x);
+        for (int r = 0; r < R; r++) {
+            __m512 qb = _mm512_set1_ps(q[(size_t)r * ld + d]);
+            for (int x = 0; x < NV; x++) acc[r][x] = _mm512_fmadd_ps(qb, kv[x], acc[r][x]);
+        }
+    }
+    for (int r = 0; r < R; r++)
+        for (int x = 0; x < NV; x++) _mm512_storeu_ps(s + (size_t)r * lds + 16 * x, acc[r][x]);
+}
+
+// out[r][16x..] = Σ_j p[r][j] · v[j][16x..]; the last vector is masked by `last`.
+BK_AVX512_INLINE void pv_block(const int R, const int NV, const float *p, int ldp, const float *v, int ld, int keys,
+                               __mmask16 last, float *o, int ldo) {
+    __m512 acc[ROWS][4];
+    for (int r = 0; r < R; r++)
+        for (int x = 0; x < NV; x++) acc[r][x] = _mm512_setzero_ps();
+    for (int j = 0; j < keys; j++) {
+        __m512 vv[4];
+        const float *vj = v + (size_t)j * ld;
+        for (int x = 0; x < NV - 1; x++) vv[x] = _mm512_loadu_ps(vj + 16 * x);
+        vv[NV - 1] = _mm512_maskz_loadu_ps(last, vj + 16 * (NV - 1));
+        for (int r = 0; r < R; r++) {
+            __m512 pb = _mm512_set1_ps(p[(size_t)r * ldp + j]);
+            for (int x = 0; x < NV; x++) acc[r][x] = _mm512_fmadd_ps(pb, vv[x], acc[r][x]);
+        }
+    }
+    for (int r = 0; r < R; r++) {
+        for (int x = 0; x < NV - 1; x++) _mm512_storeu_ps(o + (size_t)r * ldo + 16 * x, acc[r][x]);
+        _mm512_mask_storeu_ps(o + (size_t)r * ldo + 16 * (NV - 1), last, acc[r][NV - 1]);
+    }
+}
+
+// Instantiates a block kernel for constant R (1...6) and NV (1...4) so its accumulators stay in registers.
+#define NV_CASES(CALL, R, NV)                     \
+    switch (NV) {                                 \
+    case 1: CALL(R, 1); break;                    \
+    case 2: CALL(R, 2); break;                    \
+    case 3: CALL(R, 3); break;                    \
+    default: CALL(R, 4); break;                   \
+    }
+#define BLOCK_CASES(CALL, R, NV)                  \
+    switch (R) {                                  \
+    case 1: NV_CASES(CALL, 1, NV) break;          \
+    case 2: NV_CASES(CALL, 2, NV) break;          \
+    case 3: NV_CASES(CALL, 3, NV) break;          \
+    case 4: NV_CASES(CALL, 4, NV) break;          \
+    case 5: NV_CASES(CALL, 5, NV) break;          \
+    default: NV_CASES(CALL, 6, NV) break;         \
+    }
+
+BK_AVX512_INLINE __mmask16 key_lanes(const uint8_t *keymask, int j, int keys) {
+    __mmask16 k = bk_tail_mask((size_t)(keys - j));
+    if (keymask) {
+        __m128i b = _mm_maskz_loadu_epi8(k, keymask + j);
+        k &= _mm_test_epi8_mask(b, b);
+    }
+    return k;
+}
+
+// Softmax of p[0..<keys] (scaled), zero up to lp (a multiple of 16 ≥ keys).
+BK_AVX512 static void softmax_row_avx512(float *p, int keys, int lp, float scale, const uint8_t *keymask) {
+    if (!any_key(keymask, keys)) {
+        for (int j = 0; j < lp; j++) p[j] = j < keys ? 1.0f / keys : 0.0f;
+        return;
+    }
+    __m512 mx = _mm512_set1_ps(-INFINITY);
+    for (int j = 0; j < keys; j += 16) {
+        __m512 x = _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), key_lanes(keymask, j, keys), p + j);
+        mx = _mm512_max_ps(mx, x);  // a NaN score makes mx NaN, and every probability NaN
+    }
+    __m512 vm = _mm512_set1_ps(_mm512_reduce_max_ps(mx)), vs = _mm512_set1_ps(scale), sum = _mm512_setzero_ps();
+    for (int j = 0; j < lp; j += 16) {
+        __mmask16 k = j < keys ? key_lanes(keymask, j, keys) : 0;
+        __m512 e = _mm512_maskz_mov_ps(k, bk_exp512(_mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(p + j), vm), vs)));
+        _mm512_storeu_ps(p + j, e);
+        sum = _mm512_add_ps(sum, e);
+    }
+    __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
+    for (int j = 0; j < keys; j += 16) _mm512_storeu_ps(p + j, _mm512_mul_ps(_mm512_loadu_ps(p + j), inv));
+}
+
+BK_AVX512 static void attention_avx512(const float *q, const float *k, const float *v, int ld, int seq, int keys,
+                                       int dh, float scale, const uint8_t *keymask, float *probs, int ldp, float *ctx,
+                                       int ldc, float *scratch) {
+    int lp = round16(keys);
+    float *kt = scratch, *sb = scratch + (size_t)dh * lp;
+    // Kᵀ, zero-padded to lp columns, so the score kernel loads whole vectors of keys. Scalar on
+    // purpose: the compiler's vectorised form of this loop uses scatters, slow on Zen 4.
+    for (int d = 0; d < dh; d++) {
+        float *row = kt + (size_t)d * lp;
+#pragma clang loop vectorize(disable)
+        for (int j = 0; j < keys; j++) row[j] = k[(size_t)j * ld + d];
+        for (int j = keys; j < lp; j++) row[j] = 0;
+    }
+    for (int i0 = 0; i0 < seq; i0 += ROWS) {
+        int R = seq - i0 < ROWS ? seq - i0 : ROWS;
+        const float *qi = q + (size_t)i0 * ld;
+        for (int jb = 0; jb < lp; jb += 64) {
+            int nv = (lp - jb) / 16 < 4 ? (lp - jb) / 16 : 4;
+#define QK(r, n) qk_block(r, n, qi, ld, kt + jb, lp, dh, sb + jb, lp)
+            BLOCK_CASES(QK, R, nv)
+#undef QK
+        }
+        for (int r = 0; r < R; r++) softmax_row_avx512(sb + (size_t)r * lp, keys, lp, scale, keymask);
+        if (probs)
+            for (int r = 0; r < R; r++) {
+                float *pr = probs + (size_t)(i0 + r) * ldp;
+                memcpy(pr, sb + (size_t)r * lp, (size_t)keys * sizeof(float));
+                memset(pr + keys, 0, (size_t)(seq - keys) * sizeof(float));
+            }
+        for (int db = 0; db < dh; db += 64) {
+            int rem = dh - db, nv = rem >= 64 ? 4 : (rem + 15) / 16;
+            __mmask16 last = bk_tail_mask((size_t)(rem - 16 * (nv - 1)));
+#define PV(r, n) pv_block(r, n, sb, lp, v + db, ld, keys, last, ctx + (size_t)i0 * ldc + db, ldc)
+            BLOCK_CASES(PV, R, nv)
+#undef PV
+        }
+    }
+}
+#endif
+
+void bk_attention_head_forward(const float *q, const float *k, const float *v, int ld, int seq, int keys, int dh,
+                               float scale, const uint8_t *keymask, float *probs, int ldp, float *ctx, int ldc,
+                               float *scratch) {
+#if BK_X86
+    if (bk_use_avx512())
+        return attention_avx512(q, k, v, ld, seq, keys, dh, scale, keymask, probs, ldp, ctx, ldc, scratch);
+#endif
+    attention_portable(q, k, v, ld, seq, keys, dh, scale, keymask, probs, ldp, ctx, ldc, scratch);
+}

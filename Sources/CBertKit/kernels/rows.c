@@ -1,0 +1,55 @@
+// Row broadcasts: the embeddings sum (transformers' BertEmbeddings before its LayerNorm) and the
+// bias (+ residual) rows a Linear's GEMM accumulates into.
+#include "bk_kernels.h"
+#include "bk_simd.h"
+#include <string.h>
+
+static void add3_portable(float *o, const float *a, const float *b, const float *c, int n) {
+    for (int i = 0; i < n; i++) o[i] = a[i] + b[i] + c[i];
+}
+#if BK_X86
+BK_AVX512 static void add3_avx512(float *o, const float *a, const float *b, const float *c, int n) {
+    for (int i = 0; i < n; i += 16) {
+        __mmask16 k = bk_tail_mask(n - i);
+        __m512 s = _mm512_add_ps(_mm512_maskz_loadu_ps(k, a + i), _mm512_maskz_loadu_ps(k, b + i));
+        _mm512_mask_storeu_ps(o + i, k, _mm512_add_ps(s, _mm512_maskz_loadu_ps(k, c + i)));
+    }
+}
+BK_AVX512 static void add2_avx512(float *o, const float *a, const float *b, int n) {
+    for (int i = 0; i < n; i += 16) {
+        __mmask16 k = bk_tail_mask(n - i);
+        _mm512_mask_storeu_ps(o + i, k, _mm512_add_ps(_mm512_maskz_loadu_ps(k, a + i), _mm512_maskz_loadu_ps(k, b + i)));
+    }
+}
+#endif
+
+void bk_embeddings_sum_forward(float *out, const int32_t *ids, const int32_t *types, int first_row, int rows,
+                               int seq, int hidden, const float *word, const float *position, const float *type) {
+    int avx = bk_use_avx512();
+    for (int r = 0; r < rows; r++) {
+        int t = first_row + r;
+        // transformers adds (word + token type) + position; the same order keeps the same rounding.
+        const float *a = word + (size_t)ids[r] * hidden, *b = type + (size_t)types[r] * hidden,
+                    *c = position + (size_t)(t % seq) * hidden;
+        float *o = out + (size_t)r * hidden;
+#if BK_X86
+        if (avx) { add3_avx512(o, a, b, c, hidden); continue; }
+#endif
+        (void)avx;
+        add3_portable(o, a, b, c, hidden);
+    }
+}
+
+void bk_bias_rows_forward(float *out, const float *bias, const float *residual, int rows, int cols) {
+    int avx = bk_use_avx512();
+    for (int r = 0; r < rows; r++) {
+        float *o = out + (size_t)r * cols;
+        if (!residual) { memcpy(o, bias, (size_t)cols * sizeof(float)); continue; }
+        const float *x = residual + (size_t)r * cols;
+#if BK_X86
+        if (avx) { add2_avx512(o, bias, x, cols); continue; }
+#endif
+        (void)avx;
+        for (int i = 0; i < cols; i++) o[i] = bias[i] + x[i];
+    }
+}

@@ -1,0 +1,71 @@
+import ArgumentParser
+import BertFormats
+import BertModel
+import Foundation
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time the forward pass at one batch shape.",
+        discussion: """
+            Runs the whole forward (embeddings, every layer, pooler and heads) on synthetic token ids \
+            (every position real): --warmup runs first, then --runs timed runs. Prints the median time \
+            per batch, sequences per second, achieved GFLOPS (multiply-adds count 2; attention included), \
+            the BLAS kernels in use and the peak resident memory (getrusage).
+
+            --threads sets OpenBLAS's threads for the GEMMs and bertkit's workers for everything else \
+            (default: every CPU). golden/bench.sh runs this next to PyTorch and ONNX Runtime.
+
+            EXAMPLES
+              bertkit bench .cache/models/all-MiniLM-L6-v2
+              bertkit bench model.bkm --batch 1 --seq 128 --threads 2 --json
+            """)
+
+    @Argument(help: "A model folder, weights file or .bkm.") var model: String
+    @Option(help: "Sequences per batch.") var batch = 8
+    @Option(help: "Tokens per sequence.") var seq = 128
+    @Option(help: "Threads (default: every CPU).") var threads: Int?
+    @Option(help: "Untimed runs first.") var warmup = 3
+    @Option(help: "Timed runs.") var runs = 10
+    @Flag(help: "Also print the time spent in each phase of the forward.") var profile = false
+    @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+        guard batch >= 1, seq >= 1 else { throw ValidationError("--batch and --seq must be at least 1") }
+        guard runs >= 1, warmup >= 0 else { throw ValidationError("--runs must be at least 1 and --warmup at least 0") }
+        if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            if let t = threads { ComputeThreads.set(t) }
+            let m = try BertModel(checkpoint: CheckpointLoader.load(path: model))
+            let c = m.config
+            guard seq <= c.maxPositionEmbeddings else {
+                throw ValidationError("--seq \(seq) is longer than the model's \(c.maxPositionEmbeddings) positions")
+            }
+            ForwardProfile.enabled = profile
+            let r = try ForwardBenchmark.run(model: m, batch: batch, seq: seq, warmup: warmup, runs: runs)
+            if json {
+                let enc = JSONEncoder()
+                enc.outputFormatting = [.sortedKeys]
+                enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+                Console.out(String(decoding: try enc.encode(r), as: UTF8.self))
+                return
+            }
+            Console.out("""
+                \(model): \(c.numHiddenLayers) layers, hidden \(c.hiddenSize), \(String(format: "%.1f", Double(m.parameters.count) / 1e6))M parameters
+                shape \(batch)×\(seq), \(r.threads) thread\(r.threads == 1 ? "" : "s"), BLAS core \(r.blasCore), kernels \(r.kernels)
+                \(String(format: "%.2f", r.medianMs)) ms per batch (median of \(r.runs); min \(String(format: "%.2f", r.minMs)); CPU \(String(format: "%.2f", r.cpuMsPerBatch)) ms)
+                \(String(format: "%.1f", r.sequencesPerSecond)) sequences/s, \(String(format: "%.1f", r.gflops)) GFLOPS
+                peak RSS \(String(format: "%.0f", r.peakRSSMiB)) MiB (parameters \(String(format: "%.0f", r.parameterMiB)) MiB, activations \(String(format: "%.0f", r.bufferMiB)) MiB)
+                """)
+            if profile {
+                let all = ForwardProfile.seconds, total = all.reduce(0) { $0 + $1.1 }
+                for (phase, sec) in all {
+                    Console.out("  " + phase.name.padding(toLength: 40, withPad: " ", startingAt: 0)
+                                + String(format: "%8.2f ms/batch  %5.1f%%", sec * 1000 / Double(runs + warmup), 100 * sec / total))
+                }
+            }
+        }
+    }
+}

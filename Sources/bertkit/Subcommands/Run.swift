@@ -1,0 +1,134 @@
+import ArgumentParser
+import BertFormats
+import BertModel
+import BertTokenizer
+import Foundation
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a model on texts: a classifier's label and probabilities, or an encoder's pooled vector.",
+        discussion: """
+            Each TEXT is one input ([CLS] TEXT [SEP]); --pair gives the text at the same position a second \
+            segment ([CLS] TEXT [SEP] PAIR [SEP]). Texts are batched together, right-padded.
+
+            A sequence classifier (BertForSequenceClassification) prints the predicted label and every \
+            label's probability: softmax for single-label models, sigmoid per label for \
+            multi_label_classification, the raw value for regression. An encoder prints the size and \
+            first values of its pooled vector: the pooler output (tanh of the dense first token), or the \
+            sentence-transformers embedding when it has no pooler.
+
+            Texts longer than max_position_embeddings tokens are truncated with a warning; --no-truncate \
+            refuses them (exit 2).
+
+            EXAMPLES
+              bertkit run golden/fixtures/tiny-cls 'The team will win today.'
+              bertkit run .cache/models/all-MiniLM-L6-v2 'Hello, world!' 'Go!' --json
+              bertkit run nli-model 'A man is eating.' --pair 'Somebody eats.'
+            """)
+
+    @OptionGroup var inputs: TextInputs
+    @Flag(help: "Print JSON: one object per text.") var json = false
+
+    func run() throws {
+        try runReportingErrors {
+            let (model, encoded, texts) = try inputs.load()
+            let out = try model.run(encoded.input)
+            let c = model.config
+            var rows: [JSONValue] = []
+            var lines: [String] = []
+            for (b, text) in texts.enumerated() {
+                var o = JSONObject([("text", .string(text.joined(separator: " ||| ")))])
+                lines.append("text \(b + 1): \(quoted(text))")
+                if let logits = out.logits {
+                    let l = BertOutput.row(logits, b, width: c.numLabels)
+                    let scores = ClassifierScores(logits: l, problemType: c.problemType, labels: c.id2label)
+                    o["label"] = .string(scores.label)
+                    o["scores"] = .object(JSONObject(zip(c.id2label, scores.values).map { ($0, .double(Double($1))) }))
+                    o["score_kind"] = .string(scores.kind)
+                    o["logits"] = .array(l.map { .double(Double($0)) })
+                    lines.append("  → \(scores.label)  (\(scores.kind): "
+                                 + zip(c.id2label, scores.values).map { "\($0) \(fmt($1))" }.joined(separator: ", ") + ")")
+                } else if let (kind, values) = pooledVector(out, row: b) {
+                    o["kind"] = .string(kind)
+                    o["size"] = .int(values.count)
+                    o["values"] = .array(values.map { .double(Double($0)) })
+                    lines.append("  \(kind): \(values.count) values: " + values.prefix(8).map(fmt).joined(separator: " ") + " …")
+                }
+                rows.append(.object(o))
+            }
+            Console.out(json ? JSONValue.array(rows).serialized(indent: 2) : lines.joined(separator: "\n"))
+        }
+    }
+
+    /// The pooler output, else the sentence embedding, else the first token's last hidden state.
+    private func pooledVector(_ out: BertOutput, row b: Int) -> (String, [Float])? {
+        if let p = out.pooled { return ("pooler output", BertOutput.row(p, b, width: out.hidden)) }
+        if let s = out.sentenceEmbeddings { return ("sentence embedding", BertOutput.row(s, b, width: out.hidden)) }
+        return ("[CLS] hidden state", Array(out.lastHiddenState[b * out.seq * out.hidden..<(b * out.seq + 1) * out.hidden]))
+    }
+}
+
+/// A classifier's logits as the probabilities its problem type implies.
+struct ClassifierScores {
+    let values: [Float]
+    let kind: String
+    let label: String
+
+    init(logits: [Float], problemType: ProblemType?, labels: [String]) {
+        switch problemType {
+        case .regression:
+            values = logits
+            kind = "value"
+        case .multiLabel:
+            values = logits.map { 1 / (1 + expf(-$0)) }
+            kind = "sigmoid"
+        case .singleLabel, nil:
+            let m = logits.max() ?? 0
+            let e = logits.map { expf($0 - m) }
+            let s = e.reduce(0, +)
+            values = e.map { $0 / s }
+            kind = "softmax"
+        }
+        let v = values
+        let best = v.indices.max { v[$0] < v[$1] } ?? 0
+        label = problemType == .regression && labels.count == 1 ? fmt(v[0]) : labels[best]
+    }
+}
+
+/// The model and texts run, embed and dump take.
+struct TextInputs: ParsableArguments {
+    @Argument(help: "A model folder, weights file or .bkm.") var model: String
+    @Argument(help: "The texts (one input each).") var texts: [String] = []
+    @Option(help: "A second segment for the text at the same position (repeatable, in order; '' for none).")
+    var pair: [String] = []
+    @Flag(help: "Refuse texts longer than the model allows instead of truncating them.") var noTruncate = false
+    @Option(help: "Threads (default: every CPU).") var threads: Int?
+
+    func validate() throws {
+        guard !texts.isEmpty else { throw ValidationError("give at least one TEXT") }
+        guard pair.count <= texts.count else { throw ValidationError("\(pair.count) --pair values for \(texts.count) texts") }
+        if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    /// Loads the model and encodes the texts; warns on stderr for each truncated text.
+    func load(limit: Int? = nil) throws -> (BertModel, EncodedTexts, [[String]]) {
+        if let t = threads { ComputeThreads.set(t) }
+        let checkpoint = try CheckpointLoader.load(path: model)
+        for w in checkpoint.report.warnings { Console.log("warning: \(w)") }
+        let m = try BertModel(checkpoint: checkpoint)
+        // An empty pair is no pair, as transformers treats it.
+        let inputs = texts.enumerated().map { TextInput($1, pair: $0 < pair.count && !pair[$0].isEmpty ? pair[$0] : nil) }
+        let encoded = try BertInput.encode(inputs, tokenizer: m.makeTokenizer(), config: m.config, limit: limit,
+                                           truncate: !noTruncate)
+        for t in encoded.truncated {
+            Console.log("warning: text \(t.row + 1) has \(t.tokens) tokens; truncated to \(encoded.limit) (--no-truncate refuses it)")
+        }
+        return (m, encoded, inputs.map { [$0.text] + ($0.pair.map { [$0] } ?? []) })
+    }
+}
+
+func fmt(_ x: Float) -> String { String(format: "%.4f", x) }
+
+func quoted(_ text: [String]) -> String {
+    text.map { t in "\"" + (t.count > 60 ? t.prefix(57) + "..." : t) + "\"" }.joined(separator: " + ")
+}

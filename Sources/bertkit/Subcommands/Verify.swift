@@ -1,0 +1,123 @@
+import ArgumentParser
+import BertFormats
+import BertModel
+import BertVerify
+import Foundation
+
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a model on a golden's inputs and compare every recorded layer.",
+        discussion: """
+            GOLDEN is an activation file (formats/golden.md) from golden/generate.py (transformers) or \
+            `bertkit dump`. MODEL runs on the golden's own input_ids, token_type_ids and attention_mask; \
+            each recorded tap is compared at the positions whose attention_mask is 1 (for attention.probs, \
+            query and key both real). Tap names may be module paths (with or without a leading bert.) or \
+            transformers' output names (hidden_states.k, attentions.i, last_hidden_state, pooler_output, \
+            logits).
+
+            One row per tap, in forward order: max and mean absolute error, max relative error, cosine \
+            similarity, the worst index, NaN/Inf counts and pass/fail. Then the first failing tap and the \
+            smallest tolerance that would have passed it.
+
+            TOLERANCES (Polygraphy's rule): an element fails only if |a-e| > atol AND |a-e| > rtol·|e|. \
+            --stat max (default) requires every element to pass; median and p99 require half or 99% of \
+            them to; mean requires the mean excess error (|a-e| where it is over rtol·|e|) to be at most \
+            atol. The defaults, atol 1e-4 and rtol 1e-4, suit an f32 model against an f32 reference: \
+            bertkit and PyTorch differ only in summation order and in the last bits of erf/exp, which \
+            grows to about 1e-5 by the last layer of all-MiniLM-L6-v2. A model stored in f16 needs about \
+            --atol 5e-2 (bf16: 2e-1) against its f32 original's golden; see formats/benchmarks.md.
+
+            Exit status: 0 when every tap passes, 1 when one fails, 2 when the golden does not fit the \
+            model (the message names the tap).
+
+            EXAMPLES
+              bertkit verify .cache/models/all-MiniLM-L6-v2 golden/expected/minilm.acts.safetensors
+              bertkit verify minilm-f16.bkm golden/expected/minilm.acts.safetensors --atol 5e-2 --stat p99
+              bertkit verify golden/fixtures/tiny-cls golden/expected/tiny-cls.acts.safetensors --json --fail-fast
+            """)
+
+    @Argument(help: "A model folder, weights file or .bkm.") var model: String
+    @Argument(help: "A golden activation file (.safetensors).") var golden: String
+    @Option(help: "Absolute tolerance.") var atol = Tolerance.f32.atol
+    @Option(help: "Relative tolerance.") var rtol = Tolerance.f32.rtol
+    @Option(help: "How many elements must pass: max (all), mean, median or p99.") var stat = Tolerance.Stat.max.rawValue
+    @Flag(help: "Stop at the first failing tap.") var failFast = false
+    @Option(help: "Threads (default: every CPU).") var threads: Int?
+    @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+        guard Tolerance.Stat(rawValue: stat) != nil else { throw ValidationError("--stat must be max, mean, median or p99") }
+        guard atol >= 0, rtol >= 0, atol.isFinite, rtol.isFinite else { throw ValidationError("--atol and --rtol must be finite and ≥ 0") }
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            if let t = threads { ComputeThreads.set(t) }
+            let m = try BertModel(checkpoint: CheckpointLoader.load(path: model))
+            let g = try GoldenFile.read(path: golden, layers: m.config.numHiddenLayers)
+            let tol = Tolerance(atol: atol, rtol: rtol, stat: Tolerance.Stat(rawValue: stat)!)
+            let r = try Verifier.verify(model: m, golden: g, tolerance: tol, failFast: failFast)
+            if json {
+                let enc = JSONEncoder()
+                enc.outputFormatting = [.sortedKeys, .prettyPrinted]
+                enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+                var data = try enc.encode(VerifyJSON(report: r))
+                data.append(0x0A)
+                FileHandle.standardOutput.write(data)
+            } else {
+                Console.out(VerifyText.render(r))
+            }
+            if !r.passed { throw Exit.checkFailed }
+        }
+    }
+}
+
+/// verify --json: the report plus the verdict and the first failure.
+struct VerifyJSON: Encodable {
+    let report: VerifyReport
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(report.passed, forKey: .passed)
+        try c.encode(report.golden, forKey: .golden)
+        try c.encode(report.tolerance, forKey: .tolerance)
+        try c.encodeIfPresent(report.firstFailure?.tap, forKey: .firstFailure)
+        try c.encode(report.taps, forKey: .taps)
+        try c.encode(report.notCompared, forKey: .notCompared)
+    }
+    enum Key: String, CodingKey { case passed, golden, tolerance, firstFailure = "first_failure", taps, notCompared = "not_compared" }
+}
+
+enum VerifyText {
+    static func render(_ r: VerifyReport) -> String {
+        func e(_ x: Double) -> String { x.isFinite ? String(format: "%.2e", x) : (x.isNaN ? "nan" : "inf") }
+        let width = max(34, (r.taps.map(\.tap.count).max() ?? 0) + 2)
+        var lines = ["tap".padded(width) + "max abs   mean abs  max rel   cosine       worst index      nan/inf  result"]
+        for t in r.taps {
+            let nonFinite = "\(t.nanActual + t.nanExpected)/\(t.infActual + t.infExpected)"
+            let cells: [String] = [
+                t.tap.padded(width), e(t.maxAbsError).padded(10), e(t.meanAbsError).padded(10), e(t.maxRelError).padded(10),
+                String(format: "%.9f", t.cosine).padded(13), "\(t.worstIndex)".padded(17), nonFinite.padded(9),
+                t.passed ? "pass" : "FAIL",
+            ]
+            lines.append(cells.joined())
+        }
+        for n in r.notCompared { lines.append(n.padded(width) + "(not compared: --fail-fast)") }
+        let tol = "atol \(e(r.tolerance.atol)), rtol \(e(r.tolerance.rtol)), stat \(r.tolerance.stat.rawValue)"
+        if let f = r.firstFailure {
+            let rtolPart = f.requiredRtol.map { ", or rtol ≥ \(e($0)) at atol \(e(r.tolerance.atol))" } ?? ""
+            lines.append("")
+            lines.append("first failing tap: \(f.tap) (golden name \(f.goldenName)): \(f.failing) of \(f.compared) elements fail; "
+                         + "worst \(f.worstIndex): \(f.worstActual) vs \(f.worstExpected)")
+            lines.append("it would pass with atol ≥ \(e(f.requiredAtol)) at rtol \(e(r.tolerance.rtol))\(rtolPart)")
+            lines.append("FAIL: \(r.taps.filter { !$0.passed }.count) of \(r.taps.count) taps fail (\(tol))")
+        } else {
+            lines.append("")
+            lines.append("PASS: all \(r.taps.count) taps within \(tol)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+private extension String {
+    func padded(_ n: Int) -> String { self + String(repeating: " ", count: max(0, n - count)) }
+}

@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""Times the references bertkit bench is compared with: PyTorch eager and ONNX Runtime.
+
+Same forward as `bertkit bench` (BertModel with its pooler, synthetic ids, every position real),
+same batch shape and thread count; warm-up runs, then timed runs, median reported. One backend per
+process so each peak RSS is its own. Prints one JSON object per line.
+
+  golden/.venv/bin/python golden/bench_reference.py MODEL --backend torch --batch 8 --seq 128 --threads 2
+  golden/.venv/bin/python golden/bench_reference.py MODEL --backend ort   --batch 8 --seq 128 --threads 2
+
+PyTorch runs eagerly (no torch.compile) under torch.inference_mode() with transformers' default
+attention (sdpa). ONNX Runtime runs the model exported by torch.onnx.export (opset 17, the
+TorchScript exporter, cached under .cache/onnx/), CPU provider, all graph optimisations on,
+intra-op threads = --threads, inter-op threads = 1.
+"""
+import argparse
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+
+
+def flops(cfg, batch, seq):
+    """Multiply-adds count 2, as bertkit's BertModel.flops."""
+    t, h, i = batch * seq, cfg.hidden_size, cfg.intermediate_size
+    per_layer = 2 * t * h * 3 * h + 2 * t * h * h + 4 * t * h * i + 4 * batch * seq * seq * h
+    return cfg.num_hidden_layers * per_layer + 2 * batch * h * h
+
+
+def synthetic(cfg, batch, seq, torch):
+    g = torch.Generator().manual_seed(0)
+    ids = torch.randint(0, cfg.vocab_size, (batch, seq), generator=g, dtype=torch.int64)
+    return ids, torch.ones_like(ids), torch.zeros_like(ids)
+
+
+def timed(fn, warmup, runs):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
+def run_torch(args):
+    import torch
+    import transformers
+    torch.set_num_threads(args.threads)
+    torch.set_num_interop_threads(1)
+    model = transformers.BertModel.from_pretrained(args.model).eval()
+    ids, mask, types = synthetic(model.config, args.batch, args.seq, torch)
+    with torch.inference_mode():
+        times = timed(lambda: model(input_ids=ids, attention_mask=mask, token_type_ids=types), args.warmup, args.runs)
+    return model.config, times, f"torch {torch.__version__} / transformers {transformers.__version__}"
+
+
+def onnx_path(args, cfg):
+    name = os.path.basename(os.path.normpath(args.model))
+    d = os.path.join(REPO, ".cache", "onnx")
+    os.makedirs(d, exist_ok=True)
+    return os.path.join(d, f"{name}.onnx")
+
+
+def run_ort(args):
+    import onnxruntime as ort
+    import torch
+    import transformers
+    model = transformers.BertModel.from_pretrained(args.model, attn_implementation="eager").eval()
+    cfg = model.config
+    path = onnx_path(args, cfg)
+    ids, mask, types = synthetic(cfg, args.batch, args.seq, torch)
+    if not os.path.exists(path):
+        tmp = path + ".partial"
+        axes = {0: "batch", 1: "seq"}
+        with torch.no_grad():
+            torch.onnx.export(model, (ids, mask, types), tmp, input_names=["input_ids", "attention_mask", "token_type_ids"],
+                              output_names=["last_hidden_state", "pooler_output"], opset_version=17, dynamo=False,
+                              dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes})
+        os.replace(tmp, path)
+    del model
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = args.threads
+    so.inter_op_num_threads = 1
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+    feed = {"input_ids": ids.numpy(), "attention_mask": mask.numpy(), "token_type_ids": types.numpy()}
+    times = timed(lambda: sess.run(None, feed), args.warmup, args.runs)
+    return cfg, times, f"onnxruntime {ort.__version__}"
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("model")
+    p.add_argument("--backend", choices=["torch", "ort"], required=True)
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--seq", type=int, default=128)
+    p.add_argument("--threads", type=int, default=os.cpu_count())
+    p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--runs", type=int, default=10)
+    args = p.parse_args()
+    # OpenMP threads spin between parallel regions by default; that is PyTorch's normal behaviour, kept.
+    cfg, times, version = run_torch(args) if args.backend == "torch" else run_ort(args)
+    median = statistics.median(times)
+    print(json.dumps({
+        "backend": "pytorch" if args.backend == "torch" else "onnxruntime", "version": version,
+        "model": args.model, "batch": args.batch, "seq": args.seq, "threads": args.threads, "runs": len(times),
+        "medianMs": median, "minMs": min(times), "sequencesPerSecond": args.batch / (median / 1000),
+        "gflops": flops(cfg, args.batch, args.seq) / (median / 1000) / 1e9,
+        "peakRSSMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
