@@ -98,6 +98,15 @@ final class TokenizeTests: XCTestCase {
         XCTAssertEqual(piped.stdout, r.stdout)
     }
 
+    /// Tokens that need escaping in JSON ("\"", "\\") and non-ASCII ones come out as valid JSON.
+    func testJSONEscapes() throws {
+        let model = try Repo.requireMiniLM()
+        let r = try ToolRun.run(["tokenize", model, "say \"hi\" \\ 中", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let o = try json(Substring(r.stdout.trimmingCharacters(in: .newlines)))
+        XCTAssertEqual(o["tokens"] as? [String], ["[CLS]", "say", "\"", "hi", "\"", "\\", "中", "[SEP]"])
+    }
+
     func testInvalidUTF8NamesTheLine() throws {
         let model = try Repo.requireMiniLM()
         let bad: [UInt8] = Array("{\"text\": \"fine\"}\n{\"text\": \"caf".utf8) + [0xE9] + Array("\"}\n".utf8)

@@ -8,7 +8,7 @@ final class TokenizerModel: Sendable {
     let addedTokens: AddedTokenSplitter
     let unkId: Int32, clsId: Int32, sepId: Int32, padId: Int32
     // Settings read in the hot loop, copied out of `settings` once.
-    let doLowerCase: Bool, stripsAccents: Bool, tokenizeChineseChars: Bool, doBasicTokenize: Bool
+    let doLowerCase: Bool, stripsAccents: Bool, tokenizeChineseChars: Bool, doBasicTokenize: Bool, padsLeft: Bool
     /// Added tokens whose ids lie past the vocabulary, by id.
     private let extraTokens: [Int: String]
     /// Added tokens by content (transformers looks these up before the vocabulary).
@@ -28,6 +28,7 @@ final class TokenizerModel: Sendable {
         stripsAccents = settings.stripsAccents
         tokenizeChineseChars = settings.tokenizeChineseChars
         doBasicTokenize = settings.doBasicTokenize
+        padsLeft = settings.paddingSide == "left"
         var addedIds = [String: Int32](), extra = [Int: String]()
         for t in settings.addedTokens {
             if t.singleWord {

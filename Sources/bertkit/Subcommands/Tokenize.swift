@@ -7,14 +7,17 @@ struct Tokenize: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Tokenize text exactly as transformers' BertTokenizer does.",
         discussion: """
-            Prints each token with its id, or with --json one JSON object per input:
-            input_ids, token_type_ids, attention_mask, tokens and offsets (code-point spans into
-            the input text; [0, 0] for special and padding tokens).
+            Prints each token with its id, or with --json one JSON object per input: input_ids, \
+            token_type_ids, attention_mask, tokens and offsets (code-point spans into the input text; \
+            [0, 0] for special and padding tokens).
 
-            Inputs: TEXT (and --pair), or --file (one text per line), or --jsonl (one JSON object
-            {"text": ..., "pair": ...} per line; one JSON result line per input line, in order).
-            Use - for stdin. All input is read and checked before anything is printed: a line that
-            is not UTF-8 or not such an object is reported by its number (exit code 2).
+            Inputs: TEXT (and --pair), or --file (one text per line), or --jsonl (one JSON object \
+            {"text": ..., "pair": ...} per line; one JSON result line per input line, in order). \
+            Use - for stdin. All input is read and checked before anything is printed: a line that is \
+            not UTF-8 or not such an object is reported by its number (exit code 2).
+
+            Tokenization equals transformers' Python BertTokenizer, with every tokenizer_config.json \
+            setting; see formats/tokenizer.md. --benchmark prints throughput instead of tokens.
 
             EXAMPLES
               bertkit tokenize all-MiniLM-L6-v2 'PyTorch is a great framework for NLP'
