@@ -38,3 +38,20 @@ final class DiffCLITests: XCTestCase {
         XCTAssertTrue(x.stdout.contains("taps only in B: classifier") || x.stdout.contains("config differs"), x.stdout)
     }
 }
+
+final class DiffInputsCLITests: XCTestCase {
+    func testJSONLAndGoldenInputs() throws {
+        let dir = Repo.temporaryDirectory()
+        let jsonl = dir + "/in.jsonl", f16 = dir + "/tiny-f16.bkm"
+        try #"{"text": "hello world"}\#n{"text": "a", "pair": "b"}\#n"#.write(toFile: jsonl, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try ToolRun.run(["convert", Repo.fixture("tiny-bert"), f16, "--dtype", "f16"]).status, 0)
+        let r = try ToolRun.run(["diff", Repo.fixture("tiny-bert"), f16, "--inputs", jsonl, "--atol", "5e-2", "--rtol", "5e-2"])
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        // The pair row, [CLS] a [SEP] b [SEP], is the longest: 2 texts, 5 tokens (the pair was read).
+        XCTAssertTrue(r.stdout.contains("inputs: 2×5 tokens"), r.stdout)
+        let g = try ToolRun.run(["diff", Repo.fixture("tiny-bert"), f16, "--inputs", Repo.expected("tiny-bert.acts.safetensors"),
+                                 "--atol", "5e-2", "--rtol", "5e-2"])
+        XCTAssertEqual(g.status, 0, g.stdout + g.stderr)
+        XCTAssertTrue(g.stdout.contains("tokens recorded in"), g.stdout)
+    }
+}

@@ -34,3 +34,20 @@ final class ValidateCLITests: XCTestCase {
         XCTAssertTrue((failed.first?["reason"] as? String ?? "").contains("1 tensor(s): "), "\(failed)")
     }
 }
+
+final class ValidateQualityCLITests: XCTestCase {
+    /// tiny-cls is untrained: it labels almost everything World, 31 of 120 right (0.2583).
+    func testAccuracyFloorAndConfusionMatrix() throws {
+        let data = Repo.golden("data/agnews-mini/test.csv")
+        let low = try ToolRun.run(["validate", Repo.fixture("tiny-cls"), "--data", data, "--min-accuracy", "0.25"])
+        XCTAssertEqual(low.status, 0, low.stdout + low.stderr)
+        XCTAssertTrue(low.stdout.contains("PASS  Quality   accuracy: accuracy 0.2583 ≥ 0.2500"), low.stdout)
+        XCTAssertTrue(low.stdout.contains("World     29        0         1         0         0"), low.stdout)
+        let high = try ToolRun.run(["validate", Repo.fixture("tiny-cls"), "--data", data, "--min-accuracy", "0.9", "--json"])
+        XCTAssertEqual(high.status, 1)
+        let checks = try XCTUnwrap(CLI.json(high.stdout)["checks"] as? [[String: Any]])
+        let q = try XCTUnwrap(checks.first { $0["family"] as? String == "Quality" })
+        XCTAssertEqual(q["status"] as? String, "FAIL")
+        XCTAssertEqual((q["figures"] as? [String: Any])?["accuracy"] as? Double ?? 0, 31.0 / 120, accuracy: 1e-12)
+    }
+}
