@@ -71,13 +71,14 @@ public struct ModelDiff: Sendable, Codable {
             let ea = try BertInput.encode(t, tokenizer: ma.makeTokenizer(), config: ma.config).input
             let mismatch = try firstTokenDifference(t, ma, mb)
             var ib = ea
-            if mismatch != nil {
-                if ea.inputIds.allSatisfy({ $0 < mb.config.vocabSize }) && ea.tokenTypeIds.allSatisfy({ $0 < mb.config.typeVocabSize }) {
-                    notes.append("both models run on A's token ids (they fit B's vocabulary)")
-                } else {
-                    ib = try BertInput.encode(t, tokenizer: mb.makeTokenizer(), config: mb.config).input
-                    notes.append("A's token ids do not fit B's vocabulary (\(mb.config.vocabSize) rows): B runs on its own tokens")
-                }
+            // B's tables must hold every id and token type it is given; otherwise it runs on its own tokens.
+            if ea.inputIds.allSatisfy({ $0 < mb.config.vocabSize }) && ea.tokenTypeIds.allSatisfy({ $0 < mb.config.typeVocabSize })
+                && ea.seq <= mb.config.maxPositionEmbeddings {
+                if mismatch != nil { notes.append("both models run on A's token ids (they fit B's vocabulary)") }
+            } else {
+                ib = try BertInput.encode(t, tokenizer: mb.makeTokenizer(), config: mb.config).input
+                notes.append("A's token ids or types do not fit B's tables (vocab_size \(mb.config.vocabSize), type_vocab_size "
+                             + "\(mb.config.typeVocabSize)): B runs on its own tokens, so per-token taps compare different tokens")
             }
             let tokens = Tokens(batch: ea.batch, seq: ea.seq, mask: ea.attentionMask.map { Int($0) })
             return try finish(sa, sb, ea, ib, tokens, mismatch, notes, tolerance)
