@@ -66,6 +66,12 @@ final class ValidateTests: XCTestCase {
         let r = Validator.run(path: zero, options: .init())
         XCTAssertEqual(failing(r), ["LayerNorm weights not all zero"])
         XCTAssertTrue(r.failed.first?.reason.contains("encoder.layer.1.output.LayerNorm.weight") == true)
+
+        let noPooler = try tinyCls(Repo.temporaryDirectory("no-pooler")) { c in c.parameters.removeAll { $0.name.hasPrefix("pooler.") } }
+        let p = Validator.run(path: noPooler, options: .init())
+        // The strict loader already refuses a classification head without a pooler, naming the tensors.
+        XCTAssertEqual(failing(p), ["loads"])
+        XCTAssertTrue(p.failed.first?.reason.contains("pooler.dense.weight [32, 32]") == true, "\(p.checks)")
     }
 
     func testFailingGoldenAndAccuracyFloor() throws {
