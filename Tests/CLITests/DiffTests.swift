@@ -55,3 +55,24 @@ final class DiffInputsCLITests: XCTestCase {
         XCTAssertTrue(g.stdout.contains("tokens recorded in"), g.stdout)
     }
 }
+
+final class DiffMiniLMCLITests: XCTestCase {
+    /// MiniLM against its f16 .bkm: f16 weight rounding reaches 8.6e-3 max abs (encoder.layer.2.intermediate)
+    /// with NMSE at most −60 dB on every tap; 5e-2 is the f16 tolerance verify documents.
+    func testMiniLMAgainstF16() throws {
+        let m = try Repo.requireMiniLM()
+        let f16 = Repo.temporaryDirectory() + "/minilm-f16.bkm"
+        XCTAssertEqual(try ToolRun.run(["convert", m, f16, "--dtype", "f16"]).status, 0)
+        let r = try ToolRun.run(["diff", m, f16, "--atol", "5e-2", "--rtol", "5e-2", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let d = try XCTUnwrap(CLI.json(r.stdout)["diff"] as? [String: Any])
+        let taps = try XCTUnwrap(d["taps"] as? [[String: Any]])
+        XCTAssertEqual(taps.count, 1 + 6 * 5 + 2, "every MiniLM tap + pooler + sentence_embedding")
+        for t in taps {
+            let maxAbs = t["maxAbsError"] as? Double ?? -1, nmse = t["nmseDB"] as? Double ?? 0
+            XCTAssertGreaterThan(maxAbs, 0, "\(t["tap"]!)")
+            XCTAssertLessThan(maxAbs, 2e-2, "\(t["tap"]!)")
+            XCTAssertLessThan(nmse, -55, "\(t["tap"]!)")
+        }
+    }
+}
