@@ -3,6 +3,7 @@ import BertModel
 import BertTensors
 import BertVerify
 import TestSupport
+import Foundation
 import XCTest
 
 final class DiffTests: XCTestCase {
@@ -50,6 +51,14 @@ final class DiffTests: XCTestCase {
         XCTAssertEqual(d.weights?.entries.first?.name, name)
         XCTAssertEqual(d.weights?.entries.first?.relativeChange ?? 0, 0.5, accuracy: 1e-6)
         XCTAssertEqual(d.weights?.entries.filter { !$0.identical }.count, 1)
+
+        // The report marks the divergent tap on every curve and ranks the perturbed weight first.
+        let page = try XMLNode.parse(DiffReport.html(d))
+        let svgs = page.all("svg")
+        let marked = svgs.filter { $0.all("text").contains { $0.text == "first divergent: encoder.layer.1.intermediate" } }
+        XCTAssertEqual(marked.count, 7, "one marker per statistic's curve")
+        let bars = try XCTUnwrap(svgs.last).all("text").map(\.text)
+        XCTAssertTrue(bars.contains(name), "\(bars.prefix(5))")
     }
 
     func testModelAgainstItsOwnDumpMatchesExactly() throws {
