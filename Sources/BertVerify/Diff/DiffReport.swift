@@ -18,9 +18,9 @@ public enum DiffReport {
         let labels = d.taps.map(\.tap)
         let marker = d.firstDivergent.flatMap { f in d.taps.firstIndex { $0.tap == f.tap } }
         for (title, value, threshold) in curves(d) where !d.taps.isEmpty {
-            // Log axes cannot show 0: an exact match is drawn as a gap.
+            // An exact match (0) is drawn as an open marker on the floor of the log axis.
             var c = LineChart(title: "\(title) per tap", xLabels: labels,
-                              series: [.init(name: title, values: d.taps.map { let v = value($0); return v > 0 && v.isFinite ? v : nil })],
+                              series: [.init(name: title, values: d.taps.map { let v = value($0); return v >= 0 && v.isFinite ? v : nil })],
                               logY: true, yLabel: title)
             if let t = threshold, t > 0 { c.thresholds = [(label: "tolerance \(t)", value: t)] }
             if let m = marker { c.marker = (index: m, label: "first divergent: \(labels[m])") }
