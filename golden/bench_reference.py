@@ -79,8 +79,18 @@ def run_ort(args):
     if not os.path.exists(path):
         tmp = path + ".partial"
         axes = {0: "batch", 1: "seq"}
+        class Positional(torch.nn.Module):
+            # transformers' forward takes these by keyword; the exporter passes positionally.
+            def __init__(self, m):
+                super().__init__()
+                self.m = m
+
+            def forward(self, input_ids, attention_mask, token_type_ids):
+                o = self.m(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+                return o.last_hidden_state, o.pooler_output
+
         with torch.no_grad():
-            torch.onnx.export(model, (ids, mask, types), tmp, input_names=["input_ids", "attention_mask", "token_type_ids"],
+            torch.onnx.export(Positional(model), (ids, mask, types), tmp, input_names=["input_ids", "attention_mask", "token_type_ids"],
                               output_names=["last_hidden_state", "pooler_output"], opset_version=17, dynamo=False,
                               dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes})
         os.replace(tmp, path)

@@ -21,7 +21,7 @@ public struct Tolerance: Sendable, Equatable, Codable {
 
     /// Defaults for an f32 run against an f32 reference: differences come only from summation order
     /// and the polynomial erf/exp (about 1e-6 relative), which grow through layers to ~1e-5 on
-    /// values of order 1–10 (MiniLM's worst tap is ~2e-5); 1e-4 leaves a margin of 5× while still
+    /// values of order 1–10 (MiniLM's worst tap: 9.5e-6); 1e-4 leaves a margin of 10× while still
     /// catching any real mistake (a wrong op is off by 1e-2 or more).
     public static let f32 = Tolerance(atol: 1e-4, rtol: 1e-4, stat: .max)
 

@@ -143,6 +143,14 @@ final class KernelTests: XCTestCase {
                     // Probabilities ≤ 1 and contexts O(1): f32 sums over ≤80 terms.
                     assertClose(probs, ref.probs.map { Float($0) }, atol: 1e-6, label: "probs " + label)
                     assertClose(ctx, ref.ctx.map { Float($0) }, atol: 3e-6, label: "context " + label)
+                    // Without probabilities to record, the kernel normalises the context instead.
+                    var ctx2 = [Float](repeating: .nan, count: seq * dh)
+                    qkv.withUnsafeBufferPointer { p in
+                        bk_attention_head_forward(p.baseAddress!, p.baseAddress! + dh, p.baseAddress! + 2 * dh, Int32(ld),
+                                                  Int32(seq), Int32(keys), Int32(dh), 1 / Float(dh).squareRoot(), mask,
+                                                  nil, 0, &ctx2, Int32(dh), &scratch)
+                    }
+                    assertClose(ctx2, ref.ctx.map { Float($0) }, atol: 3e-6, label: "context without probabilities " + label)
                 }
             }
         }

@@ -87,9 +87,9 @@ BK_AVX512_INLINE void qk_block(const int R, const int NV, const float *q, int ld
         for (int x = 0; x < NV; x++) _mm512_storeu_ps(s + (size_t)r * lds + 16 * x, acc[r][x]);
 }
 
-// out[r][16x..] = Σ_j p[r][j] · v[j][16x..]; the last vector is masked by `last`.
+// out[r][16x..] = scale[r] · Σ_j p[r][j] · v[j][16x..]; the last vector is masked by `last`.
 BK_AVX512_INLINE void pv_block(const int R, const int NV, const float *p, int ldp, const float *v, int ld, int keys,
-                               __mmask16 last, float *o, int ldo) {
+                               __mmask16 last, const float *scale, float *o, int ldo) {
     __m512 acc[ROWS][4];
     for (int r = 0; r < R; r++)
         for (int x = 0; x < NV; x++) acc[r][x] = _mm512_setzero_ps();
@@ -104,8 +104,9 @@ BK_AVX512_INLINE void pv_block(const int R, const int NV, const float *p, int ld
         }
     }
     for (int r = 0; r < R; r++) {
-        for (int x = 0; x < NV - 1; x++) _mm512_storeu_ps(o + (size_t)r * ldo + 16 * x, acc[r][x]);
-        _mm512_mask_storeu_ps(o + (size_t)r * ldo + 16 * (NV - 1), last, acc[r][NV - 1]);
+        __m512 sc = _mm512_set1_ps(scale[r]);
+        for (int x = 0; x < NV - 1; x++) _mm512_storeu_ps(o + (size_t)r * ldo + 16 * x, _mm512_mul_ps(acc[r][x], sc));
+        _mm512_mask_storeu_ps(o + (size_t)r * ldo + 16 * (NV - 1), last, _mm512_mul_ps(acc[r][NV - 1], sc));
     }
 }
 
@@ -136,11 +137,14 @@ BK_AVX512_INLINE __mmask16 key_lanes(const uint8_t *keymask, int j, int keys) {
     return k;
 }
 
-// Softmax of p[0..<keys] (scaled), zero up to lp (a multiple of 16 ≥ keys).
-BK_AVX512 static void softmax_row_avx512(float *p, int keys, int lp, float scale, const uint8_t *keymask) {
+// Softmax of p[0..<keys] (scaled), zero up to lp (a multiple of 16 ≥ keys). With `normalize` 0 the
+// row keeps exp(s - max) and the function returns 1/Σ for the caller to apply later; else it
+// divides and returns 1.
+BK_AVX512 static float softmax_row_avx512(float *p, int keys, int lp, float scale, const uint8_t *keymask,
+                                          int normalize) {
     if (!any_key(keymask, keys)) {
         for (int j = 0; j < lp; j++) p[j] = j < keys ? 1.0f / keys : 0.0f;
-        return;
+        return 1.0f;
     }
     __m512 mx = _mm512_set1_ps(-INFINITY);
     for (int j = 0; j < keys; j += 16) {
@@ -154,8 +158,10 @@ BK_AVX512 static void softmax_row_avx512(float *p, int keys, int lp, float scale
         _mm512_storeu_ps(p + j, e);
         sum = _mm512_add_ps(sum, e);
     }
-    __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
-    for (int j = 0; j < keys; j += 16) _mm512_storeu_ps(p + j, _mm512_mul_ps(_mm512_loadu_ps(p + j), inv));
+    float inv = 1.0f / _mm512_reduce_add_ps(sum);
+    if (!normalize) return inv;
+    for (int j = 0; j < keys; j += 16) _mm512_storeu_ps(p + j, _mm512_mul_ps(_mm512_loadu_ps(p + j), _mm512_set1_ps(inv)));
+    return 1.0f;
 }
 
 BK_AVX512 static void attention_avx512(const float *q, const float *k, const float *v, int ld, int seq, int keys,
@@ -163,13 +169,15 @@ BK_AVX512 static void attention_avx512(const float *q, const float *k, const flo
                                        int ldc, float *scratch) {
     int lp = round16(keys);
     float *kt = scratch, *sb = scratch + (size_t)dh * lp;
-    // Kᵀ, zero-padded to lp columns, so the score kernel loads whole vectors of keys. Scalar on
-    // purpose: the compiler's vectorised form of this loop uses scatters, slow on Zen 4.
-    for (int d = 0; d < dh; d++) {
-        float *row = kt + (size_t)d * lp;
-#pragma clang loop vectorize(disable)
-        for (int j = 0; j < keys; j++) row[j] = k[(size_t)j * ld + d];
-        for (int j = keys; j < lp; j++) row[j] = 0;
+    // Kᵀ, zero-padded to lp columns, so the score kernel loads whole vectors of keys: 16 keys at a
+    // time with a gather (the compiler's own vectorisation of the plain loop scatters, slow on Zen 4).
+    const __m512i rows = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                            _mm512_set1_epi32(ld));
+    for (int j = 0; j < lp; j += 16) {
+        __mmask16 m = bk_tail_mask((size_t)(keys - j));
+        const float *kj = k + (size_t)j * ld;
+        for (int d = 0; d < dh; d++)
+            _mm512_storeu_ps(kt + (size_t)d * lp + j, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, rows, kj + d, 4));
     }
     for (int i0 = 0; i0 < seq; i0 += ROWS) {
         int R = seq - i0 < ROWS ? seq - i0 : ROWS;
@@ -180,7 +188,10 @@ BK_AVX512 static void attention_avx512(const float *q, const float *k, const flo
             BLOCK_CASES(QK, R, nv)
 #undef QK
         }
-        for (int r = 0; r < R; r++) softmax_row_avx512(sb + (size_t)r * lp, keys, lp, scale, keymask);
+        // Without probabilities to record, normalisation waits for the R×dh context instead of
+        // the R×keys probabilities.
+        float inv[ROWS];
+        for (int r = 0; r < R; r++) inv[r] = softmax_row_avx512(sb + (size_t)r * lp, keys, lp, scale, keymask, probs != NULL);
         if (probs)
             for (int r = 0; r < R; r++) {
                 float *pr = probs + (size_t)(i0 + r) * ldp;
@@ -190,7 +201,7 @@ BK_AVX512 static void attention_avx512(const float *q, const float *k, const flo
         for (int db = 0; db < dh; db += 64) {
             int rem = dh - db, nv = rem >= 64 ? 4 : (rem + 15) / 16;
             __mmask16 last = bk_tail_mask((size_t)(rem - 16 * (nv - 1)));
-#define PV(r, n) pv_block(r, n, sb, lp, v + db, ld, keys, last, ctx + (size_t)i0 * ldc + db, ldc)
+#define PV(r, n) pv_block(r, n, sb, lp, v + db, ld, keys, last, inv, ctx + (size_t)i0 * ldc + db, ldc)
             BLOCK_CASES(PV, R, nv)
 #undef PV
         }

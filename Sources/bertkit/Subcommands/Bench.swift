@@ -28,6 +28,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Timed runs.") var runs = 10
     @Flag(help: "Also print the time spent in each phase of the forward.") var profile = false
     @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var files: ModelFiles
 
     func validate() throws {
         guard batch >= 1, seq >= 1 else { throw ValidationError("--batch and --seq must be at least 1") }
@@ -38,7 +39,7 @@ struct Bench: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             if let t = threads { ComputeThreads.set(t) }
-            let m = try BertModel(checkpoint: CheckpointLoader.load(path: model))
+            let m = try BertModel(checkpoint: files.load(model))
             let c = m.config
             guard seq <= c.maxPositionEmbeddings else {
                 throw ValidationError("--seq \(seq) is longer than the model's \(c.maxPositionEmbeddings) positions")

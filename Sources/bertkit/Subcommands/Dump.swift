@@ -16,7 +16,7 @@ struct Dump: ParsableCommand {
 
             EXAMPLES
               bertkit dump .cache/models/all-MiniLM-L6-v2 'Hello, world!' 'Go!' -o minilm.acts.safetensors
-              bertkit verify minilm-f16.bkm minilm.acts.safetensors --atol 5e-2
+              bertkit verify minilm-f16.bkm minilm.acts.safetensors --atol 2e-2 --rtol 1e-2
             """)
 
     @OptionGroup var inputs: TextInputs

@@ -103,6 +103,7 @@ struct TextInputs: ParsableArguments {
     var pair: [String] = []
     @Flag(help: "Refuse texts longer than the model allows instead of truncating them.") var noTruncate = false
     @Option(help: "Threads (default: every CPU).") var threads: Int?
+    @OptionGroup var files: ModelFiles
 
     func validate() throws {
         guard !texts.isEmpty else { throw ValidationError("give at least one TEXT") }
@@ -113,7 +114,7 @@ struct TextInputs: ParsableArguments {
     /// Loads the model and encodes the texts; warns on stderr for each truncated text.
     func load(limit: Int? = nil) throws -> (BertModel, EncodedTexts, [[String]]) {
         if let t = threads { ComputeThreads.set(t) }
-        let checkpoint = try CheckpointLoader.load(path: model)
+        let checkpoint = try files.load(model)
         for w in checkpoint.report.warnings { Console.log("warning: \(w)") }
         let m = try BertModel(checkpoint: checkpoint)
         // An empty pair is no pair, as transformers treats it.
@@ -131,4 +132,14 @@ func fmt(_ x: Float) -> String { String(format: "%.4f", x) }
 
 func quoted(_ text: [String]) -> String {
     text.map { t in "\"" + (t.count > 60 ? t.prefix(57) + "..." : t) + "\"" }.joined(separator: " + ")
+}
+
+/// --config and --vocab, for a bare weights file.
+struct ModelFiles: ParsableArguments {
+    @Option(help: "A config.json for a bare weights file.") var config: String?
+    @Option(help: "A vocab.txt or tokenizer.json for a bare weights file.") var vocab: String?
+
+    func load(_ model: String) throws -> Checkpoint {
+        try CheckpointLoader.load(path: model, configOverride: config, vocabOverride: vocab)
+    }
 }
