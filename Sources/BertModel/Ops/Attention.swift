@@ -26,3 +26,47 @@ func attentionForward(context: UnsafeMutablePointer<Float>, probs: UnsafeMutable
         }
     }
 }
+
+// Backward for one layer, per (batch row, head), from the saved probabilities P = softmax(S):
+// dP = dctx · Vᵀ, dV = Pᵀ · dctx, dS = P ⊙ (dP - rowsum(P ⊙ dP)), dQ = scale · dS · K, dK = scale · dSᵀ · Q.
+// Only the keys the forward used enter (P is zero for the skipped ones). A query whose keys are all
+// masked attended uniformly to constants (transformers' mask swamps the scores), so its scores get
+// no gradient. dqkv[T, 3H] is written (not added).
+func attentionBackward(dqkv: UnsafeMutablePointer<Float>, dcontext: UnsafePointer<Float>, probs: UnsafePointer<Float>,
+                       qkv: UnsafePointer<Float>, mask: UnsafePointer<UInt8>, keys: [(count: Int, masked: Bool)],
+                       batch: Int, seq: Int, hidden: Int, heads: Int) {
+    let dh = hidden / heads, ld = 3 * hidden
+    let scale = 1 / Float(dh).squareRoot()
+    parallelWorkers(batch * heads) { _, items in
+        var dp = [Float](repeating: 0, count: seq)
+        for item in items {
+            let (b, h) = item.quotientAndRemainder(dividingBy: heads)
+            let q = qkv + b * seq * ld + h * dh, k = q + hidden, v = q + 2 * hidden
+            let dq = dqkv + b * seq * ld + h * dh, dk = dq + hidden, dv = dq + 2 * hidden
+            let dc = dcontext + b * seq * hidden + h * dh
+            let p = probs + item * seq * seq
+            let n = keys[b].count
+            let rowMask = mask + b * seq
+            let scoresLive = !keys[b].masked || (0..<n).contains { rowMask[$0] != 0 }
+            for i in 0..<seq { for d in 0..<dh { dq[i * ld + d] = 0; dk[i * ld + d] = 0; dv[i * ld + d] = 0 } }
+            for i in 0..<seq {
+                let pi = p + i * seq, dci = dc + i * hidden
+                var dot: Float = 0
+                for j in 0..<n {
+                    let vj = v + j * ld, dvj = dv + j * ld
+                    var s: Float = 0
+                    for d in 0..<dh { s += dci[d] * vj[d]; dvj[d] += pi[j] * dci[d] }
+                    dp[j] = s
+                    dot += pi[j] * s
+                }
+                guard scoresLive else { continue }
+                let qi = q + i * ld, dqi = dq + i * ld
+                for j in 0..<n where pi[j] != 0 {
+                    let ds = pi[j] * (dp[j] - dot) * scale
+                    let kj = k + j * ld, dkj = dk + j * ld
+                    for d in 0..<dh { dqi[d] += ds * kj[d]; dkj[d] += ds * qi[d] }
+                }
+            }
+        }
+    }
+}
