@@ -31,13 +31,14 @@ final class TrainingGoldenTests: XCTestCase {
 
     func trainer(_ f: SafeTensorsFile, problem: ProblemType? = nil) throws -> Trainer {
         let model = try BertModel(checkpoint: CheckpointLoader.load(path: Repo.fixture("tiny-cls")))
-        let opt = f.metadataDictionary["optimizer"] ?? ""
-        let kind: AdamOptimizer.Kind = opt.contains("AdamW") ? .adamw : .adam
-        let wd: Float = opt.contains("\"weight_decay\":0.1") ? 0.1 : opt.contains("\"weight_decay\":0.01") ? 0.01 : 0
-        let warm = opt.contains("warmup")
-        return Trainer(model: model, optimizer: .init(kind: kind, learningRate: 1e-3, weightDecay: wd),
-                       schedule: warm ? .linear(warmupSteps: 2, totalSteps: 5) : .constant,
-                       clipNorm: opt.contains("\"clip_grad_norm\":0.5") ? 0.5 : nil, problem: problem)
+        let opt = try JSONSerialization.jsonObject(with: Data((f.metadataDictionary["optimizer"] ?? "{}").utf8)) as! [String: Any]
+        let kind: AdamOptimizer.Kind = (opt["optimizer"] as? String) == "torch.optim.AdamW" ? .adamw : .adam
+        let wd = Float((opt["weight_decay"] as? Double) ?? 0)
+        let warmup = opt["num_warmup_steps"] as? Int, total = opt["num_training_steps"] as? Int
+        let clip = (opt["clip_grad_norm"] as? [String: Any])?["max_norm"] as? Double
+        return Trainer(model: model, optimizer: .init(kind: kind, learningRate: Float((opt["lr"] as? Double) ?? 1e-3), weightDecay: wd),
+                       schedule: warmup.map { .linear(warmupSteps: $0, totalSteps: total ?? 0) } ?? .constant,
+                       clipNorm: clip.map { Float($0) }, problem: problem)
     }
 
     func targets(_ labels: RawTensor) -> TrainingTargets {
@@ -70,8 +71,9 @@ final class TrainingGoldenTests: XCTestCase {
             let v = Array(t.optimizer.exp_avg_sq[off(e.name)..<off(e.name) + e.count])
             let pk = suffix.isEmpty ? "param1." : "param5."
             if let want = f[pk + e.name]?.floats() {
-                // lr 1e-3 per step: 1e-6 absolute is 0.1% of one step.
-                assertClose(p, want, atol: 2e-6, label: pk + e.name, file: file, line: line)
+                // lr 1e-3 per step: 5e-6 is 0.5% of one step. Adam's update lr·m̂/√v̂ turns a 1e-4
+                // relative gradient difference on an element with a near-zero moment into ~3e-6.
+                assertClose(p, want, atol: 5e-6, label: pk + e.name, file: file, line: line)
             }
             if let want = f["exp_avg\(suffix)." + e.name]?.floats() {
                 let s = want.map(abs).max() ?? 0
