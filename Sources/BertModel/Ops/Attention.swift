@@ -53,9 +53,8 @@ func attentionBackward(dqkv: UnsafeMutablePointer<Float>, dcontext: UnsafePointe
                 let pi = p + i * seq, dci = dc + i * hidden
                 var dot: Float = 0
                 for j in 0..<n {
-                    let vj = v + j * ld, dvj = dv + j * ld
-                    var s: Float = 0
-                    for d in 0..<dh { s += dci[d] * vj[d]; dvj[d] += pi[j] * dci[d] }
+                    let s = dotProduct(dci, v + j * ld, dh)
+                    addScaled(dv + j * ld, pi[j], dci, dh)
                     dp[j] = s
                     dot += pi[j] * s
                 }
@@ -63,10 +62,36 @@ func attentionBackward(dqkv: UnsafeMutablePointer<Float>, dcontext: UnsafePointe
                 let qi = q + i * ld, dqi = dq + i * ld
                 for j in 0..<n where pi[j] != 0 {
                     let ds = pi[j] * (dp[j] - dot) * scale
-                    let kj = k + j * ld, dkj = dk + j * ld
-                    for d in 0..<dh { dqi[d] += ds * kj[d]; dkj[d] += ds * qi[d] }
+                    addScaled(dqi, ds, k + j * ld, dh)
+                    addScaled(dk + j * ld, ds, qi, dh)
                 }
             }
         }
     }
+}
+
+/// Σ a[d]·b[d], 16 lanes at a time (a plain loop is a serial f32 reduction the compiler keeps in order).
+@inline(__always)
+private func dotProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+    var acc = SIMD16<Float>(), d = 0
+    while d + 16 <= n {
+        acc += UnsafeRawPointer(a + d).loadUnaligned(as: SIMD16<Float>.self) * UnsafeRawPointer(b + d).loadUnaligned(as: SIMD16<Float>.self)
+        d += 16
+    }
+    var s = acc.sum()
+    while d < n { s += a[d] * b[d]; d += 1 }
+    return s
+}
+
+/// y[d] += alpha·x[d].
+@inline(__always)
+private func addScaled(_ y: UnsafeMutablePointer<Float>, _ alpha: Float, _ x: UnsafePointer<Float>, _ n: Int) {
+    var d = 0
+    while d + 16 <= n {
+        let raw = UnsafeMutableRawPointer(y + d)
+        let v = raw.loadUnaligned(as: SIMD16<Float>.self) + alpha * UnsafeRawPointer(x + d).loadUnaligned(as: SIMD16<Float>.self)
+        raw.storeBytes(of: v, as: SIMD16<Float>.self)
+        d += 16
+    }
+    while d < n { y[d] += alpha * x[d]; d += 1 }
 }
