@@ -92,4 +92,14 @@ final class FinetuneTests: XCTestCase {
         XCTAssertTrue(r.stdout.hasPrefix("accuracy "), r.stdout)
         XCTAssertTrue(r.stdout.contains("precision") && r.stdout.contains("confusion"), r.stdout)
     }
+
+    func testNaNLossStopsNamingTheStepAndKeepsTheLastGoodCheckpoint() throws {
+        let dir = Repo.temporaryDirectory()
+        // Adam moves every weight by about lr per step: 1e30 overflows the logits at once.
+        let r = try finetune(["--steps", "5", "--report-every", "1", "--lr", "1e30"], out: dir + "/m.bkm")
+        CLI.assertBadInput(r, names: ["NaN or infinite at step 2", "last good checkpoint"])
+        XCTAssertEqual(CLI.listing(dir), ["m.bkm", "m.bkm.optim.safetensors"])
+        let e = try ToolRun.run(["evaluate", dir + "/m.bkm", "--data", Repo.golden("data/text-label.csv"), "--json"])
+        XCTAssertEqual(e.status, 0, e.stderr)
+    }
 }
