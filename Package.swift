@@ -33,7 +33,10 @@ let package = Package(
         ]),
         .target(name: "BertFormats", dependencies: ["BertTensors", "CHDF5"]),
         .target(name: "BertTokenizer", dependencies: ["BertFormats"]),
-        .target(name: "BertModel", dependencies: ["BertTensors", "BertFormats", "BertTokenizer"]),
+        // Optimised even in debug builds: the training kernels' SIMD code is ~10x slower unoptimised,
+        // which would put the learnability test (a real fine-tuning) far over its time budget.
+        .target(name: "BertModel", dependencies: ["BertTensors", "BertFormats", "BertTokenizer"],
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "BertVerify", dependencies: ["BertModel"]),
         .executableTarget(name: "bertkit", dependencies: [
             "BertVerify",
