@@ -22,7 +22,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
-        .target(name: "CBertKit", linkerSettings: [.linkedLibrary("dl")]),
+        // The kernels between the GEMMs are always optimised: a debug build of the tests (and the
+        // fine-tuning test in it) would otherwise spend minutes in unoptimised C loops.
+        .target(name: "CBertKit", cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .target(name: "BertTensors", dependencies: [
             "CBertKit",
@@ -31,7 +33,10 @@ let package = Package(
         ]),
         .target(name: "BertFormats", dependencies: ["BertTensors", "CHDF5"]),
         .target(name: "BertTokenizer", dependencies: ["BertFormats"]),
-        .target(name: "BertModel", dependencies: ["BertTensors", "BertFormats", "BertTokenizer"]),
+        // Optimised even in debug builds: the training kernels' SIMD code is ~10x slower unoptimised,
+        // which would put the learnability test (a real fine-tuning) far over its time budget.
+        .target(name: "BertModel", dependencies: ["BertTensors", "BertFormats", "BertTokenizer"],
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "BertVerify", dependencies: ["BertModel"]),
         .executableTarget(name: "bertkit", dependencies: [
             "BertVerify",

@@ -7,6 +7,11 @@ process so each peak RSS is its own. Prints one JSON object per line.
 
   golden/.venv/bin/python golden/bench_reference.py MODEL --backend torch --batch 8 --seq 128 --threads 2
   golden/.venv/bin/python golden/bench_reference.py MODEL --backend ort   --batch 8 --seq 128 --threads 2
+  golden/.venv/bin/python golden/bench_reference.py MODEL --backend torch --train   # one training step
+
+--train times what `bertkit bench --train` does: BertForSequenceClassification (2 labels, eager
+attention, dropout off as in bertkit's training), train(), forward with labels (cross-entropy),
+backward, torch.optim.AdamW(lr=1e-6, foreach=False) step, zero_grad(set_to_none=False).
 
 PyTorch runs eagerly (no torch.compile) under torch.inference_mode() with transformers' default
 attention (sdpa). ONNX Runtime runs the model exported by torch.onnx.export (opset 17, the
@@ -59,6 +64,27 @@ def run_torch(args):
     with torch.inference_mode():
         times = timed(lambda: model(input_ids=ids, attention_mask=mask, token_type_ids=types), args.warmup, args.runs)
     return model.config, times, f"torch {torch.__version__} / transformers {transformers.__version__}"
+
+
+def run_torch_train(args):
+    import torch
+    import transformers
+    torch.set_num_threads(args.threads)
+    torch.set_num_interop_threads(1)
+    model = transformers.BertForSequenceClassification.from_pretrained(
+        args.model, num_labels=2, attn_implementation="eager", hidden_dropout_prob=0.0,
+        attention_probs_dropout_prob=0.0, classifier_dropout=0.0).train()
+    ids, mask, types = synthetic(model.config, args.batch, args.seq, torch)
+    labels = torch.arange(args.batch) % 2
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-6, foreach=False)
+
+    def step():
+        opt.zero_grad(set_to_none=False)
+        out = model(input_ids=ids, attention_mask=mask, token_type_ids=types, labels=labels)
+        out.loss.backward()
+        opt.step()
+    times = timed(step, min(args.warmup, 2), args.runs)
+    return model.config, times, f"torch {torch.__version__} / transformers {transformers.__version__} (train step)"
 
 
 def onnx_path(args, cfg):
@@ -114,9 +140,13 @@ def main():
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--runs", type=int, default=10)
+    p.add_argument("--train", action="store_true", help="time one training step (torch only)")
     args = p.parse_args()
     # OpenMP threads spin between parallel regions by default; that is PyTorch's normal behaviour, kept.
-    cfg, times, version = run_torch(args) if args.backend == "torch" else run_ort(args)
+    if args.train:
+        cfg, times, version = run_torch_train(args)
+    else:
+        cfg, times, version = run_torch(args) if args.backend == "torch" else run_ort(args)
     median = statistics.median(times)
     print(json.dumps({
         "backend": "pytorch" if args.backend == "torch" else "onnxruntime", "version": version,

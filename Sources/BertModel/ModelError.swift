@@ -13,6 +13,7 @@ public enum ModelError: LocalizedError, Equatable {
     case inputSizeMismatch(name: String, count: Int, expected: Int)
     case textTooLong(row: Int, tokens: Int, limit: Int)
     case noTokenizer
+    case noClassifier
 
     public var errorDescription: String? {
         switch self {
@@ -40,6 +41,9 @@ public enum ModelError: LocalizedError, Equatable {
                 + "\n---> HINT: leave out --no-truncate to keep its first \(l) tokens"
         case .noTokenizer:
             return "the model has no vocabulary (vocab.txt or tokenizer.json), so it cannot tokenize text"
+        case .noClassifier:
+            return "the model has no sequence-classification head (classifier.weight/bias)"
+                + "\n---> HINT: fine-tune it first: bertkit finetune MODEL --train data.csv --labels a,b,c -o out.bkm"
         }
     }
 }

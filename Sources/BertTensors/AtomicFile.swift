@@ -22,7 +22,7 @@ public final class AtomicFileWriter {
         guard fd >= 0 else { throw IOError.cannotWrite(path: destination, reason: String(cString: strerror(errno))) }
         self.fd = fd
         self.destination = destination
-        self.temporaryPath = String(cString: template)
+        self.temporaryPath = String(cArray: template)
         fchmod(fd, 0o644)
         PendingWrites.shared.add(temporaryPath)
     }
@@ -32,9 +32,11 @@ public final class AtomicFileWriter {
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        prefault(bytes)
         var done = 0
         while done < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + done, min(bytes.count - done, 1 << 30))
+            // 1 MiB per call: large single writes from a memory map copy markedly slower.
+            let n = Glibc.write(fd, bytes.baseAddress! + done, min(bytes.count - done, 1 << 20))
             if n < 0 {
                 if errno == EINTR { continue }
                 let reason = String(cString: strerror(errno))
@@ -52,6 +54,31 @@ public final class AtomicFileWriter {
     public func writeZeros(_ count: Int) throws {
         guard count > 0 else { return }
         try write([UInt8](repeating: 0, count: count))
+    }
+
+    /// Maps the source pages in one call (MADV_POPULATE_READ, Linux 5.14+) before write() copies
+    /// them: faulting a memory-mapped file in page by page inside write() costs several times the copy.
+    private func prefault(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count >= 1 << 16, let base = bytes.baseAddress else { return }
+        let page = Int(getpagesize())
+        let start = Int(bitPattern: base) & ~(page - 1)
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: start), Int(bitPattern: base) + bytes.count - start, 22 /* MADV_POPULATE_READ */)
+    }
+
+    /// Replaces bytes already written at `offset` (for headers that are known only at the end).
+    public func overwrite(_ bytes: [UInt8], at offset: Int) throws {
+        precondition(offset >= 0 && offset + bytes.count <= position, "overwrite past what was written")
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress! + done, bytes.count - done, off_t(offset + done)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                let reason = String(cString: strerror(errno))
+                abandon()
+                throw IOError.cannotWrite(path: destination, reason: reason)
+            }
+            done += n
+        }
     }
 
     /// fsync, rename over the destination, fsync the folder.
@@ -102,7 +129,7 @@ public final class AtomicDirectoryWriter {
             throw IOError.cannotWrite(path: destination, reason: String(cString: strerror(errno)))
         }
         self.destination = destination
-        self.temporaryPath = String(cString: template)
+        self.temporaryPath = String(cArray: template)
         chmod(temporaryPath, 0o755)
         PendingWrites.shared.add(temporaryPath)
     }
@@ -158,5 +185,12 @@ public final class PendingWrites: @unchecked Sendable {
     public func removeAll() {
         let all = lock.withLock { paths }
         for p in all { try? FileManager.default.removeItem(atPath: p) }
+    }
+}
+
+extension String {
+    /// A NUL-terminated C string held in an array.
+    init(cArray a: [CChar]) {
+        self = String(decoding: a.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -18,7 +18,7 @@ public enum BLAS {
     public static func load() throws {
         var buf = [CChar](repeating: 0, count: 512)
         if bk_blas_load(&buf, buf.count) != 0 {
-            throw LoadError(description: String(cString: buf))
+            throw LoadError(description: String(cArray: buf))
         }
     }
 

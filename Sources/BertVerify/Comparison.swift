@@ -44,6 +44,12 @@ public struct TapComparison: Sendable, Codable {
     public let compared: Int
     public let maxAbsError: Double
     public let meanAbsError: Double
+    /// Median and 99th-percentile (nearest rank) absolute error.
+    public let medianAbsError: Double
+    public let p99AbsError: Double
+    /// Normalised mean squared error, 10·log10(Σ(a−e)² / Σe²) in dB (−inf when identical; lower is
+    /// closer: −60 dB is 0.1% of the signal's energy).
+    public let nmseDB: Double
     /// Largest |a - e| / |e| over elements with e ≠ 0.
     public let maxRelError: Double
     /// Cosine similarity of the compared elements (1 for identical directions).
@@ -75,8 +81,10 @@ public struct TapComparison: Sendable, Codable {
         var n = 0, sumAbs = 0.0, maxAbs = 0.0, maxRel = 0.0, worst = -1
         var dot = 0.0, na = 0.0, ne = 0.0
         var nanA = 0, infA = 0, nanE = 0, infE = 0, failing = 0
-        var excessAbs: [Double] = [], excessRel: [Double] = []
+        var excessAbs: [Double] = [], excessRel: [Double] = [], absErrors: [Double] = []
+        var err2 = 0.0
         excessAbs.reserveCapacity(expected.count)
+        absErrors.reserveCapacity(expected.count)
         excessRel.reserveCapacity(expected.count)
         for i in 0..<expected.count where include(i) {
             let a = Double(actual[i]), e = Double(expected[i])
@@ -94,6 +102,8 @@ public struct TapComparison: Sendable, Codable {
                 d = (a.isNaN && e.isNaN) || a == e ? 0 : .infinity
             }
             sumAbs += d
+            absErrors.append(d)
+            if d.isFinite { err2 += d * d }
             if d > maxAbs || worst < 0 { maxAbs = d; worst = i }
             let rel = e != 0 ? d / abs(e) : (d == 0 ? 0 : .infinity)
             if e != 0, e.isFinite { maxRel = max(maxRel, rel) }
@@ -107,6 +117,9 @@ public struct TapComparison: Sendable, Codable {
         maxAbsError = maxAbs
         meanAbsError = n > 0 ? sumAbs / Double(n) : 0
         maxRelError = maxRel
+        medianAbsError = Self.statistic(.median, &absErrors)
+        p99AbsError = Self.statistic(.p99, &absErrors)
+        nmseDB = err2 == 0 ? -.infinity : (ne == 0 ? .infinity : 10 * log10(err2 / ne))
         cosine = na == 0 && ne == 0 ? 1 : (na == 0 || ne == 0 ? 0 : dot / (na.squareRoot() * ne.squareRoot()))
         worstIndex = worst >= 0 ? Self.unflatten(worst, shape) : []
         worstActual = worst >= 0 ? actual[worst] : 0

@@ -42,23 +42,28 @@ public enum Verifier {
             if failFast, rows.last?.passed == false { rest.append(e.name); continue }
             let shape = buffers.shape(of: e.tap, config: model.config)
             let actual = buffers.values(of: e.tap, config: model.config)!
-            let include: (Int) -> Bool
-            switch e.tap {
-            case .attentionProbs:
-                include = { i in
-                    let j = i % s, q = (i / s) % s, b = i / (s * s * shape[1])
-                    return mask[b * s + q] == 1 && mask[b * s + j] == 1
-                }
-            case let t where t.isPerToken:
-                let width = shape[2]
-                include = { i in mask[i / width] == 1 }
-            default:
-                include = { _ in true }
-            }
+            let include = realPositions(of: e.tap, shape: shape, mask: mask, seq: s)
             rows.append(TapComparison(tap: e.tap.description, goldenName: e.name, shape: shape, actual: actual,
                                       expected: e.tensor.floats(), tolerance: tolerance, include: include))
         }
         return VerifyReport(golden: g.path, tolerance: tolerance, taps: rows, notCompared: rest)
+    }
+
+    /// Which flat elements of a tap lie on real tokens (attention mask 1); for probabilities, query
+    /// and key both real. Padding holds values no reference agrees on, so it is never compared.
+    public static func realPositions(of tap: Tap, shape: [Int], mask: [Int], seq s: Int) -> (Int) -> Bool {
+        switch tap {
+        case .attentionProbs:
+            return { i in
+                let j = i % s, q = (i / s) % s, b = i / (s * s * shape[1])
+                return mask[b * s + q] == 1 && mask[b * s + j] == 1
+            }
+        case let t where t.isPerToken:
+            let width = shape[2]
+            return { i in mask[i / width] == 1 }
+        default:
+            return { _ in true }
+        }
     }
 
     /// Every golden tap must exist in the model and have the shape the model gives.

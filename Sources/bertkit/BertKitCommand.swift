@@ -21,5 +21,6 @@ struct BertKitCommand: ParsableCommand {
               130  interrupted (Ctrl-C); temporary files are removed
             """,
         version: BertKitVersion.string,
-        subcommands: [Inspect.self, Convert.self, Tokenize.self, Run.self, Embed.self, Dump.self, Verify.self, Bench.self])
+        subcommands: [Inspect.self, Convert.self, Tokenize.self, Run.self, Embed.self, Dump.self, Verify.self, Diff.self,
+                      Validate.self, Attention.self, Bench.self, Finetune.self, Evaluate.self])
 }

@@ -223,7 +223,7 @@ final class BKMTests: XCTestCase {
         let dir = Repo.temporaryDirectory()
         // A dtype .bkm does not store: refused before anything is written.
         var c = TinyModel.checkpoint()
-        c.parameters[0].tensor = try RawTensor(dtype: .f64, shape: [8, 4], copying: [Double](repeating: 1, count: 32).withUnsafeBytes { $0 })
+        c.parameters[0].tensor = tensor([Double](repeating: 1, count: 32), dtype: .f64, shape: [8, 4])
         XCTAssertThrowsError(try BKMWriter.write(c, to: dir + "/x.bkm"))
         XCTAssertEqual(folderListing(dir), [])
         // The disk fills up mid-write (a 4 KiB file-size limit): the temporary file is removed.
@@ -296,5 +296,19 @@ final class BKMTests: XCTestCase {
     func testCRC32CCheckValue() {
         // The standard check value of CRC-32C (formats/bkm.md preamble).
         XCTAssertEqual(Array("123456789".utf8).withUnsafeBytes { FileDigest.crc32c($0) }, 0xE306_9283)
+    }
+}
+
+extension BKMTests {
+    /// §1: the header is padded with spaces to its reserved length, which readers accept.
+    func testB8HeaderPaddingWithSpacesIsAccepted() throws {
+        let p = try validFile()
+        let bytes = [UInt8](FileManager.default.contents(atPath: p)!)
+        let h = Int(bytes[8..<16].withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+        XCTAssertEqual(bytes[24 + h - 1], UInt8(ascii: " "), "the reserved header of a tiny model is padded")
+        var b = BKMBytes(path: p)
+        let text = Array(JSONValue.object(b.header).serialized(indent: 0).utf8) + [UInt8](repeating: 0x20, count: 200)
+        b.write(to: p, headerText: text)
+        XCTAssertNoThrow(try BKMFile.open(path: p).checkpoint())
     }
 }

@@ -37,4 +37,19 @@ final class CheckpointLoaderTests: XCTestCase {
         XCTAssertEqual(c.vocabulary?.count, 30522)
         XCTAssertNil(c.pooling)
     }
+
+    func testEveryTinyFixtureLoads() throws {
+        for (fixture, labels, layers) in [("tiny-bert", 0, 2), ("tiny-bert-sharded", 0, 2), ("tiny-cls", 5, 3), ("tiny-cls-tokjson", 5, 3)] {
+            let c = try CheckpointLoader.load(path: Repo.fixture(fixture))
+            XCTAssertEqual(c.config.numLabels, labels, fixture)
+            XCTAssertEqual(c.config.numHiddenLayers, layers, fixture)
+            XCTAssertEqual(c.vocabulary?.count, 217, fixture)
+            XCTAssertEqual(c.hasClassifier, labels > 0, fixture)
+            XCTAssertTrue(c.report.unexpected.isEmpty && c.report.unused.isEmpty, fixture)
+        }
+        // tokenizer.json and vocab.txt describe the same tokenizer.
+        let json = try CheckpointLoader.load(path: Repo.fixture("tiny-cls-tokjson")), txt = try CheckpointLoader.load(path: Repo.fixture("tiny-cls"))
+        XCTAssertEqual(json.vocabulary, txt.vocabulary)
+        XCTAssertEqual(json.tokenizer?.doLowerCase, txt.tokenizer?.doLowerCase)
+    }
 }

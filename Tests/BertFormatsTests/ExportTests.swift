@@ -87,3 +87,52 @@ final class ExportTests: XCTestCase {
         XCTAssertEqual(try OutputFormat.detect(path: "/tmp/out"), .huggingFaceFolder)
     }
 }
+
+final class ConverterTests: XCTestCase {
+    func testBKMOutputRecordsEverySourceWithItsSHA256() throws {
+        let out = Repo.temporaryDirectory() + "/m.bkm"
+        let c = try CheckpointConverter.convert(source: Repo.fixture("tiny-bert-sharded"), output: out)
+        let stored = try BKMFile.open(path: out).provenance
+        XCTAssertEqual(stored, c.provenance)
+        XCTAssertEqual(stored.sourceFormat, "safetensors-sharded")
+        XCTAssertEqual(stored.tool, "bertkit \(BertKitVersion.string)")
+        XCTAssertEqual(stored.sources.map(\.file), ["config.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json",
+                                                    "model.safetensors.index.json", "model-00001-of-00003.safetensors",
+                                                    "model-00002-of-00003.safetensors", "model-00003-of-00003.safetensors"])
+        for s in stored.sources {
+            let p = Repo.fixture("tiny-bert-sharded/" + s.file)
+            XCTAssertEqual(s.sha256, try FileDigest.sha256(path: p), s.file)
+            XCTAssertEqual(s.bytes, try FileManager.default.attributesOfItem(atPath: p)[.size] as? Int)
+        }
+        XCTAssertNotNil(ISO8601DateFormatter().date(from: stored.created), stored.created)
+    }
+
+    func testDTypeConversionAndF64Sources() throws {
+        let dir = Repo.temporaryDirectory()
+        var t = try SafeTensorsFile.read(path: Repo.fixture("tiny-bert/model.safetensors")).tensors
+        t = t.map { ($0.name, tensor($0.tensor.floats().map(Double.init), dtype: .f64, shape: $0.tensor.shape)) }
+        try SafeTensorsWriter.write(t, to: dir + "/f64.safetensors")
+        let c = try CheckpointConverter.convert(source: dir + "/f64.safetensors", output: dir + "/m.bkm",
+                                                options: .init(configOverride: Repo.fixture("tiny-bert/config.json")))
+        XCTAssertEqual(Set(c.parameters.map(\.tensor.dtype)), [.f32])
+        XCTAssertTrue(c.report.warnings.contains { $0.contains("F64") })
+        // F64 → F32 of values that came from F32 is exact.
+        let original = try CheckpointLoader.load(path: Repo.fixture("tiny-bert"))
+        let back = try CheckpointLoader.load(path: dir + "/m.bkm")
+        for (a, b) in zip(original.parameters, back.parameters) { XCTAssertTrue(a.tensor.bitIdentical(to: b.tensor), a.name) }
+        let half = try CheckpointConverter.convert(source: dir + "/m.bkm", output: dir + "/h.bkm", options: .init(dtype: .f16))
+        XCTAssertEqual(Set(half.parameters.map(\.tensor.dtype)), [.f16])
+    }
+}
+
+extension ExportTests {
+    func testMiniLMThroughHDF5IsBitExact() throws {
+        let dir = try Repo.requireMiniLM()
+        let tmp = Repo.temporaryDirectory()
+        let source = try CheckpointLoader.load(path: dir)
+        try CheckpointExporter.write(source, to: tmp + "/m.h5")
+        let back = try CheckpointLoader.load(path: tmp + "/m.h5", configOverride: dir + "/config.json")
+        XCTAssertEqual(back.parameters.count, source.parameters.count)
+        for (a, b) in zip(source.parameters, back.parameters) { XCTAssertTrue(a.tensor.bitIdentical(to: b.tensor), a.name) }
+    }
+}

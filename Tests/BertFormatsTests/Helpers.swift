@@ -53,3 +53,8 @@ func littleEndianFloats(_ v: [Float]) -> [UInt8] { v.flatMap { withUnsafeBytes(o
 func folderListing(_ dir: String) -> [String] {
     ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted()
 }
+
+/// A tensor owning a copy of `values`' bytes (integers or doubles).
+func tensor<T>(_ values: [T], dtype: DType, shape: [Int]) -> RawTensor {
+    values.withUnsafeBytes { try! RawTensor(dtype: dtype, shape: shape, copying: $0) }
+}

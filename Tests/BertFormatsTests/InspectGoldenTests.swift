@@ -46,7 +46,7 @@ final class InspectGoldenTests: XCTestCase {
         let none = TensorStats(of: RawTensor(floats: [.nan], shape: [1]))
         XCTAssertNil(none.mean)
         XCTAssertEqual(none.nan, 1)
-        let ints = TensorStats(of: try! RawTensor(dtype: .i64, shape: [3], copying: [Int64(-4), 9, 2].withUnsafeBytes { $0 }))
+        let ints = TensorStats(of: tensor([Int64(-4), 9, 2], dtype: .i64, shape: [3]))
         XCTAssertEqual(ints.min, -4)
         XCTAssertEqual(ints.max, 9)
         XCTAssertNil(ints.mean)

@@ -110,7 +110,7 @@ final class LoadingBadInputTests: XCTestCase {
         try editWeights(dir) { t in
             t.append(("encoder.layer.0.attention.self.rotary.weight", RawTensor(floats: [1], shape: [1])))
             t.append(("cls.predictions.bias", RawTensor(floats: [Float](repeating: 0, count: 217), shape: [217])))
-            t.append(("embeddings.position_ids", try! RawTensor(dtype: .i64, shape: [1], copying: [Int64(0)].withUnsafeBytes { $0 })))
+            t.append(("embeddings.position_ids", tensor([Int64(0)], dtype: .i64, shape: [1])))
         }
         let c = try CheckpointLoader.load(path: dir)
         XCTAssertEqual(c.report.unexpected, ["encoder.layer.0.attention.self.rotary.weight"])
@@ -122,7 +122,7 @@ final class LoadingBadInputTests: XCTestCase {
         let dir = try copy("tiny-bert")
         try editWeights(dir) { t in
             let i = t.firstIndex { $0.name == "embeddings.LayerNorm.bias" }!
-            t[i].tensor = try! RawTensor(dtype: .i32, shape: [32], copying: [Int32](repeating: 0, count: 32).withUnsafeBytes { $0 })
+            t[i].tensor = tensor([Int32](repeating: 0, count: 32), dtype: .i32, shape: [32])
         }
         let m = thrownMessage { _ = try CheckpointLoader.load(path: dir) }
         XCTAssertTrue(m.contains(dir + "/model.safetensors") && m.contains("embeddings.LayerNorm.bias is I32"), m)

@@ -8,7 +8,7 @@ final class SafeTensorsWriterTests: XCTestCase {
     func testWrittenFileReadsBackBitExactWithPaddedHeaderAndAlignedData() throws {
         let dir = Repo.temporaryDirectory()
         let p = dir + "/out.safetensors"
-        let ids = try RawTensor(dtype: .i64, shape: [3], copying: [Int64(1), -2, 3].withUnsafeBytes { $0 })
+        let ids = tensor([Int64(1), -2, 3], dtype: .i64, shape: [3])
         let tensors: [(name: String, tensor: RawTensor)] = [
             ("h", RawTensor(floats: [1, 2, 3], shape: [3], dtype: .f16)),
             ("w", RawTensor(floats: [0.1, -0.2, .infinity, .nan], shape: [2, 2])),

@@ -25,7 +25,10 @@ final class PictureTests: XCTestCase {
         c.marker = (2, "first divergent")
         let svg = try XMLNode.parse(c.svg())
         let points = svg.all("circle")
-        XCTAssertEqual(points.count, 3, "the zero cannot sit on a log axis")
+        XCTAssertEqual(points.count, 4)
+        let zero = points.filter { $0.attributes["fill"] == "white" }
+        XCTAssertEqual(zero.count, 1, "an exact zero sits on the floor as an open marker")
+        XCTAssertTrue(zero.first?.all("title").first?.text.hasSuffix("layer.0: 0 (exact)") == true)
         XCTAssertTrue(points.contains { $0.all("title").first?.text.contains("layer.1: 0.003") == true })
         XCTAssertEqual(svg.all("polyline").count, 1, "the gap at layer.0 splits the line; only layer.1→pooler is a run")
         XCTAssertTrue(svg.all("text").contains { $0.text == "first divergent" })

@@ -4,7 +4,7 @@ import XCTest
 
 final class ConvertTests: XCTestCase {
     func testEveryFixtureConvertsToEveryFormat() throws {
-        for fixture in ["tiny-bert", "tiny-bert-sharded", "tiny-cls"] {
+        for fixture in ["tiny-bert", "tiny-bert-sharded", "tiny-cls", "tiny-cls-tokjson"] {
             let tmp = Repo.temporaryDirectory()
             for out in ["m.bkm", "m.safetensors", "hf"] {
                 let r = try ToolRun.run(["convert", Repo.fixture(fixture), tmp + "/" + out])
@@ -12,8 +12,10 @@ final class ConvertTests: XCTestCase {
                 XCTAssertTrue(r.stdout.contains("wrote " + tmp + "/" + out))
             }
             for out in ["m.bkm", "hf"] { XCTAssertEqual(try ToolRun.run(["inspect", tmp + "/" + out, "--no-stats"]).status, 0) }
-            XCTAssertEqual(try ToolRun.run(["convert", tmp + "/m.safetensors", tmp + "/again.bkm", "--config", Repo.fixture(fixture + "/config.json"),
-                                            "--vocab", Repo.fixture(fixture + "/vocab.txt")]).status, 0)
+            let vocab = Repo.fixture(fixture + (fixture.hasSuffix("tokjson") ? "/tokenizer.json" : "/vocab.txt"))
+            let again = try ToolRun.run(["convert", tmp + "/m.safetensors", tmp + "/again.bkm", "--config", Repo.fixture(fixture + "/config.json"),
+                                         "--vocab", vocab])
+            XCTAssertEqual(again.status, 0, again.stderr)
         }
     }
 
@@ -45,7 +47,7 @@ final class ConvertTests: XCTestCase {
 
     func testExistingOutputNeedsForce() throws {
         let tmp = Repo.temporaryDirectory()
-        FileManager.default.createFile(atPath: tmp + "/m.bkm", contents: Data("old".utf8))
+        _ = FileManager.default.createFile(atPath: tmp + "/m.bkm", contents: Data("old".utf8))
         let r = try ToolRun.run(["convert", Repo.fixture("tiny-bert"), tmp + "/m.bkm"])
         XCTAssertEqual(r.status, 3)
         XCTAssertTrue(r.stderr.contains("--force"))
@@ -70,7 +72,7 @@ final class ConvertTests: XCTestCase {
         let a = try CLI.copy("tiny-bert", to: tmp + "/a")
         var bytes = [UInt8](FileManager.default.contents(atPath: a + "/model.safetensors")!)
         bytes.replaceSubrange(0..<8, with: withUnsafeBytes(of: UInt64(1 << 40).littleEndian) { [UInt8]($0) })
-        FileManager.default.createFile(atPath: a + "/model.safetensors", contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: a + "/model.safetensors", contents: Data(bytes))
         try run([a], names: [a + "/model.safetensors", "header length"])
         // NaN in config.json.
         let b = try CLI.copy("tiny-bert", to: tmp + "/b")
@@ -100,7 +102,7 @@ final class ConvertTests: XCTestCase {
         XCTAssertEqual(try ToolRun.run(["convert", Repo.fixture("tiny-bert"), f]).status, 0)
         var fb = [UInt8](FileManager.default.contents(atPath: f)!)
         fb[fb.count - 3] ^= 0xFF
-        FileManager.default.createFile(atPath: f, contents: Data(fb))
+        _ = FileManager.default.createFile(atPath: f, contents: Data(fb))
         try run([f], names: [f, "pooler.dense.bias", "crc32c"])
     }
 
@@ -139,5 +141,28 @@ final class ConvertTests: XCTestCase {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { return 0 }
         if !isDir.boolValue { return (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0 }
         return CLI.listing(path).reduce(0) { $0 + partialSize(path + "/" + $1) }
+    }
+}
+
+extension ConvertTests {
+    /// The .bin, .h5 and Keras fixtures (golden/fixtures/formats) inspect and convert to every output;
+    /// the broken ones exit 2 naming the file.
+    func testEveryFormatFixtureInspectsAndConverts() throws {
+        let root = Repo.fixture("formats")
+        for name in CLI.listing(root) where name.hasPrefix("tiny-") {
+            let tmp = Repo.temporaryDirectory()
+            let inspect = try ToolRun.run(["inspect", root + "/" + name])
+            XCTAssertEqual(inspect.status, 0, "\(name): \(inspect.stderr)")
+            XCTAssertTrue(inspect.stdout.contains("loads: yes"), name)
+            for out in ["m.bkm", "m.safetensors", "m.h5", "hf"] {
+                let r = try ToolRun.run(["convert", root + "/" + name, tmp + "/" + out])
+                XCTAssertEqual(r.status, 0, "\(name) → \(out): \(r.stderr)")
+            }
+            XCTAssertEqual(try ToolRun.run(["convert", tmp + "/m.h5", tmp + "/back.bkm", "--config", tmp + "/hf/config.json"]).status, 0, name)
+        }
+        for name in CLI.listing(root + "/broken") {
+            let p = root + "/broken/" + name
+            CLI.assertBadInput(try ToolRun.run(["inspect", p]), names: [p])
+        }
     }
 }

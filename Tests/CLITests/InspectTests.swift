@@ -80,10 +80,10 @@ final class InspectTests: XCTestCase {
     func testBadInputsExitTwoAndNameTheFile() throws {
         let tmp = Repo.temporaryDirectory()
         let truncated = tmp + "/truncated.safetensors"
-        FileManager.default.createFile(atPath: truncated, contents: Data([1, 2, 3]))
+        _ = FileManager.default.createFile(atPath: truncated, contents: Data([1, 2, 3]))
         CLI.assertBadInput(try ToolRun.run(["inspect", truncated]), names: [truncated, "truncated"])
         let notBKM = tmp + "/x.bkm"
-        FileManager.default.createFile(atPath: notBKM, contents: Data(repeating: 0x41, count: 64))
+        _ = FileManager.default.createFile(atPath: notBKM, contents: Data(repeating: 0x41, count: 64))
         CLI.assertBadInput(try ToolRun.run(["inspect", notBKM]), names: [notBKM, "magic"])
         CLI.assertBadInput(try ToolRun.run(["inspect", tmp + "/nothing-here"]), names: [tmp + "/nothing-here", "no such file"])
     }

@@ -35,8 +35,9 @@ public enum WeightNames {
     public static func map(keras name: String) -> Mapping {
         var parts = name.split(separator: "/").map(String.init)
         if let last = parts.last, let colon = last.lastIndex(of: ":") { parts[parts.count - 1] = String(last[..<colon]) }
-        // Drop the model's own scope ("tf_bert_model", "tf_bert_for_sequence_classification", ...).
-        if let first = parts.first, first.hasPrefix("tf_bert") || first == "bert_model" { parts.removeFirst() }
+        // Drop the model's own scope ("tf_bert_model", "tf_bert_for_sequence_classification", or a
+        // user's Keras model name), as transformers' TF loader drops the first component.
+        if parts.count > 2, let first = parts.first, !kerasTopLevel.contains(first) { parts.removeFirst() }
         if parts.first == "bert" { parts.removeFirst() }
         if parts.first?.hasPrefix("mlm___cls") == true || parts.first?.hasPrefix("nsp___cls") == true
             || parts.first == "cls" || parts.first?.hasPrefix("predictions") == true { return .unusedHead }
@@ -59,6 +60,9 @@ public enum WeightNames {
         if n == "embeddings.position_ids" { return .ignoredBuffer }
         return isCanonical(n) ? .parameter(n, transposed: transposed) : .unexpected
     }
+
+    /// First components of a Keras weight name that belong to BERT itself, not to a model scope.
+    static let kerasTopLevel: Set<String> = ["bert", "embeddings", "encoder", "pooler", "classifier", "cls", "mlm___cls", "nsp___cls"]
 
     /// The HuggingFace name of a canonical name in a checkpoint of `architecture`: `BertFor…`
     /// classes put the encoder under `bert.`; `BertModel` does not.

@@ -73,7 +73,7 @@ public struct BertConfig: Sendable, Equatable {
     }
 
     public init(json o: JSONObject, file: String) throws {
-        var r = ConfigReader(o: o, file: file)
+        let r = ConfigReader(o: o, file: file)
         vocabSize = try r.positiveInt("vocab_size", default: 30522)
         hiddenSize = try r.positiveInt("hidden_size", default: 768)
         numHiddenLayers = try r.positiveInt("num_hidden_layers", default: 12)

@@ -8,6 +8,9 @@ public struct TokenizerSettings: Sendable, Equatable {
     public var stripAccents: Bool? = nil
     public var tokenizeChineseChars = true
     public var doBasicTokenize = true
+    /// Do not cut special tokens out of the text first (BasicTokenizer still keeps a word that is
+    /// exactly a special token whole).
+    public var splitSpecialTokens = false
     public var neverSplit: [String] = []
     public var modelMaxLength: Int? = nil
     public var unkToken = "[UNK]"
@@ -61,6 +64,7 @@ public struct TokenizerSettings: Sendable, Equatable {
         stripAccents = try bool("strip_accents")
         if let b = try bool("tokenize_chinese_chars") { tokenizeChineseChars = b }
         if let b = try bool("do_basic_tokenize") { doBasicTokenize = b }
+        if let b = try bool("split_special_tokens") { splitSpecialTokens = b }
         if let v = o["never_split"], !v.isNull {
             guard let a = v.arrayValue, a.allSatisfy({ $0.stringValue != nil }) else {
                 throw ConfigError(file: file, key: "never_split", "expected an array of strings, found \(v.kind)")
@@ -128,6 +132,7 @@ public struct TokenizerSettings: Sendable, Equatable {
         o["strip_accents"] = stripAccents.map { .bool($0) } ?? .null
         o["tokenize_chinese_chars"] = .bool(tokenizeChineseChars)
         o["do_basic_tokenize"] = .bool(doBasicTokenize)
+        if splitSpecialTokens || o["split_special_tokens"] != nil { o["split_special_tokens"] = .bool(splitSpecialTokens) }
         o["never_split"] = neverSplit.isEmpty ? .null : .array(neverSplit.map { .string($0) })
         if let m = modelMaxLength { o["model_max_length"] = .int(m) }
         o["unk_token"] = .string(unkToken)

@@ -77,24 +77,20 @@ public enum CheckpointLoader {
         let config = try source.config.map { try BertConfig(contentsOf: $0) }
         if let c = source.config { files.append(c) }
 
+        // One reader for every tokenizer (TokenizerFiles), so `bertkit tokenize` on a folder and on
+        // its .bkm agree.
         var vocabulary: Vocabulary?
         var tokenizer: TokenizerSettings?
-        if let v = source.vocabTxt {
-            vocabulary = try Vocabulary(contentsOf: v)
-            files.append(v)
-        } else if let j = source.tokenizerJSON {
-            (vocabulary, tokenizer) = try TokenizerJSON.read(path: j)
-            files.append(j)
+        let tokenizerFiles = TokenizerFiles(vocabTxt: source.vocabTxt, tokenizerJSON: source.tokenizerJSON,
+                                            tokenizerConfig: source.tokenizerConfig, specialTokensMap: source.specialTokensMap)
+        if let (v, t) = try tokenizerFiles.read() {
+            (vocabulary, tokenizer) = (v, t)
+            files += tokenizerFiles.used
+            if source.tokenizerConfig == nil, source.vocabTxt != nil {
+                warnings.append("no tokenizer_config.json: using BertTokenizer's defaults (lowercasing on)")
+            }
         } else if source.isFolder {
             warnings.append("no vocab.txt or tokenizer.json: the model has no tokenizer")
-        }
-        if let t = source.tokenizerConfig {
-            tokenizer = try TokenizerSettings(tokenizerConfig: t, specialTokensMap: source.specialTokensMap)
-            files.append(t)
-            if let s = source.specialTokensMap { files.append(s) }
-        } else if vocabulary != nil, tokenizer == nil {
-            tokenizer = TokenizerSettings()
-            warnings.append("no tokenizer_config.json: using BertTokenizer's defaults (lowercasing on)")
         }
 
         var pooling: SentencePooling?

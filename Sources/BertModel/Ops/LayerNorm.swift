@@ -12,3 +12,30 @@ func layerNormForward(out: UnsafeMutablePointer<Float>, mean: UnsafeMutablePoint
     bk_layernorm_forward(out + r * cols, mean.map { $0 + r }, rstd.map { $0 + r }, inp + r * cols, weight, bias,
                          Int32(rows.count), Int32(cols), eps)
 }
+
+// Backward (llm.c layernorm_backward), rows `rows`: with n = (x - mean)·rstd and g = dout·weight,
+// dinp = rstd·(g - mean(g) - n·mean(g·n)). dinp[T, C] is written (not added); dweight += Σ dout·n,
+// dbias += Σ dout are added, so callers running rows in parallel pass each worker its own pair.
+func layerNormBackward(dinp: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>,
+                       dbias: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, inp: UnsafePointer<Float>,
+                       mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                       rows: Range<Int>, cols: Int) {
+    for r in rows {
+        let x = inp + r * cols, dy = dout + r * cols, dx = dinp + r * cols
+        let m = mean[r], rs = rstd[r]
+        var meanG: Float = 0, meanGN: Float = 0
+        for i in 0..<cols {
+            let n = (x[i] - m) * rs, g = dy[i] * weight[i]
+            meanG += g
+            meanGN += g * n
+        }
+        meanG /= Float(cols)
+        meanGN /= Float(cols)
+        for i in 0..<cols {
+            let n = (x[i] - m) * rs
+            dbias[i] += dy[i]
+            dweight[i] += dy[i] * n
+            dx[i] = rs * (dy[i] * weight[i] - meanG - n * meanGN)
+        }
+    }
+}

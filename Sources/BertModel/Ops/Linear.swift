@@ -20,3 +20,24 @@ func linearAccumulate(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float
                       weight: UnsafePointer<Float>, rows m: Int, inFeatures k: Int, outFeatures n: Int) {
     BLAS.sgemm(transB: true, m: m, n: n, k: k, a: inp, lda: inpStride ?? k, b: weight, ldb: k, beta: 1, c: out, ldc: n)
 }
+
+// Backward of out = inp · weightᵀ + bias. Adds into every gradient (llm.c's matmul_backward).
+// dinp[M, K] += dout[M, N] · weight[N, K];  dweight[N, K] += doutᵀ · inp;  dbias[N] += Σ rows dout.
+func linearBackward(dinp: UnsafeMutablePointer<Float>?, dinpStride: Int? = nil, dweight: UnsafeMutablePointer<Float>,
+                    dbias: UnsafeMutablePointer<Float>?, dout: UnsafePointer<Float>, inp: UnsafePointer<Float>,
+                    inpStride: Int? = nil, weight: UnsafePointer<Float>, rows m: Int, inFeatures k: Int,
+                    outFeatures n: Int) {
+    if let dinp {
+        BLAS.sgemm(m: m, n: k, k: n, a: dout, lda: n, b: weight, ldb: k, beta: 1, c: dinp, ldc: dinpStride ?? k)
+    }
+    BLAS.sgemm(transA: true, m: n, n: k, k: m, a: dout, lda: n, b: inp, ldb: inpStride ?? k, beta: 1, c: dweight, ldc: k)
+    if let dbias { columnSums(into: dbias, dout, rows: m, cols: n) }
+}
+
+/// into[c] += Σ_r x[r, c].
+func columnSums(into: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, cols: Int) {
+    for r in 0..<rows {
+        let row = x + r * cols
+        for c in 0..<cols { into[c] += row[c] }
+    }
+}

@@ -57,16 +57,20 @@ public struct AdamOptimizer: Sendable {
         let l2 = s.kind == .adam ? s.weightDecay : 0
         exp_avg.withUnsafeMutableBufferPointer { m in
             exp_avg_sq.withUnsafeMutableBufferPointer { v in
-                for i in 0..<params.count {
-                    var p = params[i]
-                    var g = grads[i]
-                    if l2 != 0 { g += l2 * p }
-                    if decay != 1 { p *= decay }
-                    // torch: exp_avg.lerp_(grad, 1 - beta1), which computes self + w·(end - self) for w < 0.5.
-                    m[i] += (1 - b1) * (g - m[i])
-                    v[i] = v[i] * b2 + (1 - b2) * g * g
-                    let denom = sqrtf(v[i]) / bc2Sqrt + s.eps
-                    params[i] = p - stepSize * (m[i] / denom)
+                let n = params.count, m = m.baseAddress!, v = v.baseAddress!, params = params.baseAddress!, grads = grads.baseAddress!
+                // Element-wise, so chunks on every core give the same bits as one loop.
+                parallelFor(n, grain: 1 << 16) { range in
+                    for i in range {
+                        var p = params[i]
+                        var g = grads[i]
+                        if l2 != 0 { g += l2 * p }
+                        if decay != 1 { p *= decay }
+                        // torch: exp_avg.lerp_(grad, 1 - beta1), which computes self + w·(end - self) for w < 0.5.
+                        m[i] += (1 - b1) * (g - m[i])
+                        v[i] = v[i] * b2 + (1 - b2) * g * g
+                        let denom = sqrtf(v[i]) / bc2Sqrt + s.eps
+                        params[i] = p - stepSize * (m[i] / denom)
+                    }
                 }
             }
         }
@@ -79,15 +83,29 @@ public struct AdamOptimizer: Sendable {
 public func clipGradientNorm(_ grads: UnsafeMutableBufferPointer<Float>, maxNorm: Float) -> Float {
     let norm = gradientNorm(UnsafeBufferPointer(grads))
     let coef = min(maxNorm / (norm + 1e-6), 1)
-    if coef < 1 { for i in grads.indices { grads[i] *= coef } }
+    if coef < 1 {
+        let base = grads.baseAddress!
+        parallelFor(grads.count, grain: 1 << 16) { range in for i in range { base[i] *= coef } }
+    }
     return norm
 }
 
 /// L2 norm of a gradient buffer, accumulated in f64.
 public func gradientNorm(_ grads: UnsafeBufferPointer<Float>) -> Float {
-    var s = 0.0
-    for g in grads { s += Double(g) * Double(g) }
-    return Float(s.squareRoot())
+    // Fixed chunks summed in order: the same result for any thread count.
+    let chunk = 1 << 16, chunks = (grads.count + chunk - 1) / chunk
+    let partial = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(chunks, 1))
+    defer { partial.deallocate() }
+    partial.initialize(repeating: 0)
+    let base = grads.baseAddress
+    parallelFor(chunks) { range in
+        for c in range {
+            var s = 0.0
+            for i in c * chunk..<min((c + 1) * chunk, grads.count) { s += Double(base![i]) * Double(base![i]) }
+            partial[c] = s
+        }
+    }
+    return Float(partial.reduce(0, +).squareRoot())
 }
 
 /// Learning-rate schedules, as transformers' `get_constant_schedule` and

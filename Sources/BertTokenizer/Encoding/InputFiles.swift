@@ -7,6 +7,12 @@ public struct InputFileError: LocalizedError, Equatable {
     public let line: Int
     public let problem: String
     public var errorDescription: String? { "\(file):\(line): \(problem)" }
+
+    public init(file: String, line: Int, problem: String) {
+        self.file = file
+        self.line = line
+        self.problem = problem
+    }
 }
 
 /// Text inputs read from files (or stdin, "-"): every line is checked before any is returned.

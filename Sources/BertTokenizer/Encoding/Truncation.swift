@@ -49,6 +49,7 @@ func truncate(_ a: inout TokenRun, _ b: inout TokenRun?, remove n: Int, strategy
         a.drop(n, side: side)
     case .longestFirst:
         let lenA = a.count, lenB = b!.count
+        guard lenA + lenB >= n else { return "\(n) tokens must go to fit, and the texts have only \(lenA + lenB)" }
         let first = min(abs(lenB - lenA), n), second = n - first
         if lenA > lenB {
             a.drop(first + second / 2, side: side)

@@ -36,10 +36,8 @@ struct CharFlags: OptionSet, Sendable {
 struct UnicodeProperties: Sendable {
     static let shared = UnicodeProperties()
 
-    /// Two-stage table: `blockIndex[cp >> 8]` picks a 256-entry block of `blocks`.
-    private let blockIndex: [UInt16]
-    private let blocks: [UInt16]
-    let ascii: [CharFlags]
+    /// The flags of every code point, as plain pointers (built once, never freed).
+    let flagTable: FlagTable
     private let lowercase: [UInt32: [UInt32]]
     private let decomposition: [UInt32: [UInt32]]
     private let combiningClasses: [UInt32: UInt8]
@@ -64,9 +62,7 @@ struct UnicodeProperties: Sendable {
             blocks += block
             index.append(i)
         }
-        blockIndex = index
-        self.blocks = blocks
-        ascii = (0..<128).map { CharFlags(rawValue: all[$0]) }
+        flagTable = FlagTable(index: index, blocks: blocks)
         func mapping(_ s: String) -> [UInt32: [UInt32]] {
             Dictionary(uniqueKeysWithValues: Self.parse(s) { e in
                 let p = e.split(separator: ">")
@@ -90,13 +86,36 @@ struct UnicodeProperties: Sendable {
     }
 
     @inline(__always)
-    func flags(_ cp: UInt32) -> CharFlags {
-        if cp < 128 { return ascii[Int(cp)] }
-        return CharFlags(rawValue: blocks[Int(blockIndex[Int(cp >> 8)]) << 8 | Int(cp & 0xFF)])
-    }
+    func flags(_ cp: UInt32) -> CharFlags { flagTable.flags(cp) }
 
     func lowercased(_ cp: UInt32) -> [UInt32]? { lowercase[cp] }
     func decomposed(_ cp: UInt32) -> [UInt32]? { decomposition[cp] }
     func combiningClass(_ cp: UInt32) -> UInt8 { cp < 0x300 ? 0 : combiningClasses[cp] ?? 0 }
     func composed(_ a: UInt32, _ b: UInt32) -> UInt32? { compositions[UInt64(a) << 21 | UInt64(b)] }
+}
+
+/// Two-stage lookup: `blockIndex[cp >> 8]` picks a 256-entry block of `blocks`. Plain pointers to
+/// memory that lives as long as the process, so encoders on several threads read it without
+/// reference counting.
+struct FlagTable: @unchecked Sendable {
+    private let blockIndex: UnsafePointer<UInt16>
+    private let blocks: UnsafePointer<UInt16>
+
+    init(index: [UInt16], blocks: [UInt16]) {
+        let i = UnsafeMutablePointer<UInt16>.allocate(capacity: index.count)
+        i.initialize(from: index, count: index.count)
+        let b = UnsafeMutablePointer<UInt16>.allocate(capacity: blocks.count)
+        b.initialize(from: blocks, count: blocks.count)
+        blockIndex = UnsafePointer(i)
+        self.blocks = UnsafePointer(b)
+    }
+
+    @inline(__always)
+    func flags(_ cp: UInt32) -> CharFlags {
+        CharFlags(rawValue: blocks[Int(blockIndex[Int(cp >> 8)]) << 8 | Int(cp & 0xFF)])
+    }
+
+    /// Block 0 is stored first, so a byte below 256 indexes `blocks` directly.
+    @inline(__always)
+    func flags(byte b: UInt8) -> CharFlags { CharFlags(rawValue: blocks[Int(b)]) }
 }

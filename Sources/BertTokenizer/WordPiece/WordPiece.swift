@@ -17,52 +17,25 @@ struct TokenSink {
         ends.append(end)
     }
 
-    mutating func removeLast(_ n: Int) {
-        ids.removeLast(n)
-        starts.removeLast(n)
-        ends.removeLast(n)
-    }
-}
-
-/// One word's UTF-8 bytes, each with the original span of the code point it encodes.
-struct PieceBuffer {
-    var bytes: [UInt8] = []
-    var starts: [Int32] = []
-    var ends: [Int32] = []
-    var charCount = 0
-
     mutating func removeAll() {
-        bytes.removeAll(keepingCapacity: true)
+        ids.removeAll(keepingCapacity: true)
         starts.removeAll(keepingCapacity: true)
         ends.removeAll(keepingCapacity: true)
-        charCount = 0
-    }
-
-    /// Appends code points `[from, to)` of `chars`, UTF-8 encoded.
-    mutating func append(_ chars: CharBuffer, _ from: Int, _ to: Int) {
-        for i in from..<to {
-            let c = chars.scalars[i], a = chars.starts[i], b = chars.ends[i]
-            charCount += 1
-            if c < 0x80 {
-                bytes.append(UInt8(c)); starts.append(a); ends.append(b)
-                continue
-            }
-            for u in UTF8.encode(Unicode.Scalar(c)!)! {
-                bytes.append(u); starts.append(a); ends.append(b)
-            }
-        }
     }
 }
 
-struct WordPiece: Sendable {
+final class WordPiece: Sendable {
     static let maxInputCharsPerWord = 100
     static let prefix = "##"
 
     /// Every vocabulary token, for a word's first piece.
-    let whole: PieceTable
+    private let whole: PieceTable
     /// Tokens that start with "##", keyed without it, for every later piece.
-    let suffix: PieceTable
+    private let suffix: PieceTable
     let unkId: Int32
+
+    /// The tables as pointers, for encoders (valid while this object lives).
+    var tables: Tables { Tables(whole: whole.view, suffix: suffix.view, unkId: unkId) }
 
     init(vocabulary: [String], unkId: Int) {
         // Bytes, not Characters: "##" + a combining mark is one Character ("#\u{93F}").
@@ -74,18 +47,25 @@ struct WordPiece: Sendable {
         })
         self.unkId = Int32(unkId)
     }
+}
 
-    /// Appends the pieces of one word (no whitespace inside) to `sink`.
-    func encode(_ word: PieceBuffer, into sink: inout TokenSink) {
-        let n = word.bytes.count
-        guard n > 0 else { return }
-        if word.charCount > Self.maxInputCharsPerWord {
-            sink.append(unkId, word.starts[0], word.ends[n - 1])
-            return
-        }
-        let mark = sink.count
-        let matched: Bool = word.bytes.withUnsafeBufferPointer { buf in
-            let p = buf.baseAddress!
+extension WordPiece {
+    struct Tables {
+        let whole: PieceTable.View
+        let suffix: PieceTable.View
+        let unkId: Int32
+
+        /// Appends the pieces of one word (`n` bytes of UTF-8, `chars` code points, no whitespace) to
+        /// `sink`, each with its byte range in the word as its span; the caller maps those to
+        /// code points. Returns how many it appended.
+        @inline(__always)
+        func encode(_ p: UnsafePointer<UInt8>, _ n: Int, chars: Int, into sink: inout TokenSink) -> Int {
+            guard n > 0 else { return 0 }
+            if chars > WordPiece.maxInputCharsPerWord {
+                sink.append(unkId, 0, Int32(n))
+                return 1
+            }
+            let mark = sink.count
             var start = 0
             while start < n {
                 let table = start == 0 ? whole : suffix
@@ -99,15 +79,17 @@ struct WordPiece: Sendable {
                     }
                     end -= 1
                 }
-                if id < 0 { return false }
-                sink.append(id, word.starts[start], word.ends[end - 1])
+                if id < 0 {
+                    sink.ids.removeLast(sink.count - mark)
+                    sink.starts.removeLast(sink.starts.count - mark)
+                    sink.ends.removeLast(sink.ends.count - mark)
+                    sink.append(unkId, 0, Int32(n))
+                    return 1
+                }
+                sink.append(id, Int32(start), Int32(end))
                 start = end
             }
-            return true
-        }
-        if !matched {
-            sink.removeLast(sink.count - mark)
-            sink.append(unkId, word.starts[0], word.ends[n - 1])
+            return sink.count - mark
         }
     }
 }

@@ -28,7 +28,10 @@ public struct LineChart {
     }
 
     public func svg(width: Double = 900, height: Double = 420) -> String {
-        let left = 70.0, right = 160.0, top = 36.0, bottom = xLabels.count > 12 ? 150.0 : 60.0
+        // Rotated (-45°) x labels reach down and to the left by about 0.7 × their length.
+        let longest = Double(xLabels.map(\.count).max() ?? 4)
+        let left = max(70, 4.2 * Double(xLabels.first?.count ?? 0) + 10), right = 160.0, top = 36.0
+        let bottom = max(60, 20 + 4.6 * longest)
         let pw = width - left - right, ph = height - top - bottom
         func usable(_ v: Double?) -> Double? {
             guard let v, v.isFinite, !logY || v > 0 else { return nil }
@@ -74,6 +77,12 @@ public struct LineChart {
             var run: [(Double, Double)] = []
             func flush() { if run.count > 1 { s.polyline(run, stroke: colour, extra: ["data-series": ser.name]) }; run = [] }
             for (i, v) in ser.values.enumerated() {
+                if logY, v == 0 {
+                    // Exactly equal: no place on a log axis, so an open marker on the floor.
+                    flush()
+                    s.raw("<circle cx=\"\(SVG.num(x(i)))\" cy=\"\(SVG.num(top + ph))\" r=\"3\" fill=\"white\" stroke=\"\(colour)\"><title>\(SVG.escape(ser.name)) @ \(SVG.escape(i < xLabels.count ? xLabels[i] : String(i))): 0 (exact)</title></circle>")
+                    continue
+                }
                 if let u = usable(v) {
                     run.append((x(i), y(u)))
                     s.circle(x: x(i), y: y(u), r: 2.5, fill: colour,

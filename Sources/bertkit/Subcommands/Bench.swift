@@ -18,6 +18,7 @@ struct Bench: ParsableCommand {
             EXAMPLES
               bertkit bench .cache/models/all-MiniLM-L6-v2
               bertkit bench model.bkm --batch 1 --seq 128 --threads 2 --json
+              bertkit bench .cache/models/all-MiniLM-L6-v2 --train      # one fine-tuning step
             """)
 
     @Argument(help: "A model folder, weights file or .bkm.") var model: String
@@ -27,6 +28,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Untimed runs first.") var warmup = 3
     @Option(help: "Timed runs.") var runs = 10
     @Flag(help: "Also print the time spent in each phase of the forward.") var profile = false
+    @Flag(help: "Time one training step (forward, backward, AdamW update) instead of the forward.") var train = false
     @Flag(help: "Print JSON.") var json = false
     @OptionGroup var files: ModelFiles
 
@@ -39,6 +41,7 @@ struct Bench: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             if let t = threads { ComputeThreads.set(t) }
+            if train { return try runTraining() }
             let m = try BertModel(checkpoint: files.load(model))
             let c = m.config
             guard seq <= c.maxPositionEmbeddings else {
@@ -68,5 +71,30 @@ struct Bench: ParsableCommand {
                 }
             }
         }
+    }
+
+    /// --train: the model with a 2-label head (new when it has none), one full step timed.
+    private func runTraining() throws {
+        let source = try files.load(model)
+        let labels = source.hasClassifier ? source.config.id2label : ["LABEL_0", "LABEL_1"]
+        let (checkpoint, _) = try source.forSequenceClassification(labels: labels, resetHead: false, seed: 0)
+        let m = try BertModel(checkpoint: checkpoint)
+        let c = m.config
+        guard seq <= c.maxPositionEmbeddings else {
+            throw ValidationError("--seq \(seq) is longer than the model's \(c.maxPositionEmbeddings) positions")
+        }
+        let r = try TrainingBenchmark.run(model: m, batch: batch, seq: seq, warmup: min(warmup, 2), runs: runs)
+        if json {
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.sortedKeys]
+            Console.out(String(decoding: try enc.encode(r), as: UTF8.self))
+            return
+        }
+        Console.out("""
+            \(model): training step (forward, backward, AdamW), \(c.numHiddenLayers) layers, hidden \(c.hiddenSize)
+            shape \(batch)×\(seq), \(r.threads) thread\(r.threads == 1 ? "" : "s")
+            \(String(format: "%.1f", r.medianMs)) ms per step (median of \(r.runs); min \(String(format: "%.1f", r.minMs))), \(String(format: "%.1f", r.sequencesPerSecond)) sequences/s
+            peak RSS \(String(format: "%.0f", r.peakRSSMiB)) MiB (parameters + gradients + moments \(String(format: "%.0f", r.parameterMiB)) MiB, activations \(String(format: "%.0f", r.activationMiB)) MiB)
+            """)
     }
 }

@@ -43,19 +43,11 @@ struct Convert: ParsableCommand {
         try runReportingErrors {
             let start = Date()
             let format = try OutputFormat.detect(path: output)
-            if FileManager.default.fileExists(atPath: output), !force {
-                throw IOError.alreadyExists(path: output)
-            }
-            var c = try CheckpointLoader.load(path: source, options: LoadOptions(
-                configOverride: config, vocabOverride: vocab, hashSources: format == .bkm))
-            if let d = dtype.flatMap(DType.init(userSpelling:)) {
-                c = c.converted(to: d)
-            } else if c.parameters.contains(where: { $0.tensor.dtype == .f64 }) {
-                c.parameters = c.parameters.map { ($0.name, $0.tensor.dtype == .f64 ? $0.tensor.converted(to: .f32) : $0.tensor) }
-                c.report.warnings.append("F64 parameters were stored as F32 (rounded to nearest even)")
-            }
             let bar = ProgressBar(enabled: Console.stdoutIsTerminal && Console.stderrIsTerminal)
-            try CheckpointExporter.write(c, to: output, replace: force, progress: bar.update)
+            let c = try CheckpointConverter.convert(
+                source: source, output: output,
+                options: .init(configOverride: config, vocabOverride: vocab, dtype: dtype.flatMap(DType.init(userSpelling:)), replace: force),
+                progress: bar.update)
             bar.finish()
             report(c, format: format, seconds: Date().timeIntervalSince(start))
         }

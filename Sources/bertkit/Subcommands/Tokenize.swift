@@ -7,14 +7,17 @@ struct Tokenize: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Tokenize text exactly as transformers' BertTokenizer does.",
         discussion: """
-            Prints each token with its id, or with --json one JSON object per input:
-            input_ids, token_type_ids, attention_mask, tokens and offsets (code-point spans into
-            the input text; [0, 0] for special and padding tokens).
+            Prints each token with its id, or with --json one JSON object per input: input_ids, \
+            token_type_ids, attention_mask, tokens and offsets (code-point spans into the input text; \
+            [0, 0] for special and padding tokens).
 
-            Inputs: TEXT (and --pair), or --file (one text per line), or --jsonl (one JSON object
-            {"text": ..., "pair": ...} per line; one JSON result line per input line, in order).
-            Use - for stdin. Inputs are checked before anything is printed: a line that is not
-            UTF-8 or not such an object is reported by its number.
+            Inputs: TEXT (and --pair), or --file (one text per line), or --jsonl (one JSON object \
+            {"text": ..., "pair": ...} per line; one JSON result line per input line, in order). \
+            Use - for stdin. All input is read and checked before anything is printed: a line that is \
+            not UTF-8 or not such an object is reported by its number (exit code 2).
+
+            Tokenization equals transformers' Python BertTokenizer, with every tokenizer_config.json \
+            setting; see formats/tokenizer.md. --benchmark prints throughput instead of tokens.
 
             EXAMPLES
               bertkit tokenize all-MiniLM-L6-v2 'PyTorch is a great framework for NLP'
@@ -55,6 +58,9 @@ struct Tokenize: ParsableCommand {
     @Flag(help: "Print JSON (one object per input).")
     var json = false
 
+    @Flag(help: "Print no tokens; measure encoding throughput over the inputs: one text at a time on one thread, then as batches on every core.")
+    var benchmark = false
+
     func validate() throws {
         let sources = [text != nil, file != nil, jsonl != nil].filter { $0 }.count
         guard sources == 1 else { throw ValidationError("give exactly one of TEXT, --file or --jsonl") }
@@ -72,6 +78,11 @@ struct Tokenize: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             let tokenizer = try TokenizerLoading.load(model)
+            // ArgumentParser decodes arguments leniently (bad bytes become U+FFFD, which BertTokenizer
+            // then drops): check the raw bytes instead.
+            for i in 1..<Int(CommandLine.argc) where CommandLine.unsafeArgv[i].map({ String(validatingCString: $0) == nil }) ?? false {
+                throw TokenizerError.invalidOption("command-line argument \(i) is not valid UTF-8")
+            }
             let inputs: [TextInput]
             if let text {
                 inputs = [TextInput(text, pair: pair)]
@@ -84,11 +95,19 @@ struct Tokenize: ParsableCommand {
                 addSpecialTokens: !noSpecialTokens, maxLength: maxLength,
                 truncation: truncation.flatMap(Truncation.init(rawValue:)),
                 padding: padding.flatMap(Padding.init(rawValue:)) ?? .none)
+            if benchmark { return try Self.benchmark(tokenizer, inputs, options, batchSize: batchSize, json: json) }
             let asJSON = json || jsonl != nil
             var batchStart = 0
             while batchStart < inputs.count {
                 let batch = Array(inputs[batchStart..<min(inputs.count, batchStart + batchSize)])
-                let encodings = try tokenizer.encode(batch, options: options)
+                let encodings: [Encoding]
+                do {
+                    encodings = try tokenizer.encode(batch, options: options)
+                } catch TokenizerError.cannotTruncate(let input, let max, let strategy, let why) where text == nil {
+                    throw InputFileError(file: file ?? jsonl!, line: batchStart + input + 1,
+                                         problem: "cannot truncate to \(max) tokens with \(strategy.rawValue): \(why)"
+                                             + "\n---> HINT: use --truncation longest_first or a larger --max-length")
+                }
                 var out = [UInt8]()
                 for (k, e) in encodings.enumerated() {
                     if asJSON {
@@ -101,6 +120,46 @@ struct Tokenize: ParsableCommand {
                 FileHandle.standardOutput.write(Data(out))
                 batchStart += batch.count
             }
+        }
+    }
+
+    private static func benchmark(_ tokenizer: BertTokenizer, _ inputs: [TextInput], _ options: EncodingOptions,
+                                  batchSize: Int, json: Bool) throws {
+        let bytes = inputs.reduce(0) { $0 + $1.text.utf8.count + ($1.pair?.utf8.count ?? 0) }
+        func measure(_ body: () throws -> Int) rethrows -> (seconds: Double, tokens: Int) {
+            let start = ContinuousClock.now
+            let tokens = try body()
+            let d = ContinuousClock.now - start
+            return (Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18, tokens)
+        }
+        _ = try tokenizer.encode(Array(inputs.prefix(100)), options: options)  // warm up
+        let single = try measure {
+            var n = 0
+            for input in inputs { n += try tokenizer.encode(input.text, pair: input.pair, options: options).count }
+            return n
+        }
+        let batch = try measure {
+            var n = 0
+            for start in stride(from: 0, to: inputs.count, by: batchSize) {
+                let chunk = Array(inputs[start..<min(inputs.count, start + batchSize)])
+                n += try tokenizer.encode(chunk, options: options).reduce(0) { $0 + $1.count }
+            }
+            return n
+        }
+        let rows = [("per-text", single), ("batch", batch)]
+        if json {
+            var o = JSONObject([("texts", .int(inputs.count)), ("bytes", .int(bytes)),
+                                ("cores", .int(ProcessInfo.processInfo.activeProcessorCount))])
+            for (name, r) in rows {
+                o[name] = .object(JSONObject([("seconds", .double(r.seconds)), ("tokens", .int(r.tokens))]))
+            }
+            Console.out(JSONValue.object(o).serialized(indent: 0))
+            return
+        }
+        Console.out("\(inputs.count) texts, \(bytes) bytes of UTF-8")
+        for (name, r) in rows {
+            Console.out(name.rightPadded(9) + String(format: " %8.3f s  %8.2f MB/s  %12.0f tokens/s", r.seconds,
+                               Double(bytes) / 1e6 / r.seconds, Double(r.tokens) / r.seconds))
         }
     }
 
@@ -125,7 +184,8 @@ private extension String {
     func rightPadded(_ n: Int) -> String { self + String(repeating: " ", count: max(0, n - count)) }
 }
 
-/// The tokenizer of a MODEL argument: a HuggingFace folder, a file inside one, or a .bkm.
+/// The tokenizer of a MODEL argument: a HuggingFace folder, a file inside one, or a .bkm (whose
+/// header carries the vocabulary and settings read from its source folder).
 enum TokenizerLoading {
     static func load(_ model: String) throws -> BertTokenizer {
         var isDir: ObjCBool = false
@@ -133,9 +193,12 @@ enum TokenizerLoading {
             throw ConfigError(file: model, key: "MODEL", "no such file or folder")
         }
         if isDir.boolValue { return try BertTokenizer(folder: model) }
-        if model.hasSuffix(".bkm") {
-            // TODO(formats): read the vocabulary and settings stored in the .bkm (CheckpointLoader).
-            throw ConfigError(file: model, key: "MODEL", "reading .bkm files needs the formats branch (not merged yet)")
+        if (try? WeightsFormat.detect(path: model)) == .bkm {
+            let bkm = try BKMFile.open(path: model)
+            guard let vocabulary = bkm.vocabulary else {
+                throw ConfigError(file: model, key: "vocabulary", "this .bkm carries no tokenizer (its source had no vocab.txt or tokenizer.json)")
+            }
+            return try BertTokenizer(vocabulary: vocabulary, settings: bkm.tokenizer ?? TokenizerSettings(), source: model)
         }
         // A weights or config file: its folder holds the tokenizer files.
         return try BertTokenizer(folder: (model as NSString).deletingLastPathComponent)

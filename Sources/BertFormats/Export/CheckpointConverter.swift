@@ -1,0 +1,62 @@
+import BertTensors
+import Foundation
+
+/// `bertkit convert`: load any model bertkit reads and write it in the format the output path names.
+public enum CheckpointConverter {
+    public struct Options: Sendable {
+        public var configOverride: String?
+        public var vocabOverride: String?
+        /// Store every parameter as this dtype (f32, f16, bf16); nil keeps each tensor's bits.
+        public var dtype: DType?
+        /// Replace an existing output.
+        public var replace = false
+
+        public init(configOverride: String? = nil, vocabOverride: String? = nil, dtype: DType? = nil, replace: Bool = false) {
+            self.configOverride = configOverride
+            self.vocabOverride = vocabOverride
+            self.dtype = dtype
+            self.replace = replace
+        }
+    }
+
+    /// Converts `source` to `output` and returns the checkpoint as written (its report says what
+    /// was not carried over). A .bkm output records the sources' SHA-256, hashed on another thread
+    /// while the tensors are written; a .bkm source keeps its own provenance.
+    @discardableResult
+    public static func convert(source: String, output: String, options: Options = Options(),
+                               progress: ((Int, Int) -> Void)? = nil) throws -> Checkpoint {
+        let format = try OutputFormat.detect(path: output)
+        if FileManager.default.fileExists(atPath: output), !options.replace { throw IOError.alreadyExists(path: output) }
+        let src = try ModelSource(path: source, configOverride: options.configOverride, vocabOverride: options.vocabOverride)
+        var c: Checkpoint
+        var hasher: SourceHasher?
+        if src.format == .bkm {
+            c = try BKMFile.open(path: src.weights).checkpoint()
+        } else {
+            let raw = try CheckpointLoader.readRaw(src)
+            if format == .bkm { hasher = SourceHasher(files: raw.files) }
+            c = try raw.bind(provenance: CheckpointLoader.provenance(of: raw, hash: false))
+        }
+        if let d = options.dtype {
+            c = c.converted(to: d)
+        } else if c.parameters.contains(where: { $0.tensor.dtype == .f64 }) {
+            c.parameters = c.parameters.map { ($0.name, $0.tensor.dtype == .f64 ? $0.tensor.converted(to: .f32) : $0.tensor) }
+            c.report.warnings.append("F64 parameters were stored as F32 (rounded to nearest even)")
+        }
+        guard format == .bkm else {
+            try CheckpointExporter.write(c, to: output, replace: options.replace, progress: progress)
+            return c
+        }
+        let sources = c.provenance
+        let hashed: (() throws -> Provenance)? = hasher.map { h in
+            {
+                var p = sources
+                p.sources = zip(p.sources, try h.wait()).map { .init(file: $0.file, sha256: $1, bytes: $0.bytes) }
+                return p
+            }
+        }
+        try BKMWriter.write(c, to: output, progress: progress, provenance: hashed)
+        if let hashed { c.provenance = try hashed() }
+        return c
+    }
+}

@@ -1,0 +1,118 @@
+import BertFormats
+import BertTensors
+
+// The backward of `BertModel.forward` (llm.c's gpt2_backward order): loss gradient → classifier →
+// pooler → layers in reverse → embeddings. Each op's backward sits beside its forward in Ops/.
+// Parameter gradients are ADDED into a ParameterStore laid out like the parameters, so the
+// optimizer runs over one flat buffer (zero it between steps).
+
+/// Gradient scratch for one (batch, seq) shape, one allocation.
+public final class GradientBuffers: @unchecked Sendable {
+    public let batch: Int
+    public let seq: Int
+    private let base: UnsafeMutablePointer<Float>
+    /// [T, H] gradient of the current layer's output (then of its input).
+    let residual: UnsafeMutablePointer<Float>
+    /// [T, H] a LayerNorm input's gradient.
+    let sum: UnsafeMutablePointer<Float>
+    /// [T, H] the attention context's gradient.
+    let context: UnsafeMutablePointer<Float>
+    /// [T, I] the intermediate activation's gradient.
+    let intermediate: UnsafeMutablePointer<Float>
+    /// [T, 3H]
+    let qkv: UnsafeMutablePointer<Float>
+    /// [B, H] pooled output and pre-tanh gradients; [B, L] logits gradient.
+    let pooled: UnsafeMutablePointer<Float>
+    let poolerPre: UnsafeMutablePointer<Float>
+    public let logits: UnsafeMutablePointer<Float>
+    private let count: Int
+
+    public init(config c: BertConfig, batch: Int, seq: Int) {
+        self.batch = batch
+        self.seq = seq
+        let t = batch * seq, h = c.hiddenSize
+        let sizes = [t * h, t * h, t * h, t * c.intermediateSize, t * 3 * h, batch * h, batch * h, batch * max(c.numLabels, 1)]
+        let rounded = sizes.map { ($0 + 15) & ~15 }
+        count = rounded.reduce(0, +)
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64)
+        base = raw.bindMemory(to: Float.self, capacity: count)
+        base.initialize(repeating: 0, count: count)
+        var at = 0
+        var views: [UnsafeMutablePointer<Float>] = []
+        for r in rounded { views.append(base + at); at += r }
+        residual = views[0]; sum = views[1]; context = views[2]; intermediate = views[3]; qkv = views[4]
+        pooled = views[5]; poolerPre = views[6]; logits = views[7]
+    }
+
+    deinit { base.deallocate() }
+
+    public var byteCount: Int { count * 4 }
+}
+
+extension BertModel {
+    /// Adds the gradients of the loss whose logits gradient is `d.logits` into `g`, from the
+    /// activations the last `forward(_:into:)` left in `a` (made with keepEveryLayer).
+    public func backward(_ a: ActivationBuffers, _ d: GradientBuffers, into g: ParameterStore) {
+        precondition(a.keepEveryLayer && a.batch == d.batch && a.seq == d.seq, "backward needs this shape's kept activations")
+        guard let input = a.input, let pooled = a.pooler else { preconditionFailure("backward needs a forward with a pooler") }
+        let c = config, p = parameters
+        let s = a.seq, b = a.batch, t = b * s, h = c.hiddenSize, inter = c.intermediateSize
+        let last = a.layers.last?.output ?? a.embeddings
+
+        // Heads: classifier, then pooler into the first token of each row.
+        d.residual.update(repeating: 0, count: t * h)
+        d.pooled.update(repeating: 0, count: b * h)
+        classifierBackward(dpooled: d.pooled, dweight: g["classifier.weight"], dbias: g["classifier.bias"], dlogits: d.logits,
+                           pooled: pooled, weight: p["classifier.weight"], batch: b, features: h, labels: c.numLabels)
+        poolerBackward(dhidden: d.residual, dweight: g["pooler.dense.weight"], dbias: g["pooler.dense.bias"], dout: d.pooled,
+                       out: pooled, hidden: last, weight: p["pooler.dense.weight"], dpre: d.poolerPre, batch: b, seq: s,
+                       features: h)
+
+        input.attentionMask.withUnsafeBufferPointer { mask in
+            for l in stride(from: c.numHiddenLayers - 1, through: 0, by: -1) {
+                let la = a.layers[l], w = LayerWeights(p, layer: l), gw = LayerWeights(g, layer: l)
+                let x = l == 0 ? a.embeddings : a.layers[l - 1].output
+                // BertOutput: LayerNorm, then dense + residual.
+                layerNormBackward(dinp: d.sum, dweight: gw.outNormWeight, dbias: gw.outNormBias, dout: d.residual,
+                                  inp: la.outputSum, mean: la.outputMean, rstd: la.outputRstd, weight: w.outNormWeight,
+                                  rows: 0..<t, cols: h)
+                d.residual.update(from: d.sum, count: t * h)
+                d.intermediate.update(repeating: 0, count: t * inter)
+                linearBackward(dinp: d.intermediate, dweight: gw.outWeight, dbias: gw.outBias, dout: d.sum,
+                               inp: la.intermediate, weight: w.outWeight, rows: t, inFeatures: inter, outFeatures: h)
+                // BertIntermediate
+                parallelFor(t * inter, grain: 4096) { range in
+                    activationBackward(c.hiddenAct, dinp: d.intermediate, dout: d.intermediate, inp: la.intermediatePre,
+                                       range: range)
+                }
+                linearBackward(dinp: d.residual, dweight: gw.interWeight, dbias: gw.interBias, dout: d.intermediate,
+                               inp: la.attention, weight: w.interWeight, rows: t, inFeatures: h, outFeatures: inter)
+                // BertSelfOutput: LayerNorm, then dense + residual.
+                layerNormBackward(dinp: d.sum, dweight: gw.attnNormWeight, dbias: gw.attnNormBias, dout: d.residual,
+                                  inp: la.attentionSum, mean: la.attentionMean, rstd: la.attentionRstd,
+                                  weight: w.attnNormWeight, rows: 0..<t, cols: h)
+                d.residual.update(from: d.sum, count: t * h)
+                d.context.update(repeating: 0, count: t * h)
+                linearBackward(dinp: d.context, dweight: gw.attnOutWeight, dbias: gw.attnOutBias, dout: d.sum,
+                               inp: la.context, weight: w.attnOutWeight, rows: t, inFeatures: h, outFeatures: h)
+                // BertSelfAttention, then the fused Q/K/V dense.
+                attentionBackward(dqkv: d.qkv, dcontext: d.context, probs: la.probs!, qkv: la.qkv, mask: mask.baseAddress!,
+                                  keys: a.keys, batch: b, seq: s, hidden: h, heads: c.numAttentionHeads)
+                linearBackward(dinp: d.residual, dweight: gw.qkvWeight, dbias: gw.qkvBias, dout: d.qkv, inp: x,
+                               weight: w.qkvWeight, rows: t, inFeatures: h, outFeatures: 3 * h)
+            }
+        }
+        // BertEmbeddings: LayerNorm, then scatter into the rows used.
+        layerNormBackward(dinp: d.sum, dweight: g["embeddings.LayerNorm.weight"], dbias: g["embeddings.LayerNorm.bias"],
+                          dout: d.residual, inp: a.embeddingsSum, mean: a.embeddingsMean, rstd: a.embeddingsRstd,
+                          weight: p["embeddings.LayerNorm.weight"], rows: 0..<t, cols: h)
+        input.inputIds.withUnsafeBufferPointer { ids in
+            input.tokenTypeIds.withUnsafeBufferPointer { types in
+                embeddingsBackward(dword: g["embeddings.word_embeddings.weight"],
+                                   dposition: g["embeddings.position_embeddings.weight"],
+                                   dtype: g["embeddings.token_type_embeddings.weight"], dout: d.sum, ids: ids.baseAddress!,
+                                   types: types.baseAddress!, tokens: t, seq: s, hidden: h, paddingId: c.padTokenId)
+            }
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import BertFormats
+import BertTensors
+
+/// One model being trained: gradients in a ParameterStore-shaped buffer, Adam/AdamW state, the
+/// learning-rate schedule and optional clipping. `step` is one forward, loss, backward and update,
+/// as a PyTorch loop does it (`zero_grad`, `loss.backward()`, `clip_grad_norm_`, `opt.step()`,
+/// `scheduler.step()`).
+public final class Trainer: @unchecked Sendable {
+    public let model: BertModel
+    public let gradients: ParameterStore
+    public var optimizer: AdamOptimizer
+    public var schedule: LearningRateSchedule
+    public var clipNorm: Float?
+    public let problem: ProblemType
+    private var activations: ActivationBuffers?
+    private var gradientBuffers: GradientBuffers?
+
+    public struct StepResult: Sendable {
+        public let loss: Float
+        /// Total gradient norm before clipping.
+        public let gradientNorm: Float
+        public let learningRate: Float
+        /// [B, labels]
+        public let logits: [Float]
+    }
+
+    public init(model: BertModel, optimizer: AdamOptimizer.Settings, schedule: LearningRateSchedule = .constant,
+                clipNorm: Float? = nil, problem: ProblemType? = nil) {
+        precondition(model.hasPooler && model.hasClassifier, "training needs a pooler and a classifier head")
+        self.model = model
+        gradients = ParameterStore(layout: model.parameters.layout)
+        self.optimizer = AdamOptimizer(settings: optimizer, parameterCount: model.parameters.count)
+        self.schedule = schedule
+        self.clipNorm = clipNorm
+        self.problem = problem ?? model.config.problemType ?? .singleLabel
+    }
+
+    /// Zeroes the gradients, runs forward and backward, and returns the loss and logits.
+    public func lossAndGradients(_ input: BertInput, targets: TrainingTargets) throws -> (loss: Float, logits: [Float]) {
+        let a: ActivationBuffers, d: GradientBuffers
+        if let c = activations, c.batch == input.batch, c.seq == input.seq, let g = gradientBuffers {
+            a = c
+            d = g
+        } else {
+            activations = nil
+            gradientBuffers = nil
+            a = model.makeBuffers(batch: input.batch, seq: input.seq, keepEveryLayer: true)
+            d = GradientBuffers(config: model.config, batch: input.batch, seq: input.seq)
+            activations = a
+            gradientBuffers = d
+        }
+        try model.forward(input, into: a)
+        let n = model.config.numLabels
+        let loss = classificationLoss(problem, logits: a.logits!, targets: targets, batch: input.batch, labels: n,
+                                      dlogits: d.logits)
+        gradients.base.update(repeating: 0, count: gradients.count)
+        model.backward(a, d, into: gradients)
+        return (loss, Array(UnsafeBufferPointer(start: a.logits!, count: input.batch * n)))
+    }
+
+    /// One training step. The update is skipped (and the result's loss is NaN) when the loss is not finite.
+    public func step(_ input: BertInput, targets: TrainingTargets) throws -> StepResult {
+        let (loss, logits) = try lossAndGradients(input, targets: targets)
+        let grads = UnsafeMutableBufferPointer(start: gradients.base, count: gradients.count)
+        let norm = clipNorm.map { clipGradientNorm(grads, maxNorm: $0) } ?? gradientNorm(UnsafeBufferPointer(grads))
+        let lr = optimizer.settings.learningRate * schedule.multiplier(step: optimizer.step)
+        guard loss.isFinite else { return StepResult(loss: .nan, gradientNorm: norm, learningRate: lr, logits: logits) }
+        optimizer.update(params: UnsafeMutableBufferPointer(start: model.parameters.base, count: model.parameters.count),
+                         grads: UnsafeBufferPointer(grads), lr: lr)
+        return StepResult(loss: loss, gradientNorm: norm, learningRate: lr, logits: logits)
+    }
+}

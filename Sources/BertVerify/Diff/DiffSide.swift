@@ -1,0 +1,63 @@
+import BertFormats
+import BertModel
+import BertTensors
+import Foundation
+
+/// One side of a diff: a loadable model, or an activation dump (a golden file) that stands for the
+/// model that produced it.
+public enum DiffSide: Sendable {
+    case model(path: String, checkpoint: Checkpoint, model: BertModel)
+    case dump(GoldenFile)
+
+    /// A `.safetensors` file holding `input_ids` is a dump; anything else is loaded as a model.
+    public static func load(path: String) throws -> DiffSide {
+        if path.hasSuffix(".safetensors"), let st = try? SafeTensorsFile.read(path: path), st["input_ids"] != nil {
+            return .dump(try GoldenFile(file: st, layers: layerCount(st)))
+        }
+        let c = try CheckpointLoader.load(path: path)
+        return .model(path: path, checkpoint: c, model: try BertModel(checkpoint: c))
+    }
+
+    public var path: String {
+        switch self {
+        case .model(let p, _, _): p
+        case .dump(let g): g.path
+        }
+    }
+
+    public var config: BertConfig? {
+        if case .model(_, _, let m) = self { return m.config }
+        return nil
+    }
+
+    /// A dump names its layers; `last_hidden_state` needs the count, taken from the other names.
+    static func layerCount(_ st: SafeTensorsFile) -> Int {
+        var n = 0
+        for (name, _) in st.tensors {
+            if let l = Tap(goldenName: name, layers: 1)?.layer { n = max(n, l + 1) }
+        }
+        return max(n, 1)
+    }
+}
+
+/// Every tap a side gives on `input`, in forward order, as plain arrays.
+struct TapValues {
+    var order: [Tap] = []
+    var values: [Tap: (shape: [Int], floats: [Float])] = [:]
+
+    init(model: BertModel, input: BertInput) throws {
+        let buffers = model.makeBuffers(batch: input.batch, seq: input.seq, keepEveryLayer: true)
+        try model.forward(input, into: buffers)
+        for t in Tap.all(for: model) {
+            order.append(t)
+            values[t] = (buffers.shape(of: t, config: model.config), Array(buffers.values(of: t, config: model.config)!))
+        }
+    }
+
+    init(dump g: GoldenFile) {
+        for e in g.entries {
+            order.append(e.tap)
+            values[e.tap] = (e.tensor.shape, e.tensor.floats())
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import BertFormats
+import BertModel
+import BertTokenizer
+import Foundation
+
+/// Behaviour: determinism, padding independence, the tokenizer's special tokens.
+enum BehaviourChecks {
+    /// Padding changes GEMM shapes and so summation order; real positions must agree to f32
+    /// rounding grown through the layers (~1e-6 relative), so 1e-4 absolute is a generous bound
+    /// that still catches a mask that leaks padding (errors of 1e-2 or more).
+    static let paddingTolerance = 1e-4
+
+    static func run(_ model: BertModel, _ tokenizer: BertTokenizer, probes: [TextInput]) throws -> [ValidationCheck] {
+        var out: [ValidationCheck] = []
+        let e = try BertInput.encode(probes, tokenizer: tokenizer, config: model.config).input
+        let first = try model.run(e), second = try model.run(e)
+        let same = first.lastHiddenState.map(\.bitPattern) == second.lastHiddenState.map(\.bitPattern)
+            && first.logits?.map(\.bitPattern) == second.logits?.map(\.bitPattern)
+        out.append(.passIf(same, "Behaviour", "deterministic", pass: "the same input twice gives bit-identical outputs",
+                           fail: "two runs of the same input differ"))
+
+        // The shortest probe alone against its row in the padded batch.
+        let short = probes.indices.min { tokenizer.tokens(probes[$0].text).count < tokenizer.tokens(probes[$1].text).count }!
+        let alone = try model.run(try BertInput.encode([probes[short]], tokenizer: tokenizer, config: model.config).input)
+        let h = model.config.hiddenSize
+        var worst = 0.0
+        for p in 0..<alone.seq {
+            for k in 0..<h {
+                worst = max(worst, Double(abs(alone.lastHiddenState[p * h + k] - first.lastHiddenState[(short * first.seq + p) * h + k])))
+            }
+        }
+        if let la = alone.logits, let lb = first.logits {
+            let n = model.config.numLabels
+            for k in 0..<n { worst = max(worst, Double(abs(la[k] - lb[short * n + k]))) }
+        }
+        out.append(.passIf(worst <= paddingTolerance, "Behaviour", "padded batch = single",
+                           pass: "text \(short + 1) alone and padded in a batch of \(probes.count) agree (max abs \(String(format: "%.2e", worst)) ≤ \(paddingTolerance))",
+                           fail: "text \(short + 1) alone and padded differ by \(String(format: "%.2e", worst)) > \(paddingTolerance): padding leaks into real tokens",
+                           figures: ["padding_max_abs": worst]))
+
+        let s = model.tokenizerSettings ?? TokenizerSettings()
+        var problems: [String] = []
+        if let v = model.vocabulary {
+            let ids = try tokenizer.encode("hello", options: EncodingOptions()).inputIds
+            if ids.first != v[s.clsToken] { problems.append("the encoding does not start with \(s.clsToken)") }
+            if ids.last != v[s.sepToken] { problems.append("the encoding does not end with \(s.sepToken)") }
+            for t in [s.clsToken, s.sepToken, s.maskToken] where v[t] != nil {
+                let toks = tokenizer.tokens("a \(t) b")
+                if !toks.contains(t) { problems.append("\(t) in text is split into \(toks)") }
+            }
+        }
+        out.append(.passIf(problems.isEmpty, "Behaviour", "tokenizer special tokens round-trip",
+                           pass: "[CLS] … [SEP] framing, and special tokens in text stay whole",
+                           fail: problems.joined(separator: "; ")))
+        return out
+    }
+}

@@ -1,0 +1,72 @@
+import BertFormats
+import BertModel
+import BertTokenizer
+import Foundation
+
+/// `bertkit validate`: a pre-deployment gate. Runs every check family and collects PASS/FAIL/WARN
+/// lines; a load failure is itself a failed check, not an exception.
+public enum Validator {
+    public struct Options: Sendable {
+        public var golden: String?
+        public var goldenTolerance: Tolerance = .f32
+        public var data: String?
+        public var minAccuracy: Double?
+        public var maxLatencyMs: Double?
+        public var batch = 1
+        public var seq = 128
+        public init() {}
+    }
+
+    public static let probes: [TextInput] = [
+        TextInput("Hello, world!"), TextInput("PyTorch is a great framework for NLP"),
+        TextInput("The quick brown fox jumps over the lazy dog near the river bank.", pair: "Is it quick?"),
+    ]
+
+    public static func run(path: String, options o: Options) -> ValidationReport {
+        var checks: [ValidationCheck] = []
+        var details: [String] = []
+        func guarded(_ family: String, _ name: String, _ body: () throws -> Void) {
+            do { try body() } catch { checks.append(ValidationCheck(family, name, .fail, error.localizedDescription)) }
+        }
+        let checkpoint: Checkpoint
+        do {
+            if path.hasSuffix(".bkm") {
+                let f = try BKMFile.open(path: path)
+                checks.append(StructureChecks.checksums(f))
+                checkpoint = try f.checkpoint(verify: false)
+            } else {
+                checkpoint = try CheckpointLoader.load(path: path)
+            }
+        } catch {
+            checks.append(ValidationCheck("Structure", "loads", .fail, error.localizedDescription))
+            return ValidationReport(model: path, checks: checks, details: details)
+        }
+        checks += StructureChecks.run(checkpoint)
+        checks += NumberChecks.weights(checkpoint)
+        let model: BertModel
+        do { model = try BertModel(checkpoint: checkpoint) } catch {
+            checks.append(ValidationCheck("Structure", "binds to the model", .fail, error.localizedDescription))
+            return ValidationReport(model: path, checks: checks, details: details)
+        }
+        guarded("Numbers", "outputs finite on probe inputs") {
+            let tokenizer = try model.makeTokenizer()
+            let e = try BertInput.encode(probes, tokenizer: tokenizer, config: model.config).input
+            checks.append(NumberChecks.outputs(try model.run(e), model: model))
+            checks += try BehaviourChecks.run(model, tokenizer, probes: probes)
+        }
+        if let g = o.golden {
+            guarded("Fidelity", "golden taps") { checks.append(try FidelityQualityChecks.fidelity(model, golden: g, tolerance: o.goldenTolerance)) }
+        }
+        if let d = o.data {
+            guarded("Quality", "accuracy") {
+                let (c, lines) = try FidelityQualityChecks.quality(model, data: d, minAccuracy: o.minAccuracy)
+                checks.append(c)
+                details += lines
+            }
+        }
+        if let ms = o.maxLatencyMs {
+            guarded("Latency", "forward latency") { checks.append(try FidelityQualityChecks.latency(model, maxMs: ms, batch: o.batch, seq: o.seq)) }
+        }
+        return ValidationReport(model: path, checks: checks, details: details)
+    }
+}
