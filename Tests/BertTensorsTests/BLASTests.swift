@@ -13,7 +13,7 @@ final class BLASTests: XCTestCase {
         XCTAssertEqual(c, [-2, 4, -2, 13])
     }
 
-    func testAVX512KernelsAreChosenWhenTheCPUHasThem() throws {
+    func testTheCoreTypeBertkitChoseIsTheOneOpenBLASUses() throws {
         try BLAS.load()
         let info = BLAS.info
         XCTAssertFalse(info.core.isEmpty)
