@@ -50,10 +50,7 @@ struct Bench: ParsableCommand {
             ForwardProfile.enabled = profile
             let r = try ForwardBenchmark.run(model: m, batch: batch, seq: seq, warmup: warmup, runs: runs)
             if json {
-                let enc = JSONEncoder()
-                enc.outputFormatting = [.sortedKeys]
-                enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-                Console.out(String(decoding: try enc.encode(r), as: UTF8.self))
+                try Console.outJSON(r, pretty: false)  // one line per run: golden/bench.sh reads lines
                 return
             }
             Console.out("""
@@ -85,9 +82,7 @@ struct Bench: ParsableCommand {
         }
         let r = try TrainingBenchmark.run(model: m, batch: batch, seq: seq, warmup: min(warmup, 2), runs: runs)
         if json {
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.sortedKeys]
-            Console.out(String(decoding: try enc.encode(r), as: UTF8.self))
+            try Console.outJSON(r, pretty: false)
             return
         }
         Console.out("""

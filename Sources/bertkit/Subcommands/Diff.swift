@@ -72,12 +72,7 @@ struct Diff: ParsableCommand {
 
     func emit(_ r: ModelDiff) throws {
         if json {
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.sortedKeys, .prettyPrinted]
-            enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            var data = try enc.encode(DiffJSON(diff: r))
-            data.append(0x0A)
-            FileHandle.standardOutput.write(data)
+            try Console.outJSON(DiffJSON(diff: r))
         } else {
             Console.out(DiffText.render(r))
         }

@@ -31,9 +31,7 @@ struct Evaluate: ParsableCommand {
             let r = try ClassifierEvaluation.run(model: m, dataset: d, batchSize: batchSize, maxLength: maxLength)
             let mt = r.metrics
             if json {
-                let enc = JSONEncoder()
-                enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-                Console.out(String(decoding: try enc.encode(mt), as: UTF8.self))
+                try Console.outJSON(mt)
                 return
             }
             var lines = ["accuracy \(String(format: "%.4f", mt.accuracy)) (\(mt.count) rows), macro F1 \(String(format: "%.4f", mt.macroF1)), loss \(String(format: "%.4f", r.loss))",

@@ -62,19 +62,17 @@ struct Validate: ParsableCommand {
             o.batch = batch
             o.seq = seq
             let r = Validator.run(path: model, options: o)
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.sortedKeys, .prettyPrinted]
-            enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            let doc = ValidateJSON(report: r, files: try Self.hashes(of: [model, golden, data].compactMap { $0 }))
-            if json {
-                var d = try enc.encode(doc)
-                d.append(0x0A)
-                FileHandle.standardOutput.write(d)
+            // Hash the inputs (a model can be gigabytes) only when a document is asked for, and once.
+            let doc = json || manifest != nil
+                ? try Console.jsonData(ValidateJSON(report: r, files: try Self.hashes(of: [model, golden, data].compactMap { $0 })))
+                : nil
+            if json, let d = doc {
+                Console.out(String(decoding: d, as: UTF8.self))
             } else {
                 Console.out(Self.render(r))
             }
-            if let m = manifest {
-                try AtomicFileWriter.write(try enc.encode(doc), to: m)
+            if let m = manifest, let d = doc {
+                try AtomicFileWriter.write(d, to: m)
                 Console.log("wrote \(m)")
             }
             if !r.passed { throw Exit.checkFailed }

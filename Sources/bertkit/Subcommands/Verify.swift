@@ -60,12 +60,7 @@ struct Verify: ParsableCommand {
             let tol = Tolerance(atol: atol, rtol: rtol, stat: Tolerance.Stat(rawValue: stat)!)
             let r = try Verifier.verify(model: m, golden: g, tolerance: tol, failFast: failFast)
             if json {
-                let enc = JSONEncoder()
-                enc.outputFormatting = [.sortedKeys, .prettyPrinted]
-                enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-                var data = try enc.encode(VerifyJSON(report: r))
-                data.append(0x0A)
-                FileHandle.standardOutput.write(data)
+                try Console.outJSON(VerifyJSON(report: r))
             } else {
                 Console.out(VerifyText.render(r))
             }

@@ -17,3 +17,19 @@ enum Console {
         FileHandle.standardError.write(Data((s + "\n").utf8))
     }
 }
+
+extension Console {
+    /// bertkit's `--json` encoding: sorted keys, and non-finite floats as "inf"/"-inf"/"nan"
+    /// (JSON has none) so a NaN in a report is shown, not an encoding error.
+    static func jsonData<T: Encodable>(_ value: T, pretty: Bool = true) throws -> Data {
+        let enc = JSONEncoder()
+        enc.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted] : [.sortedKeys]
+        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try enc.encode(value)
+    }
+
+    /// Writes `value` as JSON on stdout, one document per call.
+    static func outJSON<T: Encodable>(_ value: T, pretty: Bool = true) throws {
+        out(String(decoding: try jsonData(value, pretty: pretty), as: UTF8.self))
+    }
+}
