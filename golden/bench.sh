@@ -4,6 +4,7 @@
 #
 #   golden/bench.sh                       # MiniLM and a bert-base-shaped model, 8×128 and 1×128, 2 threads
 #   THREADS=1 SHAPES="8x128" MODELS=".cache/models/all-MiniLM-L6-v2" golden/bench.sh
+#   TRAIN=1 golden/bench.sh               # one training step at 8×128, bertkit vs PyTorch, dropout on and off
 #
 # The bert-base-shaped model (12 layers, hidden 768, random weights: BertModel(BertConfig())) is made
 # once with transformers into .cache/models/bert-base-random (git-ignored). Each measurement runs in its
@@ -18,7 +19,8 @@ py=${PYTHON:-golden/.venv/bin/python}
 threads=${THREADS:-2}
 runs=${RUNS:-10}
 rounds=${ROUNDS:-3}
-shapes=${SHAPES:-"8x128 1x128"}
+train=${TRAIN:-0}
+if [ "$train" = 1 ]; then shapes=${SHAPES:-8x128}; else shapes=${SHAPES:-"8x128 1x128"}; fi
 bertbase=.cache/models/bert-base-random
 models=${MODELS:-"${BERTKIT_MINILM:-.cache/models/all-MiniLM-L6-v2} $bertbase"}
 
@@ -46,8 +48,18 @@ for m in $models; do
   for s in $shapes; do
     b=${s%x*}; q=${s#*x}
     echo "round $round: $(basename "$m") ${b}×${q}, $threads threads ..." >&2
+    if [ "$train" = 1 ]; then
+      for d in dropout no-dropout; do
+        mode="train, dropout $([ $d = dropout ] && echo on || echo off)"
+        "$bk" bench "$m" --train --$d --batch "$b" --seq "$q" --threads "$threads" --runs "$runs" --json \
+          | sed "s|^{|{\"backend\":\"bertkit\",\"model\":\"$m\",\"mode\":\"$mode\",|" >> "$results"
+        "$py" golden/bench_reference.py "$m" --backend torch --train --$d --batch "$b" --seq "$q" --threads "$threads" \
+          --runs "$runs" 2>/dev/null >> "$results"
+      done
+      continue
+    fi
     "$bk" bench "$m" --batch "$b" --seq "$q" --threads "$threads" --runs "$runs" --json \
-      | sed "s|^{|{\"backend\":\"bertkit\",\"model\":\"$m\",|" >> "$results"
+      | sed "s|^{|{\"backend\":\"bertkit\",\"model\":\"$m\",\"mode\":\"forward\",|" >> "$results"
     "$py" golden/bench_reference.py "$m" --backend torch --batch "$b" --seq "$q" --threads "$threads" --runs "$runs" 2>/dev/null >> "$results"
     "$py" golden/bench_reference.py "$m" --backend ort --batch "$b" --seq "$q" --threads "$threads" --runs "$runs" 2>/dev/null >> "$results"
   done
@@ -60,25 +72,27 @@ runs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 # Each backend's best round per model and shape, in first-seen order.
 best = {}
 for r in runs:
-    k = (r["model"], r["batch"], r["seq"], r["backend"])
+    k = (r["model"], r["batch"], r["seq"], r["mode"], r["backend"])
     if k not in best or r["medianMs"] < best[k]["medianMs"]:
         best[k] = r
 rows = list(best.values())
-rounds = max(sum(1 for r in runs if r["backend"] == b["backend"] and r["model"] == b["model"] and r["batch"] == b["batch"] and r["seq"] == b["seq"]) for b in rows)
+same = lambda x, r: (x["model"], x["batch"], x["seq"], x["mode"]) == (r["model"], r["batch"], r["seq"], r["mode"])
+rounds = max(sum(1 for r in runs if same(r, b) and r["backend"] == b["backend"]) for b in rows)
 print(f"(lowest median of {rounds} round{'s' if rounds > 1 else ''} per backend)\n")
-print("| model | batch×seq | threads | backend | median ms | seq/s | GFLOPS | peak RSS MiB | vs PyTorch |")
-print("| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: |")
+print("| model | batch×seq | what | threads | backend | median ms | seq/s | GFLOPS | peak RSS MiB | vs PyTorch |")
+print("| --- | --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: |")
 for r in rows:
-    torch = next(x for x in rows if x["backend"] == "pytorch" and x["model"] == r["model"] and x["batch"] == r["batch"] and x["seq"] == r["seq"])
-    print(f"| {os.path.basename(os.path.normpath(r['model']))} | {r['batch']}×{r['seq']} | {r['threads']} | {r['backend']} "
-          f"| {r['medianMs']:.1f} | {r['sequencesPerSecond']:.1f} | {r['gflops']:.1f} | {r['peakRSSMiB']:.0f} "
+    torch = next(x for x in rows if x["backend"] == "pytorch" and same(x, r))
+    gflops = f"{r['gflops']:.1f}" if r["mode"] == "forward" else "—"
+    print(f"| {os.path.basename(os.path.normpath(r['model']))} | {r['batch']}×{r['seq']} | {r['mode']} | {r['threads']} "
+          f"| {r['backend']} | {r['medianMs']:.1f} | {r['sequencesPerSecond']:.1f} | {gflops} | {r['peakRSSMiB']:.0f} "
           f"| {torch['medianMs'] / r['medianMs']:.2f}× |")
 print("\nall rounds (median ms): " + "; ".join(
-    f"{os.path.basename(os.path.normpath(m))} {b}×{q} {be} " + "/".join(f"{x['medianMs']:.0f}" for x in runs
-        if (x["model"], x["batch"], x["seq"], x["backend"]) == (m, b, q, be))
-    for (m, b, q, be) in best))
+    f"{os.path.basename(os.path.normpath(m))} {b}×{q} {mode} {be} " + "/".join(f"{x['medianMs']:.0f}" for x in runs
+        if (x["model"], x["batch"], x["seq"], x["mode"], x["backend"]) == (m, b, q, mode, be))
+    for (m, b, q, mode, be) in best))
 bk = next((x for x in rows if x["backend"] == "bertkit"), None)
 if bk:
-    print(f"\nbertkit BLAS core: {bk['blasCore']}, kernels: {bk['kernels']}; "
+    print(f"\nbertkit BLAS core: {bk.get('blasCore', 'see bertkit bench')}, kernels: {bk.get('kernels', '-')}; "
           + "; ".join(sorted({x['version'] for x in rows if 'version' in x})))
 PY

@@ -10,8 +10,9 @@ process so each peak RSS is its own. Prints one JSON object per line.
   golden/.venv/bin/python golden/bench_reference.py MODEL --backend torch --train   # one training step
 
 --train times what `bertkit bench --train` does: BertForSequenceClassification (2 labels, eager
-attention, dropout off as in bertkit's training), train(), forward with labels (cross-entropy),
-backward, torch.optim.AdamW(lr=1e-6, foreach=False) step, zero_grad(set_to_none=False).
+attention), train() with the config's dropout (--no-dropout: all dropout 0, as `bertkit bench
+--train --no-dropout`), forward with labels (cross-entropy), backward,
+torch.optim.AdamW(lr=1e-6, foreach=False) step, zero_grad(set_to_none=False).
 
 PyTorch runs eagerly (no torch.compile) under torch.inference_mode() with transformers' default
 attention (sdpa). ONNX Runtime runs the model exported by torch.onnx.export (opset 17, the
@@ -71,9 +72,9 @@ def run_torch_train(args):
     import transformers
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
+    off = dict(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, classifier_dropout=0.0)
     model = transformers.BertForSequenceClassification.from_pretrained(
-        args.model, num_labels=2, attn_implementation="eager", hidden_dropout_prob=0.0,
-        attention_probs_dropout_prob=0.0, classifier_dropout=0.0).train()
+        args.model, num_labels=2, attn_implementation="eager", **({} if args.dropout else off)).train()
     ids, mask, types = synthetic(model.config, args.batch, args.seq, torch)
     labels = torch.arange(args.batch) % 2
     opt = torch.optim.AdamW(model.parameters(), lr=1e-6, foreach=False)
@@ -84,7 +85,8 @@ def run_torch_train(args):
         out.loss.backward()
         opt.step()
     times = timed(step, min(args.warmup, 2), args.runs)
-    return model.config, times, f"torch {torch.__version__} / transformers {transformers.__version__} (train step)"
+    return model.config, times, (f"torch {torch.__version__} / transformers {transformers.__version__} "
+                                 f"(train step, dropout {'on' if args.dropout else 'off'})")
 
 
 def onnx_path(args, cfg):
@@ -141,6 +143,8 @@ def main():
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--runs", type=int, default=10)
     p.add_argument("--train", action="store_true", help="time one training step (torch only)")
+    p.add_argument("--dropout", action=argparse.BooleanOptionalAction, default=True,
+                   help="with --train: the config's dropout (default) or none")
     args = p.parse_args()
     # OpenMP threads spin between parallel regions by default; that is PyTorch's normal behaviour, kept.
     if args.train:
@@ -150,6 +154,7 @@ def main():
     median = statistics.median(times)
     print(json.dumps({
         "backend": "pytorch" if args.backend == "torch" else "onnxruntime", "version": version,
+        "mode": f"train, dropout {'on' if args.dropout else 'off'}" if args.train else "forward",
         "model": args.model, "batch": args.batch, "seq": args.seq, "threads": args.threads, "runs": len(times),
         "medianMs": median, "minMs": min(times), "sequencesPerSecond": args.batch / (median / 1000),
         "gflops": flops(cfg, args.batch, args.seq) / (median / 1000) / 1e9,

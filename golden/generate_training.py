@@ -71,7 +71,7 @@ def write_text(path: Path, text: str) -> None:
     write_bytes(path, text.encode("utf-8", "strict"))
 
 
-_ST_DTYPES = {torch.float32: ("F32", 4), torch.int64: ("I64", 8)}
+_ST_DTYPES = {torch.float32: ("F32", 4), torch.int64: ("I64", 8), torch.uint8: ("U8", 1)}
 
 
 def save_safetensors(path: Path, tensors: dict, metadata: dict) -> None:
@@ -428,6 +428,70 @@ def run_problem_type(problem_type: str, fname: str, batch) -> None:
     print(f"{path.name}: loss {float(res.loss.detach()):.6f}")
 
 
+DROPOUT_RATES = {"hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.2, "classifier_dropout": 0.3}
+
+
+def run_dropout(batch) -> None:
+    """One training-mode forward/backward with every dropout on, its masks recorded.
+
+    torch.nn.functional.dropout (which nn.Dropout and eager attention both call) is replaced by one
+    that draws keep = rand >= p from a seeded generator, records keep, and returns
+    input * keep * (1/(1-p)), the product torch's own dropout computes. bertkit's test feeds the same
+    masks to its forward, so the loss and every gradient must agree as without dropout.
+    """
+    from transformers import BertForSequenceClassification
+
+    model = BertForSequenceClassification.from_pretrained(str(FIXTURE), attn_implementation="eager",
+                                                          dtype=torch.float32, **DROPOUT_RATES)
+    model.train()
+    gen = torch.Generator().manual_seed(1234)
+    masks, rates = [], []
+    real = torch.nn.functional.dropout
+
+    def recording_dropout(input, p=0.5, training=True, inplace=False):
+        assert training and p > 0 and not inplace
+        keep = torch.rand(input.shape, generator=gen) >= p
+        masks.append(keep.to(torch.uint8))
+        rates.append(p)
+        return input * keep.to(input.dtype) * (1.0 / (1.0 - p))
+
+    torch.nn.functional.dropout = recording_dropout
+    try:
+        res = forward(model, batch)
+        res.loss.backward()
+    finally:
+        torch.nn.functional.dropout = real
+    layers = model.config.num_hidden_layers
+    sites = ["embeddings"]
+    for i in range(layers):
+        sites += [f"encoder.layer.{i}.attention.self", f"encoder.layer.{i}.attention.output", f"encoder.layer.{i}.output"]
+    sites.append("classifier")
+    assert len(masks) == len(sites), (len(masks), len(sites))
+    b, s = batch["input_ids"].shape
+    h, heads = model.config.hidden_size, model.config.num_attention_heads
+    for name, m, p in zip(sites, masks, rates):
+        want = {"embeddings": ((b, s, h), 0.1), "classifier": ((b, h), 0.3)}.get(name)
+        if want is None:
+            want = ((b, heads, s, s), 0.2) if name.endswith(".self") else ((b, s, h), 0.1)
+        assert tuple(m.shape) == want[0] and p == want[1], (name, m.shape, p)
+    out = batch_tensors([batch])
+    out.update({f"mask.{k}": m for k, m in enumerate(masks)})
+    out["loss"] = res.loss.detach().reshape(1).clone()
+    out["logits.0"] = res.logits.detach().clone()
+    out.update(recorded_grads(model, "grad."))
+    meta = base_metadata("dropout", {
+        "dropout": json.dumps(DROPOUT_RATES, sort_keys=True, separators=(",", ":")),
+        "mask_sites": json.dumps(sites, separators=(",", ":")),
+        "notes": ("one training-mode forward/backward on batch.0 with the dropout masks mask.{k} (U8, 1 = kept), "
+                  "drawn in torch's call order (mask_sites) and applied as input * mask * (1/(1-p)); "
+                  "grad.* = .grad of every parameter"),
+    })
+    path = TRAIN_OUT / "tiny-cls.dropout.safetensors"
+    save_safetensors(path, out, meta)
+    kept = [f"{float(m.float().mean()):.3f}" for m in masks]
+    print(f"{path.name}: loss {float(res.loss.detach()):.6f} kept fractions {kept}")
+
+
 def make_goldens() -> None:
     setup_torch()
     import json as _json
@@ -443,9 +507,10 @@ def make_goldens() -> None:
     run_trajectory(batches)
     run_problem_type("regression", "tiny-cls.regression.safetensors", batches[0])
     run_problem_type("multi_label_classification", "tiny-cls.multilabel.safetensors", batches[0])
+    run_dropout(batches[1])
     total = sum(p.stat().st_size for p in TRAIN_OUT.glob("*.safetensors"))
     print(f"golden/expected/train: {total} bytes")
-    assert total < 3.3e6, total
+    assert total < 3.5e6, total  # keep the repository small: these are committed
 
 
 # ============================================================================================

@@ -29,14 +29,18 @@ extension BertModel {
         }
     }
 
-    /// Runs the whole forward on `input`, writing every activation into `a`.
-    public func forward(_ input: BertInput, into a: ActivationBuffers) throws {
+    /// Runs the whole forward on `input`, writing every activation into `a`. With `dropout` (training)
+    /// its masks apply and stay with `a` for the backward; without, every dropout is the identity.
+    public func forward(_ input: BertInput, into a: ActivationBuffers, dropout: DropoutMasks? = nil) throws {
         precondition(a.batch == input.batch && a.seq == input.seq, "buffers are for another shape")
+        precondition(dropout.map { $0.batch == input.batch && $0.seq == input.seq && a.keepEveryLayer } ?? true,
+                     "dropout masks are for training buffers of this shape")
         guard input.seq <= config.maxPositionEmbeddings else {
             throw ModelError.sequenceTooLong(length: input.seq, maxPositions: config.maxPositionEmbeddings)
         }
         try BLAS.load()
         a.input = input
+        a.dropout = dropout
         a.keys = (0..<input.batch).map { input.keys(row: $0) }
         let c = config, p = parameters
         let s = input.seq, t = input.batch * s, h = c.hiddenSize, inter = c.intermediateSize
@@ -56,8 +60,11 @@ extension BertModel {
                                       position: position, type: type, rows: rows, seq: s, hidden: h)
                     layerNormForward(out: a.embeddings, mean: a.embeddingsMean, rstd: a.embeddingsRstd, inp: a.embeddingsSum,
                                      weight: embNormW, bias: embNormB, rows: rows, cols: h, eps: eps)
+                    if let m = dropout?.mask(.embeddings) {
+                        dropoutRows(out: a.embeddings, a.embeddings, mask: m, scale: dropout!.scale(.embeddings), rows: rows, cols: h)
+                    }
                     if let l0 = a.layers.first, let w0 = weights.first {
-                        layerInputRows(l0, w0, residual: a.embeddings, rows: rows, hidden: h)
+                        layerInputRows(l0, w0, residual: a.embeddings, rows: rows, hidden: h, dropout: dropout, layer: 0)
                     }
                 }
             }
@@ -73,18 +80,25 @@ extension BertModel {
                 linearAccumulate(out: la.qkv, inp: x, weight: w.qkvWeight, rows: t, inFeatures: h, outFeatures: 3 * h)
                 clock.lap(.qkvGEMM)
                 attentionForward(context: la.context, probs: la.probs, qkv: la.qkv, mask: mask.baseAddress!, keys: a.keys,
-                                 batch: input.batch, seq: s, hidden: h, heads: c.numAttentionHeads, scratch: scratch,
-                                 scratchStride: a.scratchStride)
+                                 batch: input.batch, seq: s, hidden: h, heads: c.numAttentionHeads,
+                                 dropout: dropout?.mask(.attentionProbs(layer: l)).map { ($0, dropout!.scale(.attentionProbs(layer: l))) },
+                                 scratch: scratch, scratchStride: a.scratchStride)
                 clock.lap(.attention)
                 // BertSelfOutput: dense + residual (rows written before) + LayerNorm
                 linearAccumulate(out: la.attentionSum, inp: la.context, weight: w.attnOutWeight, rows: t, inFeatures: h,
                                  outFeatures: h)
                 clock.lap(.attentionOutputGEMM)
+                let attnDrop = dropout?.mask(.attentionOutput(layer: l)), outDrop = dropout?.mask(.output(layer: l))
                 parallelFor(t, grain: grain) { rows in
+                    if let m = attnDrop {
+                        dropoutRows(out: la.attentionSum, la.attentionSum, mask: m, scale: dropout!.scale(.attentionOutput(layer: l)),
+                                    residual: x, rows: rows, cols: h)
+                    }
                     layerNormForward(out: la.attention, mean: la.attentionMean, rstd: la.attentionRstd, inp: la.attentionSum,
                                      weight: w.attnNormWeight, bias: w.attnNormBias, rows: rows, cols: h, eps: eps)
                     linearBiasRows(out: la.intermediatePre, bias: w.interBias, rows: rows, cols: inter)
-                    linearBiasRows(out: la.outputSum, bias: w.outBias, residual: la.attention, rows: rows, cols: h)
+                    linearBiasRows(out: la.outputSum, bias: w.outBias, residual: outDrop == nil ? la.attention : nil, rows: rows,
+                                   cols: h)
                 }
                 clock.lap(.attentionNorm)
                 // BertIntermediate
@@ -101,34 +115,47 @@ extension BertModel {
                 clock.lap(.outputGEMM)
                 let next = l + 1 < c.numHiddenLayers ? (a.layers[l + 1], weights[l + 1]) : nil
                 parallelFor(t, grain: grain) { rows in
+                    if let m = outDrop {
+                        dropoutRows(out: la.outputSum, la.outputSum, mask: m, scale: dropout!.scale(.output(layer: l)),
+                                    residual: la.attention, rows: rows, cols: h)
+                    }
                     layerNormForward(out: la.output, mean: la.outputMean, rstd: la.outputRstd, inp: la.outputSum,
                                      weight: w.outNormWeight, bias: w.outNormBias, rows: rows, cols: h, eps: eps)
-                    if let (nl, nw) = next { layerInputRows(nl, nw, residual: la.output, rows: rows, hidden: h) }
+                    if let (nl, nw) = next {
+                        layerInputRows(nl, nw, residual: la.output, rows: rows, hidden: h, dropout: dropout, layer: l + 1)
+                    }
                 }
                 clock.lap(.outputNorm)
             }
-            heads(a, mask: mask.baseAddress!)
+            heads(a, mask: mask.baseAddress!, dropout: dropout)
             clock.lap(.heads)
         }
     }
 
     /// A layer's bias rows for its two GEMMs that read the layer input: QKV (bias) and the
-    /// attention output dense (bias + the input as residual).
+    /// attention output dense (bias + the input as residual; with dropout the residual is added
+    /// after the GEMM, once the dense's output is dropped).
     private func layerInputRows(_ la: LayerActivations, _ w: LayerWeights, residual: UnsafePointer<Float>, rows: Range<Int>,
-                                hidden h: Int) {
+                                hidden h: Int, dropout: DropoutMasks?, layer l: Int) {
         linearBiasRows(out: la.qkv, bias: w.qkvBias, rows: rows, cols: 3 * h)
-        linearBiasRows(out: la.attentionSum, bias: w.attnOutBias, residual: residual, rows: rows, cols: h)
+        let dropped = dropout?.mask(.attentionOutput(layer: l)) != nil
+        linearBiasRows(out: la.attentionSum, bias: w.attnOutBias, residual: dropped ? nil : residual, rows: rows, cols: h)
     }
 
     /// Pooler, classifier and sentence pooling on the last hidden state.
-    private func heads(_ a: ActivationBuffers, mask: UnsafePointer<UInt8>) {
+    private func heads(_ a: ActivationBuffers, mask: UnsafePointer<UInt8>, dropout: DropoutMasks?) {
         let c = config, p = parameters, h = c.hiddenSize
         let last = a.layers.last?.output ?? a.embeddings
         if let out = a.pooler {
             poolerForward(out: out, hidden: last, weight: p["pooler.dense.weight"], bias: p["pooler.dense.bias"],
                           batch: a.batch, seq: a.seq, features: h)
             if let logits = a.logits {
-                classifierForward(logits: logits, pooled: out, weight: p["classifier.weight"], bias: p["classifier.bias"],
+                var pooled = UnsafePointer(out)
+                if let d = dropout, let m = d.mask(.classifier) {
+                    dropoutRows(out: d.droppedPooled, out, mask: m, scale: d.scale(.classifier), rows: 0..<a.batch, cols: h)
+                    pooled = UnsafePointer(d.droppedPooled)
+                }
+                classifierForward(logits: logits, pooled: pooled, weight: p["classifier.weight"], bias: p["classifier.bias"],
                                   batch: a.batch, features: h, labels: c.numLabels)
             }
         }

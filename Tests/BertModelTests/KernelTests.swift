@@ -5,14 +5,7 @@ import XCTest
 
 /// The C kernels against float64 formulas, on both the AVX-512 and the portable path.
 final class KernelTests: XCTestCase {
-    /// Runs `body` once per available kernel path, naming it.
-    func eachPath(_ body: (String) throws -> Void) rethrows {
-        defer { bk_kernels_force_portable(0) }
-        for portable in [false, true] {
-            bk_kernels_force_portable(portable ? 1 : 0)
-            try body(String(cString: bk_kernels_isa()))
-        }
-    }
+    func eachPath(_ body: (String) throws -> Void) rethrows { try forEachKernelPath(body) }
 
     static let grid: [Float] = stride(from: -7.0, through: 7.0, by: 0.0007).map { Float($0) }
         + [0, -0, 1e-30, -1e-30, 0.999_999_94, 1, 1.000_000_1, 3.919_999_8, 3.92, 40, -40]
@@ -137,7 +130,7 @@ final class KernelTests: XCTestCase {
                     qkv.withUnsafeBufferPointer { p in
                         bk_attention_head_forward(p.baseAddress!, p.baseAddress! + dh, p.baseAddress! + 2 * dh, Int32(ld),
                                                   Int32(seq), Int32(keys), Int32(dh), 1 / Float(dh).squareRoot(), mask,
-                                                  &probs, Int32(seq), &ctx, Int32(dh), &scratch)
+                                                  &probs, Int32(seq), nil, 1, &ctx, Int32(dh), &scratch)
                     }
                     let label = "\(name), seq \(seq), head \(dh), \(isa)"
                     // Probabilities ≤ 1 and contexts O(1): f32 sums over ≤80 terms.
@@ -148,7 +141,7 @@ final class KernelTests: XCTestCase {
                     qkv.withUnsafeBufferPointer { p in
                         bk_attention_head_forward(p.baseAddress!, p.baseAddress! + dh, p.baseAddress! + 2 * dh, Int32(ld),
                                                   Int32(seq), Int32(keys), Int32(dh), 1 / Float(dh).squareRoot(), mask,
-                                                  nil, 0, &ctx2, Int32(dh), &scratch)
+                                                  nil, 0, nil, 1, &ctx2, Int32(dh), &scratch)
                     }
                     assertClose(ctx2, ref.ctx.map { Float($0) }, atol: 3e-6, label: "context without probabilities " + label)
                 }
@@ -165,10 +158,19 @@ final class KernelTests: XCTestCase {
             var ctx = [Float](repeating: 0, count: seq * dh)
             qkv.withUnsafeBufferPointer { p in
                 bk_attention_head_forward(p.baseAddress!, p.baseAddress! + dh, p.baseAddress! + 2 * dh, Int32(ld), Int32(seq),
-                                          Int32(seq), Int32(dh), 0.25, nil, nil, 0, &ctx, Int32(dh), &scratch)
+                                          Int32(seq), Int32(dh), 0.25, nil, nil, 0, nil, 1, &ctx, Int32(dh), &scratch)
             }
             XCTAssertTrue(ctx.allSatisfy(\.isNaN), "a NaN key makes every query's context NaN (\(isa))")
         }
+    }
+}
+
+/// Runs `body` once per available kernel path, naming it.
+func forEachKernelPath(_ body: (String) throws -> Void) rethrows {
+    defer { bk_kernels_force_portable(0) }
+    for portable in [false, true] {
+        bk_kernels_force_portable(portable ? 1 : 0)
+        try body(String(cString: bk_kernels_isa()))
     }
 }
 

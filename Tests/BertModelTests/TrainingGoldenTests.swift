@@ -5,8 +5,9 @@ import TestSupport
 import XCTest
 
 /// Fine-tuning tiny-cls against PyTorch (golden/expected/train, written by
-/// golden/generate_training.py with dropout 0): loss, every gradient, Adam's moments and the
-/// parameters after 1 and 5 steps, a 20-step loss trajectory, regression and multi-label losses.
+/// golden/generate_training.py): with dropout 0, the loss, every gradient, Adam's moments and the
+/// parameters after 1 and 5 steps, a 20-step loss trajectory, regression and multi-label losses;
+/// with dropout, the loss and gradients under PyTorch's own masks (TrainingDropoutTests.swift).
 final class TrainingGoldenTests: XCTestCase {
     /// Three key biases whose true gradient is exactly 0 (softmax shift invariance): PyTorch's
     /// values are rounding noise, listed in the goldens' `noise_dominated` metadata.
@@ -29,7 +30,8 @@ final class TrainingGoldenTests: XCTestCase {
         return (input, f["batch.\(k).labels"]!)
     }
 
-    func trainer(_ f: SafeTensorsFile, problem: ProblemType? = nil) throws -> Trainer {
+    /// The goldens without a `dropout` entry were written with dropout off.
+    func trainer(_ f: SafeTensorsFile, problem: ProblemType? = nil, dropout: DropoutRates = .off) throws -> Trainer {
         let model = try BertModel(checkpoint: CheckpointLoader.load(path: Repo.fixture("tiny-cls")))
         let opt = try JSONSerialization.jsonObject(with: Data((f.metadataDictionary["optimizer"] ?? "{}").utf8)) as! [String: Any]
         let kind: AdamOptimizer.Kind = (opt["optimizer"] as? String) == "torch.optim.AdamW" ? .adamw : .adam
@@ -38,7 +40,7 @@ final class TrainingGoldenTests: XCTestCase {
         let clip = (opt["clip_grad_norm"] as? [String: Any])?["max_norm"] as? Double
         return Trainer(model: model, optimizer: .init(kind: kind, learningRate: Float((opt["lr"] as? Double) ?? 1e-3), weightDecay: wd),
                        schedule: warmup.map { .linear(warmupSteps: $0, totalSteps: total ?? 0) } ?? .constant,
-                       clipNorm: clip.map { Float($0) }, problem: problem)
+                       clipNorm: clip.map { Float($0) }, problem: problem, dropout: dropout)
     }
 
     func targets(_ labels: RawTensor) -> TrainingTargets {

@@ -60,6 +60,8 @@ public final class ActivationBuffers: @unchecked Sendable {
 
     /// The input of the last forward, and per row the keys attention uses.
     public internal(set) var input: BertInput?
+    /// The dropout masks of the last forward (nil in eval), for the backward.
+    public internal(set) var dropout: DropoutMasks?
     var keys: [(count: Int, masked: Bool)] = []
 
     /// Per-worker attention scratch, grown when the thread count grows.

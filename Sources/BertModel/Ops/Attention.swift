@@ -6,11 +6,13 @@ import CBertKit
 // numbers (see Sources/CBertKit/kernels/attention.c), less work, and a padded row equals its text alone.
 
 /// context[T, H] (and probs[B, heads, S, S] when given) from qkv[T, 3H]. `keys[b]`: how many
-/// leading keys row b uses, and whether `mask` must also be consulted for holes.
+/// leading keys row b uses, and whether `mask` must also be consulted for holes. `dropout`: the
+/// probabilities' mask [B, heads, S, S] and 1/(1-p); `probs` keeps the softmax before it.
 func attentionForward(context: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>?,
                       qkv: UnsafePointer<Float>, mask: UnsafePointer<UInt8>, keys: [(count: Int, masked: Bool)],
-                      batch: Int, seq: Int, hidden: Int, heads: Int, scratch: UnsafeMutablePointer<Float>,
-                      scratchStride: Int) {
+                      batch: Int, seq: Int, hidden: Int, heads: Int,
+                      dropout: (mask: UnsafeMutableBufferPointer<UInt8>, scale: Float)? = nil,
+                      scratch: UnsafeMutablePointer<Float>, scratchStride: Int) {
     let dh = hidden / heads, ld = 3 * hidden
     let scale = 1 / Float(dh).squareRoot()
     parallelWorkers(batch * heads) { worker, items in
@@ -22,19 +24,23 @@ func attentionForward(context: UnsafeMutablePointer<Float>, probs: UnsafeMutable
             bk_attention_head_forward(
                 q, q + hidden, q + 2 * hidden, Int32(ld), Int32(seq), Int32(k.count), Int32(dh), scale,
                 k.masked ? mask + b * seq : nil, probs.map { $0 + item * seq * seq }, Int32(seq),
+                dropout.map { UnsafePointer($0.mask.baseAddress! + item * seq * seq) }, dropout?.scale ?? 1,
                 context + b * seq * hidden + h * dh, Int32(hidden), s)
         }
     }
 }
 
-// Backward for one layer, per (batch row, head), from the saved probabilities P = softmax(S):
-// dP = dctx · Vᵀ, dV = Pᵀ · dctx, dS = P ⊙ (dP - rowsum(P ⊙ dP)), dQ = scale · dS · K, dK = scale · dSᵀ · Q.
+// Backward for one layer, per (batch row, head), from the saved probabilities P = softmax(S) and,
+// with dropout, the mask M and its scale c (the context used P' = c·M ⊙ P):
+// dP' = dctx · Vᵀ, dV = P'ᵀ · dctx, dP = c·M ⊙ dP', dS = P ⊙ (dP - rowsum(P ⊙ dP)),
+// dQ = scale · dS · K, dK = scale · dSᵀ · Q.
 // Only the keys the forward used enter (P is zero for the skipped ones). A query whose keys are all
 // masked attended uniformly to constants (transformers' mask swamps the scores), so its scores get
 // no gradient. dqkv[T, 3H] is written (not added).
 func attentionBackward(dqkv: UnsafeMutablePointer<Float>, dcontext: UnsafePointer<Float>, probs: UnsafePointer<Float>,
                        qkv: UnsafePointer<Float>, mask: UnsafePointer<UInt8>, keys: [(count: Int, masked: Bool)],
-                       batch: Int, seq: Int, hidden: Int, heads: Int) {
+                       batch: Int, seq: Int, hidden: Int, heads: Int,
+                       dropout: (mask: UnsafeMutableBufferPointer<UInt8>, scale: Float)? = nil) {
     let dh = hidden / heads, ld = 3 * hidden
     let scale = 1 / Float(dh).squareRoot()
     let lp = (seq + 15) & ~15
@@ -50,6 +56,7 @@ func attentionBackward(dqkv: UnsafeMutablePointer<Float>, dcontext: UnsafePointe
                 let dq = dqkv + b * seq * ld + h * dh, dk = dq + hidden, dv = dq + 2 * hidden
                 let dc = dcontext + b * seq * hidden + h * dh
                 let p = probs + item * seq * seq
+                let drop = dropout.map { $0.mask.baseAddress! + item * seq * seq }, c = dropout?.scale ?? 1
                 let n = keys[b].count, nv = (n + 15) & ~15
                 let rowMask = mask + b * seq
                 let scoresLive = !keys[b].masked || (0..<n).contains { rowMask[$0] != 0 }
@@ -70,9 +77,19 @@ func attentionBackward(dqkv: UnsafeMutablePointer<Float>, dcontext: UnsafePointe
                         j += 16
                     }
                     var dot: Float = 0
-                    for j in 0..<n {
-                        dot += pi[j] * dp[j]
-                        addScaled(dv + j * ld, pi[j], dci, dh)
+                    if let drop {
+                        let mi = drop + i * seq
+                        for j in 0..<n {
+                            let kept = mi[j] != 0 ? c : 0
+                            dp[j] *= kept
+                            dot += pi[j] * dp[j]
+                            addScaled(dv + j * ld, pi[j] * kept, dci, dh)
+                        }
+                    } else {
+                        for j in 0..<n {
+                            dot += pi[j] * dp[j]
+                            addScaled(dv + j * ld, pi[j], dci, dh)
+                        }
                     }
                     guard scoresLive else { continue }
                     let qi = q + i * ld, dqi = dq + i * ld

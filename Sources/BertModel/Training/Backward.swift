@@ -58,12 +58,18 @@ extension BertModel {
         let c = config, p = parameters
         let s = a.seq, b = a.batch, t = b * s, h = c.hiddenSize, inter = c.intermediateSize
         let last = a.layers.last?.output ?? a.embeddings
+        let drop = a.dropout
+        // The classifier read the pooled output after its dropout.
+        let classifierInput = drop?.mask(.classifier) != nil ? UnsafePointer(drop!.droppedPooled) : UnsafePointer(pooled)
 
         // Heads: classifier, then pooler into the first token of each row.
         d.residual.update(repeating: 0, count: t * h)
         d.pooled.update(repeating: 0, count: b * h)
         classifierBackward(dpooled: d.pooled, dweight: g["classifier.weight"], dbias: g["classifier.bias"], dlogits: d.logits,
-                           pooled: pooled, weight: p["classifier.weight"], batch: b, features: h, labels: c.numLabels)
+                           pooled: classifierInput, weight: p["classifier.weight"], batch: b, features: h, labels: c.numLabels)
+        if let m = drop?.mask(.classifier) {
+            dropoutRows(out: d.pooled, d.pooled, mask: m, scale: drop!.scale(.classifier), rows: 0..<b, cols: h)
+        }
         poolerBackward(dhidden: d.residual, dweight: g["pooler.dense.weight"], dbias: g["pooler.dense.bias"], dout: d.pooled,
                        out: pooled, hidden: last, weight: p["pooler.dense.weight"], dpre: d.poolerPre, batch: b, seq: s,
                        features: h)
@@ -77,6 +83,7 @@ extension BertModel {
                                   inp: la.outputSum, mean: la.outputMean, rstd: la.outputRstd, weight: w.outNormWeight,
                                   rows: 0..<t, cols: h)
                 d.residual.update(from: d.sum, count: t * h)
+                dropoutBackward(d.sum, drop, .output(layer: l), rows: t, cols: h)
                 d.intermediate.update(repeating: 0, count: t * inter)
                 linearBackward(dinp: d.intermediate, dweight: gw.outWeight, dbias: gw.outBias, dout: d.sum,
                                inp: la.intermediate, weight: w.outWeight, rows: t, inFeatures: inter, outFeatures: h)
@@ -92,17 +99,20 @@ extension BertModel {
                                   inp: la.attentionSum, mean: la.attentionMean, rstd: la.attentionRstd,
                                   weight: w.attnNormWeight, rows: 0..<t, cols: h)
                 d.residual.update(from: d.sum, count: t * h)
+                dropoutBackward(d.sum, drop, .attentionOutput(layer: l), rows: t, cols: h)
                 d.context.update(repeating: 0, count: t * h)
                 linearBackward(dinp: d.context, dweight: gw.attnOutWeight, dbias: gw.attnOutBias, dout: d.sum,
                                inp: la.context, weight: w.attnOutWeight, rows: t, inFeatures: h, outFeatures: h)
                 // BertSelfAttention, then the fused Q/K/V dense.
                 attentionBackward(dqkv: d.qkv, dcontext: d.context, probs: la.probs!, qkv: la.qkv, mask: mask.baseAddress!,
-                                  keys: a.keys, batch: b, seq: s, hidden: h, heads: c.numAttentionHeads)
+                                  keys: a.keys, batch: b, seq: s, hidden: h, heads: c.numAttentionHeads,
+                                  dropout: drop?.mask(.attentionProbs(layer: l)).map { ($0, drop!.scale(.attentionProbs(layer: l))) })
                 linearBackward(dinp: d.residual, dweight: gw.qkvWeight, dbias: gw.qkvBias, dout: d.qkv, inp: x,
                                weight: w.qkvWeight, rows: t, inFeatures: h, outFeatures: 3 * h)
             }
         }
-        // BertEmbeddings: LayerNorm, then scatter into the rows used.
+        // BertEmbeddings: dropout, LayerNorm, then scatter into the rows used.
+        dropoutBackward(d.residual, drop, .embeddings, rows: t, cols: h)
         layerNormBackward(dinp: d.sum, dweight: g["embeddings.LayerNorm.weight"], dbias: g["embeddings.LayerNorm.bias"],
                           dout: d.residual, inp: a.embeddingsSum, mean: a.embeddingsMean, rstd: a.embeddingsRstd,
                           weight: p["embeddings.LayerNorm.weight"], rows: 0..<t, cols: h)
@@ -114,5 +124,12 @@ extension BertModel {
                                    types: types.baseAddress!, tokens: t, seq: s, hidden: h, paddingId: c.padTokenId)
             }
         }
+    }
+
+    /// grad ⊙ mask · scale in place, when `site` had a mask.
+    private func dropoutBackward(_ grad: UnsafeMutablePointer<Float>, _ masks: DropoutMasks?, _ site: DropoutSite, rows: Int,
+                                 cols: Int) {
+        guard let masks, let m = masks.mask(site) else { return }
+        parallelFor(rows, grain: 8) { r in dropoutRows(out: grad, grad, mask: m, scale: masks.scale(site), rows: r, cols: cols) }
     }
 }

@@ -4,7 +4,9 @@ import BertTensors
 /// One model being trained: gradients in a ParameterStore-shaped buffer, Adam/AdamW state, the
 /// learning-rate schedule and optional clipping. `step` is one forward, loss, backward and update,
 /// as a PyTorch loop does it (`zero_grad`, `loss.backward()`, `clip_grad_norm_`, `opt.step()`,
-/// `scheduler.step()`).
+/// `scheduler.step()`), in training mode: dropout on at the config's rates unless told otherwise.
+/// Step k's masks follow from (seed, k), so a run resumed from saved optimizer state drops what the
+/// uninterrupted run would have.
 public final class Trainer: @unchecked Sendable {
     public let model: BertModel
     public let gradients: ParameterStore
@@ -12,8 +14,11 @@ public final class Trainer: @unchecked Sendable {
     public var schedule: LearningRateSchedule
     public var clipNorm: Float?
     public let problem: ProblemType
+    public let dropout: DropoutRates
+    public let seed: UInt64
     private var activations: ActivationBuffers?
     private var gradientBuffers: GradientBuffers?
+    private var masks: DropoutMasks?
 
     public struct StepResult: Sendable {
         public let loss: Float
@@ -24,8 +29,9 @@ public final class Trainer: @unchecked Sendable {
         public let logits: [Float]
     }
 
+    /// `dropout`: nil takes the config's rates (transformers' `model.train()`); `.off` trains without.
     public init(model: BertModel, optimizer: AdamOptimizer.Settings, schedule: LearningRateSchedule = .constant,
-                clipNorm: Float? = nil, problem: ProblemType? = nil) {
+                clipNorm: Float? = nil, problem: ProblemType? = nil, dropout: DropoutRates? = nil, seed: UInt64 = 0) {
         precondition(model.hasPooler && model.hasClassifier, "training needs a pooler and a classifier head")
         self.model = model
         gradients = ParameterStore(layout: model.parameters.layout)
@@ -33,10 +39,14 @@ public final class Trainer: @unchecked Sendable {
         self.schedule = schedule
         self.clipNorm = clipNorm
         self.problem = problem ?? model.config.problemType ?? .singleLabel
+        self.dropout = dropout ?? DropoutRates(config: model.config)
+        self.seed = seed
     }
 
-    /// Zeroes the gradients, runs forward and backward, and returns the loss and logits.
-    public func lossAndGradients(_ input: BertInput, targets: TrainingTargets) throws -> (loss: Float, logits: [Float]) {
+    /// Zeroes the gradients, runs forward and backward, and returns the loss and logits. Dropout
+    /// uses `masks` as given when passed (tests feed PyTorch's), else this step's own draw.
+    public func lossAndGradients(_ input: BertInput, targets: TrainingTargets,
+                                 masks given: DropoutMasks? = nil) throws -> (loss: Float, logits: [Float]) {
         let a: ActivationBuffers, d: GradientBuffers
         if let c = activations, c.batch == input.batch, c.seq == input.seq, let g = gradientBuffers {
             a = c
@@ -49,13 +59,24 @@ public final class Trainer: @unchecked Sendable {
             activations = a
             gradientBuffers = d
         }
-        try model.forward(input, into: a)
+        try model.forward(input, into: a, dropout: given ?? drawMasks(batch: input.batch, seq: input.seq))
         let n = model.config.numLabels
         let loss = classificationLoss(problem, logits: a.logits!, targets: targets, batch: input.batch, labels: n,
                                       dlogits: d.logits)
         gradients.base.update(repeating: 0, count: gradients.count)
         model.backward(a, d, into: gradients)
         return (loss, Array(UnsafeBufferPointer(start: a.logits!, count: input.batch * n)))
+    }
+
+    /// This step's masks, in buffers sized once per shape; nil when dropout is off.
+    private func drawMasks(batch: Int, seq: Int) -> DropoutMasks? {
+        guard !dropout.isOff else { return nil }
+        if masks?.batch != batch || masks?.seq != seq {
+            masks = nil
+            masks = DropoutMasks(config: model.config, batch: batch, seq: seq, rates: dropout)
+        }
+        masks!.draw(seed: seed, step: optimizer.step)
+        return masks
     }
 
     /// One training step. The update is skipped (and the result's loss is NaN) when the loss is not finite.

@@ -50,9 +50,23 @@ size_t bk_attention_scratch_floats(int seq, int dh);
 /// `keys` rows, of which those with keymask[j] == 0 are skipped (keymask may be NULL: all kept).
 /// A query whose keys are all masked attends uniformly, as transformers' additive mask gives.
 /// probs (may be NULL): row i at probs + i*ldp, `seq` columns, zero for skipped keys.
+/// drop (may be NULL): attention dropout, row i at drop + i*ldp; the context then uses
+/// probs ⊙ drop · dropscale while `probs` keeps the softmax itself (what the backward needs).
 /// ctx: row i at ctx + i*ldc, `dh` columns.
 void bk_attention_head_forward(const float *q, const float *k, const float *v, int ld, int seq, int keys, int dh,
-                               float scale, const uint8_t *keymask, float *probs, int ldp, float *ctx, int ldc,
-                               float *scratch);
+                               float scale, const uint8_t *keymask, float *probs, int ldp, const uint8_t *drop,
+                               float dropscale, float *ctx, int ldc, float *scratch);
+
+// ---- dropout.c -----------------------------------------------------------------------------
+/// The key of one mask stream (e.g. one training step) under `seed`.
+uint64_t bk_dropout_key(uint64_t seed, uint64_t stream);
+/// p·2²⁴ rounded: an element is kept iff its 24 random bits are at least this.
+uint32_t bk_dropout_threshold(float p);
+/// mask[i] = 1 (keep) or 0 for elements first..<first+n of the mask stream `key`.
+void bk_dropout_mask(uint8_t *mask, size_t n, uint64_t key, uint64_t first, uint32_t threshold);
+/// out = inp ⊙ mask · scale (+ residual): dropout's forward, and its backward on a gradient.
+/// `out` may equal `inp`; residual may be NULL.
+void bk_dropout_apply(float *out, const float *inp, const uint8_t *mask, float scale, const float *residual,
+                      size_t n);
 
 #endif

@@ -42,8 +42,8 @@ static void softmax_row_portable(float *p, int keys, float scale, const uint8_t 
 }
 
 static void attention_portable(const float *q, const float *k, const float *v, int ld, int seq, int keys, int dh,
-                               float scale, const uint8_t *keymask, float *probs, int ldp, float *ctx, int ldc,
-                               float *row) {
+                               float scale, const uint8_t *keymask, float *probs, int ldp, const uint8_t *drop,
+                               float dropscale, float *ctx, int ldc, float *row) {
     for (int i = 0; i < seq; i++) {
         const float *qi = q + (size_t)i * ld;
         for (int j = 0; j < keys; j++) {
@@ -57,6 +57,8 @@ static void attention_portable(const float *q, const float *k, const float *v, i
             memcpy(probs + (size_t)i * ldp, row, (size_t)keys * sizeof(float));
             memset(probs + (size_t)i * ldp + keys, 0, (size_t)(seq - keys) * sizeof(float));
         }
+        if (drop)
+            for (int j = 0; j < keys; j++) row[j] *= drop[(size_t)i * ldp + j] ? dropscale : 0.0f;
         float *o = ctx + (size_t)i * ldc;
         for (int d = 0; d < dh; d++) o[d] = 0;
         for (int j = 0; j < keys; j++) {
@@ -165,8 +167,8 @@ BK_AVX512 static float softmax_row_avx512(float *p, int keys, int lp, float scal
 }
 
 BK_AVX512 static void attention_avx512(const float *q, const float *k, const float *v, int ld, int seq, int keys,
-                                       int dh, float scale, const uint8_t *keymask, float *probs, int ldp, float *ctx,
-                                       int ldc, float *scratch) {
+                                       int dh, float scale, const uint8_t *keymask, float *probs, int ldp,
+                                       const uint8_t *drop, float dropscale, float *ctx, int ldc, float *scratch) {
     int lp = round16(keys);
     float *kt = scratch, *sb = scratch + (size_t)dh * lp;
     // Kᵀ, zero-padded to lp columns, so the score kernel loads whole vectors of keys: 16 keys at a
@@ -198,6 +200,10 @@ BK_AVX512 static void attention_avx512(const float *q, const float *k, const flo
                 memcpy(pr, sb + (size_t)r * lp, (size_t)keys * sizeof(float));
                 memset(pr + keys, 0, (size_t)(seq - keys) * sizeof(float));
             }
+        if (drop)  // after recording: the backward needs the softmax itself
+            for (int r = 0; r < R; r++)
+                bk_dropout_apply(sb + (size_t)r * lp, sb + (size_t)r * lp, drop + (size_t)(i0 + r) * ldp, dropscale, NULL,
+                                 (size_t)keys);
         for (int db = 0; db < dh; db += 64) {
             int rem = dh - db, nv = rem >= 64 ? 4 : (rem + 15) / 16;
             __mmask16 last = bk_tail_mask((size_t)(rem - 16 * (nv - 1)));
@@ -210,11 +216,12 @@ BK_AVX512 static void attention_avx512(const float *q, const float *k, const flo
 #endif
 
 void bk_attention_head_forward(const float *q, const float *k, const float *v, int ld, int seq, int keys, int dh,
-                               float scale, const uint8_t *keymask, float *probs, int ldp, float *ctx, int ldc,
-                               float *scratch) {
+                               float scale, const uint8_t *keymask, float *probs, int ldp, const uint8_t *drop,
+                               float dropscale, float *ctx, int ldc, float *scratch) {
 #if BK_X86
     if (bk_use_avx512())
-        return attention_avx512(q, k, v, ld, seq, keys, dh, scale, keymask, probs, ldp, ctx, ldc, scratch);
+        return attention_avx512(q, k, v, ld, seq, keys, dh, scale, keymask, probs, ldp, drop, dropscale, ctx, ldc,
+                                scratch);
 #endif
-    attention_portable(q, k, v, ld, seq, keys, dh, scale, keymask, probs, ldp, ctx, ldc, scratch);
+    attention_portable(q, k, v, ld, seq, keys, dh, scale, keymask, probs, ldp, drop, dropscale, ctx, ldc, scratch);
 }

@@ -19,6 +19,7 @@ struct Bench: ParsableCommand {
               bertkit bench .cache/models/all-MiniLM-L6-v2
               bertkit bench model.bkm --batch 1 --seq 128 --threads 2 --json
               bertkit bench .cache/models/all-MiniLM-L6-v2 --train      # one fine-tuning step
+              bertkit bench .cache/models/all-MiniLM-L6-v2 --train --no-dropout
             """)
 
     @Argument(help: "A model folder, weights file or .bkm.") var model: String
@@ -29,6 +30,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Timed runs.") var runs = 10
     @Flag(help: "Also print the time spent in each phase of the forward.") var profile = false
     @Flag(help: "Time one training step (forward, backward, AdamW update) instead of the forward.") var train = false
+    @Flag(inversion: .prefixedNo, help: "With --train: dropout at the config's rates, as in training.") var dropout = true
     @Flag(help: "Print JSON.") var json = false
     @OptionGroup var files: ModelFiles
 
@@ -80,13 +82,13 @@ struct Bench: ParsableCommand {
         guard seq <= c.maxPositionEmbeddings else {
             throw ValidationError("--seq \(seq) is longer than the model's \(c.maxPositionEmbeddings) positions")
         }
-        let r = try TrainingBenchmark.run(model: m, batch: batch, seq: seq, warmup: min(warmup, 2), runs: runs)
+        let r = try TrainingBenchmark.run(model: m, batch: batch, seq: seq, warmup: min(warmup, 2), runs: runs, dropout: dropout)
         if json {
             try Console.outJSON(r, pretty: false)
             return
         }
         Console.out("""
-            \(model): training step (forward, backward, AdamW), \(c.numHiddenLayers) layers, hidden \(c.hiddenSize)
+            \(model): training step (forward, backward, AdamW), \(c.numHiddenLayers) layers, hidden \(c.hiddenSize), dropout \(dropout ? "on" : "off")
             shape \(batch)×\(seq), \(r.threads) thread\(r.threads == 1 ? "" : "s")
             \(String(format: "%.1f", r.medianMs)) ms per step (median of \(r.runs); min \(String(format: "%.1f", r.minMs))), \(String(format: "%.1f", r.sequencesPerSecond)) sequences/s
             peak RSS \(String(format: "%.0f", r.peakRSSMiB)) MiB (parameters + gradients + moments \(String(format: "%.0f", r.parameterMiB)) MiB, activations \(String(format: "%.0f", r.activationMiB)) MiB)

@@ -42,8 +42,10 @@ struct Finetune: ParsableCommand {
     @Option(help: "Weight decay (L2 for adam, decoupled for adamw).") var weightDecay: Float = 0
     @Option(help: "Linear warmup steps, then linear decay to 0.") var warmupSteps: Int?
     @Option(help: "Clip the gradient norm to this.") var clipNorm: Float?
-    @Option(help: "Seed for the new head and the shuffles.") var seed: UInt64 = 42
+    @Option(help: "Seed for the new head, the shuffles and the dropout masks.") var seed: UInt64 = 42
     @Flag(inversion: .prefixedNo, help: "Shuffle each epoch.") var shuffle = true
+    @Flag(inversion: .prefixedNo, help: "Dropout at the config's rates, as transformers trains (masks from --seed and the step).")
+    var dropout = true
     @Option(help: "Steps between report lines.") var reportEvery = 50
     @Option(help: "Write an SVG of loss and accuracy over steps.") var plot: String?
     @Flag(help: "Skip malformed rows, unknown labels and empty texts instead of stopping.") var skipBadRows = false
@@ -85,7 +87,7 @@ struct Finetune: ParsableCommand {
             let total = steps ?? max(1, Int((Double(perEpoch) * (epochs ?? 1)).rounded()))
             let trainer = Trainer(model: m, optimizer: settings,
                                   schedule: warmupSteps.map { .linear(warmupSteps: $0, totalSteps: total) } ?? .constant,
-                                  clipNorm: clipNorm, problem: .singleLabel)
+                                  clipNorm: clipNorm, problem: .singleLabel, dropout: dropout ? nil : .off, seed: seed)
             if let r = resume {
                 trainer.optimizer = try OptimizerStateFile.read(path: r, settings: settings, parameterCount: m.parameters.count)
                 Console.log("resuming at step \(trainer.optimizer.step) from \(r)")

@@ -1,0 +1,144 @@
+import BertFormats
+import CBertKit
+
+// torch.nn.Dropout where transformers' modeling_bert.py applies it in training: after the
+// embeddings' LayerNorm, on the attention probabilities, after the attention-output and output
+// denses (before their residual), and on the pooled output before the classifier. In eval every
+// dropout is the identity, so the forward takes no masks. The masks are kept for the backward,
+// which is the same product on the gradient (bk_dropout_apply, Sources/CBertKit/kernels/dropout.c).
+
+/// Dropout probabilities, from config.json as transformers reads them.
+public struct DropoutRates: Sendable, Equatable {
+    /// `hidden_dropout_prob`: embeddings, attention output, output.
+    public var hidden: Float
+    /// `attention_probs_dropout_prob`.
+    public var attention: Float
+    /// `classifier_dropout`, else `hidden_dropout_prob`.
+    public var classifier: Float
+
+    public init(hidden: Float, attention: Float, classifier: Float) {
+        self.hidden = hidden
+        self.attention = attention
+        self.classifier = classifier
+    }
+
+    public init(config c: BertConfig) {
+        self.init(hidden: Float(c.hiddenDropoutProb), attention: Float(c.attentionProbsDropoutProb),
+                  classifier: Float(c.classifierDropout ?? c.hiddenDropoutProb))
+    }
+
+    public static let off = DropoutRates(hidden: 0, attention: 0, classifier: 0)
+    public var isOff: Bool { hidden == 0 && attention == 0 && classifier == 0 }
+}
+
+/// One place a dropout mask applies.
+public enum DropoutSite: Hashable, Sendable, CustomStringConvertible {
+    case embeddings
+    case attentionProbs(layer: Int)
+    case attentionOutput(layer: Int)
+    case output(layer: Int)
+    case classifier
+
+    /// The module whose dropout this is, as transformers names it.
+    public var weightPrefix: String {
+        switch self {
+        case .embeddings: "embeddings"
+        case .attentionProbs(let l): "encoder.layer.\(l).attention.self"
+        case .attentionOutput(let l): "encoder.layer.\(l).attention.output"
+        case .output(let l): "encoder.layer.\(l).output"
+        case .classifier: "classifier"
+        }
+    }
+
+    public var description: String { weightPrefix }
+}
+
+/// The masks of one training forward at one (batch, seq) shape, one allocation sized once. Sites
+/// whose rate is 0 have no mask and are skipped. A byte is 1 where the element is kept.
+public final class DropoutMasks: @unchecked Sendable {
+    public let batch: Int
+    public let seq: Int
+    public let rates: DropoutRates
+    /// Every site with a mask, in the order torch draws them in a forward, and its element count.
+    public let sites: [(site: DropoutSite, count: Int)]
+    private let offsets: [DropoutSite: Int]
+    private let base: UnsafeMutablePointer<UInt8>
+    private let total: Int
+    /// [B, H] the pooled output after dropout: the classifier's input, kept for its backward.
+    let droppedPooled: UnsafeMutablePointer<Float>
+    private let pooledCount: Int
+
+    public init(config c: BertConfig, batch: Int, seq: Int, rates: DropoutRates) {
+        self.batch = batch
+        self.seq = seq
+        self.rates = rates
+        let t = batch * seq, h = c.hiddenSize
+        var order: [(DropoutSite, Int, Float)] = [(.embeddings, t * h, rates.hidden)]
+        for l in 0..<c.numHiddenLayers {
+            order += [(.attentionProbs(layer: l), batch * c.numAttentionHeads * seq * seq, rates.attention),
+                      (.attentionOutput(layer: l), t * h, rates.hidden), (.output(layer: l), t * h, rates.hidden)]
+        }
+        order.append((.classifier, batch * h, rates.classifier))
+        sites = order.filter { $0.2 > 0 }.map { ($0.0, $0.1) }
+        var at = 0, offsets: [DropoutSite: Int] = [:]
+        for (site, n) in sites {
+            offsets[site] = at
+            at += (n + 63) & ~63
+        }
+        self.offsets = offsets
+        total = at
+        base = UnsafeMutableRawPointer.allocate(byteCount: max(total, 1), alignment: 64).bindMemory(to: UInt8.self, capacity: max(total, 1))
+        base.initialize(repeating: 1, count: max(total, 1))
+        pooledCount = batch * h
+        droppedPooled = .allocate(capacity: batch * h)
+        droppedPooled.initialize(repeating: 0, count: batch * h)
+    }
+
+    deinit {
+        base.deallocate()
+        droppedPooled.deallocate()
+    }
+
+    public var byteCount: Int { total + 4 * pooledCount }
+
+    /// The mask of `site`, nil when its rate is 0.
+    public func mask(_ site: DropoutSite) -> UnsafeMutableBufferPointer<UInt8>? {
+        guard let at = offsets[site], let n = sites.first(where: { $0.site == site })?.count else { return nil }
+        return UnsafeMutableBufferPointer(start: base + at, count: n)
+    }
+
+    public func rate(_ site: DropoutSite) -> Float {
+        switch site {
+        case .embeddings, .attentionOutput, .output: rates.hidden
+        case .attentionProbs: rates.attention
+        case .classifier: rates.classifier
+        }
+    }
+
+    /// 1/(1-p) for the site's rate (0 when p is 1: nothing survives).
+    public func scale(_ site: DropoutSite) -> Float {
+        let p = rate(site)
+        return p < 1 ? 1 / (1 - p) : 0
+    }
+
+    /// Draws every mask for training step `step` under `seed`: the same (seed, step) gives the same
+    /// masks, on any thread count, so a resumed run continues exactly.
+    public func draw(seed: UInt64, step: Int) {
+        let key = bk_dropout_key(seed, UInt64(step))
+        for (site, n) in sites {
+            let at = offsets[site]!
+            let t = bk_dropout_threshold(rate(site))
+            parallelFor(n, grain: 1 << 16) { r in
+                bk_dropout_mask(base + at + r.lowerBound, r.count, key, UInt64(at + r.lowerBound), t)
+            }
+        }
+    }
+}
+
+/// out = x ⊙ mask · scale (+ residual) for rows `rows` of `cols`: dropout's forward, and its
+/// backward on a gradient (then with no residual).
+func dropoutRows(out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, mask: UnsafeMutableBufferPointer<UInt8>,
+                 scale: Float, residual: UnsafePointer<Float>? = nil, rows: Range<Int>, cols: Int) {
+    let at = rows.lowerBound * cols
+    bk_dropout_apply(out + at, x + at, mask.baseAddress! + at, scale, residual.map { $0 + at }, rows.count * cols)
+}
