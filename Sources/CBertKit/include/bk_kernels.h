@@ -56,6 +56,17 @@ size_t bk_attention_scratch_floats(int seq, int dh);
 void bk_attention_head_forward(const float *q, const float *k, const float *v, int ld, int seq, int keys, int dh,
                                float scale, const uint8_t *keymask, float *probs, int ldp, const uint8_t *drop,
                                float dropscale, float *ctx, int ldc, float *scratch);
+/// Floats of scratch `bk_attention_head_backward` needs.
+size_t bk_attention_backward_scratch_floats(int seq, int dh);
+/// The backward of `bk_attention_head_forward` for one (batch row, head), from its saved `probs`
+/// (the softmax, before dropout) and `drop`/`dropscale` as the forward had them: writes this head's
+/// columns of dq, dk, dv (row stride `ld`, like q, k, v) from dctx (row stride `ldc`). Keys past
+/// `keys` get zero gradients. scores_live 0 (every key masked: the forward attended uniformly to a
+/// constant) gives the scores no gradient.
+void bk_attention_head_backward(const float *q, const float *k, const float *v, int ld, const float *dctx, int ldc,
+                                const float *probs, int ldp, const uint8_t *drop, float dropscale, int seq, int keys,
+                                int dh, float scale, int scores_live, float *dq, float *dk, float *dv,
+                                float *scratch);
 
 // ---- dropout.c -----------------------------------------------------------------------------
 /// The key of one mask stream (e.g. one training step) under `seed`.

@@ -89,9 +89,10 @@ BK_AVX512_INLINE void qk_block(const int R, const int NV, const float *q, int ld
         for (int x = 0; x < NV; x++) _mm512_storeu_ps(s + (size_t)r * lds + 16 * x, acc[r][x]);
 }
 
-// out[r][16x..] = scale[r] · Σ_j p[r][j] · v[j][16x..]; the last vector is masked by `last`.
-BK_AVX512_INLINE void pv_block(const int R, const int NV, const float *p, int ldp, const float *v, int ld, int keys,
-                               __mmask16 last, const float *scale, float *o, int ldo) {
+// out[r][16x..] = scale[r] · Σ_j p[r·ldp + j·cs] · v[j][16x..]; the last vector is masked by `last`.
+// cs = 1 reads p by rows; ldp = 1 and cs = a row stride read it transposed (the backward's Pᵀ·dC).
+BK_AVX512_INLINE void pv_block(const int R, const int NV, const float *p, int ldp, int cs, const float *v, int ld,
+                               int keys, __mmask16 last, const float *scale, float *o, int ldo) {
     __m512 acc[ROWS][4];
     for (int r = 0; r < R; r++)
         for (int x = 0; x < NV; x++) acc[r][x] = _mm512_setzero_ps();
@@ -101,7 +102,7 @@ BK_AVX512_INLINE void pv_block(const int R, const int NV, const float *p, int ld
         for (int x = 0; x < NV - 1; x++) vv[x] = _mm512_loadu_ps(vj + 16 * x);
         vv[NV - 1] = _mm512_maskz_loadu_ps(last, vj + 16 * (NV - 1));
         for (int r = 0; r < R; r++) {
-            __m512 pb = _mm512_set1_ps(p[(size_t)r * ldp + j]);
+            __m512 pb = _mm512_set1_ps(p[(size_t)r * ldp + (size_t)j * cs]);
             for (int x = 0; x < NV; x++) acc[r][x] = _mm512_fmadd_ps(pb, vv[x], acc[r][x]);
         }
     }
@@ -166,13 +167,10 @@ BK_AVX512 static float softmax_row_avx512(float *p, int keys, int lp, float scal
     return 1.0f;
 }
 
-BK_AVX512 static void attention_avx512(const float *q, const float *k, const float *v, int ld, int seq, int keys,
-                                       int dh, float scale, const uint8_t *keymask, float *probs, int ldp,
-                                       const uint8_t *drop, float dropscale, float *ctx, int ldc, float *scratch) {
-    int lp = round16(keys);
-    float *kt = scratch, *sb = scratch + (size_t)dh * lp;
-    // Kᵀ, zero-padded to lp columns, so the score kernel loads whole vectors of keys: 16 keys at a
-    // time with a gather (the compiler's own vectorisation of the plain loop scatters, slow on Zen 4).
+// kt[d][j] = k[j][d] for the first `keys` rows, zero-padded to lp columns, so score-like products
+// load whole vectors of keys: 16 keys at a time with a gather (the compiler's own vectorisation of
+// the plain loop scatters, slow on Zen 4).
+BK_AVX512_INLINE void transpose_keys(float *kt, const float *k, int ld, int keys, int lp, int dh) {
     const __m512i rows = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                             _mm512_set1_epi32(ld));
     for (int j = 0; j < lp; j += 16) {
@@ -181,6 +179,14 @@ BK_AVX512 static void attention_avx512(const float *q, const float *k, const flo
         for (int d = 0; d < dh; d++)
             _mm512_storeu_ps(kt + (size_t)d * lp + j, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, rows, kj + d, 4));
     }
+}
+
+BK_AVX512 static void attention_avx512(const float *q, const float *k, const float *v, int ld, int seq, int keys,
+                                       int dh, float scale, const uint8_t *keymask, float *probs, int ldp,
+                                       const uint8_t *drop, float dropscale, float *ctx, int ldc, float *scratch) {
+    int lp = round16(keys);
+    float *kt = scratch, *sb = scratch + (size_t)dh * lp;
+    transpose_keys(kt, k, ld, keys, lp, dh);
     for (int i0 = 0; i0 < seq; i0 += ROWS) {
         int R = seq - i0 < ROWS ? seq - i0 : ROWS;
         const float *qi = q + (size_t)i0 * ld;
@@ -207,7 +213,7 @@ BK_AVX512 static void attention_avx512(const float *q, const float *k, const flo
         for (int db = 0; db < dh; db += 64) {
             int rem = dh - db, nv = rem >= 64 ? 4 : (rem + 15) / 16;
             __mmask16 last = bk_tail_mask((size_t)(rem - 16 * (nv - 1)));
-#define PV(r, n) pv_block(r, n, sb, lp, v + db, ld, keys, last, inv, ctx + (size_t)i0 * ldc + db, ldc)
+#define PV(r, n) pv_block(r, n, sb, lp, 1, v + db, ld, keys, last, inv, ctx + (size_t)i0 * ldc + db, ldc)
             BLOCK_CASES(PV, R, nv)
 #undef PV
         }
@@ -224,4 +230,139 @@ void bk_attention_head_forward(const float *q, const float *k, const float *v, i
                                 scratch);
 #endif
     attention_portable(q, k, v, ld, seq, keys, dh, scale, keymask, probs, ldp, drop, dropscale, ctx, ldc, scratch);
+}
+
+// ---- backward ------------------------------------------------------------------------------
+// From the saved softmax P and, with dropout, its mask M and scale c (the context used P' = c·M ⊙ P):
+//   dP' = dC·Vᵀ,  dP = c·M ⊙ dP',  dS = P ⊙ (dP − rowsum(P ⊙ dP)) · scale,
+//   dQ = dS·K,  dK = dSᵀ·Q,  dV = P'ᵀ·dC.
+// Only the first `keys` keys enter (P is zero past them and on holes). dS and P' are kept whole
+// (seq × lp) so dK and dV read them transposed through pv_block's column stride: no transposes.
+
+size_t bk_attention_backward_scratch_floats(int seq, int dh) {
+    size_t lp = (size_t)round16(seq);
+    return (size_t)dh * lp + 2 * (size_t)seq * lp;
+}
+
+static void attention_backward_portable(const float *q, const float *k, const float *v, int ld, const float *dc,
+                                        int ldc, const float *probs, int ldp, const uint8_t *drop, float dropscale,
+                                        int seq, int keys, int dh, float scale, int live, float *dq, float *dk,
+                                        float *dv, float *scratch) {
+    int lp = round16(keys);
+    float *ds = scratch, *pd = scratch + (size_t)seq * lp;
+    for (int i = 0; i < seq; i++) {
+        const float *p = probs + (size_t)i * ldp, *dci = dc + (size_t)i * ldc;
+        float *dsi = ds + (size_t)i * lp, *pdi = pd + (size_t)i * lp;
+        float dot = 0;
+        for (int j = 0; j < keys; j++) {
+            float dp = 0;
+            for (int d = 0; d < dh; d++) dp += dci[d] * v[(size_t)j * ld + d];
+            float c = drop ? (drop[(size_t)i * ldp + j] ? dropscale : 0.0f) : 1.0f;
+            dsi[j] = dp * c;  // dP, finished below
+            pdi[j] = p[j] * c;
+            dot += p[j] * dsi[j];
+        }
+        for (int j = 0; j < keys; j++) dsi[j] = live ? p[j] * (dsi[j] - dot) * scale : 0.0f;
+    }
+    for (int i = 0; i < seq; i++)
+        for (int d = 0; d < dh; d++) {
+            float s = 0;
+            for (int j = 0; j < keys; j++) s += ds[(size_t)i * lp + j] * k[(size_t)j * ld + d];
+            dq[(size_t)i * ld + d] = s;
+        }
+    for (int j = 0; j < seq; j++)
+        for (int d = 0; d < dh; d++) {
+            float sk = 0, sv = 0;
+            if (j < keys)
+                for (int i = 0; i < seq; i++) {
+                    sk += ds[(size_t)i * lp + j] * q[(size_t)i * ld + d];
+                    sv += pd[(size_t)i * lp + j] * dc[(size_t)i * ldc + d];
+                }
+            dk[(size_t)j * ld + d] = sk;
+            dv[(size_t)j * ld + d] = sv;
+        }
+}
+
+#if BK_X86
+BK_AVX512 static void attention_backward_avx512(const float *q, const float *k, const float *v, int ld, const float *dc,
+                                                int ldc, const float *probs, int ldp, const uint8_t *drop,
+                                                float dropscale, int seq, int keys, int dh, float scale, int live,
+                                                float *dq, float *dk, float *dv, float *scratch) {
+    int lp = round16(keys);
+    float *vt = scratch, *ds = vt + (size_t)dh * lp, *pd = ds + (size_t)seq * lp;
+    static const float ones[ROWS] = {1, 1, 1, 1, 1, 1};
+    transpose_keys(vt, v, ld, keys, lp, dh);
+    const __m512 vscale = _mm512_set1_ps(scale), vdrop = _mm512_set1_ps(dropscale);
+    for (int i0 = 0; i0 < seq; i0 += ROWS) {
+        int R = seq - i0 < ROWS ? seq - i0 : ROWS;
+        for (int jb = 0; jb < lp; jb += 64) {  // dP' for R rows, as the forward's scores
+            int nv = (lp - jb) / 16 < 4 ? (lp - jb) / 16 : 4;
+#define QK(r, n) qk_block(r, n, dc + (size_t)i0 * ldc, ldc, vt + jb, lp, dh, ds + (size_t)i0 * lp + jb, lp)
+            BLOCK_CASES(QK, R, nv)
+#undef QK
+        }
+        for (int i = i0; i < i0 + R; i++) {
+            const float *p = probs + (size_t)i * ldp;
+            float *dsi = ds + (size_t)i * lp, *pdi = pd + (size_t)i * lp;
+            __m512 acc = _mm512_setzero_ps();
+            for (int j = 0; j < lp; j += 16) {
+                __mmask16 t = bk_tail_mask((size_t)(keys - j));
+                __m512 pv = _mm512_maskz_loadu_ps(t, p + j), dp = _mm512_loadu_ps(dsi + j);
+                if (drop) {
+                    __m128i b = _mm_maskz_loadu_epi8(t, drop + (size_t)i * ldp + j);
+                    __m512 c = _mm512_maskz_mov_ps(_mm_test_epi8_mask(b, b), vdrop);
+                    dp = _mm512_mul_ps(dp, c);
+                    _mm512_storeu_ps(pdi + j, _mm512_mul_ps(pv, c));
+                } else {
+                    _mm512_storeu_ps(pdi + j, pv);
+                }
+                _mm512_storeu_ps(dsi + j, dp);
+                acc = _mm512_fmadd_ps(pv, dp, acc);
+            }
+            __m512 dot = _mm512_set1_ps(_mm512_reduce_add_ps(acc));
+            for (int j = 0; j < lp; j += 16) {
+                __m512 pv = _mm512_maskz_loadu_ps(bk_tail_mask((size_t)(keys - j)), p + j);
+                __m512 d = _mm512_mul_ps(_mm512_mul_ps(pv, _mm512_sub_ps(_mm512_loadu_ps(dsi + j), dot)), vscale);
+                _mm512_storeu_ps(dsi + j, live ? d : _mm512_setzero_ps());
+            }
+        }
+        for (int db = 0; db < dh; db += 64) {  // dQ rows i0..<i0+R = dS · K
+            int rem = dh - db, nv = rem >= 64 ? 4 : (rem + 15) / 16;
+            __mmask16 last = bk_tail_mask((size_t)(rem - 16 * (nv - 1)));
+#define PV(r, n) pv_block(r, n, ds + (size_t)i0 * lp, lp, 1, k + db, ld, keys, last, ones, dq + (size_t)i0 * ld + db, ld)
+            BLOCK_CASES(PV, R, nv)
+#undef PV
+        }
+    }
+    for (int j0 = 0; j0 < keys; j0 += ROWS) {  // dK = dSᵀ · Q and dV = P'ᵀ · dC, key rows j0..<j0+R
+        int R = keys - j0 < ROWS ? keys - j0 : ROWS;
+        for (int db = 0; db < dh; db += 64) {
+            int rem = dh - db, nv = rem >= 64 ? 4 : (rem + 15) / 16;
+            __mmask16 last = bk_tail_mask((size_t)(rem - 16 * (nv - 1)));
+#define PK(r, n) pv_block(r, n, ds + j0, 1, lp, q + db, ld, seq, last, ones, dk + (size_t)j0 * ld + db, ld)
+            BLOCK_CASES(PK, R, nv)
+#undef PK
+#define PVD(r, n) pv_block(r, n, pd + j0, 1, lp, dc + db, ldc, seq, last, ones, dv + (size_t)j0 * ld + db, ld)
+            BLOCK_CASES(PVD, R, nv)
+#undef PVD
+        }
+    }
+    for (int j = keys; j < seq; j++) {
+        memset(dk + (size_t)j * ld, 0, (size_t)dh * sizeof(float));
+        memset(dv + (size_t)j * ld, 0, (size_t)dh * sizeof(float));
+    }
+}
+#endif
+
+void bk_attention_head_backward(const float *q, const float *k, const float *v, int ld, const float *dctx, int ldc,
+                                const float *probs, int ldp, const uint8_t *drop, float dropscale, int seq, int keys,
+                                int dh, float scale, int scores_live, float *dq, float *dk, float *dv,
+                                float *scratch) {
+#if BK_X86
+    if (bk_use_avx512())
+        return attention_backward_avx512(q, k, v, ld, dctx, ldc, probs, ldp, drop, dropscale, seq, keys, dh, scale,
+                                         scores_live, dq, dk, dv, scratch);
+#endif
+    attention_backward_portable(q, k, v, ld, dctx, ldc, probs, ldp, drop, dropscale, seq, keys, dh, scale, scores_live,
+                                dq, dk, dv, scratch);
 }
