@@ -36,14 +36,12 @@ func attentionForward(context: UnsafeMutablePointer<Float>, probs: UnsafeMutable
 // (transformers' mask swamps the scores), so its scores get no gradient. dqkv[T, 3H] is written.
 func attentionBackward(dqkv: UnsafeMutablePointer<Float>, dcontext: UnsafePointer<Float>, probs: UnsafePointer<Float>,
                        qkv: UnsafePointer<Float>, mask: UnsafePointer<UInt8>, keys: [(count: Int, masked: Bool)],
-                       batch: Int, seq: Int, hidden: Int, heads: Int,
-                       dropout: (mask: UnsafeMutableBufferPointer<UInt8>, scale: Float)? = nil) {
+                       batch: Int, seq: Int, hidden: Int, heads: Int, scratch: UnsafeMutablePointer<Float>,
+                       scratchStride: Int, dropout: (mask: UnsafeMutableBufferPointer<UInt8>, scale: Float)? = nil) {
     let dh = hidden / heads, ld = 3 * hidden
     let scale = 1 / Float(dh).squareRoot()
-    let scratchCount = bk_attention_backward_scratch_floats(Int32(seq), Int32(dh))
-    parallelWorkers(batch * heads) { _, items in
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount)
-        defer { scratch.deallocate() }
+    parallelWorkers(batch * heads) { worker, items in
+        let scratch = scratch + worker * scratchStride
         for item in items {
             let (b, h) = item.quotientAndRemainder(dividingBy: heads)
             let q = qkv + b * seq * ld + h * dh, dq = dqkv + b * seq * ld + h * dh
