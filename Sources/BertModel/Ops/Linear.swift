@@ -21,14 +21,16 @@ func linearAccumulate(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float
     BLAS.sgemm(transB: true, m: m, n: n, k: k, a: inp, lda: inpStride ?? k, b: weight, ldb: k, beta: 1, c: out, ldc: n)
 }
 
-// Backward of out = inp · weightᵀ + bias. Adds into every gradient (llm.c's matmul_backward).
+// Backward of out = inp · weightᵀ + bias. Adds into every gradient (llm.c's matmul_backward), except
+// dinp when `overwrite` (a fresh buffer: the GEMM writes it instead of the caller zeroing it first).
 // dinp[M, K] += dout[M, N] · weight[N, K];  dweight[N, K] += doutᵀ · inp;  dbias[N] += Σ rows dout.
-func linearBackward(dinp: UnsafeMutablePointer<Float>?, dinpStride: Int? = nil, dweight: UnsafeMutablePointer<Float>,
+func linearBackward(dinp: UnsafeMutablePointer<Float>?, dinpStride: Int? = nil, overwrite: Bool = false,
+                    dweight: UnsafeMutablePointer<Float>,
                     dbias: UnsafeMutablePointer<Float>?, dout: UnsafePointer<Float>, inp: UnsafePointer<Float>,
                     inpStride: Int? = nil, weight: UnsafePointer<Float>, rows m: Int, inFeatures k: Int,
                     outFeatures n: Int) {
     if let dinp {
-        BLAS.sgemm(m: m, n: k, k: n, a: dout, lda: n, b: weight, ldb: k, beta: 1, c: dinp, ldc: dinpStride ?? k)
+        BLAS.sgemm(m: m, n: k, k: n, a: dout, lda: n, b: weight, ldb: k, beta: overwrite ? 0 : 1, c: dinp, ldc: dinpStride ?? k)
     }
     BLAS.sgemm(transA: true, m: n, n: k, k: m, a: dout, lda: n, b: inp, ldb: inpStride ?? k, beta: 1, c: dweight, ldc: k)
     if let dbias { columnSums(into: dbias, dout, rows: m, cols: n) }

@@ -102,8 +102,7 @@ extension BertModel {
                                   rows: 0..<t, cols: h)
                 d.residual.update(from: d.sum, count: t * h)
                 dropoutBackward(d.sum, drop, .output(layer: l), rows: t, cols: h)
-                d.intermediate.update(repeating: 0, count: t * inter)
-                linearBackward(dinp: d.intermediate, dweight: gw.outWeight, dbias: gw.outBias, dout: d.sum,
+                linearBackward(dinp: d.intermediate, overwrite: true, dweight: gw.outWeight, dbias: gw.outBias, dout: d.sum,
                                inp: la.intermediate, weight: w.outWeight, rows: t, inFeatures: inter, outFeatures: h)
                 // BertIntermediate
                 parallelFor(t * inter, grain: 4096) { range in
@@ -118,8 +117,7 @@ extension BertModel {
                                   weight: w.attnNormWeight, rows: 0..<t, cols: h)
                 d.residual.update(from: d.sum, count: t * h)
                 dropoutBackward(d.sum, drop, .attentionOutput(layer: l), rows: t, cols: h)
-                d.context.update(repeating: 0, count: t * h)
-                linearBackward(dinp: d.context, dweight: gw.attnOutWeight, dbias: gw.attnOutBias, dout: d.sum,
+                linearBackward(dinp: d.context, overwrite: true, dweight: gw.attnOutWeight, dbias: gw.attnOutBias, dout: d.sum,
                                inp: la.context, weight: w.attnOutWeight, rows: t, inFeatures: h, outFeatures: h)
                 // BertSelfAttention, then the fused Q/K/V dense.
                 attentionBackward(dqkv: d.qkv, dcontext: d.context, probs: la.probs!, qkv: la.qkv, mask: mask.baseAddress!,
