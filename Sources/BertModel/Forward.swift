@@ -71,7 +71,6 @@ extension BertModel {
         }
         clock.lap(.embeddings)
 
-        let scratch = a.attentionScratch(workers: ComputeThreads.count)
         input.attentionMask.withUnsafeBufferPointer { mask in
             for l in 0..<c.numHiddenLayers {
                 let x = l == 0 ? a.embeddings : a.layers[l - 1].output
@@ -82,7 +81,7 @@ extension BertModel {
                 attentionForward(context: la.context, probs: la.probs, qkv: la.qkv, mask: mask.baseAddress!, keys: a.keys,
                                  batch: input.batch, seq: s, hidden: h, heads: c.numAttentionHeads,
                                  dropout: dropout?.mask(.attentionProbs(layer: l)).map { ($0, dropout!.scale(.attentionProbs(layer: l))) },
-                                 scratch: scratch, scratchStride: a.scratchStride)
+                                 scratch: a.attentionScratch)
                 clock.lap(.attention)
                 // BertSelfOutput: dense + residual (rows written before) + LayerNorm
                 linearAccumulate(out: la.attentionSum, inp: la.context, weight: w.attnOutWeight, rows: t, inFeatures: h,

@@ -64,10 +64,8 @@ public final class ActivationBuffers: @unchecked Sendable {
     public internal(set) var dropout: DropoutMasks?
     var keys: [(count: Int, masked: Bool)] = []
 
-    /// Per-worker attention scratch, grown when the thread count grows.
-    private(set) var scratch: UnsafeMutablePointer<Float>?
-    private(set) var scratchWorkers = 0
-    let scratchStride: Int
+    /// The attention kernel's per-worker scratch.
+    let attentionScratch: WorkerScratch
 
     public init(config c: BertConfig, batch: Int, seq: Int, pooler: Bool, classifier: Bool, sentencePooling: Bool,
                 keepEveryLayer: Bool) {
@@ -118,27 +116,13 @@ public final class ActivationBuffers: @unchecked Sendable {
         self.pooler = poolerAt >= 0 ? b + poolerAt : nil
         self.logits = logitsAt >= 0 ? b + logitsAt : nil
         self.sentenceEmbedding = sentenceAt >= 0 ? b + sentenceAt : nil
-        scratchStride = (Int(bk_attention_scratch_floats(Int32(seq), Int32(c.headSize))) + 15) & ~15
+        attentionScratch = WorkerScratch(floatsPerWorker: Int(bk_attention_scratch_floats(Int32(seq), Int32(c.headSize))))
     }
 
-    deinit {
-        base.deallocate()
-        scratch?.deallocate()
-    }
+    deinit { base.deallocate() }
 
     /// Bytes held, scratch included.
-    public var byteCount: Int { (count + scratchWorkers * scratchStride) * 4 }
-
-    /// Attention scratch for `workers` workers.
-    func attentionScratch(workers: Int) -> UnsafeMutablePointer<Float> {
-        if workers > scratchWorkers {
-            scratch?.deallocate()
-            let raw = UnsafeMutableRawPointer.allocate(byteCount: workers * scratchStride * 4, alignment: 64)
-            scratch = raw.bindMemory(to: Float.self, capacity: workers * scratchStride)
-            scratchWorkers = workers
-        }
-        return scratch!
-    }
+    public var byteCount: Int { count * 4 + attentionScratch.byteCount }
 
     /// Offsets of 64-byte-aligned regions.
     private struct Plan {

@@ -11,12 +11,12 @@ import CBertKit
 func attentionForward(context: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>?,
                       qkv: UnsafePointer<Float>, mask: UnsafePointer<UInt8>, keys: [(count: Int, masked: Bool)],
                       batch: Int, seq: Int, hidden: Int, heads: Int,
-                      dropout: (mask: UnsafeMutableBufferPointer<UInt8>, scale: Float)? = nil,
-                      scratch: UnsafeMutablePointer<Float>, scratchStride: Int) {
+                      dropout: (mask: UnsafeMutableBufferPointer<UInt8>, scale: Float)? = nil, scratch: WorkerScratch) {
     let dh = hidden / heads, ld = 3 * hidden
     let scale = 1 / Float(dh).squareRoot()
+    let buffer = scratch.buffer(workers: ComputeThreads.count), stride = scratch.stride
     parallelWorkers(batch * heads) { worker, items in
-        let s = scratch + worker * scratchStride
+        let s = buffer + worker * stride
         for item in items {
             let (b, h) = item.quotientAndRemainder(dividingBy: heads)
             let q = qkv + b * seq * ld + h * dh
@@ -36,12 +36,13 @@ func attentionForward(context: UnsafeMutablePointer<Float>, probs: UnsafeMutable
 // (transformers' mask swamps the scores), so its scores get no gradient. dqkv[T, 3H] is written.
 func attentionBackward(dqkv: UnsafeMutablePointer<Float>, dcontext: UnsafePointer<Float>, probs: UnsafePointer<Float>,
                        qkv: UnsafePointer<Float>, mask: UnsafePointer<UInt8>, keys: [(count: Int, masked: Bool)],
-                       batch: Int, seq: Int, hidden: Int, heads: Int, scratch: UnsafeMutablePointer<Float>,
-                       scratchStride: Int, dropout: (mask: UnsafeMutableBufferPointer<UInt8>, scale: Float)? = nil) {
+                       batch: Int, seq: Int, hidden: Int, heads: Int, scratch: WorkerScratch,
+                       dropout: (mask: UnsafeMutableBufferPointer<UInt8>, scale: Float)? = nil) {
     let dh = hidden / heads, ld = 3 * hidden
     let scale = 1 / Float(dh).squareRoot()
+    let buffer = scratch.buffer(workers: ComputeThreads.count), stride = scratch.stride
     parallelWorkers(batch * heads) { worker, items in
-        let scratch = scratch + worker * scratchStride
+        let scratch = buffer + worker * stride
         for item in items {
             let (b, h) = item.quotientAndRemainder(dividingBy: heads)
             let q = qkv + b * seq * ld + h * dh, dq = dqkv + b * seq * ld + h * dh

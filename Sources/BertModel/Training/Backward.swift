@@ -27,10 +27,8 @@ public final class GradientBuffers: @unchecked Sendable {
     let poolerPre: UnsafeMutablePointer<Float>
     public let logits: UnsafeMutablePointer<Float>
     private let count: Int
-    /// Per-worker attention backward scratch, grown when the thread count grows.
-    private var scratch: UnsafeMutablePointer<Float>?
-    private var scratchWorkers = 0
-    let scratchStride: Int
+    /// The attention backward kernel's per-worker scratch.
+    let attentionScratch: WorkerScratch
 
     public init(config c: BertConfig, batch: Int, seq: Int) {
         self.batch = batch
@@ -47,24 +45,12 @@ public final class GradientBuffers: @unchecked Sendable {
         for r in rounded { views.append(base + at); at += r }
         residual = views[0]; sum = views[1]; context = views[2]; intermediate = views[3]; qkv = views[4]
         pooled = views[5]; poolerPre = views[6]; logits = views[7]
-        scratchStride = (Int(bk_attention_backward_scratch_floats(Int32(seq), Int32(c.headSize))) + 15) & ~15
+        attentionScratch = WorkerScratch(floatsPerWorker: Int(bk_attention_backward_scratch_floats(Int32(seq), Int32(c.headSize))))
     }
 
-    deinit {
-        base.deallocate()
-        scratch?.deallocate()
-    }
+    deinit { base.deallocate() }
 
-    public var byteCount: Int { (count + scratchWorkers * scratchStride) * 4 }
-
-    func attentionScratch(workers: Int) -> UnsafeMutablePointer<Float> {
-        if workers > scratchWorkers {
-            scratch?.deallocate()
-            scratch = .allocate(capacity: workers * scratchStride)
-            scratchWorkers = workers
-        }
-        return scratch!
-    }
+    public var byteCount: Int { count * 4 + attentionScratch.byteCount }
 }
 
 extension BertModel {
@@ -122,7 +108,7 @@ extension BertModel {
                 // BertSelfAttention, then the fused Q/K/V dense.
                 attentionBackward(dqkv: d.qkv, dcontext: d.context, probs: la.probs!, qkv: la.qkv, mask: mask.baseAddress!,
                                   keys: a.keys, batch: b, seq: s, hidden: h, heads: c.numAttentionHeads,
-                                  scratch: d.attentionScratch(workers: ComputeThreads.count), scratchStride: d.scratchStride,
+                                  scratch: d.attentionScratch,
                                   dropout: drop?.mask(.attentionProbs(layer: l)).map { ($0, drop!.scale(.attentionProbs(layer: l))) })
                 linearBackward(dinp: d.residual, dweight: gw.qkvWeight, dbias: gw.qkvBias, dout: d.qkv, inp: x,
                                weight: w.qkvWeight, rows: t, inFeatures: h, outFeatures: 3 * h)
