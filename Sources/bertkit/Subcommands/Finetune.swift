@@ -141,7 +141,9 @@ struct Finetune: ParsableCommand {
                 } catch {
                     Console.error("interrupted; could not save: \(error.localizedDescription)")
                 }
-                Foundation.exit(130)
+                // _exit, not exit: the atexit handlers (OpenBLAS's thread shutdown) can deadlock with
+                // the main thread, which is mid-step and waiting for `lock`. Console writes are unbuffered.
+                _exit(130)
             }
             let started = Date()
             var bar = ProgressLine(enabled: Console.stdoutIsTerminal)
