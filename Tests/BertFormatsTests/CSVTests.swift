@@ -78,7 +78,7 @@ final class CSVTests: XCTestCase {
     func testRegressionTargetsAreFiniteNumbersOnePerLabel() throws {
         let d = try LabelledDataset(contentsOf: file("text,label\na,1.5; -2\nb,0;1e-3\n"), labels: ["x", "y"], problem: .regression)
         XCTAssertEqual(d.examples.map(\.values), [[1.5, -2], [0, 0.001]])
-        let cases: [(String, String)] = [("abc", "expected a number as the regression target, found \"abc\""),
+        let cases: [(String, String)] = [("abc;1", "expected a number as the regression target, found \"abc\""),
                                          ("nan;1", "expected a finite regression target, found \"nan\""),
                                          ("1;inf", "expected a finite regression target, found \"inf\""),
                                          ("1;1e39", "expected a finite regression target, found \"1e39\""),  // beyond Float
