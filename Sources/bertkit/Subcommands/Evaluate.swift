@@ -7,23 +7,23 @@ struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Score a fine-tuned model on a labelled CSV: classification, multi-label or regression metrics.",
         discussion: """
-            The CSV layouts are those of `bertkit finetune` (AG News style, or a `text,label` header). Labels \\
-            are matched to the model's id2label (names, or 1-based numbers in the AG News layout). \\
+            The CSV layouts are those of `bertkit finetune` (AG News style, or a `text,label` header). Labels \
+            are matched to the model's id2label (names, or 1-based numbers in the AG News layout). \
             --problem-type defaults to the model config's problem_type, else single-label.
 
-            single_label_classification: accuracy, macro F1, loss (cross-entropy), per-class \\
+            - single_label_classification: accuracy, macro F1, loss (cross-entropy), per-class \
             precision/recall/F1 and the confusion matrix.
-            multi_label_classification: a label is on when sigmoid(logit) ≥ --threshold; per-label \\
-            precision/recall/F1, micro and macro F1, subset (exact-match) accuracy, per-label accuracy \\
+            - multi_label_classification: a label is on when sigmoid(logit) ≥ --threshold; per-label \
+            precision/recall/F1, micro and macro F1, subset (exact-match) accuracy, per-label accuracy \
             and the BCE loss.
-            regression: MSE, MAE, Pearson r and Spearman ρ over every row × target, and per target when \\
+            - regression: MSE, MAE, Pearson r and Spearman ρ over every row × target, and per target when \
             there are several (r and ρ are null when one side is constant).
 
             EXAMPLES
               bertkit evaluate agnews.bkm --data golden/data/agnews-mini/test.csv
               bertkit evaluate agnews-folder --data golden/data/text-label.csv --json
-              bertkit evaluate topics --data golden/data/problems/topics-test.csv --threshold 0.4
-              bertkit evaluate sentiment.bkm --data golden/data/problems/sentiment-test.csv --json
+              bertkit evaluate topics --data golden/data/problems/topics.csv --threshold 0.4
+              bertkit evaluate sentiment.bkm --data golden/data/problems/sentiment.csv --json
             """)
 
     @Argument(help: "A fine-tuned classifier: folder, weights file or .bkm.") var model: String

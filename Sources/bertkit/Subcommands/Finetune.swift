@@ -17,11 +17,11 @@ struct Finetune: ParsableCommand {
             --problem-type is transformers' problem_type (default: the model config's, else \
             single_label_classification) and picks the loss as BertForSequenceClassification does; it is \
             written to the saved config.json.
-              single_label_classification  cross-entropy; label = one name or class number
-              multi_label_classification   BCE-with-logits; label = names or 1-based class numbers \
-            separated by `;` (empty: no label on); header CSV only
-              regression                   MSE; label = one number per label, `;`-separated (--num-labels; \
-            default the model head's count, else the count in the CSV's first row); header CSV only
+            - single_label_classification: cross-entropy; the label is one name or class number.
+            - multi_label_classification: BCE-with-logits; the label lists names or 1-based class numbers \
+            separated by `;` (empty: no label on); `text,label` CSV only.
+            - regression: MSE; the label is one number per label, `;`-separated (how many: --num-labels, \
+            else the model head's count, else the count in the CSV's first row); `text,label` CSV only.
 
             An encoder checkpoint gets a new classifier (normal(0, initializer_range) weights, zero bias, \
             from --seed) as transformers does, and the new weights are listed. Batches are padded to their \
@@ -36,10 +36,10 @@ struct Finetune: ParsableCommand {
                   --labels World,Sports,Business,Sci/Tech --lr 5e-5 --epochs 2 --max-length 64 -o agnews.bkm
               bertkit finetune agnews.bkm --train more.csv --steps 100 --resume agnews.bkm.optim.safetensors -o agnews2.bkm
               bertkit finetune model --train data.csv --num-labels 3 --reset-head --plot curve.svg -o out-folder
-              bertkit finetune golden/fixtures/tiny-bert --train golden/data/problems/topics-train.csv \
-                  --problem-type multi_label_classification --labels politics,sport,money,science -o topics
-              bertkit finetune golden/fixtures/tiny-bert --train golden/data/problems/sentiment-train.csv \
-                  --problem-type regression --num-labels 1 -o sentiment.bkm
+              bertkit finetune golden/fixtures/tiny-bert --train golden/data/problems/topics.csv \
+                  --problem-type multi_label_classification --labels sport,money,tech --lr 1e-2 --steps 20 -o topics
+              bertkit finetune golden/fixtures/tiny-bert --train golden/data/problems/sentiment.csv \
+                  --problem-type regression --num-labels 1 --lr 1e-2 --steps 30 -o sentiment.bkm
             """)
 
     @Argument(help: "A model folder, weights file or .bkm.") var model: String
