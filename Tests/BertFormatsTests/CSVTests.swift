@@ -74,4 +74,46 @@ final class CSVTests: XCTestCase {
         XCTAssertEqual(try LabelledDataset.labelNames(in: file("text,label\na,pos\nb,neg\nc,pos\n")), ["pos", "neg"])
         XCTAssertEqual(try LabelledDataset.labelNames(in: file("\"3\",\"x\"\n\"1\",\"y\"\n")), ["1", "3"])
     }
+
+    func testRegressionTargetsAreFiniteNumbersOnePerLabel() throws {
+        let d = try LabelledDataset(contentsOf: file("text,label\na,1.5; -2\nb,0;1e-3\n"), labels: ["x", "y"], problem: .regression)
+        XCTAssertEqual(d.examples.map(\.values), [[1.5, -2], [0, 0.001]])
+        let cases: [(String, String)] = [("abc;1", "expected a number as the regression target, found \"abc\""),
+                                         ("nan;1", "expected a finite regression target, found \"nan\""),
+                                         ("1;inf", "expected a finite regression target, found \"inf\""),
+                                         ("1;1e39", "expected a finite regression target, found \"1e39\""),  // beyond Float
+                                         ("1", "expected 2 regression targets separated by ';', found 1"),
+                                         (";1", "expected a number as the regression target, found \"\"")]
+        for (label, problem) in cases {
+            XCTAssertThrowsError(try LabelledDataset(contentsOf: file("text,label\nfine,1;2\nbad,\(label)\n"), labels: ["x", "y"],
+                                                     problem: .regression)) { e in
+                XCTAssertEqual((e as? CSVError)?.line, 3, label)
+                XCTAssertTrue((e as? CSVError)?.problem.contains(problem) == true, "\(e)")
+            }
+        }
+    }
+
+    func testMultiLabelListsNamesOrOneBasedNumbersPossiblyNone() throws {
+        let d = try LabelledDataset(contentsOf: file("text,label\na,Sports;world\nb,\nc,4; 1\n"), labels: labels, problem: .multiLabel)
+        XCTAssertEqual(d.examples.map(\.values), [[1, 1, 0, 0], [0, 0, 0, 0], [1, 0, 0, 1]])
+        for (label, problem) in [("Sports;Weather", "unknown label \"Weather\""), ("0", "unknown label 0"), ("5", "unknown label 5")] {
+            let text = "text,label\nfine,World\nbad,\(label)\nfine,Sports\n"
+            XCTAssertThrowsError(try LabelledDataset(contentsOf: file(text), labels: labels, problem: .multiLabel)) { e in
+                XCTAssertEqual((e as? CSVError)?.line, 3, label)
+                XCTAssertTrue((e as? CSVError)?.problem.contains(problem) == true, "\(e)")
+            }
+            let skipped = try LabelledDataset(contentsOf: file(text), labels: labels, problem: .multiLabel, skipBadRows: true)
+            XCTAssertEqual(skipped.examples.map(\.line), [2, 4])
+            XCTAssertEqual(skipped.skipped.count, 1)
+        }
+        XCTAssertEqual(try LabelledDataset.labelNames(in: file("text,label\na,pos;neg\nb,\nc,odd\n"), problem: .multiLabel),
+                       ["pos", "neg", "odd"])
+    }
+
+    func testOtherProblemTypesNeedTheHeaderLayout() {
+        XCTAssertThrowsError(try LabelledDataset(contentsOf: file("\"1\",\"a\"\n"), labels: labels, problem: .multiLabel)) { e in
+            XCTAssertEqual((e as? CSVError)?.line, 1)
+            XCTAssertTrue((e as? CSVError)?.problem.contains("expected a header naming text and label") == true, "\(e)")
+        }
+    }
 }

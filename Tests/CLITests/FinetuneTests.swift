@@ -61,6 +61,28 @@ final class FinetuneTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("skipped"), r.stderr)
     }
 
+    func testEvalCSVWithALabelTrainingLacksNamesTheEvalFileAndLine() throws {
+        let dir = Repo.temporaryDirectory()
+        let eval = Repo.temporaryDirectory("eval-csv") + "/eval.csv"
+        try Data("text,label\nthe team won the game,Sports\nrain and wind today,Weather\n".utf8).write(to: URL(fileURLWithPath: eval))
+        let r = try finetune(["--steps", "1", "--eval", eval], out: dir + "/m.bkm")
+        CLI.assertBadInput(r, names: ["eval.csv:3:", "unknown label \"Weather\""])
+        XCTAssertEqual(CLI.listing(dir), [], "the eval CSV is read before training")
+    }
+
+    func testNumLabelsWithAGNewsNumbersNamesLabelsInOrder() throws {
+        let dir = Repo.temporaryDirectory()
+        let r = try ToolRun.run(["finetune", Repo.fixture("tiny-cls"), "--train", Repo.golden("data/agnews-mini/test.csv"),
+                                 "--num-labels", "4", "--reset-head", "--steps", "2", "-o", dir + "/m"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let config = CLI.json(try String(contentsOfFile: dir + "/m/config.json", encoding: .utf8))
+        XCTAssertEqual(config["id2label"] as? [String: String], ["0": "LABEL_0", "1": "LABEL_1", "2": "LABEL_2", "3": "LABEL_3"])
+        XCTAssertEqual(config["problem_type"] as? String, "single_label_classification")
+        // Classes 1…4 of the file are LABEL_0…LABEL_3: every row is read, none skipped.
+        let e = try ToolRun.run(["evaluate", dir + "/m", "--data", Repo.golden("data/agnews-mini/test.csv"), "--json"])
+        XCTAssertEqual(CLI.json(e.stdout)["count"] as? Int, 120, e.stderr)
+    }
+
     func testPlotHasOnePointPerReport() throws {
         let dir = Repo.temporaryDirectory()
         let r = try finetune(["--steps", "8", "--report-every", "2", "--plot", dir + "/curve.svg"], out: dir + "/m.bkm")

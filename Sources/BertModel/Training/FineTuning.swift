@@ -89,7 +89,7 @@ extension BertModel {
 }
 
 /// The lesson's training loop: shuffled mini-batches, dynamic padding, a `Loss = …, Accuracy = …`
-/// line every `reportEvery` steps averaged since the last one.
+/// line (`MAE` for regression) every `reportEvery` steps averaged since the last one.
 public struct FineTuningOptions: Sendable {
     public var batchSize = 8
     public var maxLength = 128
@@ -104,13 +104,16 @@ public struct FineTuningOptions: Sendable {
 public struct TrainingReport: Sendable, Equatable {
     public let step: Int
     public let loss: Double
-    public let accuracy: Double
+    /// Accuracy, or for regression the mean absolute error (`TrainingMetric`).
+    public let metric: Double
+    /// `Accuracy` or `MAE`.
+    public let metricName: String
 }
 
 public final class FineTuningLoop: @unchecked Sendable {
     public let trainer: Trainer
     public let options: FineTuningOptions
-    private let encoded: [(ids: [Int], types: [Int], label: Int)]
+    private let encoded: [(ids: [Int], types: [Int], example: LabelledExample)]
     private var order: [Int] = []
     private var cursor = 0
     private var rng: SeededGenerator
@@ -125,7 +128,7 @@ public final class FineTuningLoop: @unchecked Sendable {
         let limit = min(options.maxLength, trainer.model.config.maxPositionEmbeddings)
         let encodings = try tok.encode(dataset.examples.map { TextInput($0.text) },
                                        options: EncodingOptions(maxLength: limit, truncation: .longestFirst))
-        encoded = zip(encodings, dataset.examples).map { ($0.inputIds, $0.tokenTypeIds, $1.label) }
+        encoded = zip(encodings, dataset.examples).map { ($0.inputIds, $0.tokenTypeIds, $1) }
         rng = SeededGenerator(seed: options.seed)
         // Resuming: replay the shuffles of the steps already taken, so the data order continues.
         for _ in 0..<trainer.optimizer.step { _ = nextBatch() }
@@ -151,28 +154,25 @@ public final class FineTuningLoop: @unchecked Sendable {
     /// `reportEvery` steps. A NaN loss stops with `nonFiniteLoss` before the update.
     public func run(onStep: (Trainer.StepResult, Int) throws -> Void = { _, _ in },
                     onReport: (TrainingReport) -> Void = { _ in }) throws {
-        var lossSum = 0.0, correct = 0, seen = 0, stepsSince = 0
-        let n = trainer.model.config.numLabels
+        var lossSum = 0.0, stepsSince = 0
+        var metric = TrainingMetric(problem: trainer.problem, labels: trainer.model.config.numLabels)
         while step < options.steps {
             let rows = nextBatch()
             let input = try BertInput(rows: rows.map { encoded[$0].ids }, tokenTypes: rows.map { encoded[$0].types },
                                       config: trainer.model.config)
-            let labels = rows.map { encoded[$0].label }
-            let r = try trainer.step(input, targets: .classes(labels))
+            let examples = rows.map { encoded[$0].example }
+            let r = try trainer.step(input, targets: metric.targets(examples))
             guard r.loss.isFinite else { throw FineTuningError.nonFiniteLoss(step: step + 1) }
             lossSum += Double(r.loss)
             stepsSince += 1
-            for (b, y) in labels.enumerated() {
-                let row = r.logits[b * n..<(b + 1) * n]
-                if row.indices.max(by: { row[$0] < row[$1] })! - b * n == y { correct += 1 }
-            }
-            seen += labels.count
+            metric.add(logits: r.logits, rows: examples)
             try onStep(r, step)
             if step % options.reportEvery == 0 || step == options.steps {
-                let report = TrainingReport(step: step, loss: lossSum / Double(stepsSince), accuracy: Double(correct) / Double(seen))
+                let report = TrainingReport(step: step, loss: lossSum / Double(stepsSince), metric: metric.value, metricName: metric.name)
                 reports.append(report)
                 onReport(report)
-                lossSum = 0; correct = 0; seen = 0; stepsSince = 0
+                lossSum = 0; stepsSince = 0
+                metric.reset()
             }
         }
     }

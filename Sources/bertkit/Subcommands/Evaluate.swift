@@ -5,46 +5,110 @@ import Foundation
 
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Score a sequence classifier on a labelled CSV: accuracy, per-class precision/recall/F1, confusion matrix.",
+        abstract: "Score a fine-tuned model on a labelled CSV: classification, multi-label or regression metrics.",
         discussion: """
             The CSV layouts are those of `bertkit finetune` (AG News style, or a `text,label` header). Labels \
-            are matched to the model's id2label (names, or 1-based numbers in the AG News layout).
+            are matched to the model's id2label (names, or 1-based numbers in the AG News layout). \
+            --problem-type defaults to the model config's problem_type, else single-label.
+
+            - single_label_classification: accuracy, macro F1, loss (cross-entropy), per-class \
+            precision/recall/F1 and the confusion matrix.
+            - multi_label_classification: a label is on when sigmoid(logit) ≥ --threshold; per-label \
+            precision/recall/F1, micro and macro F1, subset (exact-match) accuracy, per-label accuracy \
+            and the BCE loss.
+            - regression: MSE, MAE, Pearson r and Spearman ρ over every row × target, and per target when \
+            there are several (r and ρ are null when one side is constant).
 
             EXAMPLES
               bertkit evaluate agnews.bkm --data golden/data/agnews-mini/test.csv
               bertkit evaluate agnews-folder --data golden/data/text-label.csv --json
+              bertkit evaluate topics --data golden/data/problems/topics.csv --threshold 0.4
+              bertkit evaluate sentiment.bkm --data golden/data/problems/sentiment.csv --json
             """)
 
     @Argument(help: "A fine-tuned classifier: folder, weights file or .bkm.") var model: String
     @Option(help: "The labelled CSV.") var data: String
+    @Option(help: "single_label_classification, multi_label_classification or regression (default: the model config's problem_type).")
+    var problemType: String?
+    @Option(help: "Multi-label: the probability at which a label is on.") var threshold = 0.5
     @Option(help: "Tokens per text at most.") var maxLength = 128
     @Option(help: "Rows per batch.") var batchSize = 32
     @Flag(help: "Skip malformed rows, unknown labels and empty texts instead of stopping.") var skipBadRows = false
     @Flag(help: "Print JSON.") var json = false
 
+    func validate() throws {
+        guard threshold > 0, threshold < 1 else { throw ValidationError("--threshold must be between 0 and 1") }
+        _ = try ProblemType(option: problemType)
+    }
+
     func run() throws {
         try runReportingErrors {
             let m = try BertModel(checkpoint: CheckpointLoader.load(path: model))
             guard m.hasClassifier else { throw ModelError.noClassifier }
-            let d = try LabelledDataset(contentsOf: data, labels: m.config.id2label, skipBadRows: skipBadRows)
+            let problem = try ProblemType(option: problemType) ?? m.config.problemType ?? .singleLabel
+            let d = try LabelledDataset(contentsOf: data, labels: m.config.id2label, problem: problem, skipBadRows: skipBadRows)
             for s in d.skipped { Console.log("skipped \(data) \(s)") }
-            let r = try ClassifierEvaluation.run(model: m, dataset: d, batchSize: batchSize, maxLength: maxLength)
-            let mt = r.metrics
-            if json {
-                try Console.outJSON(mt)
-                return
+            switch problem {
+            case .singleLabel: try singleLabel(m, d)
+            case .multiLabel:
+                let logits = try m.classifierLogits(d, batchSize: batchSize, maxLength: maxLength)
+                let mt = MultiLabelMetrics(labels: m.config.id2label, truth: d.examples.flatMap(\.values), logits: logits,
+                                           threshold: threshold)
+                if json { return try Console.outJSON(mt) }
+                Console.out(table(mt))
+            case .regression:
+                let logits = try m.classifierLogits(d, batchSize: batchSize, maxLength: maxLength)
+                let mt = RegressionMetrics(labels: m.config.id2label, truth: d.examples.flatMap(\.values), predicted: logits)
+                if json { return try Console.outJSON(mt) }
+                Console.out(table(mt))
             }
-            var lines = ["accuracy \(String(format: "%.4f", mt.accuracy)) (\(mt.count) rows), macro F1 \(String(format: "%.4f", mt.macroF1)), loss \(String(format: "%.4f", r.loss))",
-                         "", "label                precision  recall     f1  support"]
-            for p in mt.perClass {
-                lines.append(p.label.padding(toLength: 20, withPad: " ", startingAt: 0)
-                             + String(format: " %9.4f %7.4f %6.4f %8d", p.precision, p.recall, p.f1, p.support))
-            }
-            lines += ["", "confusion (rows: true label, columns: predicted)"]
-            for (k, row) in mt.confusion.enumerated() {
-                lines.append(mt.labels[k].padding(toLength: 20, withPad: " ", startingAt: 0) + row.map { String(format: "%6d", $0) }.joined())
-            }
-            Console.out(lines.joined(separator: "\n"))
         }
+    }
+
+    func singleLabel(_ m: BertModel, _ d: LabelledDataset) throws {
+        let r = try ClassifierEvaluation.run(model: m, dataset: d, batchSize: batchSize, maxLength: maxLength)
+        let mt = r.metrics
+        if json {
+            try Console.outJSON(mt)
+            return
+        }
+        var lines = ["accuracy \(String(format: "%.4f", mt.accuracy)) (\(mt.count) rows), macro F1 \(String(format: "%.4f", mt.macroF1)), loss \(String(format: "%.4f", r.loss))",
+                     "", "label                precision  recall     f1  support"]
+        for p in mt.perClass {
+            lines.append(p.label.padding(toLength: 20, withPad: " ", startingAt: 0)
+                         + String(format: " %9.4f %7.4f %6.4f %8d", p.precision, p.recall, p.f1, p.support))
+        }
+        lines += ["", "confusion (rows: true label, columns: predicted)"]
+        for (k, row) in mt.confusion.enumerated() {
+            lines.append(mt.labels[k].padding(toLength: 20, withPad: " ", startingAt: 0) + row.map { String(format: "%6d", $0) }.joined())
+        }
+        Console.out(lines.joined(separator: "\n"))
+    }
+
+    func table(_ mt: MultiLabelMetrics) -> String {
+        let f = { (x: Double) in String(format: "%.4f", x) }
+        var lines = ["subset accuracy \(f(mt.subsetAccuracy)) (\(mt.count) rows), label accuracy \(f(mt.labelAccuracy)), "
+                     + "micro F1 \(f(mt.microF1)), macro F1 \(f(mt.macroF1)), loss \(f(mt.loss)) at threshold \(mt.threshold)",
+                     "", "label                precision  recall     f1  support"]
+        for p in mt.perLabel {
+            lines.append(p.label.padding(toLength: 20, withPad: " ", startingAt: 0)
+                         + String(format: " %9.4f %7.4f %6.4f %8d", p.precision, p.recall, p.f1, p.support))
+        }
+        lines.append("micro".padding(toLength: 20, withPad: " ", startingAt: 0)
+                     + String(format: " %9.4f %7.4f %6.4f", mt.microPrecision, mt.microRecall, mt.microF1))
+        return lines.joined(separator: "\n")
+    }
+
+    func table(_ mt: RegressionMetrics) -> String {
+        let f = { (x: Double?) in x.map { String(format: "%.4f", $0) } ?? "n/a" }
+        var lines = ["MSE \(f(mt.mse)), MAE \(f(mt.mae)), Pearson r \(f(mt.pearson)), Spearman ρ \(f(mt.spearman)) (\(mt.count) rows)"]
+        if !mt.perTarget.isEmpty {
+            lines += ["", "target                    mse      mae  pearson spearman"]
+            for t in mt.perTarget {
+                lines.append(t.label.padding(toLength: 20, withPad: " ", startingAt: 0)
+                             + [t.mse, t.mae, t.pearson, t.spearman].map { String(repeating: " ", count: max(1, 9 - f($0).count)) + f($0) }.joined())
+            }
+        }
+        return lines.joined(separator: "\n")
     }
 }

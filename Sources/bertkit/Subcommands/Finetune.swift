@@ -7,17 +7,27 @@ import Foundation
 
 struct Finetune: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Fine-tune a BERT sequence classifier on a labelled CSV.",
+        abstract: "Fine-tune a BERT sequence classifier or regressor on a labelled CSV.",
         discussion: """
             The CSV is either AG News style (no header; first column the class, 1-based or a label name; \
             the other columns joined as the text) or has a header with `text` and `label` columns. A bad \
-            row (malformed, unknown label, empty text) stops with its line number (exit 2) unless \
+            row (malformed, unknown label, empty text, bad number) stops with its file:line (exit 2) unless \
             --skip-bad-rows.
+
+            --problem-type is transformers' problem_type (default: the model config's, else \
+            single_label_classification) and picks the loss as BertForSequenceClassification does; it is \
+            written to the saved config.json.
+            - single_label_classification: cross-entropy; the label is one name or class number.
+            - multi_label_classification: BCE-with-logits; the label lists names or 1-based class numbers \
+            separated by `;` (empty: no label on); `text,label` CSV only.
+            - regression: MSE; the label is one number per label, `;`-separated (how many: --num-labels, \
+            else the model head's count, else the count in the CSV's first row); `text,label` CSV only.
 
             An encoder checkpoint gets a new classifier (normal(0, initializer_range) weights, zero bias, \
             from --seed) as transformers does, and the new weights are listed. Batches are padded to their \
             longest row. Every --report-every steps a line `Loss = …, Accuracy = …` (averaged since the last \
-            one) goes to stdout. Adam's state is saved beside OUT (OUT.optim.safetensors, or \
+            one) goes to stdout; for multi-label the accuracy is per label (row × label decisions at \
+            probability 0.5), and regression reports `Loss = …, MAE = …` (the loss is the MSE). Adam's state is saved beside OUT (OUT.optim.safetensors, or \
             optimizer.safetensors inside a folder) so --resume continues. Ctrl-C saves a resumable \
             checkpoint; a NaN loss stops training and keeps the last good one.
 
@@ -26,12 +36,18 @@ struct Finetune: ParsableCommand {
                   --labels World,Sports,Business,Sci/Tech --lr 5e-5 --epochs 2 --max-length 64 -o agnews.bkm
               bertkit finetune agnews.bkm --train more.csv --steps 100 --resume agnews.bkm.optim.safetensors -o agnews2.bkm
               bertkit finetune model --train data.csv --num-labels 3 --reset-head --plot curve.svg -o out-folder
+              bertkit finetune golden/fixtures/tiny-bert --train golden/data/problems/topics.csv \
+                  --problem-type multi_label_classification --labels sport,money,tech --lr 1e-2 --steps 20 -o topics
+              bertkit finetune golden/fixtures/tiny-bert --train golden/data/problems/sentiment.csv \
+                  --problem-type regression --num-labels 1 --lr 1e-2 --steps 30 -o sentiment.bkm
             """)
 
     @Argument(help: "A model folder, weights file or .bkm.") var model: String
     @Option(help: "The training CSV.") var train: String
     @Option(help: "A CSV to evaluate on after training.") var eval: String?
-    @Option(help: "Number of labels (names LABEL_0…).") var numLabels: Int?
+    @Option(help: "single_label_classification, multi_label_classification or regression (default: the model config's problem_type, else single-label).")
+    var problemType: String?
+    @Option(help: "Number of labels (names LABEL_0…); for regression, targets per row.") var numLabels: Int?
     @Option(help: "Label names, comma-separated, in class order.") var labels: String?
     @Option(help: "Learning rate.") var lr: Float = 2e-5
     @Option(help: "Rows per batch.") var batchSize = 8
@@ -60,6 +76,8 @@ struct Finetune: ParsableCommand {
         if steps != nil && epochs != nil { throw ValidationError("give --steps or --epochs, not both") }
         if let s = steps, s < 1 { throw ValidationError("--steps must be at least 1") }
         if numLabels != nil && labels != nil { throw ValidationError("give --num-labels or --labels, not both") }
+        if let n = numLabels, n < 1 { throw ValidationError("--num-labels must be at least 1") }
+        _ = try ProblemType(option: problemType)
     }
 
     static func optimizerPath(for out: String) -> String {
@@ -70,16 +88,25 @@ struct Finetune: ParsableCommand {
         try runReportingErrors {
             let source = try CheckpointLoader.load(path: model)
             for w in source.report.warnings { Console.log("warning: \(w)") }
-            let names = try labelNames(source)
-            let (checkpoint, created) = try source.forSequenceClassification(labels: names, resetHead: resetHead, seed: seed)
+            let problem = try ProblemType(option: problemType) ?? source.config.problemType ?? .singleLabel
+            let names = try labelNames(source, problem: problem)
+            if problem == .singleLabel && names.count < 2 {
+                throw ValidationError("single-label classification needs at least 2 labels, found \(names.count) (\(names.joined(separator: ", ")))\n---> HINT: one number per row is --problem-type regression")
+            }
+            var (checkpoint, created) = try source.forSequenceClassification(labels: names, resetHead: resetHead, seed: seed)
+            // As transformers' forward sets it from the labels, and save_pretrained writes it.
+            checkpoint.config.problemType = problem
             if !created.isEmpty {
                 Console.log("Some weights of BertForSequenceClassification were not initialized from the model checkpoint at \(model) and are newly initialized: \(created)\nYou should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference.")
             }
-            let data = try LabelledDataset(contentsOf: train, labels: names, skipBadRows: skipBadRows)
+            let data = try LabelledDataset(contentsOf: train, labels: names, problem: problem, skipBadRows: skipBadRows)
             for s in data.skipped { Console.log("skipped \(train) \(s)") }
             guard !data.examples.isEmpty else { throw FineTuningError.noExamples(path: train) }
             var evalData: LabelledDataset?
-            if let e = eval { evalData = try LabelledDataset(contentsOf: e, labels: names, skipBadRows: skipBadRows) }
+            if let e = eval {
+                evalData = try LabelledDataset(contentsOf: e, labels: names, problem: problem, skipBadRows: skipBadRows)
+                for s in evalData!.skipped { Console.log("skipped \(e) \(s)") }
+            }
 
             let m = try BertModel(checkpoint: checkpoint)
             let settings = AdamOptimizer.Settings(kind: optimizer == "adam" ? .adam : .adamw, learningRate: lr, weightDecay: weightDecay)
@@ -87,7 +114,7 @@ struct Finetune: ParsableCommand {
             let total = steps ?? max(1, Int((Double(perEpoch) * (epochs ?? 1)).rounded()))
             let trainer = Trainer(model: m, optimizer: settings,
                                   schedule: warmupSteps.map { .linear(warmupSteps: $0, totalSteps: total) } ?? .constant,
-                                  clipNorm: clipNorm, problem: .singleLabel, dropout: dropout ? nil : .off, seed: seed)
+                                  clipNorm: clipNorm, problem: problem, dropout: dropout ? nil : .off, seed: seed)
             if let r = resume {
                 trainer.optimizer = try OptimizerStateFile.read(path: r, settings: settings, parameterCount: m.parameters.count)
                 Console.log("resuming at step \(trainer.optimizer.step) from \(r)")
@@ -116,7 +143,9 @@ struct Finetune: ParsableCommand {
                 } catch {
                     Console.error("interrupted; could not save: \(error.localizedDescription)")
                 }
-                Foundation.exit(130)
+                // _exit, not exit: the atexit handlers (OpenBLAS's thread shutdown) can deadlock with
+                // the main thread, which is mid-step and waiting for `lock`. Console writes are unbuffered.
+                _exit(130)
             }
             let started = Date()
             var bar = ProgressLine(enabled: Console.stdoutIsTerminal)
@@ -131,7 +160,7 @@ struct Finetune: ParsableCommand {
                     bar.show("step \(step)/\(total)  loss \(String(format: "%.4f", r.loss))  \(String(format: "%.1f", rate)) seq/s  ETA \(Int(Double(total - step) * secs / Double(max(step, 1))))s")
                 }, onReport: { rep in
                     bar.clear()
-                    Console.out("Step \(rep.step): Loss = \(String(format: "%.4f", rep.loss)), Accuracy = \(String(format: "%.4f", rep.accuracy))")
+                    Console.out("Step \(rep.step): Loss = \(String(format: "%.4f", rep.loss)), \(rep.metricName) = \(String(format: "%.4f", rep.metric))")
                 })
             } catch let e as FineTuningError {
                 bar.clear()
@@ -145,32 +174,51 @@ struct Finetune: ParsableCommand {
             lock.unlock()
             Console.log("saved \(output) and \(Self.optimizerPath(for: output)) after \(trainer.optimizer.step) steps")
             if let p = plot { try writePlot(loop.reports, to: p) }
-            if let e = evalData {
-                let r = try ClassifierEvaluation.run(model: m, dataset: e, batchSize: 32, maxLength: maxLength)
-                Console.out("Eval accuracy = \(String(format: "%.4f", r.metrics.accuracy)) on \(e.examples.count) rows of \(eval!)")
-            }
+            if let e = evalData { try evaluate(m, on: e) }
         }
     }
 
-    /// --labels, else --num-labels, else the model's own labels, else those the training CSV uses.
-    func labelNames(_ c: Checkpoint) throws -> [String] {
+    /// One line of scores after training, by problem type.
+    func evaluate(_ m: BertModel, on e: LabelledDataset) throws {
+        let f = { (x: Double?) in x.map { String(format: "%.4f", $0) } ?? "n/a" }
+        let scores: String
+        switch e.problem {
+        case .singleLabel:
+            scores = "accuracy = " + f(try ClassifierEvaluation.run(model: m, dataset: e, batchSize: 32, maxLength: maxLength).metrics.accuracy)
+        case .multiLabel:
+            let r = MultiLabelMetrics(labels: m.config.id2label, truth: e.examples.flatMap(\.values),
+                                      logits: try m.classifierLogits(e, maxLength: maxLength), threshold: 0.5)
+            scores = "micro F1 = \(f(r.microF1)), subset accuracy = \(f(r.subsetAccuracy))"
+        case .regression:
+            let r = RegressionMetrics(labels: m.config.id2label, truth: e.examples.flatMap(\.values),
+                                      predicted: try m.classifierLogits(e, maxLength: maxLength))
+            scores = "MSE = \(f(r.mse)), MAE = \(f(r.mae)), Pearson r = \(f(r.pearson))"
+        }
+        Console.out("Eval \(scores) on \(e.examples.count) rows of \(eval!)")
+    }
+
+    /// --labels, else --num-labels, else the model's own labels, else those the training CSV uses
+    /// (for regression, LABEL_0… for the targets in its first row).
+    func labelNames(_ c: Checkpoint, problem: ProblemType) throws -> [String] {
         if let l = labels { return l.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         if let n = numLabels {
             if c.hasClassifier && c.config.numLabels == n { return c.config.id2label }
             return (0..<n).map { "LABEL_\($0)" }
         }
         if c.hasClassifier { return c.config.id2label }
-        let found = try LabelledDataset.labelNames(in: train)
+        if problem == .regression { return (0..<(try LabelledDataset.regressionTargetCount(in: train))).map { "LABEL_\($0)" } }
+        let found = try LabelledDataset.labelNames(in: train, problem: problem)
         let numbers = found.compactMap(Int.init)
         if numbers.count == found.count, let top = numbers.max(), top >= 1 { return (0..<top).map { "LABEL_\($0)" } }
         return found
     }
 
     func writePlot(_ reports: [TrainingReport], to path: String) throws {
+        let metric = reports.first?.metricName.lowercased() ?? "accuracy"
         let chart = LineChart(title: "Fine-tuning \(model)", xLabels: reports.map { String($0.step) },
                               series: [.init(name: "loss", values: reports.map(\.loss)),
-                                       .init(name: "accuracy", values: reports.map(\.accuracy))],
-                              logY: false, yLabel: "loss / accuracy")
+                                       .init(name: metric, values: reports.map(\.metric))],
+                              logY: false, yLabel: "loss / \(metric)")
         try AtomicFileWriter.write(Data(chart.svg().utf8), to: path)
     }
 }
@@ -180,4 +228,15 @@ struct ProgressLine {
     let enabled: Bool
     mutating func show(_ s: String) { if enabled { FileHandle.standardError.write(Data("\r\u{1B}[K\(s)".utf8)) } }
     mutating func clear() { if enabled { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) } }
+}
+
+extension ProblemType {
+    /// The --problem-type value; nil when not given.
+    init?(option: String?) throws {
+        guard let o = option else { return nil }
+        guard let p = ProblemType(rawValue: o) else {
+            throw ValidationError("--problem-type is single_label_classification, multi_label_classification or regression, found \"\(o)\"")
+        }
+        self = p
+    }
 }
