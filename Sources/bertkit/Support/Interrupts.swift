@@ -3,7 +3,7 @@ import Dispatch
 import Foundation
 
 /// Ctrl-C and SIGTERM remove every temporary output file, then exit 130. Commands that want to do
-/// more (fine-tuning saves a checkpoint) register a handler first.
+/// more (fine-tuning saves a checkpoint) register a handler first, and end with `_exit(130)`.
 enum Interrupts {
     nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
     nonisolated(unsafe) private static var handler: (() -> Void)?
@@ -15,7 +15,9 @@ enum Interrupts {
                 if let h = handler { h(); return }
                 PendingWrites.shared.removeAll()
                 FileHandle.standardError.write(Data("\ninterrupted; partial outputs removed\n".utf8))
-                exit(130)
+                // _exit: exit's atexit handlers (OpenBLAS's thread shutdown) can deadlock with a main
+                // thread still inside a GEMM. Nothing is buffered (FileHandle writes go straight out).
+                _exit(130)
             }
             s.resume()
             sources.append(s)
