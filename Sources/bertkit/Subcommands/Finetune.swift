@@ -25,10 +25,13 @@ struct Finetune: ParsableCommand {
 
             An encoder checkpoint gets a new classifier (normal(0, initializer_range) weights, zero bias, \
             from --seed) as transformers does, and the new weights are listed. Batches are padded to their \
-            longest row. Every --report-every steps a line `Loss = …, Accuracy = …` (averaged since the last \
+            longest row. The model trains as transformers' model.train() does: dropout at the config's rates \
+            (hidden, attention probabilities, classifier), with masks drawn from --seed and the step number, \
+            so a --resume'd run drops exactly what an uninterrupted one would; --no-dropout turns it off. \
+            Every --report-every steps a line `Loss = …, Accuracy = …` (averaged since the last \
             one) goes to stdout; for multi-label the accuracy is per label (row × label decisions at \
-            probability 0.5), and regression reports `Loss = …, MAE = …` (the loss is the MSE). Adam's state is saved beside OUT (OUT.optim.safetensors, or \
-            optimizer.safetensors inside a folder) so --resume continues. Ctrl-C saves a resumable \
+            probability 0.5), and regression reports `Loss = …, MAE = …` (the loss is the MSE). Adam's state is saved \
+            beside OUT (OUT.optim.safetensors, or optimizer.safetensors inside a folder) so --resume continues. Ctrl-C saves a resumable \
             checkpoint; a NaN loss stops training and keeps the last good one.
 
             EXAMPLES
