@@ -81,7 +81,7 @@ extension BertModel {
                 // BertOutput: LayerNorm, then dense + residual.
                 layerNormBackward(dinp: d.sum, dweight: gw.outNormWeight, dbias: gw.outNormBias, dout: d.residual,
                                   inp: la.outputSum, mean: la.outputMean, rstd: la.outputRstd, weight: w.outNormWeight,
-                                  rows: 0..<t, cols: h)
+                                  rows: t, cols: h)
                 d.residual.update(from: d.sum, count: t * h)
                 dropoutBackward(d.sum, drop, .output(layer: l), rows: t, cols: h)
                 d.intermediate.update(repeating: 0, count: t * inter)
@@ -97,7 +97,7 @@ extension BertModel {
                 // BertSelfOutput: LayerNorm, then dense + residual.
                 layerNormBackward(dinp: d.sum, dweight: gw.attnNormWeight, dbias: gw.attnNormBias, dout: d.residual,
                                   inp: la.attentionSum, mean: la.attentionMean, rstd: la.attentionRstd,
-                                  weight: w.attnNormWeight, rows: 0..<t, cols: h)
+                                  weight: w.attnNormWeight, rows: t, cols: h)
                 d.residual.update(from: d.sum, count: t * h)
                 dropoutBackward(d.sum, drop, .attentionOutput(layer: l), rows: t, cols: h)
                 d.context.update(repeating: 0, count: t * h)
@@ -115,7 +115,7 @@ extension BertModel {
         dropoutBackward(d.residual, drop, .embeddings, rows: t, cols: h)
         layerNormBackward(dinp: d.sum, dweight: g["embeddings.LayerNorm.weight"], dbias: g["embeddings.LayerNorm.bias"],
                           dout: d.residual, inp: a.embeddingsSum, mean: a.embeddingsMean, rstd: a.embeddingsRstd,
-                          weight: p["embeddings.LayerNorm.weight"], rows: 0..<t, cols: h)
+                          weight: p["embeddings.LayerNorm.weight"], rows: t, cols: h)
         input.inputIds.withUnsafeBufferPointer { ids in
             input.tokenTypeIds.withUnsafeBufferPointer { types in
                 embeddingsBackward(dword: g["embeddings.word_embeddings.weight"],
