@@ -69,8 +69,16 @@ final class TrainingKernelTests: XCTestCase {
                 }
             }
             forEachKernelPath { isa in
-                var dx = [Float](repeating: .nan, count: rows * cols), dw = start, db = start
-                bk_layernorm_backward(&dx, &dw, &db, dout, x, mean, rstd, w, Int32(rows), Int32(cols))
+                var dx = [Float](repeating: .nan, count: rows * cols), dw = start, db = start, copy = dx
+                bk_layernorm_backward(&dx, &copy, &dw, &db, dout, x, mean, rstd, w, Int32(rows), Int32(cols))
+                XCTAssertEqual(copy, dx, "the copy of dinp, \(cols) cols, \(isa)")
+                // The backward writes the copy over dout itself (each row is read before it is written).
+                var inPlace = dout, dx2 = dx, dw2 = start, db2 = start
+                inPlace.withUnsafeMutableBufferPointer { d in
+                    bk_layernorm_backward(&dx2, d.baseAddress!, &dw2, &db2, d.baseAddress!, x, mean, rstd, w, Int32(rows), Int32(cols))
+                }
+                XCTAssertEqual(inPlace, dx, "dinp_copy = dout, \(cols) cols, \(isa)")
+                XCTAssertEqual(dw2, dw, "dinp_copy = dout, \(cols) cols, \(isa)")
                 // Gradients O(1) from f32 sums over ≤384 terms: a few 1e-7 each; one column: exactly 0
                 // up to rounding of x - mean.
                 assertClose(dx, ex.map { Float($0) }, atol: 1e-5, label: "dinp \(cols) cols, \(isa)")

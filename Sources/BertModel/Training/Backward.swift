@@ -78,11 +78,11 @@ extension BertModel {
             for l in stride(from: c.numHiddenLayers - 1, through: 0, by: -1) {
                 let la = a.layers[l], w = LayerWeights(p, layer: l), gw = LayerWeights(g, layer: l)
                 let x = l == 0 ? a.embeddings : a.layers[l - 1].output
-                // BertOutput: LayerNorm, then dense + residual.
-                layerNormBackward(dinp: d.sum, dweight: gw.outNormWeight, dbias: gw.outNormBias, dout: d.residual,
-                                  inp: la.outputSum, mean: la.outputMean, rstd: la.outputRstd, weight: w.outNormWeight,
-                                  rows: t, cols: h)
-                d.residual.update(from: d.sum, count: t * h)
+                // BertOutput: LayerNorm (its input gradient to the dense and, as a copy, to the residual),
+                // then dense + residual.
+                layerNormBackward(dinp: d.sum, dinpCopy: d.residual, dweight: gw.outNormWeight, dbias: gw.outNormBias,
+                                  dout: d.residual, inp: la.outputSum, mean: la.outputMean, rstd: la.outputRstd,
+                                  weight: w.outNormWeight, rows: t, cols: h)
                 dropoutBackward(d.sum, drop, .output(layer: l), rows: t, cols: h)
                 d.intermediate.update(repeating: 0, count: t * inter)
                 linearBackward(dinp: d.intermediate, dweight: gw.outWeight, dbias: gw.outBias, dout: d.sum,
@@ -95,10 +95,9 @@ extension BertModel {
                 linearBackward(dinp: d.residual, dweight: gw.interWeight, dbias: gw.interBias, dout: d.intermediate,
                                inp: la.attention, weight: w.interWeight, rows: t, inFeatures: h, outFeatures: inter)
                 // BertSelfOutput: LayerNorm, then dense + residual.
-                layerNormBackward(dinp: d.sum, dweight: gw.attnNormWeight, dbias: gw.attnNormBias, dout: d.residual,
-                                  inp: la.attentionSum, mean: la.attentionMean, rstd: la.attentionRstd,
+                layerNormBackward(dinp: d.sum, dinpCopy: d.residual, dweight: gw.attnNormWeight, dbias: gw.attnNormBias,
+                                  dout: d.residual, inp: la.attentionSum, mean: la.attentionMean, rstd: la.attentionRstd,
                                   weight: w.attnNormWeight, rows: t, cols: h)
-                d.residual.update(from: d.sum, count: t * h)
                 dropoutBackward(d.sum, drop, .attentionOutput(layer: l), rows: t, cols: h)
                 d.context.update(repeating: 0, count: t * h)
                 linearBackward(dinp: d.context, dweight: gw.attnOutWeight, dbias: gw.attnOutBias, dout: d.sum,

@@ -30,8 +30,10 @@ void bk_layernorm_forward(float *out, float *mean, float *rstd, const float *inp
                           const float *bias, int rows, int cols, float eps);
 /// Backward from the forward's mean/rstd: dinp (written, [rows, cols]) = rstd·(g - mean(g) - n·mean(g·n))
 /// with n = (x - mean)·rstd, g = dout·weight; dweight += Σ dout·n and dbias += Σ dout (added).
-void bk_layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
-                           const float *mean, const float *rstd, const float *weight, int rows, int cols);
+/// dinp_copy (may be NULL) receives dinp's values too. `dinp` or `dinp_copy` may equal `dout`.
+void bk_layernorm_backward(float *dinp, float *dinp_copy, float *dweight, float *dbias, const float *dout,
+                           const float *inp, const float *mean, const float *rstd, const float *weight, int rows,
+                           int cols);
 
 // ---- bias.c --------------------------------------------------------------------------------
 /// out[r] = bias (+ residual[r]): the C a GEMM then accumulates into with beta = 1.

@@ -58,9 +58,10 @@ void bk_layernorm_forward(float *out, float *mean, float *rstd, const float *inp
 
 // ---- backward (llm.c layernorm_backward) -----------------------------------------------------
 // With n = (x - mean)·rstd and g = dout·weight: dinp = rstd·(g - mean(g) - n·mean(g·n)) (written),
-// dweight += Σ dout·n and dbias += Σ dout over the rows (added).
+// dweight += Σ dout·n and dbias += Σ dout over the rows (added). dinp_copy (may be NULL) gets dinp too:
+// the residual branch's gradient, saving the caller a pass to copy it.
 
-static void layernorm_backward_portable(float *dinp, float *dweight, float *dbias, const float *dout,
+static void layernorm_backward_portable(float *dinp, float *dinp_copy, float *dweight, float *dbias, const float *dout,
                                         const float *inp, const float *mean, const float *rstd, const float *w,
                                         int rows, int cols) {
     for (int r = 0; r < rows; r++) {
@@ -79,12 +80,13 @@ static void layernorm_backward_portable(float *dinp, float *dweight, float *dbia
             dbias[i] += dy[i];
             dweight[i] += dy[i] * n;
             dx[i] = rs * (dy[i] * w[i] - mg - n * mgn);
+            if (dinp_copy) dinp_copy[(size_t)r * cols + i] = dx[i];
         }
     }
 }
 
 #if BK_X86
-BK_AVX512 static void layernorm_backward_avx512(float *dinp, float *dweight, float *dbias, const float *dout,
+BK_AVX512 static void layernorm_backward_avx512(float *dinp, float *dinp_copy, float *dweight, float *dbias, const float *dout,
                                                 const float *inp, const float *mean, const float *rstd,
                                                 const float *w, int rows, int cols) {
     for (int r = 0; r < rows; r++) {
@@ -108,16 +110,20 @@ BK_AVX512 static void layernorm_backward_avx512(float *dinp, float *dweight, flo
             _mm512_mask_storeu_ps(dbias + i, k, _mm512_add_ps(_mm512_maskz_loadu_ps(k, dbias + i), d));
             _mm512_mask_storeu_ps(dweight + i, k, _mm512_fmadd_ps(d, n, _mm512_maskz_loadu_ps(k, dweight + i)));
             __m512 g = _mm512_sub_ps(_mm512_mul_ps(d, _mm512_maskz_loadu_ps(k, w + i)), mg);
-            _mm512_mask_storeu_ps(dx + i, k, _mm512_mul_ps(vr, _mm512_fnmadd_ps(n, mgn, g)));
+            __m512 o = _mm512_mul_ps(vr, _mm512_fnmadd_ps(n, mgn, g));
+            _mm512_mask_storeu_ps(dx + i, k, o);
+            if (dinp_copy) _mm512_mask_storeu_ps(dinp_copy + (size_t)r * cols + i, k, o);
         }
     }
 }
 #endif
 
-void bk_layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
-                           const float *mean, const float *rstd, const float *weight, int rows, int cols) {
+void bk_layernorm_backward(float *dinp, float *dinp_copy, float *dweight, float *dbias, const float *dout,
+                           const float *inp, const float *mean, const float *rstd, const float *weight, int rows,
+                           int cols) {
 #if BK_X86
-    if (bk_use_avx512()) return layernorm_backward_avx512(dinp, dweight, dbias, dout, inp, mean, rstd, weight, rows, cols);
+    if (bk_use_avx512())
+        return layernorm_backward_avx512(dinp, dinp_copy, dweight, dbias, dout, inp, mean, rstd, weight, rows, cols);
 #endif
-    layernorm_backward_portable(dinp, dweight, dbias, dout, inp, mean, rstd, weight, rows, cols);
+    layernorm_backward_portable(dinp, dinp_copy, dweight, dbias, dout, inp, mean, rstd, weight, rows, cols);
 }
