@@ -116,7 +116,10 @@ struct Finetune: ParsableCommand {
                 } catch {
                     Console.error("interrupted; could not save: \(error.localizedDescription)")
                 }
-                Foundation.exit(130)
+                // _exit: exit() would run OpenBLAS's destructor, which joins its worker threads and can
+                // hang forever when the main thread is inside a GEMM at that moment.
+                fflush(nil)
+                _exit(130)
             }
             let started = Date()
             var bar = ProgressLine(enabled: Console.stdoutIsTerminal)
