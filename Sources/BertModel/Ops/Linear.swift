@@ -36,10 +36,12 @@ func linearBackward(dinp: UnsafeMutablePointer<Float>?, dinpStride: Int? = nil, 
     if let dbias { columnSums(into: dbias, dout, rows: m, cols: n) }
 }
 
-/// into[c] += Σ_r x[r, c].
+/// into[c] += Σ_r x[r, c], rows added in order. Workers own column ranges (multiples of 16), so
+/// the bits do not depend on the thread count.
 func columnSums(into: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, cols: Int) {
-    for r in 0..<rows {
-        let row = x + r * cols
-        for c in 0..<cols { into[c] += row[c] }
+    let blocks = (cols + 15) / 16
+    parallelFor(blocks, grain: max(1, 16_384 / max(rows, 1))) { range in
+        let c0 = range.lowerBound * 16, c1 = min(range.upperBound * 16, cols)
+        bk_column_sums(into + c0, x + c0, Int32(rows), Int32(c1 - c0), Int32(cols))
     }
 }

@@ -82,11 +82,11 @@ extension BertModel {
             for l in stride(from: c.numHiddenLayers - 1, through: 0, by: -1) {
                 let la = a.layers[l], w = LayerWeights(p, layer: l), gw = LayerWeights(g, layer: l)
                 let x = l == 0 ? a.embeddings : a.layers[l - 1].output
-                // BertOutput: LayerNorm, then dense + residual.
-                layerNormBackward(dinp: d.sum, dweight: gw.outNormWeight, dbias: gw.outNormBias, dout: d.residual,
-                                  inp: la.outputSum, mean: la.outputMean, rstd: la.outputRstd, weight: w.outNormWeight,
-                                  rows: 0..<t, cols: h)
-                d.residual.update(from: d.sum, count: t * h)
+                // BertOutput: LayerNorm (its input gradient to the dense and, as a copy, to the residual),
+                // then dense + residual.
+                layerNormBackward(dinp: d.sum, dinpCopy: d.residual, dweight: gw.outNormWeight, dbias: gw.outNormBias,
+                                  dout: d.residual, inp: la.outputSum, mean: la.outputMean, rstd: la.outputRstd,
+                                  weight: w.outNormWeight, rows: t, cols: h)
                 dropoutBackward(d.sum, drop, .output(layer: l), rows: t, cols: h)
                 linearBackward(dinp: d.intermediate, overwrite: true, dweight: gw.outWeight, dbias: gw.outBias, dout: d.sum,
                                inp: la.intermediate, weight: w.outWeight, rows: t, inFeatures: inter, outFeatures: h)
@@ -98,10 +98,9 @@ extension BertModel {
                 linearBackward(dinp: d.residual, dweight: gw.interWeight, dbias: gw.interBias, dout: d.intermediate,
                                inp: la.attention, weight: w.interWeight, rows: t, inFeatures: h, outFeatures: inter)
                 // BertSelfOutput: LayerNorm, then dense + residual.
-                layerNormBackward(dinp: d.sum, dweight: gw.attnNormWeight, dbias: gw.attnNormBias, dout: d.residual,
-                                  inp: la.attentionSum, mean: la.attentionMean, rstd: la.attentionRstd,
-                                  weight: w.attnNormWeight, rows: 0..<t, cols: h)
-                d.residual.update(from: d.sum, count: t * h)
+                layerNormBackward(dinp: d.sum, dinpCopy: d.residual, dweight: gw.attnNormWeight, dbias: gw.attnNormBias,
+                                  dout: d.residual, inp: la.attentionSum, mean: la.attentionMean, rstd: la.attentionRstd,
+                                  weight: w.attnNormWeight, rows: t, cols: h)
                 dropoutBackward(d.sum, drop, .attentionOutput(layer: l), rows: t, cols: h)
                 linearBackward(dinp: d.context, overwrite: true, dweight: gw.attnOutWeight, dbias: gw.attnOutBias, dout: d.sum,
                                inp: la.context, weight: w.attnOutWeight, rows: t, inFeatures: h, outFeatures: h)
@@ -118,7 +117,7 @@ extension BertModel {
         dropoutBackward(d.residual, drop, .embeddings, rows: t, cols: h)
         layerNormBackward(dinp: d.sum, dweight: g["embeddings.LayerNorm.weight"], dbias: g["embeddings.LayerNorm.bias"],
                           dout: d.residual, inp: a.embeddingsSum, mean: a.embeddingsMean, rstd: a.embeddingsRstd,
-                          weight: p["embeddings.LayerNorm.weight"], rows: 0..<t, cols: h)
+                          weight: p["embeddings.LayerNorm.weight"], rows: t, cols: h)
         input.inputIds.withUnsafeBufferPointer { ids in
             input.tokenTypeIds.withUnsafeBufferPointer { types in
                 embeddingsBackward(dword: g["embeddings.word_embeddings.weight"],

@@ -1,3 +1,4 @@
+import CBertKit
 import Foundation
 
 /// Adam and AdamW exactly as `torch.optim.Adam` / `torch.optim.AdamW` compute them
@@ -46,30 +47,48 @@ public struct AdamOptimizer: Sendable {
 
     /// One update of `params` from `grads` at learning rate `lr` (from the schedule).
     public mutating func update(params: UnsafeMutableBufferPointer<Float>, grads: UnsafeBufferPointer<Float>, lr: Float) {
+        update(params: params, grads: grads, lr: lr, partialSquares: nil)
+    }
+
+    /// `update`, returning `gradientNorm(grads)` (the same bits) read in the same pass over the gradients.
+    public mutating func updateReturningGradientNorm(params: UnsafeMutableBufferPointer<Float>,
+                                                     grads: UnsafeBufferPointer<Float>, lr: Float) -> Float {
+        let partial = UnsafeMutableBufferPointer<Double>.allocate(capacity: gradientChunks(grads.count))
+        defer { partial.deallocate() }
+        partial.initialize(repeating: 0)
+        update(params: params, grads: grads, lr: lr, partialSquares: partial.baseAddress)
+        return Float(partial.reduce(0, +).squareRoot())
+    }
+
+    private mutating func update(params: UnsafeMutableBufferPointer<Float>, grads: UnsafeBufferPointer<Float>, lr: Float,
+                                 partialSquares: UnsafeMutablePointer<Double>?) {
         precondition(params.count == exp_avg.count && grads.count == params.count, "optimizer state does not fit the parameters")
         step += 1
         let s = settings
-        let b1 = s.beta1, b2 = s.beta2
-        let bc1 = 1 - powf(b1, Float(step))
-        let bc2Sqrt = sqrtf(1 - powf(b2, Float(step)))
-        let stepSize = lr / bc1
-        let decay = s.kind == .adamw ? 1 - lr * s.weightDecay : 1
-        let l2 = s.kind == .adam ? s.weightDecay : 0
+        // The constants as torch derives them; the kernel (CBertKit adam.c) applies torch's
+        // formula in its order: decay or L2, exp_avg.lerp_(grad, 1 - β₁) (m + w·(g - m) for w < 0.5),
+        // v·β₂ + (1-β₂)·g·g, then p - step_size·(m / (√v / √(1-β₂ᵗ) + eps)).
+        var k = bk_adam_step()
+        k.step_size = lr / (1 - powf(s.beta1, Float(step)))
+        k.beta2 = s.beta2
+        k.one_minus_beta1 = 1 - s.beta1
+        k.one_minus_beta2 = 1 - s.beta2
+        k.bias_correction2_sqrt = sqrtf(1 - powf(s.beta2, Float(step)))
+        k.eps = s.eps
+        k.l2 = s.kind == .adam ? s.weightDecay : 0
+        k.decay = s.kind == .adamw ? 1 - lr * s.weightDecay : 1
+        let n = params.count, chunks = gradientChunks(n)
         exp_avg.withUnsafeMutableBufferPointer { m in
             exp_avg_sq.withUnsafeMutableBufferPointer { v in
-                let n = params.count, m = m.baseAddress!, v = v.baseAddress!, params = params.baseAddress!, grads = grads.baseAddress!
-                // Element-wise, so chunks on every core give the same bits as one loop.
-                parallelFor(n, grain: 1 << 16) { range in
-                    for i in range {
-                        var p = params[i]
-                        var g = grads[i]
-                        if l2 != 0 { g += l2 * p }
-                        if decay != 1 { p *= decay }
-                        // torch: exp_avg.lerp_(grad, 1 - beta1), which computes self + w·(end - self) for w < 0.5.
-                        m[i] += (1 - b1) * (g - m[i])
-                        v[i] = v[i] * b2 + (1 - b2) * g * g
-                        let denom = sqrtf(v[i]) / bc2Sqrt + s.eps
-                        params[i] = p - stepSize * (m[i] / denom)
+                let m = m.baseAddress!, v = v.baseAddress!, params = params.baseAddress!, grads = grads.baseAddress!
+                // Element-wise, so chunks on every core give the same bits as one loop; the chunks
+                // are gradientNorm's, so their sums of squares add up to its norm.
+                parallelFor(chunks) { range in
+                    withUnsafePointer(to: k) { k in
+                        for c in range {
+                            let at = c * gradientChunk, count = min(gradientChunk, n - at)
+                            bk_adam_update(params + at, grads + at, m + at, v + at, count, k, partialSquares.map { $0 + c })
+                        }
                     }
                 }
             }
@@ -90,24 +109,26 @@ public func clipGradientNorm(_ grads: UnsafeMutableBufferPointer<Float>, maxNorm
     return norm
 }
 
+/// Gradients are read in fixed chunks whose f64 sums of squares are added in chunk order: the
+/// same norm for any thread count, and from `updateReturningGradientNorm` too.
+private let gradientChunk = 1 << 16
+private func gradientChunks(_ n: Int) -> Int { max(1, (n + gradientChunk - 1) / gradientChunk) }
+
 /// L2 norm of a gradient buffer, accumulated in f64.
 public func gradientNorm(_ grads: UnsafeBufferPointer<Float>) -> Float {
-    // Fixed chunks summed in order: the same result for any thread count.
-    let chunk = 1 << 16, chunks = (grads.count + chunk - 1) / chunk
-    let partial = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(chunks, 1))
+    let chunks = gradientChunks(grads.count)
+    let partial = UnsafeMutableBufferPointer<Double>.allocate(capacity: chunks)
     defer { partial.deallocate() }
     partial.initialize(repeating: 0)
     let base = grads.baseAddress
-    parallelFor(chunks) { range in
+    parallelFor(grads.count == 0 ? 0 : chunks) { range in
         for c in range {
-            var s = 0.0
-            for i in c * chunk..<min((c + 1) * chunk, grads.count) { s += Double(base![i]) * Double(base![i]) }
-            partial[c] = s
+            let at = c * gradientChunk
+            partial[c] = bk_sum_squares(base! + at, min(gradientChunk, grads.count - at))
         }
     }
     return Float(partial.reduce(0, +).squareRoot())
 }
-
 /// Learning-rate schedules, as transformers' `get_constant_schedule` and
 /// `get_linear_schedule_with_warmup` define them (step 0 is the first update).
 public enum LearningRateSchedule: Sendable, Equatable, Codable {

@@ -83,11 +83,19 @@ public final class Trainer: @unchecked Sendable {
     public func step(_ input: BertInput, targets: TrainingTargets) throws -> StepResult {
         let (loss, logits) = try lossAndGradients(input, targets: targets)
         let grads = UnsafeMutableBufferPointer(start: gradients.base, count: gradients.count)
-        let norm = clipNorm.map { clipGradientNorm(grads, maxNorm: $0) } ?? gradientNorm(UnsafeBufferPointer(grads))
+        let params = UnsafeMutableBufferPointer(start: model.parameters.base, count: model.parameters.count)
         let lr = optimizer.settings.learningRate * schedule.multiplier(step: optimizer.step)
-        guard loss.isFinite else { return StepResult(loss: .nan, gradientNorm: norm, learningRate: lr, logits: logits) }
-        optimizer.update(params: UnsafeMutableBufferPointer(start: model.parameters.base, count: model.parameters.count),
-                         grads: UnsafeBufferPointer(grads), lr: lr)
+        guard loss.isFinite else {
+            return StepResult(loss: .nan, gradientNorm: gradientNorm(UnsafeBufferPointer(grads)), learningRate: lr, logits: logits)
+        }
+        let norm: Float
+        if let clipNorm {
+            norm = clipGradientNorm(grads, maxNorm: clipNorm)
+            optimizer.update(params: params, grads: UnsafeBufferPointer(grads), lr: lr)
+        } else {
+            // Without clipping the norm is only reported: read it in the update's pass.
+            norm = optimizer.updateReturningGradientNorm(params: params, grads: UnsafeBufferPointer(grads), lr: lr)
+        }
         return StepResult(loss: loss, gradientNorm: norm, learningRate: lr, logits: logits)
     }
 }

@@ -28,10 +28,19 @@ void bk_embeddings_sum_forward(float *out, const int32_t *ids, const int32_t *ty
 /// may be NULL; backward needs them. `out` may equal `inp`.
 void bk_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *weight,
                           const float *bias, int rows, int cols, float eps);
+/// Backward from the forward's mean/rstd: dinp (written, [rows, cols]) = rstd·(g - mean(g) - n·mean(g·n))
+/// with n = (x - mean)·rstd, g = dout·weight; dweight += Σ dout·n and dbias += Σ dout (added).
+/// dinp_copy (may be NULL) receives dinp's values too. `dinp` or `dinp_copy` may equal `dout`.
+void bk_layernorm_backward(float *dinp, float *dinp_copy, float *dweight, float *dbias, const float *dout,
+                           const float *inp, const float *mean, const float *rstd, const float *weight, int rows,
+                           int cols);
 
 // ---- bias.c --------------------------------------------------------------------------------
 /// out[r] = bias (+ residual[r]): the C a GEMM then accumulates into with beta = 1.
 void bk_bias_rows_forward(float *out, const float *bias, const float *residual, int rows, int cols);
+/// into[c] += Σ_r x[r·ld + c] for c < cols, rows added in order (a Linear's bias gradient; callers
+/// may split the columns, the bits stay the same).
+void bk_column_sums(float *into, const float *x, int rows, int cols, int ld);
 
 // ---- activations.c -------------------------------------------------------------------------
 /// Elementwise, `out` may equal `inp`. gelu: x·Φ(x) with erf; gelu_tanh: transformers' gelu_new,
@@ -41,6 +50,11 @@ void bk_gelu_tanh_forward(float *out, const float *inp, size_t n);
 void bk_relu_forward(float *out, const float *inp, size_t n);
 void bk_silu_forward(float *out, const float *inp, size_t n);
 void bk_tanh_forward(float *out, const float *inp, size_t n);
+/// dinp = dout · act'(inp), the derivatives torch's autograd uses; `dinp` may equal `dout`.
+void bk_gelu_backward(float *dinp, const float *dout, const float *inp, size_t n);
+void bk_gelu_tanh_backward(float *dinp, const float *dout, const float *inp, size_t n);
+void bk_relu_backward(float *dinp, const float *dout, const float *inp, size_t n);
+void bk_silu_backward(float *dinp, const float *dout, const float *inp, size_t n);
 
 // ---- attention.c ---------------------------------------------------------------------------
 /// Floats of scratch `bk_attention_head_forward` needs for sequences up to `seq` and head size `dh`.
@@ -79,5 +93,24 @@ void bk_dropout_mask(uint8_t *mask, size_t n, uint64_t key, uint64_t first, uint
 /// `out` may equal `inp`; residual may be NULL.
 void bk_dropout_apply(float *out, const float *inp, const uint8_t *mask, float scale, const float *residual,
                       size_t n);
+
+// ---- adam.c --------------------------------------------------------------------------------
+/// One step's constants, as torch's _single_tensor_adam derives them.
+typedef struct {
+    float step_size;              // lr / (1 - beta1^t)
+    float beta2;
+    float one_minus_beta1;
+    float one_minus_beta2;
+    float bias_correction2_sqrt;  // sqrt(1 - beta2^t)
+    float eps;
+    float l2;                     // Adam's weight decay added to the gradient (0: none)
+    float decay;                  // AdamW's 1 - lr·weight_decay applied to the parameter (1: none)
+} bk_adam_step;
+/// Updates params, exp_avg, exp_avg_sq for n elements from grads with torch's formula, f32 operation
+/// for operation (no FMA contraction). When sumsq is not NULL, also stores Σ grads² as bk_sum_squares does.
+void bk_adam_update(float *params, const float *grads, float *exp_avg, float *exp_avg_sq, size_t n,
+                    const bk_adam_step *step, double *sumsq);
+/// Σ x² in f64, in one fixed order on both paths (16 strided lanes, then the lanes in order).
+double bk_sum_squares(const float *x, size_t n);
 
 #endif

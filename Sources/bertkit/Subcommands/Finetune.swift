@@ -146,8 +146,9 @@ struct Finetune: ParsableCommand {
                 } catch {
                     Console.error("interrupted; could not save: \(error.localizedDescription)")
                 }
-                // _exit, not exit: the atexit handlers (OpenBLAS's thread shutdown) can deadlock with
-                // the main thread, which is mid-step and waiting for `lock`. Console writes are unbuffered.
+                // _exit, not exit: exit() runs OpenBLAS's destructor, which joins its worker threads and
+                // can hang forever while the main thread is inside a GEMM.
+                fflush(nil)
                 _exit(130)
             }
             let started = Date()

@@ -16,7 +16,8 @@ enum Interrupts {
                 PendingWrites.shared.removeAll()
                 FileHandle.standardError.write(Data("\ninterrupted; partial outputs removed\n".utf8))
                 // _exit: exit's atexit handlers (OpenBLAS's thread shutdown) can deadlock with a main
-                // thread still inside a GEMM. Nothing is buffered (FileHandle writes go straight out).
+                // thread still inside a GEMM.
+                fflush(nil)
                 _exit(130)
             }
             s.resume()
