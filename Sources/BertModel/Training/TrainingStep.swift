@@ -63,7 +63,8 @@ public final class Trainer: @unchecked Sendable {
         let n = model.config.numLabels
         let loss = classificationLoss(problem, logits: a.logits!, targets: targets, batch: input.batch, labels: n,
                                       dlogits: d.logits)
-        gradients.base.update(repeating: 0, count: gradients.count)
+        let grads = gradients.base
+        parallelFor(gradients.count, grain: 1 << 20) { r in (grads + r.lowerBound).update(repeating: 0, count: r.count) }
         model.backward(a, d, into: gradients)
         return (loss, Array(UnsafeBufferPointer(start: a.logits!, count: input.batch * n)))
     }
