@@ -10,12 +10,7 @@ its `loss` is what bertkit's first step on the same 4 rows (--batch-size 4 --no-
     golden/.venv/bin/python golden/generate_problem_types.py   # writes golden/expected/train/problem-types.json
 """
 
-import os
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+import offline_env  # noqa: F401  (sets HF_HUB_OFFLINE etc. before transformers is imported)
 
 import csv
 import json

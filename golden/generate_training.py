@@ -17,13 +17,7 @@ See the "Training goldens and data" section of golden/README.md for what every f
 
 import os
 
-# Must be set before transformers / huggingface_hub are imported.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+import offline_env  # noqa: F401  (sets HF_HUB_OFFLINE etc. before transformers is imported)
 
 import argparse
 import csv
