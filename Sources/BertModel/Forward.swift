@@ -53,6 +53,7 @@ extension BertModel {
         let word = p["embeddings.word_embeddings.weight"], position = p["embeddings.position_embeddings.weight"]
         let type = p["embeddings.token_type_embeddings.weight"]
         let embNormW = p["embeddings.LayerNorm.weight"], embNormB = p["embeddings.LayerNorm.bias"]
+        let embDrop = dropout?.apply(.embeddings)
         input.inputIds.withUnsafeBufferPointer { ids in
             input.tokenTypeIds.withUnsafeBufferPointer { types in
                 parallelFor(t, grain: grain) { rows in
@@ -60,8 +61,8 @@ extension BertModel {
                                       position: position, type: type, rows: rows, seq: s, hidden: h)
                     layerNormForward(out: a.embeddings, mean: a.embeddingsMean, rstd: a.embeddingsRstd, inp: a.embeddingsSum,
                                      weight: embNormW, bias: embNormB, rows: rows, cols: h, eps: eps)
-                    if let m = dropout?.mask(.embeddings) {
-                        dropoutRows(out: a.embeddings, a.embeddings, mask: m, scale: dropout!.scale(.embeddings), rows: rows, cols: h)
+                    if let (m, scale) = embDrop {
+                        dropoutRows(out: a.embeddings, a.embeddings, mask: m, scale: scale, rows: rows, cols: h)
                     }
                     if let l0 = a.layers.first, let w0 = weights.first {
                         layerInputRows(l0, w0, residual: a.embeddings, rows: rows, hidden: h, dropout: dropout, layer: 0)
@@ -80,18 +81,17 @@ extension BertModel {
                 clock.lap(.qkvGEMM)
                 attentionForward(context: la.context, probs: la.probs, qkv: la.qkv, mask: mask.baseAddress!, keys: a.keys,
                                  batch: input.batch, seq: s, hidden: h, heads: c.numAttentionHeads,
-                                 dropout: dropout?.mask(.attentionProbs(layer: l)).map { ($0, dropout!.scale(.attentionProbs(layer: l))) },
+                                 dropout: dropout?.apply(.attentionProbs(layer: l)),
                                  scratch: a.attentionScratch)
                 clock.lap(.attention)
                 // BertSelfOutput: dense + residual (rows written before) + LayerNorm
                 linearAccumulate(out: la.attentionSum, inp: la.context, weight: w.attnOutWeight, rows: t, inFeatures: h,
                                  outFeatures: h)
                 clock.lap(.attentionOutputGEMM)
-                let attnDrop = dropout?.mask(.attentionOutput(layer: l)), outDrop = dropout?.mask(.output(layer: l))
+                let attnDrop = dropout?.apply(.attentionOutput(layer: l)), outDrop = dropout?.apply(.output(layer: l))
                 parallelFor(t, grain: grain) { rows in
-                    if let m = attnDrop {
-                        dropoutRows(out: la.attentionSum, la.attentionSum, mask: m, scale: dropout!.scale(.attentionOutput(layer: l)),
-                                    residual: x, rows: rows, cols: h)
+                    if let (m, scale) = attnDrop {
+                        dropoutRows(out: la.attentionSum, la.attentionSum, mask: m, scale: scale, residual: x, rows: rows, cols: h)
                     }
                     layerNormForward(out: la.attention, mean: la.attentionMean, rstd: la.attentionRstd, inp: la.attentionSum,
                                      weight: w.attnNormWeight, bias: w.attnNormBias, rows: rows, cols: h, eps: eps)
@@ -114,9 +114,9 @@ extension BertModel {
                 clock.lap(.outputGEMM)
                 let next = l + 1 < c.numHiddenLayers ? (a.layers[l + 1], weights[l + 1]) : nil
                 parallelFor(t, grain: grain) { rows in
-                    if let m = outDrop {
-                        dropoutRows(out: la.outputSum, la.outputSum, mask: m, scale: dropout!.scale(.output(layer: l)),
-                                    residual: la.attention, rows: rows, cols: h)
+                    if let (m, scale) = outDrop {
+                        dropoutRows(out: la.outputSum, la.outputSum, mask: m, scale: scale, residual: la.attention, rows: rows,
+                                    cols: h)
                     }
                     layerNormForward(out: la.output, mean: la.outputMean, rstd: la.outputRstd, inp: la.outputSum,
                                      weight: w.outNormWeight, bias: w.outNormBias, rows: rows, cols: h, eps: eps)
@@ -150,8 +150,8 @@ extension BertModel {
                           batch: a.batch, seq: a.seq, features: h)
             if let logits = a.logits {
                 var pooled = UnsafePointer(out)
-                if let d = dropout, let m = d.mask(.classifier) {
-                    dropoutRows(out: d.droppedPooled, out, mask: m, scale: d.scale(.classifier), rows: 0..<a.batch, cols: h)
+                if let d = dropout, let (m, scale) = d.apply(.classifier) {
+                    dropoutRows(out: d.droppedPooled, out, mask: m, scale: scale, rows: 0..<a.batch, cols: h)
                     pooled = UnsafePointer(d.droppedPooled)
                 }
                 classifierForward(logits: logits, pooled: pooled, weight: p["classifier.weight"], bias: p["classifier.bias"],

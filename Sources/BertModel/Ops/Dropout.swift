@@ -28,6 +28,15 @@ public struct DropoutRates: Sendable, Equatable {
     }
 
     public static let off = DropoutRates(hidden: 0, attention: 0, classifier: 0)
+
+    /// The rate at `site`.
+    public func rate(_ site: DropoutSite) -> Float {
+        switch site {
+        case .embeddings, .attentionOutput, .output: hidden
+        case .attentionProbs: attention
+        case .classifier: classifier
+        }
+    }
     public var isOff: Bool { hidden == 0 && attention == 0 && classifier == 0 }
 }
 
@@ -61,7 +70,7 @@ public final class DropoutMasks: @unchecked Sendable {
     public let rates: DropoutRates
     /// Every site with a mask, in the order torch draws them in a forward, and its element count.
     public let sites: [(site: DropoutSite, count: Int)]
-    private let offsets: [DropoutSite: Int]
+    private let views: [DropoutSite: UnsafeMutableBufferPointer<UInt8>]
     private let base: UnsafeMutablePointer<UInt8>
     private let total: Int
     /// [B, H] the pooled output after dropout: the classifier's input, kept for its backward.
@@ -73,22 +82,20 @@ public final class DropoutMasks: @unchecked Sendable {
         self.seq = seq
         self.rates = rates
         let t = batch * seq, h = c.hiddenSize
-        var order: [(DropoutSite, Int, Float)] = [(.embeddings, t * h, rates.hidden)]
+        var order: [(site: DropoutSite, count: Int)] = [(.embeddings, t * h)]
         for l in 0..<c.numHiddenLayers {
-            order += [(.attentionProbs(layer: l), batch * c.numAttentionHeads * seq * seq, rates.attention),
-                      (.attentionOutput(layer: l), t * h, rates.hidden), (.output(layer: l), t * h, rates.hidden)]
+            order += [(.attentionProbs(layer: l), batch * c.numAttentionHeads * seq * seq), (.attentionOutput(layer: l), t * h),
+                      (.output(layer: l), t * h)]
         }
-        order.append((.classifier, batch * h, rates.classifier))
-        sites = order.filter { $0.2 > 0 }.map { ($0.0, $0.1) }
-        var at = 0, offsets: [DropoutSite: Int] = [:]
-        for (site, n) in sites {
-            offsets[site] = at
-            at += (n + 63) & ~63
-        }
-        self.offsets = offsets
-        total = at
-        base = UnsafeMutableRawPointer.allocate(byteCount: max(total, 1), alignment: 64).bindMemory(to: UInt8.self, capacity: max(total, 1))
+        order.append((.classifier, batch * h))
+        sites = order.filter { rates.rate($0.site) > 0 }
+        let offsets = sites.reduce(into: [0]) { $0.append($0.last! + (($1.count + 63) & ~63)) }
+        total = offsets.last!
+        let base = UnsafeMutableRawPointer.allocate(byteCount: max(total, 1), alignment: 64)
+            .bindMemory(to: UInt8.self, capacity: max(total, 1))
         base.initialize(repeating: 1, count: max(total, 1))
+        self.base = base
+        views = Dictionary(uniqueKeysWithValues: zip(sites, offsets).map { ($0.site, UnsafeMutableBufferPointer(start: base + $1, count: $0.count)) })
         pooledCount = batch * h
         droppedPooled = .allocate(capacity: batch * h)
         droppedPooled.initialize(repeating: 0, count: batch * h)
@@ -102,22 +109,16 @@ public final class DropoutMasks: @unchecked Sendable {
     public var byteCount: Int { total + 4 * pooledCount }
 
     /// The mask of `site`, nil when its rate is 0.
-    public func mask(_ site: DropoutSite) -> UnsafeMutableBufferPointer<UInt8>? {
-        guard let at = offsets[site], let n = sites.first(where: { $0.site == site })?.count else { return nil }
-        return UnsafeMutableBufferPointer(start: base + at, count: n)
-    }
+    public func mask(_ site: DropoutSite) -> UnsafeMutableBufferPointer<UInt8>? { views[site] }
 
-    public func rate(_ site: DropoutSite) -> Float {
-        switch site {
-        case .embeddings, .attentionOutput, .output: rates.hidden
-        case .attentionProbs: rates.attention
-        case .classifier: rates.classifier
-        }
+    /// The mask of `site` and its scale, nil when its rate is 0 (no dropout there).
+    func apply(_ site: DropoutSite) -> (mask: UnsafeMutableBufferPointer<UInt8>, scale: Float)? {
+        views[site].map { ($0, scale(site)) }
     }
 
     /// 1/(1-p) for the site's rate (0 when p is 1: nothing survives).
     public func scale(_ site: DropoutSite) -> Float {
-        let p = rate(site)
+        let p = rates.rate(site)
         return p < 1 ? 1 / (1 - p) : 0
     }
 
@@ -126,10 +127,10 @@ public final class DropoutMasks: @unchecked Sendable {
     public func draw(seed: UInt64, step: Int) {
         let key = bk_dropout_key(seed, UInt64(step))
         for (site, n) in sites {
-            let at = offsets[site]!
-            let t = bk_dropout_threshold(rate(site))
+            let m = views[site]!.baseAddress!, at = m - base
+            let t = bk_dropout_threshold(rates.rate(site))
             parallelFor(n, grain: 1 << 16) { r in
-                bk_dropout_mask(base + at + r.lowerBound, r.count, key, UInt64(at + r.lowerBound), t)
+                bk_dropout_mask(m + r.lowerBound, r.count, key, UInt64(at + r.lowerBound), t)
             }
         }
     }

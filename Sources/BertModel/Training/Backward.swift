@@ -71,8 +71,8 @@ extension BertModel {
         d.pooled.update(repeating: 0, count: b * h)
         classifierBackward(dpooled: d.pooled, dweight: g["classifier.weight"], dbias: g["classifier.bias"], dlogits: d.logits,
                            pooled: classifierInput, weight: p["classifier.weight"], batch: b, features: h, labels: c.numLabels)
-        if let m = drop?.mask(.classifier) {
-            dropoutRows(out: d.pooled, d.pooled, mask: m, scale: drop!.scale(.classifier), rows: 0..<b, cols: h)
+        if let (m, scale) = drop?.apply(.classifier) {
+            dropoutRows(out: d.pooled, d.pooled, mask: m, scale: scale, rows: 0..<b, cols: h)
         }
         poolerBackward(dhidden: d.residual, dweight: g["pooler.dense.weight"], dbias: g["pooler.dense.bias"], dout: d.pooled,
                        out: pooled, hidden: last, weight: p["pooler.dense.weight"], dpre: d.poolerPre, batch: b, seq: s,
@@ -108,7 +108,7 @@ extension BertModel {
                 attentionBackward(dqkv: d.qkv, dcontext: d.context, probs: la.probs!, qkv: la.qkv, mask: mask.baseAddress!,
                                   keys: a.keys, batch: b, seq: s, hidden: h, heads: c.numAttentionHeads,
                                   scratch: d.attentionScratch,
-                                  dropout: drop?.mask(.attentionProbs(layer: l)).map { ($0, drop!.scale(.attentionProbs(layer: l))) })
+                                  dropout: drop?.apply(.attentionProbs(layer: l)))
                 linearBackward(dinp: d.residual, dweight: gw.qkvWeight, dbias: gw.qkvBias, dout: d.qkv, inp: x,
                                weight: w.qkvWeight, rows: t, inFeatures: h, outFeatures: 3 * h)
             }
@@ -131,7 +131,7 @@ extension BertModel {
     /// grad ⊙ mask · scale in place, when `site` had a mask.
     private func dropoutBackward(_ grad: UnsafeMutablePointer<Float>, _ masks: DropoutMasks?, _ site: DropoutSite, rows: Int,
                                  cols: Int) {
-        guard let masks, let m = masks.mask(site) else { return }
-        parallelFor(rows, grain: 8) { r in dropoutRows(out: grad, grad, mask: m, scale: masks.scale(site), rows: r, cols: cols) }
+        guard let (m, scale) = masks?.apply(site) else { return }
+        parallelFor(rows, grain: 8) { r in dropoutRows(out: grad, grad, mask: m, scale: scale, rows: r, cols: cols) }
     }
 }
