@@ -150,9 +150,10 @@ public final class FineTuningLoop: @unchecked Sendable {
         return rows
     }
 
-    /// Runs the remaining steps. `onStep(result, step)` after each; `onReport` every
-    /// `reportEvery` steps. A NaN loss stops with `nonFiniteLoss` before the update.
-    public func run(onStep: (Trainer.StepResult, Int) throws -> Void = { _, _ in },
+    /// Runs the remaining steps. `onStep(result, running)` after each, `running` being the loss and
+    /// metric averaged since the last report (for a progress line); `onReport` every `reportEvery`
+    /// steps. A NaN loss stops with `nonFiniteLoss` before the update.
+    public func run(onStep: (Trainer.StepResult, TrainingReport) throws -> Void = { _, _ in },
                     onReport: (TrainingReport) -> Void = { _ in }) throws {
         var lossSum = 0.0, stepsSince = 0
         var metric = TrainingMetric(problem: trainer.problem, labels: trainer.model.config.numLabels)
@@ -166,9 +167,9 @@ public final class FineTuningLoop: @unchecked Sendable {
             lossSum += Double(r.loss)
             stepsSince += 1
             metric.add(logits: r.logits, rows: examples)
-            try onStep(r, step)
+            let report = TrainingReport(step: step, loss: lossSum / Double(stepsSince), metric: metric.value, metricName: metric.name)
+            try onStep(r, report)
             if step % options.reportEvery == 0 || step == options.steps {
-                let report = TrainingReport(step: step, loss: lossSum / Double(stepsSince), metric: metric.value, metricName: metric.name)
                 reports.append(report)
                 onReport(report)
                 lossSum = 0; stepsSince = 0

@@ -154,14 +154,20 @@ struct Finetune: ParsableCommand {
             let started = Date()
             var bar = ProgressLine(enabled: Console.stdoutIsTerminal)
             do {
-                try loop.run(onStep: { r, step in
+                let firstStep = trainer.optimizer.step
+                try loop.run(onStep: { _, running in
+                    let step = running.step
                     // Snapshot cheaply only every report, keeping memory flat on big models.
                     if step % reportEvery == 0 || step == total {
                         lock.lock(); good = (m.checkpoint(like: checkpoint), trainer.optimizer); lock.unlock()
                     }
                     let secs = Date().timeIntervalSince(started)
-                    let rate = Double(step - (loop.reports.first.map { _ in 0 } ?? 0)) * Double(batchSize) / max(secs, 1e-9)
-                    bar.show("step \(step)/\(total)  loss \(String(format: "%.4f", r.loss))  \(String(format: "%.1f", rate)) seq/s  ETA \(Int(Double(total - step) * secs / Double(max(step, 1))))s")
+                    let done = step - firstStep  // this run's steps (a resumed run starts past 0)
+                    let rate = Double(done * batchSize) / max(secs, 1e-9)
+                    let eta = Int((Double(total - step) * secs / Double(max(done, 1))).rounded())
+                    bar.show("step \(step)/\(total)  loss \(String(format: "%.4f", running.loss))  "
+                             + "\(running.metricName.lowercased()) \(String(format: "%.4f", running.metric))  "
+                             + "\(String(format: "%.1f", rate)) seq/s  ETA \(eta)s")
                 }, onReport: { rep in
                     bar.clear()
                     Console.out("Step \(rep.step): Loss = \(String(format: "%.4f", rep.loss)), \(rep.metricName) = \(String(format: "%.4f", rep.metric))")
