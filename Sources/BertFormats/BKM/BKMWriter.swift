@@ -41,6 +41,7 @@ public enum BKMWriter {
             crcs.append(crc)
             progress?(w.position, total)
         }
+        w.startWriteback()  // the data's tail goes to disk while the header waits for the hashes
         let final = try provenance?() ?? c.provenance
         var header = headerBytes(c, layout: layout, crcs: crcs, provenance: final, dataBytes: dataBytes)
         guard header.count <= reserved else {

@@ -29,12 +29,15 @@ public enum CheckpointConverter {
         if FileManager.default.fileExists(atPath: output), !options.replace { throw IOError.alreadyExists(path: output) }
         let src = try ModelSource(path: source, configOverride: options.configOverride, vocabOverride: options.vocabOverride)
         var c: Checkpoint
-        var hasher: SourceHasher?
+        // The weights file is hashed while everything else is parsed and written.
+        let hasher = format == .bkm && src.format != .bkm ? SourceHasher(startingWith: [src.weights]) : nil
+        var files: [String] = []
         if src.format == .bkm {
             c = try BKMFile.open(path: src.weights).checkpoint()
         } else {
             let raw = try CheckpointLoader.readRaw(src)
-            if format == .bkm { hasher = SourceHasher(files: raw.files) }
+            files = raw.files
+            hasher?.start(files)
             c = try raw.bind(provenance: CheckpointLoader.provenance(of: raw, hash: false))
         }
         if let d = options.dtype {
@@ -51,7 +54,7 @@ public enum CheckpointConverter {
         let hashed: (() throws -> Provenance)? = hasher.map { h in
             {
                 var p = sources
-                p.sources = zip(p.sources, try h.wait()).map { .init(file: $0.file, sha256: $1, bytes: $0.bytes) }
+                p.sources = zip(p.sources, try h.digests(for: files)).map { .init(file: $0.file, sha256: $1, bytes: $0.bytes) }
                 return p
             }
         }

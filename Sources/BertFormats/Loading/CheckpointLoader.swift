@@ -127,7 +127,8 @@ public enum CheckpointLoader {
     public static func provenance(of raw: RawModel, hash: Bool) throws -> Provenance {
         var p = Provenance()
         p.sources = try raw.files.map { f in
-            let size = (try? FileManager.default.attributesOfItem(atPath: f)[.size] as? Int) ?? 0
+            var st = stat()
+            let size = stat(f, &st) == 0 ? Int(st.st_size) : 0  // not attributesOfItem: it looks up the owner's name
             return Provenance.Source(file: displayName(f, in: raw.source), sha256: hash ? try FileDigest.sha256(path: f) : "", bytes: size)
         }
         p.tool = "bertkit \(BertKitVersion.string)"

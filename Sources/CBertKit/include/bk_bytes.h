@@ -15,4 +15,8 @@ void bk_f32_to_f16(const float *src, uint16_t *dst, size_t n);
 void bk_bf16_to_f32(const uint16_t *src, float *dst, size_t n);
 void bk_f32_to_bf16(const float *src, uint16_t *dst, size_t n);
 
+/// Asks the kernel to start writing [offset, offset + count) of `fd` to disk without waiting
+/// (sync_file_range SYNC_FILE_RANGE_WRITE). Not a durability guarantee: fsync still is.
+int bk_start_writeback(int fd, int64_t offset, int64_t count);
+
 #endif
