@@ -123,6 +123,11 @@ final class ValidateProblemTypeTests: XCTestCase {
             CLI.assertBadInput(r, names: ["\(c.csv).csv:\(c.line):"] + c.names)
             XCTAssertEqual(r.stdout, "", c.csv)
         }
+        // A single-label model's bad row is bad input too, as in evaluate.
+        let csv = Repo.temporaryDirectory("bad-single") + "/bad.csv"
+        try "text,label\nthe market rose,Business\nthe team won,Weather\n".write(toFile: csv, atomically: true, encoding: .utf8)
+        let single = try ToolRun.run(["validate", Repo.fixture("tiny-cls"), "--data", csv, "--min-accuracy", "0"])
+        CLI.assertBadInput(single, names: ["bad.csv:3:", "unknown label"])
         let mse = try ToolRun.run(["validate", try model("multilabel"), "--data", data("topics"), "--max-mse", "1"])
         CLI.assertBadInput(mse, names: ["--max-mse does not apply", "multi_label_classification", "HINT: use --min-accuracy"])
         let acc = try ToolRun.run(["validate", try model("regression"), "--data", data("sentiment"), "--min-accuracy", "0.5"])
