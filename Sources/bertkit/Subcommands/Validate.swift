@@ -26,7 +26,8 @@ struct Validate: ParsableCommand {
             --manifest writes JSON (atomically) with the SHA-256 of every input file, every check and \
             its figures.
 
-            Exit status: 0 when no check fails (WARN allowed), 1 when one fails.
+            Exit status: 0 when no check fails (WARN allowed), 1 when one fails, 2 on bad input (a bad \
+            --data row, or a bound the model's problem type does not have).
 
             EXAMPLES
               bertkit validate model.bkm
