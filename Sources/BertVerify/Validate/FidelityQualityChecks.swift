@@ -2,7 +2,8 @@ import BertFormats
 import BertModel
 import Foundation
 
-/// Fidelity (every golden tap as in `verify`), Quality (accuracy on labelled data), Latency.
+/// Fidelity (every golden tap as in `verify`), Quality (accuracy on single-label data; the other
+/// problem types are in ProblemQualityChecks.swift), Latency.
 enum FidelityQualityChecks {
     static func fidelity(_ model: BertModel, golden: String, tolerance: Tolerance) throws -> ValidationCheck {
         let g = try GoldenFile.read(path: golden, layers: model.config.numHiddenLayers)
@@ -18,8 +19,7 @@ enum FidelityQualityChecks {
                                figures: ["max_abs_error": worst])
     }
 
-    static func quality(_ model: BertModel, data: String, minAccuracy: Double?) throws -> (ValidationCheck, [String]) {
-        let ds = try LabelledDataset(contentsOf: data, labels: model.config.id2label)
+    static func quality(_ model: BertModel, data: String, _ ds: LabelledDataset, minAccuracy: Double?) throws -> (ValidationCheck, [String]) {
         let e = try ClassifierEvaluation.run(model: model, dataset: ds)
         let acc = e.metrics.accuracy
         var lines = ["confusion matrix (rows: true label, columns: predicted) on \(ds.examples.count) examples of \(data):"]

@@ -30,7 +30,7 @@ public struct ValidationCheck: Sendable, Codable, Equatable {
 public struct ValidationReport: Sendable, Codable {
     public var model: String
     public var checks: [ValidationCheck]
-    /// Extra printed detail (the confusion matrix).
+    /// Extra printed detail (the confusion matrix; per-label or per-target scores).
     public var details: [String]
     public var passed: Bool { !checks.contains { $0.status == .fail } }
     public var failed: [ValidationCheck] { checks.filter { $0.status == .fail } }

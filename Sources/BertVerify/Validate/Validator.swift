@@ -10,7 +10,12 @@ public enum Validator {
         public var golden: String?
         public var goldenTolerance: Tolerance = .f32
         public var data: String?
+        /// Single-label accuracy, or multi-label per-label accuracy.
         public var minAccuracy: Double?
+        /// Multi-label micro F1.
+        public var minF1: Double?
+        /// Regression mean squared error.
+        public var maxMSE: Double?
         public var maxLatencyMs: Double?
         public var batch = 1
         public var seq = 128
@@ -22,7 +27,19 @@ public enum Validator {
         TextInput("The quick brown fox jumps over the lazy dog near the river bank.", pair: "Is it quick?"),
     ]
 
-    public static func run(path: String, options o: Options) -> ValidationReport {
+    /// Every check; a --data file that cannot be read (a bad row, a bound the model's problem type
+    /// does not have) is a failed Quality check.
+    public static func run(path: String, options: Options) -> ValidationReport {
+        run(path: path, options: options) { ValidationCheck("Quality", $0, .fail, $1.localizedDescription) }
+    }
+
+    /// As `run`, but a --data file that cannot be read throws instead: it is bad input (as in
+    /// `finetune` and `evaluate`), not a property of the model.
+    public static func gate(path: String, options: Options) throws -> ValidationReport {
+        try run(path: path, options: options) { throw $1 }
+    }
+
+    static func run(path: String, options o: Options, badData: (String, Error) throws -> ValidationCheck) rethrows -> ValidationReport {
         var checks: [ValidationCheck] = []
         var details: [String] = []
         func guarded(_ family: String, _ name: String, _ body: () throws -> Void) {
@@ -58,10 +75,20 @@ public enum Validator {
             guarded("Fidelity", "golden taps") { checks.append(try FidelityQualityChecks.fidelity(model, golden: g, tolerance: o.goldenTolerance)) }
         }
         if let d = o.data {
-            guarded("Quality", "accuracy") {
-                let (c, lines) = try FidelityQualityChecks.quality(model, data: d, minAccuracy: o.minAccuracy)
-                checks.append(c)
-                details += lines
+            let problem = ProblemQualityChecks.problem(of: model), name = ProblemQualityChecks.name(problem)
+            var dataset: LabelledDataset?
+            do {
+                try ProblemQualityChecks.checkBounds(o, problem: problem)
+                dataset = try LabelledDataset(contentsOf: d, labels: model.config.id2label, problem: problem)
+            } catch {
+                checks.append(try badData(name, error))
+            }
+            if let ds = dataset {
+                guarded("Quality", name) {
+                    let (c, lines) = try ProblemQualityChecks.run(model, data: d, ds, o)
+                    checks.append(c)
+                    details += lines
+                }
             }
         }
         if let ms = o.maxLatencyMs {

@@ -16,18 +16,25 @@ struct Validate: ParsableCommand {
             with counts); no all-zero LayerNorm weight; finite outputs on probe texts. Behaviour: the \
             same input twice is bit-identical; a padded batch equals the single input within 1e-4; the \
             tokenizer keeps its special tokens whole. Fidelity (--golden): every tap passes as in \
-            `bertkit verify`. Quality (--data CSV): accuracy ≥ --min-accuracy, with the confusion \
-            matrix. Latency (--max-latency-ms): median of 5 forwards at --batch × --seq.
+            `bertkit verify`. Quality (--data CSV, scored as `bertkit evaluate` does, by the config's \
+            problem_type): single-label, accuracy ≥ --min-accuracy with the confusion matrix; \
+            multi-label, per-label accuracy at probability 0.5 ≥ --min-accuracy and micro F1 ≥ --min-f1 \
+            (exact-match accuracy reported); regression, MSE ≤ --max-mse (MAE, Pearson r reported). \
+            Without a bound the check is WARN with its figures. A bad CSV row stops with its file:line \
+            (exit 2), as in `finetune`. Latency (--max-latency-ms): median of 5 forwards at --batch × --seq.
 
             --manifest writes JSON (atomically) with the SHA-256 of every input file, every check and \
             its figures.
 
-            Exit status: 0 when no check fails (WARN allowed), 1 when one fails.
+            Exit status: 0 when no check fails (WARN allowed), 1 when one fails, 2 on bad input (a bad \
+            --data row, or a bound the model's problem type does not have).
 
             EXAMPLES
               bertkit validate model.bkm
               bertkit validate tiny-cls.bkm --golden golden/expected/tiny-cls.acts.safetensors
               bertkit validate finetuned/ --data test.csv --min-accuracy 0.9 --manifest release.json
+              bertkit validate topics/ --data golden/data/problems/topics.csv --min-accuracy 0.8 --min-f1 0.6
+              bertkit validate sentiment.bkm --data golden/data/problems/sentiment.csv --max-mse 0.5 --json
               bertkit validate minilm.bkm --max-latency-ms 20 --batch 1 --seq 128 --json
             """)
 
@@ -35,8 +42,10 @@ struct Validate: ParsableCommand {
     @Option(help: "A golden activation file: every tap must pass.") var golden: String?
     @Option(help: "Absolute tolerance for --golden.") var atol = Tolerance.f32.atol
     @Option(help: "Relative tolerance for --golden.") var rtol = Tolerance.f32.rtol
-    @Option(help: "Labelled CSV (text,label or AG News) for the accuracy check.") var data: String?
-    @Option(help: "Smallest accuracy that passes (0–1).") var minAccuracy: Double?
+    @Option(help: "Labelled CSV (text,label or AG News) for the quality check, read by the model's problem_type.") var data: String?
+    @Option(help: "Smallest accuracy that passes (0–1); multi-label: per-label accuracy at 0.5.") var minAccuracy: Double?
+    @Option(help: "Multi-label: smallest micro F1 that passes (0–1).") var minF1: Double?
+    @Option(help: "Regression: largest mean squared error that passes.") var maxMse: Double?
     @Option(help: "Largest median forward latency that passes, in ms.") var maxLatencyMs: Double?
     @Option(help: "Batch for the latency check.") var batch = 1
     @Option(help: "Sequence length for the latency check.") var seq = 128
@@ -46,7 +55,11 @@ struct Validate: ParsableCommand {
 
     func validate() throws {
         if let m = minAccuracy, !(0...1).contains(m) { throw ValidationError("--min-accuracy must be between 0 and 1") }
-        if minAccuracy != nil, data == nil { throw ValidationError("--min-accuracy needs --data") }
+        if let m = minF1, !(0...1).contains(m) { throw ValidationError("--min-f1 must be between 0 and 1") }
+        if let m = maxMse, !(m >= 0) { throw ValidationError("--max-mse must be a number ≥ 0") }
+        for (flag, given) in [("--min-accuracy", minAccuracy), ("--min-f1", minF1), ("--max-mse", maxMse)] where given != nil && data == nil {
+            throw ValidationError("\(flag) needs --data")
+        }
         guard batch >= 1, seq >= 1 else { throw ValidationError("--batch and --seq must be at least 1") }
     }
 
@@ -58,10 +71,12 @@ struct Validate: ParsableCommand {
             o.goldenTolerance = Tolerance(atol: atol, rtol: rtol)
             o.data = data
             o.minAccuracy = minAccuracy
+            o.minF1 = minF1
+            o.maxMSE = maxMse
             o.maxLatencyMs = maxLatencyMs
             o.batch = batch
             o.seq = seq
-            let r = Validator.run(path: model, options: o)
+            let r = try Validator.gate(path: model, options: o)
             // Hash the inputs (a model can be gigabytes) only when a document is asked for, and once.
             let doc = json || manifest != nil
                 ? try Console.jsonData(ValidateJSON(report: r, files: try Self.hashes(of: [model, golden, data].compactMap { $0 })))
