@@ -31,14 +31,8 @@ extension BertModel {
 
 /// Multi-label scores at one probability threshold.
 public struct MultiLabelMetrics: Sendable, Codable, Equatable {
-    public struct PerLabel: Sendable, Codable, Equatable {
-        public var label: String
-        public var precision: Double
-        public var recall: Double
-        public var f1: Double
-        /// Rows that have the label.
-        public var support: Int
-    }
+    /// A label's precision, recall, F1 and support (rows that have the label), as single-label's per class.
+    public typealias PerLabel = ClassificationMetrics.PerClass
 
     public var problemType = ProblemType.multiLabel.rawValue
     public var labels: [String]
