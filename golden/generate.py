@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from golden_io import save_safetensors, write_bytes, write_text
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -84,22 +85,6 @@ def json_pretty(obj) -> str:
     return _escape_invisible(json.dumps(obj, ensure_ascii=False, sort_keys=True, indent=2)) + "\n"
 
 
-def write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        os.fchmod(f.fileno(), 0o644)
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def write_text(path: Path, text: str) -> None:
-    text.encode("utf-8", "strict")  # no lone surrogates
-    write_bytes(path, text.encode("utf-8"))
-
-
 def write_jsonl(path: Path, records) -> None:
     write_text(path, "".join(json_line(r) + "\n" for r in records))
 
@@ -132,41 +117,6 @@ def replace_dir(tmp_dir: Path, final_dir: Path) -> None:
     if final_dir.exists():
         shutil.rmtree(final_dir)
     os.replace(tmp_dir, final_dir)
-
-
-_ST_DTYPES = {torch.float32: ("F32", 4), torch.float16: ("F16", 2), torch.bfloat16: ("BF16", 2),
-              torch.float64: ("F64", 8), torch.int64: ("I64", 8), torch.int32: ("I32", 4)}
-
-
-def save_safetensors(path: Path, tensors: dict, metadata: dict) -> None:
-    """Write a safetensors file deterministically.
-
-    safetensors.torch.save_file serializes __metadata__ from a Rust HashMap, so with more than one
-    metadata key the header bytes change from run to run. This writer emits __metadata__ first with
-    sorted keys, then the tensors sorted by name, data contiguous in the same order, and pads the
-    header with spaces to a multiple of 8 bytes (as the safetensors library does).
-    """
-    header = {"__metadata__": {k: metadata[k] for k in sorted(metadata)}}
-    blobs, offset = [], 0
-    for name in sorted(tensors):
-        t = tensors[name].detach().cpu().contiguous()
-        dt, size = _ST_DTYPES[t.dtype]
-        data = t.view(torch.uint8).numpy().tobytes() if t.numel() else b""
-        assert len(data) == t.numel() * size
-        header[name] = {"dtype": dt, "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    h = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    h += b" " * (-len(h) % 8)
-    write_bytes(path, struct.pack("<Q", len(h)) + h + b"".join(blobs))
-    # Read back with the safetensors library as a check.
-    from safetensors import safe_open
-
-    with safe_open(str(path), framework="pt") as f:
-        assert f.metadata() == metadata and sorted(f.keys()) == sorted(tensors)
-        for name in tensors:
-            assert torch.equal(f.get_tensor(name), tensors[name].detach().cpu()) or \
-                torch.equal(f.get_tensor(name).isnan(), tensors[name].isnan())
 
 
 def rel(path: Path) -> str:

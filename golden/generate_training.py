@@ -26,13 +26,13 @@ import io
 import json
 import random
 import re
-import struct
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
+from golden_io import save_safetensors, write_bytes, write_text
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -44,59 +44,6 @@ AGNEWS = DATA / "agnews-mini"
 MINILM = Path(os.environ.get("BERTKIT_MINILM", REPO / ".cache" / "models" / "all-MiniLM-L6-v2"))
 
 NUM_THREADS = 2
-
-# ============================================================================================
-# Deterministic file writing
-# ============================================================================================
-
-
-def write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        os.fchmod(f.fileno(), 0o644)
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def write_text(path: Path, text: str) -> None:
-    write_bytes(path, text.encode("utf-8", "strict"))
-
-
-_ST_DTYPES = {torch.float32: ("F32", 4), torch.int64: ("I64", 8), torch.uint8: ("U8", 1)}
-
-
-def save_safetensors(path: Path, tensors: dict, metadata: dict) -> None:
-    """Write a safetensors file deterministically.
-
-    safetensors.torch.save_file serializes __metadata__ from a Rust HashMap, so with several metadata
-    keys the header bytes can change from run to run. This writer emits __metadata__ first with sorted
-    keys, then the tensors sorted by name, data contiguous in the same order, header padded with
-    spaces to a multiple of 8 bytes (as the safetensors library does). Read back as a check.
-    """
-    assert all(isinstance(v, str) for v in metadata.values())
-    header = {"__metadata__": {k: metadata[k] for k in sorted(metadata)}}
-    blobs, offset = [], 0
-    for name in sorted(tensors):
-        t = tensors[name].detach().cpu().contiguous()
-        dt, size = _ST_DTYPES[t.dtype]
-        data = t.view(torch.uint8).numpy().tobytes() if t.numel() else b""
-        assert len(data) == t.numel() * size
-        header[name] = {"dtype": dt, "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    h = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    h += b" " * (-len(h) % 8)
-    write_bytes(path, struct.pack("<Q", len(h)) + h + b"".join(blobs))
-    from safetensors import safe_open
-
-    with safe_open(str(path), framework="pt") as f:
-        assert f.metadata() == metadata and sorted(f.keys()) == sorted(tensors)
-        for name in tensors:
-            assert torch.equal(f.get_tensor(name), tensors[name].detach().cpu())
-
 
 def setup_torch() -> None:
     torch.set_num_threads(NUM_THREADS)
