@@ -9,8 +9,8 @@ import XCTest
 /// parameters after 1 and 5 steps, a 20-step loss trajectory, regression and multi-label losses;
 /// with dropout, the loss and gradients under PyTorch's own masks (TrainingDropoutTests.swift).
 final class TrainingGoldenTests: XCTestCase {
-    /// Three key biases whose true gradient is exactly 0 (softmax shift invariance): PyTorch's
-    /// values are rounding noise, listed in the goldens' `noise_dominated` metadata.
+    /// The three key biases, whose true gradient is exactly 0 (softmax shift invariance): PyTorch's
+    /// values are rounding noise, listed in the goldens' `noise_dominated` metadata; bertkit's are 0.
     func noiseDominated(_ f: SafeTensorsFile) -> Set<String> {
         let json = f.metadataDictionary["noise_dominated"] ?? "[]"
         return Set((try? JSONDecoder().decode([String].self, from: Data(json.utf8))) ?? [])
@@ -56,10 +56,15 @@ final class TrainingGoldenTests: XCTestCase {
         for e in t.gradients.layout.entries {
             guard let want = f["grad." + e.name]?.floats() else { XCTFail("no grad.\(e.name)", file: file, line: line); continue }
             let got = t.gradients.values(e.name)
-            // The noise-dominated biases: |g| ≤ 2e-8 in PyTorch, 0 in exact arithmetic.
+            if noise.contains(e.name) {
+                // 0 in exact arithmetic, so bertkit's is exactly 0; PyTorch's is rounding noise, |g| ≤ 2e-8.
+                XCTAssertEqual(got.filter { $0 != 0 }.count, 0, "\(label) grad.\(e.name) is not exactly 0: \(got.prefix(4))",
+                               file: file, line: line)
+                XCTAssertLessThanOrEqual(want.map(abs).max() ?? 0, 3e-8, "\(label) PyTorch grad.\(e.name)", file: file, line: line)
+                continue
+            }
             let scale = want.map(abs).max() ?? 0
-            let atol: Float = noise.contains(e.name) ? 1e-6 : 1e-5 * scale + 1e-9
-            assertClose(got, want, atol: atol, rtol: 1e-5, label: "\(label) grad.\(e.name)", file: file, line: line)
+            assertClose(got, want, atol: 1e-5 * scale + 1e-9, rtol: 1e-5, label: "\(label) grad.\(e.name)", file: file, line: line)
         }
     }
 
@@ -89,11 +94,41 @@ final class TrainingGoldenTests: XCTestCase {
         }
     }
 
+    /// The key biases after the steps: no moment, no Adam update, only AdamW's decay `p·(1 − lr·wd)`
+    /// per step; and wherever PyTorch's step-1 gradient was exactly 0, PyTorch's own param1.
+    func compareKeyBiases(_ f: SafeTensorsFile, _ t: Trainer, initial: Checkpoint, steps: Int, noise: Set<String>,
+                          file: StaticString = #filePath, line: UInt = #line) throws {
+        let opt = try JSONSerialization.jsonObject(with: Data((f.metadataDictionary["optimizer"] ?? "{}").utf8)) as! [String: Any]
+        let adamw = (opt["optimizer"] as? String) == "torch.optim.AdamW"
+        let wd = (opt["weight_decay"] as? Double) ?? 0, lrs = (opt["lr_per_step"] as? [Double]) ?? []
+        XCTAssertGreaterThanOrEqual(lrs.count, steps, file: file, line: line)
+        for name in noise.sorted() {
+            let off = t.gradients.layout.offset(of: name), n = t.gradients.layout[name]!.count
+            XCTAssertEqual(t.optimizer.exp_avg[off..<off + n].filter { $0 != 0 }.count, 0, "exp_avg.\(name)", file: file, line: line)
+            XCTAssertEqual(t.optimizer.exp_avg_sq[off..<off + n].filter { $0 != 0 }.count, 0, "exp_avg_sq.\(name)",
+                           file: file, line: line)
+            var want = initial[name]!.floats()
+            for k in 0..<steps where adamw {
+                let decay = Float(1 - lrs[k] * wd)
+                want = want.map { $0 * decay }
+            }
+            let got = t.model.parameters.values(name)
+            // The same f32 products as torch's `p.mul_(1 - lr·wd)`; 1 ulp for how the factor is rounded.
+            assertClose(got, want, atol: 0, rtol: 2.4e-7, label: "key bias after \(steps) steps: \(name)", file: file, line: line)
+            if steps == 1, let torchGrad = f["grad." + name]?.floats(), let torchParam = f["param1." + name]?.floats() {
+                let exact = torchGrad.indices.filter { torchGrad[$0] == 0 }
+                assertClose(exact.map { got[$0] }, exact.map { torchParam[$0] }, atol: 0, rtol: 2.4e-7,
+                            label: "param1.\(name) where PyTorch's gradient is 0", file: file, line: line)
+            }
+        }
+    }
+
     func runOptimizerGolden(_ name: String) throws {
         let f = try golden(name)
         let t = try trainer(f)
         let noise = noiseDominated(f)
         XCTAssertEqual(noise.count, 3)
+        let initial = try CheckpointLoader.load(path: Repo.fixture("tiny-cls"))
         let losses = f["loss"]!.floats(), lrs = f["lr"]!.floats(), norms = f["grad_norm"]!.floats()
         for k in 0..<5 {
             let (input, labels) = try batch(f, k, config: t.model.config)
@@ -109,9 +144,13 @@ final class TrainingGoldenTests: XCTestCase {
             XCTAssertEqual(r.loss, losses[k], accuracy: 2e-5 * losses[k], "\(name) loss at step \(k + 1)")
             XCTAssertEqual(r.learningRate, lrs[k], accuracy: 1e-9, "\(name) lr at step \(k + 1)")
             XCTAssertEqual(r.gradientNorm, norms[k], accuracy: 1e-4 * norms[k], "\(name) grad norm at step \(k + 1)")
-            if k == 0 { compareState(f, t, suffix: "", noise: noise) }
+            if k == 0 {
+                compareState(f, t, suffix: "", noise: noise)
+                try compareKeyBiases(f, t, initial: initial, steps: 1, noise: noise)
+            }
         }
         compareState(f, t, suffix: "5", noise: noise)
+        try compareKeyBiases(f, t, initial: initial, steps: 5, noise: noise)
     }
 
     func testAdamFiveSteps() throws { try runOptimizerGolden("adam") }

@@ -36,12 +36,13 @@ func linearBackward(dinp: UnsafeMutablePointer<Float>?, dinpStride: Int? = nil, 
     if let dbias { columnSums(into: dbias, dout, rows: m, cols: n) }
 }
 
-/// into[c] += Σ_r x[r, c], rows added in order. Workers own column ranges (multiples of 16), so
-/// the bits do not depend on the thread count.
-func columnSums(into: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, cols: Int) {
-    let blocks = (cols + 15) / 16
+/// into[c] += Σ_r x[r, c] for the `cols` columns of x[rows, stride] (stride defaults to cols), rows
+/// added in order. Workers own column ranges (multiples of 16), so the bits do not depend on the
+/// thread count.
+func columnSums(into: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, cols: Int, stride: Int? = nil) {
+    let blocks = (cols + 15) / 16, ld = stride ?? cols
     parallelFor(blocks, grain: max(1, 16_384 / max(rows, 1))) { range in
         let c0 = range.lowerBound * 16, c1 = min(range.upperBound * 16, cols)
-        bk_column_sums(into + c0, x + c0, Int32(rows), Int32(c1 - c0), Int32(cols))
+        bk_column_sums(into + c0, x + c0, Int32(rows), Int32(c1 - c0), Int32(ld))
     }
 }

@@ -109,8 +109,13 @@ extension BertModel {
                                   keys: a.keys, batch: b, seq: s, hidden: h, heads: c.numAttentionHeads,
                                   scratch: d.attentionScratch,
                                   dropout: drop?.apply(.attentionProbs(layer: l)))
-                linearBackward(dinp: d.residual, dweight: gw.qkvWeight, dbias: gw.qkvBias, dout: d.qkv, inp: x,
+                linearBackward(dinp: d.residual, dweight: gw.qkvWeight, dbias: nil, dout: d.qkv, inp: x,
                                weight: w.qkvWeight, rows: t, inFeatures: h, outFeatures: 3 * h)
+                // Query and value biases only. The key bias adds q·b_k to every score of a query, and
+                // softmax is shift-invariant, so its gradient is exactly 0; summing dK would give
+                // rounding noise (~1e-8) that Adam's m/√v normalises into updates of ±lr per step.
+                columnSums(into: gw.qkvBias, d.qkv, rows: t, cols: h, stride: 3 * h)
+                columnSums(into: gw.qkvBias + 2 * h, d.qkv + 2 * h, rows: t, cols: h, stride: 3 * h)
             }
         }
         // BertEmbeddings: dropout, LayerNorm, then scatter into the rows used.
