@@ -42,7 +42,7 @@ let package = Package(
             "BertVerify",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .target(name: "TestSupport", dependencies: ["BertTensors"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["BertTensors", "BertFormats"], path: "Tests/TestSupport"),
         .testTarget(name: "BertTensorsTests", dependencies: ["BertTensors", "TestSupport"]),
         .testTarget(name: "BertFormatsTests", dependencies: ["BertFormats", "TestSupport"]),
         .testTarget(name: "BertTokenizerTests", dependencies: ["BertTokenizer", "TestSupport"]),

@@ -1,15 +1,14 @@
 import BertFormats
 import BertTensors
 
-/// A BERT encoder ready to run: transformers' BertModel, plus BertForSequenceClassification's
-/// head and sentence-transformers' pooling when the checkpoint has them. Parameters are f32 in one
+/// A BERT model ready to run: transformers' BertModel, the head its architecture names (HeadKind),
+/// and sentence-transformers' pooling when the checkpoint has it. Parameters are f32 in one
 /// allocation (f16 and bf16 checkpoints are widened when loading). One forward at a time per
 /// model: `run` reuses its buffers, and each forward already uses every core.
 public final class BertModel: @unchecked Sendable {
     public let config: BertConfig
     public let parameters: ParameterStore
-    public let hasPooler: Bool
-    public let hasClassifier: Bool
+    public let architecture: Architecture
     /// sentence-transformers pooling (modules.json), when the model has it.
     public let pooling: SentencePooling?
     public let vocabulary: Vocabulary?
@@ -21,20 +20,22 @@ public final class BertModel: @unchecked Sendable {
     public init(checkpoint: Checkpoint) throws {
         try BLAS.load()
         config = checkpoint.config
-        hasPooler = checkpoint.hasPooler
-        hasClassifier = checkpoint.hasClassifier
+        architecture = checkpoint.architecture
         pooling = checkpoint.pooling
         vocabulary = checkpoint.vocabulary
         tokenizerSettings = checkpoint.tokenizer
-        parameters = ParameterStore(layout: ParameterLayout(config: config, pooler: hasPooler, classifier: hasClassifier))
+        parameters = ParameterStore(layout: ParameterLayout(config: config, architecture: architecture))
         try parameters.load(from: checkpoint)
     }
 
+    public var head: HeadKind { architecture.head }
+
     /// Buffers for one (batch, seq) shape. `keepEveryLayer` keeps each layer's activations and the
-    /// attention probabilities (taps, training); without it layers share one set.
-    public func makeBuffers(batch: Int, seq: Int, keepEveryLayer: Bool) -> ActivationBuffers {
-        ActivationBuffers(config: config, batch: batch, seq: seq, pooler: hasPooler, classifier: hasClassifier,
-                          sentencePooling: pooling != nil, keepEveryLayer: keepEveryLayer)
+    /// attention probabilities (taps, training); without it layers share one set. `allPredictions`
+    /// computes the masked-LM logits at every position (the `cls.predictions` tap).
+    public func makeBuffers(batch: Int, seq: Int, keepEveryLayer: Bool, allPredictions: Bool = false) -> ActivationBuffers {
+        ActivationBuffers(config: config, batch: batch, seq: seq, architecture: architecture, sentencePooling: pooling != nil,
+                          keepEveryLayer: keepEveryLayer, allPredictions: allPredictions)
     }
 
     /// Runs the forward and copies out the final outputs.
@@ -55,8 +56,13 @@ public final class BertModel: @unchecked Sendable {
         let t = Double(batch * seq), h = Double(config.hiddenSize), i = Double(config.intermediateSize)
         let perLayer = 2 * t * h * 3 * h + 2 * t * h * h + 2 * 2 * t * h * i + 2 * 2 * Double(batch) * Double(seq * seq) * h
         var total = Double(config.numHiddenLayers) * perLayer
-        if hasPooler { total += 2 * Double(batch) * h * h }
-        if hasClassifier { total += 2 * Double(batch) * h * Double(config.numLabels) }
+        if architecture.pooler { total += 2 * Double(batch) * h * h }
+        switch head {
+        case .sequenceClassification: total += 2 * Double(batch) * h * Double(config.numLabels)
+        case .tokenClassification: total += 2 * t * h * Double(config.numLabels)
+        case .questionAnswering: total += 2 * t * h * 2
+        default: break
+        }
         return total
     }
 }
@@ -70,8 +76,10 @@ public struct BertOutput: Sendable {
     public let lastHiddenState: [Float]
     /// [B, H], when the model has a pooler.
     public let pooled: [Float]?
-    /// [B, labels], when the model has a classifier.
+    /// The task head's logits (ActivationBuffers.logits), when it has a Linear head.
     public let logits: [Float]?
+    /// [B, 2] next-sentence logits, for NSP and pre-training heads.
+    public let nextSentenceLogits: [Float]?
     /// [B, H] sentence-transformers embeddings, when the model has pooling.
     public let sentenceEmbeddings: [Float]?
     public let attentionMask: [UInt8]
@@ -84,7 +92,9 @@ public struct BertOutput: Sendable {
         func copy(_ p: UnsafeMutablePointer<Float>?, _ n: Int) -> [Float]? { p.map { Array(UnsafeBufferPointer(start: $0, count: n)) } }
         lastHiddenState = copy(a.layers.last?.output ?? a.embeddings, b * a.seq * h)!
         pooled = copy(a.pooler, b * h)
-        logits = copy(a.logits, b * config.numLabels)
+        let width: Int? = switch a.logitsShape(config: config) { case let s?: s.dropFirst().reduce(1, *); case nil: nil }
+        logits = width.flatMap { copy(a.logits, b * $0) }
+        nextSentenceLogits = copy(a.nextSentenceLogits, b * 2)
         sentenceEmbeddings = copy(a.sentenceEmbedding, b * h)
         attentionMask = a.input?.attentionMask ?? []
     }

@@ -2,7 +2,7 @@ import BertFormats
 import BertTensors
 
 // transformers models/bert/modeling_bert.py: BertModel.forward (BertEmbeddings → BertLayer × L →
-// BertPooler), BertForSequenceClassification's classifier, then sentence-transformers pooling.
+// BertPooler), the head (Heads/), then sentence-transformers pooling.
 // Each op lives in Ops/; this file only sequences them. Work between the GEMMs runs on
 // `ComputeThreads.count` workers, several ops per pass over rows so each row is touched while hot.
 
@@ -13,19 +13,18 @@ extension BertModel {
         let interWeight, interBias, outWeight, outBias, outNormWeight, outNormBias: UnsafeMutablePointer<Float>
 
         init(_ p: ParameterStore, layer l: Int) {
-            let n = "encoder.layer.\(l)."
-            qkvWeight = p[n + "attention.self.query.weight"]
-            qkvBias = p[n + "attention.self.query.bias"]
-            attnOutWeight = p[n + "attention.output.dense.weight"]
-            attnOutBias = p[n + "attention.output.dense.bias"]
-            attnNormWeight = p[n + "attention.output.LayerNorm.weight"]
-            attnNormBias = p[n + "attention.output.LayerNorm.bias"]
-            interWeight = p[n + "intermediate.dense.weight"]
-            interBias = p[n + "intermediate.dense.bias"]
-            outWeight = p[n + "output.dense.weight"]
-            outBias = p[n + "output.dense.bias"]
-            outNormWeight = p[n + "output.LayerNorm.weight"]
-            outNormBias = p[n + "output.LayerNorm.bias"]
+            qkvWeight = p[.layer(l, .queryWeight)]
+            qkvBias = p[.layer(l, .queryBias)]
+            attnOutWeight = p[.layer(l, .attentionOutputWeight)]
+            attnOutBias = p[.layer(l, .attentionOutputBias)]
+            attnNormWeight = p[.layer(l, .attentionNormWeight)]
+            attnNormBias = p[.layer(l, .attentionNormBias)]
+            interWeight = p[.layer(l, .intermediateWeight)]
+            interBias = p[.layer(l, .intermediateBias)]
+            outWeight = p[.layer(l, .outputWeight)]
+            outBias = p[.layer(l, .outputBias)]
+            outNormWeight = p[.layer(l, .outputNormWeight)]
+            outNormBias = p[.layer(l, .outputNormBias)]
         }
     }
 
@@ -50,9 +49,8 @@ extension BertModel {
         var clock = ForwardProfile.Clock()
 
         // Embeddings, then layer 0's bias (and residual) rows.
-        let word = p["embeddings.word_embeddings.weight"], position = p["embeddings.position_embeddings.weight"]
-        let type = p["embeddings.token_type_embeddings.weight"]
-        let embNormW = p["embeddings.LayerNorm.weight"], embNormB = p["embeddings.LayerNorm.bias"]
+        let word = p[.embeddings(.word)], position = p[.embeddings(.position)], type = p[.embeddings(.tokenType)]
+        let embNormW = p[.embeddings(.normWeight)], embNormB = p[.embeddings(.normBias)]
         let embDrop = dropout?.apply(.embeddings)
         input.inputIds.withUnsafeBufferPointer { ids in
             input.tokenTypeIds.withUnsafeBufferPointer { types in
@@ -141,22 +139,38 @@ extension BertModel {
         linearBiasRows(out: la.attentionSum, bias: w.attnOutBias, residual: dropped ? nil : residual, rows: rows, cols: h)
     }
 
-    /// Pooler, classifier and sentence pooling on the last hidden state.
+    /// The pooler, the head (HeadKind) and sentence pooling on the last hidden state.
     private func heads(_ a: ActivationBuffers, mask: UnsafePointer<UInt8>, dropout: DropoutMasks?) {
-        let c = config, p = parameters, h = c.hiddenSize
+        let c = config, p = parameters, h = c.hiddenSize, t = a.batch * a.seq
         let last = a.layers.last?.output ?? a.embeddings
         if let out = a.pooler {
-            poolerForward(out: out, hidden: last, weight: p["pooler.dense.weight"], bias: p["pooler.dense.bias"],
+            poolerForward(out: out, hidden: last, weight: p[.pooler(.weight)], bias: p[.pooler(.bias)],
                           batch: a.batch, seq: a.seq, features: h)
-            if let logits = a.logits {
-                var pooled = UnsafePointer(out)
-                if let d = dropout, let (m, scale) = d.apply(.classifier) {
-                    dropoutRows(out: d.droppedPooled, out, mask: m, scale: scale, rows: 0..<a.batch, cols: h)
-                    pooled = UnsafePointer(d.droppedPooled)
-                }
-                classifierForward(logits: logits, pooled: pooled, weight: p["classifier.weight"], bias: p["classifier.bias"],
-                                  batch: a.batch, features: h, labels: c.numLabels)
+        }
+        switch architecture.head {
+        case .sequenceClassification, .multipleChoice:
+            guard let out = a.pooler, let logits = a.logits else { break }
+            var pooled = UnsafePointer(out)
+            if let d = dropout, let (m, scale) = d.apply(.classifier) {
+                dropoutRows(out: d.droppedPooled, out, mask: m, scale: scale, rows: 0..<a.batch, cols: h)
+                pooled = UnsafePointer(d.droppedPooled)
             }
+            LinearHead.classifier(p).forward(out: logits, inp: pooled, rows: a.batch, features: h)
+        case .tokenClassification:
+            if let logits = a.logits { LinearHead.classifier(p).forward(out: logits, inp: last, rows: t, features: h) }
+        case .questionAnswering:
+            if let logits = a.logits, let start = a.startLogits, let end = a.endLogits {
+                LinearHead.questionAnswering(p).forward(out: logits, inp: last, rows: t, features: h)
+                for i in 0..<t { (start[i], end[i]) = (logits[2 * i], logits[2 * i + 1]) }
+            }
+        case .none, .maskedLM, .nextSentence, .preTraining:
+            break
+        }
+        if let nsp = a.nextSentenceLogits, let pooled = a.pooler {
+            LinearHead.nextSentence(p).forward(out: nsp, inp: pooled, rows: a.batch, features: h)
+        }
+        if let logits = a.predictionLogits {
+            MaskedLMHead(p, config: c, tied: architecture.tiedDecoder).forward(logits: logits, hidden: last, rows: t)
         }
         if let out = a.sentenceEmbedding, let pooling {
             sentencePoolingForward(out: out, hidden: last, mask: mask, pooling: pooling, batch: a.batch, seq: a.seq, features: h)

@@ -17,7 +17,7 @@ public enum ForwardProfile {
             case .activation: "activation"
             case .outputGEMM: "output GEMM"
             case .outputNorm: "output LayerNorm + bias rows"
-            case .heads: "pooler, classifier, sentence pooling"
+            case .heads: "pooler, head, sentence pooling"
             }
         }
     }

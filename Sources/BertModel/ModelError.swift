@@ -27,7 +27,6 @@ public enum ModelError: LocalizedError, Equatable {
             return "row \(r) has \(l) tokens but the batch is \(e) wide; pad every row to the same length"
         case .sequenceTooLong(let l, let m):
             return "a sequence of \(l) tokens is longer than the model's \(m) positions (max_position_embeddings)"
-                + "\n---> HINT: shorten the input; the CLI truncates to \(m) tokens unless --no-truncate is given"
         case .tokenIdOutOfRange(let r, let p, let id, let v):
             return "row \(r), position \(p): token id \(id) is outside the vocabulary (vocab_size \(v))"
         case .tokenTypeOutOfRange(let r, let p, let t, let v):
@@ -38,12 +37,10 @@ public enum ModelError: LocalizedError, Equatable {
             return "\(n) has \(c) values, expected \(e) (batch × sequence)"
         case .textTooLong(let r, let t, let l):
             return "text \(r + 1) is \(t) tokens long, over the model's limit of \(l) (special tokens included)"
-                + "\n---> HINT: leave out --no-truncate to keep its first \(l) tokens"
         case .noTokenizer:
             return "the model has no vocabulary (vocab.txt or tokenizer.json), so it cannot tokenize text"
         case .noClassifier:
             return "the model has no sequence-classification head (classifier.weight/bias)"
-                + "\n---> HINT: fine-tune it first: bertkit finetune MODEL --train data.csv --labels a,b,c -o out.bkm"
         }
     }
 }

@@ -14,8 +14,13 @@ public struct GoldenFile: Sendable {
     }
 
     public let path: String
+    /// Rows the model runs (examples × choices for multiple choice).
     public let batch: Int
     public let seq: Int
+    /// The head whose output names (`logits`) the golden's names were read with.
+    public let head: HeadKind
+    /// Choices per example (multiple-choice inputs are [batch, choices, seq]); 1 otherwise.
+    public let choices: Int
     /// [B, S] each, row-major.
     public let inputIds: [Int]
     public let attentionMask: [Int]
@@ -26,12 +31,21 @@ public struct GoldenFile: Sendable {
 
     public static let inputNames = ["input_ids", "attention_mask", "token_type_ids"]
 
-    /// Reads a golden. `layers` (the model's layer count) resolves `last_hidden_state`.
-    public static func read(path: String, layers: Int) throws -> GoldenFile {
-        try GoldenFile(file: SafeTensorsFile.read(path: path), layers: layers)
+    /// Reads a golden. `layers` (the model's layer count) resolves `last_hidden_state`, `head` the
+    /// output name `logits`; without a model, the golden's `architecture` metadata names the head.
+    public static func read(path: String, layers: Int, head: HeadKind? = nil) throws -> GoldenFile {
+        try GoldenFile(file: SafeTensorsFile.read(path: path), layers: layers, head: head)
     }
 
-    public init(file st: SafeTensorsFile, layers: Int) throws {
+    /// The head a golden's `architecture` metadata names (transformers' class name); sequence
+    /// classification, the only head older goldens have `logits` for, when it names none.
+    public static func head(of st: SafeTensorsFile) -> HeadKind {
+        st.metadataDictionary["architecture"].flatMap(HeadKind.init(architectureName:)) ?? .sequenceClassification
+    }
+
+    public init(file st: SafeTensorsFile, layers: Int, head: HeadKind? = nil) throws {
+        let head = head ?? Self.head(of: st)
+        self.head = head
         let f = st.path
         path = f
         metadata = st.metadata
@@ -41,8 +55,11 @@ public struct GoldenFile: Sendable {
             guard let v = t.integers() else {
                 throw GoldenError.badInput(file: f, name: name, problem: "expected an integer dtype (I64), found \(t.dtype.rawValue)")
             }
-            guard t.shape.count == 2 else {
-                throw GoldenError.badInput(file: f, name: name, problem: "expected shape [batch, seq], found \(t.shape)")
+            // Multiple choice takes [batch, choices, seq], as transformers does; it runs as [batch·choices, seq].
+            guard t.shape.count == 2 || (t.shape.count == 3 && head == .multipleChoice) else {
+                throw GoldenError.badInput(file: f, name: name, problem: head == .multipleChoice
+                    ? "expected shape [batch, choices, seq] or [batch, seq], found \(t.shape)"
+                    : "expected shape [batch, seq], found \(t.shape)")
             }
             guard !v.contains(where: { $0 < Int64(Int32.min) || $0 > Int64(Int32.max) }) else {
                 throw GoldenError.badInput(file: f, name: name, problem: "values do not fit in 32 bits")
@@ -53,8 +70,9 @@ public struct GoldenFile: Sendable {
         for name in Self.inputNames where inputs[name]!.shape != shape {
             throw GoldenError.badInput(file: f, name: name, problem: "shape \(inputs[name]!.shape) differs from input_ids \(shape)")
         }
-        batch = shape[0]
-        seq = shape[1]
+        choices = shape.count == 3 ? shape[1] : 1
+        batch = shape[0] * choices
+        seq = shape[shape.count - 1]
         inputIds = inputs["input_ids"]!.values
         attentionMask = inputs["attention_mask"]!.values
         tokenTypeIds = inputs["token_type_ids"]!.values
@@ -62,7 +80,7 @@ public struct GoldenFile: Sendable {
         var seen: [Tap: String] = [:]
         var entries: [Entry] = []
         for (name, t) in st.tensors where !Self.inputNames.contains(name) {
-            guard let tap = Tap(goldenName: name, layers: layers) else { throw GoldenError.unknownTensor(file: f, name: name) }
+            guard let tap = Tap(goldenName: name, layers: layers, head: head) else { throw GoldenError.unknownTensor(file: f, name: name) }
             if let other = seen[tap] { throw GoldenError.duplicateTap(file: f, tap: tap.description, names: [other, name]) }
             guard t.dtype.isFloatingPoint else { throw GoldenError.notFloat(file: f, name: name, dtype: t.dtype.rawValue) }
             seen[tap] = name

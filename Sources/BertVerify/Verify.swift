@@ -31,7 +31,9 @@ public enum Verifier {
             }
             throw GoldenError.badInput(file: g.path, name: name, problem: e.errorDescription ?? "\(e)")
         }
-        let buffers = model.makeBuffers(batch: g.batch, seq: g.seq, keepEveryLayer: true)
+        let buffers = model.makeBuffers(batch: g.batch, seq: g.seq, keepEveryLayer: true,
+                                        allPredictions: g.entries.contains { $0.tap == .predictions })
+        buffers.choices = g.choices
         try check(g, against: model, buffers: buffers)
         try model.forward(input, into: buffers)
 
@@ -42,7 +44,7 @@ public enum Verifier {
             if failFast, rows.last?.passed == false { rest.append(e.name); continue }
             let shape = buffers.shape(of: e.tap, config: model.config)
             let actual = buffers.values(of: e.tap, config: model.config)!
-            let include = realPositions(of: e.tap, shape: shape, mask: mask, seq: s)
+            let include = realPositions(of: e.tap, head: model.head, shape: shape, mask: mask, seq: s)
             rows.append(TapComparison(tap: e.tap.description, goldenName: e.name, shape: shape, actual: actual,
                                       expected: e.tensor.floats(), tolerance: tolerance, include: include))
         }
@@ -51,15 +53,15 @@ public enum Verifier {
 
     /// Which flat elements of a tap lie on real tokens (attention mask 1); for probabilities, query
     /// and key both real. Padding holds values no reference agrees on, so it is never compared.
-    public static func realPositions(of tap: Tap, shape: [Int], mask: [Int], seq s: Int) -> (Int) -> Bool {
+    public static func realPositions(of tap: Tap, head: HeadKind, shape: [Int], mask: [Int], seq s: Int) -> (Int) -> Bool {
         switch tap {
         case .attentionProbs:
             return { i in
                 let j = i % s, q = (i / s) % s, b = i / (s * s * shape[1])
                 return mask[b * s + q] == 1 && mask[b * s + j] == 1
             }
-        case let t where t.isPerToken:
-            let width = shape[2]
+        case let t where t.isPerToken(head: head):
+            let width = shape.count > 2 ? shape[2...].reduce(1, *) : 1
             return { i in mask[i / width] == 1 }
         default:
             return { _ in true }
@@ -74,14 +76,18 @@ public enum Verifier {
                 throw GoldenError.tapNotInModel(file: g.path, name: e.name, reason: "the model has \(c.numHiddenLayers) layers (0...\(c.numHiddenLayers - 1))")
             }
             switch e.tap {
-            case .pooler where !model.hasPooler, .classifier where !model.hasPooler:
+            case .pooler where !model.architecture.pooler:
                 throw GoldenError.tapNotInModel(file: g.path, name: e.name, reason: "the model has no pooler")
-            case .classifier where !model.hasClassifier:
-                throw GoldenError.tapNotInModel(file: g.path, name: e.name, reason: "the model has no classifier head")
             case .sentenceEmbedding where model.pooling == nil:
                 throw GoldenError.tapNotInModel(file: g.path, name: e.name,
                                                 reason: "the model has no sentence-transformers pooling (modules.json)")
-            default: break
+            case .embeddings, .attentionProbs, .attentionSelf, .attention, .intermediate, .output, .pooler, .sentenceEmbedding:
+                break
+            default:
+                guard Tap.headTaps(model.head).contains(e.tap) else {
+                    throw GoldenError.tapNotInModel(file: g.path, name: e.name,
+                                                    reason: "the model is \(model.architecture.className), whose head has no \(e.tap) output")
+                }
             }
             let expected = buffers.shape(of: e.tap, config: c)
             guard e.tensor.shape == expected else {

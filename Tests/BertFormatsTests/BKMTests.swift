@@ -282,7 +282,7 @@ final class BKMTests: XCTestCase {
         var compared = 0
         for (name, t) in source.tensors {
             guard case .parameter(let canonical, _) = WeightNames.map(huggingFace: name) else { XCTAssertEqual(name, "embeddings.position_ids"); continue }
-            XCTAssertTrue(r[canonical]!.bitIdentical(to: t), name)
+            XCTAssertTrue(r[canonical.name]!.bitIdentical(to: t), name)
             compared += 1
         }
         XCTAssertEqual(compared, r.parameters.count)

@@ -43,7 +43,7 @@ final class BertConfigTests: XCTestCase {
                             "architectures": #"["BertForSequenceClassification"]"#, "problem_type": "\"single_label_classification\""])
         XCTAssertEqual(c.id2label, ["World", "Sports", "Business"])
         XCTAssertEqual(c.label2id["Sports"], 1)
-        XCTAssertTrue(c.isSequenceClassifier)
+        XCTAssertEqual(c.architectures, ["BertForSequenceClassification"])
         let again = try BertConfig(json: c.json, file: "again.json")
         XCTAssertEqual(again.id2label, c.id2label)
         XCTAssertEqual(again.json["my_custom_key"], .array([.number("1"), .number("2")]))

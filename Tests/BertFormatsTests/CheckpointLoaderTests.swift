@@ -13,7 +13,7 @@ final class CheckpointLoaderTests: XCTestCase {
         XCTAssertEqual(c.vocabulary?.count, 30522)
         XCTAssertEqual(c.tokenizer?.doLowerCase, true)
         XCTAssertEqual(c.pooling, SentencePooling(mode: .mean, normalize: true))
-        XCTAssertTrue(c.hasPooler)
+        XCTAssertTrue(c.architecture.pooler)
         XCTAssertEqual(c.parameterCount, 22_713_216)
         XCTAssertEqual(c["encoder.layer.5.output.LayerNorm.bias"]?.shape, [384])
         XCTAssertEqual(c.provenance.sourceFormat, "safetensors")
@@ -44,7 +44,7 @@ final class CheckpointLoaderTests: XCTestCase {
             XCTAssertEqual(c.config.numLabels, labels, fixture)
             XCTAssertEqual(c.config.numHiddenLayers, layers, fixture)
             XCTAssertEqual(c.vocabulary?.count, 217, fixture)
-            XCTAssertEqual(c.hasClassifier, labels > 0, fixture)
+            XCTAssertEqual(c.head == .sequenceClassification, labels > 0, fixture)
             XCTAssertTrue(c.report.unexpected.isEmpty && c.report.unused.isEmpty, fixture)
         }
         // tokenizer.json and vocab.txt describe the same tokenizer.

@@ -67,19 +67,21 @@ final class HDF5Tests: XCTestCase {
 
     func testKerasNamesMapToCanonicalNames() {
         let cases: [(String, WeightNames.Mapping)] = [
-            ("tf_bert_model/bert/embeddings/word_embeddings/weight:0", .parameter("embeddings.word_embeddings.weight", transposed: false)),
-            ("tf_bert_model/bert/embeddings/token_type_embeddings/embeddings:0", .parameter("embeddings.token_type_embeddings.weight", transposed: false)),
-            ("tf_bert_model/bert/embeddings/LayerNorm/gamma:0", .parameter("embeddings.LayerNorm.weight", transposed: false)),
-            ("tf_bert_model/bert/encoder/layer_._11/output/LayerNorm/beta:0", .parameter("encoder.layer.11.output.LayerNorm.bias", transposed: false)),
-            ("tf_bert_for_sequence_classification/bert/pooler/dense/kernel:0", .parameter("pooler.dense.weight", transposed: true)),
-            ("tf_bert_for_sequence_classification/classifier/bias:0", .parameter("classifier.bias", transposed: false)),
-            ("tf_bert_for_pre_training/mlm___cls/predictions/bias:0", .unusedHead),
-            ("tf_bert_for_pre_training/nsp___cls/seq_relationship/kernel:0", .unusedHead),
+            ("tf_bert_model/bert/embeddings/word_embeddings/weight:0", .parameter(BertParameter(name: "embeddings.word_embeddings.weight")!, transposed: false)),
+            ("tf_bert_model/bert/embeddings/token_type_embeddings/embeddings:0", .parameter(BertParameter(name: "embeddings.token_type_embeddings.weight")!, transposed: false)),
+            ("tf_bert_model/bert/embeddings/LayerNorm/gamma:0", .parameter(BertParameter(name: "embeddings.LayerNorm.weight")!, transposed: false)),
+            ("tf_bert_model/bert/encoder/layer_._11/output/LayerNorm/beta:0", .parameter(BertParameter(name: "encoder.layer.11.output.LayerNorm.bias")!, transposed: false)),
+            ("tf_bert_for_sequence_classification/bert/pooler/dense/kernel:0", .parameter(BertParameter(name: "pooler.dense.weight")!, transposed: true)),
+            ("tf_bert_for_sequence_classification/classifier/bias:0", .parameter(BertParameter(name: "classifier.bias")!, transposed: false)),
+            ("tf_bert_for_pre_training/mlm___cls/predictions/bias:0", .parameter(.head(.mlmBias), transposed: false)),
+            ("tf_bert_for_pre_training/nsp___cls/seq_relationship/kernel:0", .parameter(.head(.nspWeight), transposed: true)),
+            ("tf_bert_for_question_answering/qa_outputs/kernel:0", .parameter(.head(.qaWeight), transposed: true)),
+            ("tf_bert_for_pre_training/mlm___cls/predictions/transform/LayerNorm/gamma:0", .parameter(.head(.mlmNormWeight), transposed: false)),
             ("tf_bert_model/bert/encoder/layer_._x/output/dense/bias:0", .unexpected),
             // A user's own Keras model around TFBertMainLayer, and a bare main layer.
-            ("my_classifier/bert/pooler/dense/bias:0", .parameter("pooler.dense.bias", transposed: false)),
-            ("bert/encoder/layer_._0/attention/self/key/kernel:0", .parameter("encoder.layer.0.attention.self.key.weight", transposed: true)),
-            ("embeddings/position_embeddings/embeddings:0", .parameter("embeddings.position_embeddings.weight", transposed: false)),
+            ("my_classifier/bert/pooler/dense/bias:0", .parameter(BertParameter(name: "pooler.dense.bias")!, transposed: false)),
+            ("bert/encoder/layer_._0/attention/self/key/kernel:0", .parameter(BertParameter(name: "encoder.layer.0.attention.self.key.weight")!, transposed: true)),
+            ("embeddings/position_embeddings/embeddings:0", .parameter(BertParameter(name: "embeddings.position_embeddings.weight")!, transposed: false)),
         ]
         for (name, expected) in cases { XCTAssertEqual(WeightNames.map(keras: name), expected, name) }
     }

@@ -109,13 +109,24 @@ final class LoadingBadInputTests: XCTestCase {
         let dir = try copy("tiny-bert")
         try editWeights(dir) { t in
             t.append(("encoder.layer.0.attention.self.rotary.weight", RawTensor(floats: [1], shape: [1])))
-            t.append(("cls.predictions.bias", RawTensor(floats: [Float](repeating: 0, count: 217), shape: [217])))
             t.append(("embeddings.position_ids", tensor([Int64(0)], dtype: .i64, shape: [1])))
         }
         let c = try CheckpointLoader.load(path: dir)
         XCTAssertEqual(c.report.unexpected, ["encoder.layer.0.attention.self.rotary.weight"])
-        XCTAssertEqual(c.report.unused, ["cls.predictions.bias"])
         XCTAssertEqual(c.report.ignored, ["embeddings.position_ids"])
+    }
+
+    /// A head's tensors in part: the rest of that head is named as missing, not silently dropped.
+    func testPartOfAHeadIsMissingTensors() throws {
+        let dir = try copy("tiny-bert")
+        try editWeights(dir) { t in
+            t.append(("cls.predictions.bias", RawTensor(floats: [Float](repeating: 0, count: 217), shape: [217])))
+        }
+        XCTAssertThrowsError(try CheckpointLoader.load(path: dir)) { e in
+            guard case CheckpointError.missingTensors(_, let names, _) = e else { return XCTFail("\(e)") }
+            XCTAssertEqual(names, ["cls.predictions.transform.dense.weight", "cls.predictions.transform.dense.bias",
+                                   "cls.predictions.transform.LayerNorm.weight", "cls.predictions.transform.LayerNorm.bias"])
+        }
     }
 
     func testNonFloatParameterIsRefused() throws {

@@ -277,14 +277,22 @@ final class PyTorchBinTests: XCTestCase {
 
     // MARK: - Binding
 
-    func testPreTrainingCheckpointBindsWithHeadsUnused() throws {
+    /// torch.save of BertForPreTraining: both heads kept, and the decoder weight, which shares the word
+    /// embeddings' storage, stored once as tied.
+    func testPreTrainingCheckpointCarriesBothHeadsWithTheDecoderTied() throws {
         let dir = Repo.fixture("formats/tiny-bert-pretraining-bin")
         let config = try BertConfig(contentsOf: dir + "/config.json")
         let c = try Checkpoint.bind(config: config, tensors: try PyTorchBinReader.read(path: dir + "/pytorch_model.bin"))
-        XCTAssertEqual(c.report.unused.count, 8)
-        XCTAssertTrue(c.report.unused.contains("cls.predictions.decoder.weight"))
+        XCTAssertEqual(c.head, .preTraining)
+        XCTAssertTrue(c.architecture.tiedDecoder && c.architecture.pooler)
+        XCTAssertEqual(c.report.tied, ["cls.predictions.decoder.weight"])
+        XCTAssertEqual(c.report.warnings, [])
+        XCTAssertEqual(c.report.unexpected, [])
         XCTAssertEqual(c.sourceNames["embeddings.LayerNorm.weight"], "bert.embeddings.LayerNorm.gamma")
+        XCTAssertEqual(c.sourceNames["cls.predictions.transform.LayerNorm.weight"], "cls.predictions.transform.LayerNorm.gamma")
+        XCTAssertNil(c["cls.predictions.decoder.weight"])
+        XCTAssertEqual(c.parameters.filter { $0.name.hasPrefix("cls.") }.count, 7)
         let original = try SafeTensorsOriginal.read(Repo.fixture("tiny-bert/model.safetensors"))
-        for (name, t) in c.parameters { XCTAssertTrue(t.bitIdentical(to: original[name]!), name) }
+        for (name, t) in c.parameters where !name.hasPrefix("cls.") { XCTAssertTrue(t.bitIdentical(to: original[name]!), name) }
     }
 }

@@ -1,3 +1,4 @@
+import TestSupport
 import BertFormats
 import BertTensors
 import Foundation
@@ -28,7 +29,7 @@ enum TinyModel {
 
     static func checkpoint(labels: Int = 0, dtype: DType = .f32, pooling: SentencePooling? = nil) -> Checkpoint {
         let c = config(labels: labels)
-        let params = WeightNames.parameters(for: c, pooler: true, classifier: labels > 0).enumerated().map { k, p in
+        let params = parameterTable(c, pooler: true, classifier: labels > 0).enumerated().map { k, p in
             (p.name, RawTensor(floats: values(checkedElementCount(p.shape)!, seed: k), shape: p.shape, dtype: dtype))
         }
         var tok = TokenizerSettings()

@@ -1,3 +1,4 @@
+import TestSupport
 import BertFormats
 import BertModel
 import XCTest
@@ -5,7 +6,7 @@ import XCTest
 final class ParameterLayoutTests: XCTestCase {
     func testQueryKeyValueFormOneWeightAndOneBias() {
         let c = RandomBert.config(layers: 2, hidden: 32)
-        let layout = ParameterLayout(config: c, pooler: true, classifier: false)
+        let layout = ParameterLayout(config: c, architecture: Architecture(head: .none, pooler: true))
         for l in 0..<2 {
             let n = "encoder.layer.\(l).attention.self."
             let q = layout[n + "query.weight"]!.offset
@@ -16,7 +17,7 @@ final class ParameterLayoutTests: XCTestCase {
             XCTAssertEqual(layout[n + "value.bias"]!.offset, q + 3 * 32 * 32 + 64)
         }
         // Every parameter once, back to back.
-        let all = WeightNames.parameters(for: c, pooler: true, classifier: false)
+        let all = parameterTable(c, pooler: true, classifier: false)
         XCTAssertEqual(Set(layout.entries.map(\.name)), Set(all.map(\.name)))
         XCTAssertEqual(layout.count, all.reduce(0) { $0 + $1.shape.reduce(1, *) })
         var next = 0

@@ -1,3 +1,4 @@
+import TestSupport
 import BertFormats
 import BertModel
 import BertTensors
@@ -131,7 +132,7 @@ enum RandomBert {
     static func checkpoint(_ c: BertConfig, seed: UInt64 = 1, pooler: Bool = true, pooling: SentencePooling? = nil,
                            dtype: DType = .f32) -> Checkpoint {
         var rng = SeededRandom(seed: seed)
-        let params = WeightNames.parameters(for: c, pooler: pooler, classifier: c.numLabels > 0).map { name, shape in
+        let params = parameterTable(c, pooler: pooler, classifier: c.numLabels > 0).map { name, shape in
             let n = shape.reduce(1, *)
             // LayerNorm weights near 1, everything else like BERT's init (std 0.02) but larger so
             // that activations are O(1) and differences show.

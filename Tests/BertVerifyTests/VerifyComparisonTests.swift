@@ -82,10 +82,10 @@ final class GoldenNameTests: XCTestCase {
             ("pooler", .pooler), ("pooler_output", .pooler), ("bert.pooler", .pooler), ("classifier", .classifier),
             ("logits", .classifier), ("sentence_embedding", .sentenceEmbedding),
         ]
-        for (name, tap) in cases { XCTAssertEqual(Tap(goldenName: name, layers: 6), tap, name) }
+        for (name, tap) in cases { XCTAssertEqual(Tap(goldenName: name, layers: 6, head: .sequenceClassification), tap, name) }
         for bad in ["encoder.layer.01.output", "encoder.layer.-1.output", "encoder.layer.0.attention.output", "hidden_states.x",
                     "attentions", "bert.bert.pooler", "layer.0.output", "encoder.layer.0", ""] {
-            XCTAssertNil(Tap(goldenName: bad, layers: 6), bad)
+            XCTAssertNil(Tap(goldenName: bad, layers: 6, head: .sequenceClassification), bad)
         }
         XCTAssertEqual(Tap.output(layer: 3).description, "encoder.layer.3.output")
     }

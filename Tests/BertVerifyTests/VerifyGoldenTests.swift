@@ -8,7 +8,7 @@ import XCTest
 final class VerifyGoldenTests: XCTestCase {
     func report(model path: String, golden: String, tolerance: Tolerance = .f32) throws -> VerifyReport {
         let model = try BertModel(checkpoint: CheckpointLoader.load(path: path))
-        let g = try GoldenFile.read(path: Repo.expected(golden), layers: model.config.numHiddenLayers)
+        let g = try GoldenFile.read(path: Repo.expected(golden), layers: model.config.numHiddenLayers, head: model.head)
         let r = try Verifier.verify(model: model, golden: g, tolerance: tolerance)
         for t in r.taps {
             print(String(format: "%-40@ max %.2e mean %.2e rel %.2e cos %.8f %@", t.tap as NSString, t.maxAbsError,
@@ -49,7 +49,7 @@ final class VerifyGoldenTests: XCTestCase {
         for (folder, weights, golden, tolerance) in cases {
             let ck = try CheckpointLoader.load(path: Repo.fixture(folder + "/" + weights), configOverride: Repo.fixture(folder + "/config.json"))
             let model = try BertModel(checkpoint: ck)
-            let g = try GoldenFile.read(path: Repo.expected(golden), layers: model.config.numHiddenLayers)
+            let g = try GoldenFile.read(path: Repo.expected(golden), layers: model.config.numHiddenLayers, head: model.head)
             XCTAssertTrue(try Verifier.verify(model: model, golden: g, tolerance: tolerance).passed, "\(folder)/\(weights)")
             XCTAssertFalse(try Verifier.verify(model: model, golden: g).passed, "\(folder)/\(weights) must not pass the f32 defaults")
         }

@@ -27,8 +27,12 @@ public struct SentencePooling: Sendable, Equatable, Codable {
 
 /// What loading found, in the manner of transformers' load report.
 public struct LoadReport: Sendable, Equatable {
-    /// File names of `cls.*` pre-training heads, present but not used.
+    /// File names of heads present but not carried (only `.bkm` version 1 files, which dropped the
+    /// pre-training heads, list any).
     public var unused: [String] = []
+    /// File names of tensors that are another parameter by tying (`cls.predictions.decoder.weight`
+    /// stored beside the word embeddings it equals), stored once.
+    public var tied: [String] = []
     /// File names that are not BERT parameters.
     public var unexpected: [String] = []
     /// Buffers skipped on purpose (`embeddings.position_ids`).
@@ -43,18 +47,19 @@ public struct LoadReport: Sendable, Equatable {
 /// name, still in its stored dtype (nothing is widened to f32 until a model is built).
 public struct Checkpoint: Sendable {
     public var config: BertConfig
+    /// The encoder, the head, the pooler and the decoder tying.
+    public var architecture: Architecture
     public var vocabulary: Vocabulary?
     public var tokenizer: TokenizerSettings?
     public var pooling: SentencePooling?
-    /// Parameters in forward order (`WeightNames.parameters`).
+    /// Parameters by canonical name (`BertParameter.name`), in forward order (`Architecture.parameters`).
     public var parameters: [(name: String, tensor: RawTensor)]
     /// The name each parameter had in the source file.
     public var sourceNames: [String: String]
     public var provenance: Provenance
     public var report: LoadReport
 
-    public var hasPooler: Bool { parameters.contains { $0.name == "pooler.dense.weight" } }
-    public var hasClassifier: Bool { parameters.contains { $0.name == "classifier.weight" } }
+    public var head: HeadKind { architecture.head }
 
     public subscript(name: String) -> RawTensor? { parameters.first { $0.name == name }?.tensor }
 
@@ -62,9 +67,14 @@ public struct Checkpoint: Sendable {
     public var parameterBytes: Int { parameters.reduce(0) { $0 + $1.tensor.byteCount } }
 
     public init(config: BertConfig, vocabulary: Vocabulary?, tokenizer: TokenizerSettings?, pooling: SentencePooling?,
-                parameters: [(name: String, tensor: RawTensor)], sourceNames: [String: String] = [:],
-                provenance: Provenance = Provenance(), report: LoadReport = LoadReport()) {
+                parameters: [(name: String, tensor: RawTensor)], architecture: Architecture? = nil,
+                sourceNames: [String: String] = [:], provenance: Provenance = Provenance(), report: LoadReport = LoadReport()) {
         self.config = config
+        // Without one, the architecture the parameters imply (for checkpoints built in code).
+        let present = Set(parameters.compactMap { BertParameter(name: $0.name) })
+        self.architecture = architecture
+            ?? (try? Architecture.resolve(config: config, present: present, file: ""))
+            ?? Architecture(head: .none, pooler: present.contains(.pooler(.weight)))
         self.vocabulary = vocabulary
         self.tokenizer = tokenizer
         self.pooling = pooling

@@ -1,3 +1,4 @@
+import Foundation
 import BertTensors
 
 /// Tensors as a weights file names them, in file order.
@@ -18,51 +19,49 @@ public struct NamedTensors: Sendable {
 }
 
 extension Checkpoint {
-    /// Binds a file's tensors to the parameters `config` asks for, strictly: every missing tensor and
-    /// every wrong shape is listed in one error; unused heads, unexpected names and ignored buffers
-    /// go in the report. A pooler is expected when the file has one or the architecture needs one;
-    /// a classifier when the file has one.
+    /// Binds a file's tensors to the parameters of the architecture the config and the tensors name
+    /// (`Architecture.resolve`), strictly: every missing tensor and every wrong shape is listed in one
+    /// error; unexpected names, ignored buffers and tied duplicates go in the report.
     public static func bind(
         config: BertConfig, tensors: NamedTensors, vocabulary: Vocabulary? = nil, tokenizer: TokenizerSettings? = nil,
         pooling: SentencePooling? = nil, provenance: Provenance = Provenance()
     ) throws -> Checkpoint {
         var report = LoadReport()
-        var byCanonical: [String: (source: String, tensor: RawTensor)] = [:]
+        var found: [BertParameter: (source: String, tensor: RawTensor)] = [:]
         for (name, t) in tensors.entries {
             let m = tensors.naming == .keras ? WeightNames.map(keras: name) : WeightNames.map(huggingFace: name)
             switch m {
             case .ignoredBuffer: report.ignored.append(name)
-            case .unusedHead: report.unused.append(name)
             case .unexpected: report.unexpected.append(name)
-            case .parameter(let canonical, let transposed):
-                if let prior = byCanonical[canonical] {
-                    throw CheckpointError.duplicateParameter(file: tensors.file, canonical: canonical, names: [prior.source, name])
+            case .parameter(let p, let transposed):
+                if let prior = found[p] {
+                    throw CheckpointError.duplicateParameter(file: tensors.file, canonical: p.name, names: [prior.source, name])
                 }
                 guard t.dtype.isFloatingPoint else {
                     throw CheckpointError.notFloatingPoint(file: tensors.file, name: name, dtype: t.dtype)
                 }
-                byCanonical[canonical] = (name, transposed ? t.transposed2D() : t)
+                found[p] = (name, transposed ? t.transposed2D() : t)
             }
         }
-        let pooler = byCanonical["pooler.dense.weight"] != nil || byCanonical["pooler.dense.bias"] != nil
-            || config.isSequenceClassifier
-        let classifier = byCanonical["classifier.weight"] != nil || byCanonical["classifier.bias"] != nil
-        if classifier, let w = byCanonical["classifier.weight"]?.tensor, w.shape.count == 2,
-           config.numLabels != w.shape[0] {
-            throw CheckpointError.labelCountMismatch(file: tensors.file, configLabels: config.numLabels, classifierRows: w.shape[0])
+        if config.tieWordEmbeddings { untie(&found, report: &report) }
+        let arch = try Architecture.resolve(config: config, present: Set(found.keys), file: tensors.file)
+        if let rows = arch.head.classifierRows(config), arch.head != .multipleChoice,
+           let w = found[.head(.classifierWeight)]?.tensor, w.shape.count == 2, rows != w.shape[0] {
+            throw CheckpointError.labelCountMismatch(file: tensors.file, configLabels: rows, classifierRows: w.shape[0])
         }
-        let expected = WeightNames.parameters(for: config, pooler: pooler, classifier: classifier)
-        let missing = expected.filter { byCanonical[$0.name] == nil }
+        let expected = arch.parameters(config)
+        let missing = expected.filter { found[$0.name] == nil }
         if !missing.isEmpty {
-            throw CheckpointError.missingTensors(file: tensors.file, names: missing.map(\.name), shapes: missing.map(\.shape))
+            throw CheckpointError.missingTensors(file: tensors.file, names: missing.map(\.name.name), shapes: missing.map(\.shape))
         }
         let wrong = expected.compactMap { e -> (String, [Int], [Int])? in
-            let s = byCanonical[e.name]!.tensor.shape
-            return s == e.shape ? nil : (byCanonical[e.name]!.source, e.shape, s)
+            let s = found[e.name]!.tensor.shape
+            return s == e.shape ? nil : (found[e.name]!.source, e.shape, s)
         }
         if !wrong.isEmpty { throw CheckpointError.shapeMismatches(file: tensors.file, found: wrong) }
-        let expectedNames = Set(expected.map(\.name))
-        for (c, v) in byCanonical where !expectedNames.contains(c) { report.unexpected.append(v.source) }
+        let expectedSet = Set(expected.map(\.name))
+        for (p, v) in found where !expectedSet.contains(p) { report.unexpected.append(v.source) }
+        report.unexpected.sort()
         if let v = vocabulary {
             if v.count > config.vocabSize {
                 throw CheckpointError.vocabularyTooLarge(file: tensors.file, vocabulary: v.count, embeddingRows: config.vocabSize)
@@ -73,8 +72,35 @@ extension Checkpoint {
         }
         return Checkpoint(
             config: config, vocabulary: vocabulary, tokenizer: tokenizer, pooling: pooling,
-            parameters: expected.map { ($0.name, byCanonical[$0.name]!.tensor) },
-            sourceNames: byCanonical.mapValues(\.source), provenance: provenance, report: report)
+            parameters: expected.map { ($0.name.name, found[$0.name]!.tensor) }, architecture: arch,
+            sourceNames: Dictionary(uniqueKeysWithValues: found.map { ($0.key.name, $0.value.source) }),
+            provenance: provenance, report: report)
+    }
+
+    /// With tied weights transformers keeps one tensor: the word embeddings for the decoder,
+    /// `cls.predictions.bias` for the decoder's bias. A file may still store the copies (a `.bin`
+    /// from `torch.save` shares the storage); they are dropped as duplicates when equal, and
+    /// reported when not, since transformers then overwrites them with the source.
+    static func untie(_ found: inout [BertParameter: (source: String, tensor: RawTensor)], report: inout LoadReport) {
+        let pairs: [(copy: BertParameter, source: BertParameter)] = [
+            (.head(.mlmDecoderWeight), .embeddings(.word)), (.head(.mlmDecoderBias), .head(.mlmBias)),
+        ]
+        for (copy, source) in pairs {
+            guard let c = found[copy] else { continue }
+            found[copy] = nil
+            guard let s = found[source] else {
+                // Only the copy was saved (e.g. `decoder.bias` without `cls.predictions.bias`): it is the source.
+                found[source] = c
+                report.tied.append(c.source)
+                continue
+            }
+            report.tied.append(c.source)
+            if c.tensor.shape != s.tensor.shape || c.tensor.dtype != s.tensor.dtype
+                || memcmp(c.tensor.bytes.baseAddress!, s.tensor.bytes.baseAddress!, c.tensor.byteCount) != 0 {
+                report.warnings.append("\(c.source) differs from \(s.source), but the config ties them (tie_word_embeddings): "
+                    + "transformers and bertkit use \(s.source) and drop \(c.source)")
+            }
+        }
     }
 }
 

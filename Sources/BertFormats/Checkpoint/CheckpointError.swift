@@ -27,7 +27,6 @@ public enum CheckpointError: LocalizedError, Equatable {
             return "\(f): tensor \(n) is \(d.rawValue); BERT parameters must be F32, F16, BF16 or F64"
         case .labelCountMismatch(let f, let c, let r):
             return "\(f): the config has \(c) labels (id2label/num_labels) but classifier.weight has \(r) rows"
-                + "\n---> HINT: fix id2label in config.json, or pass --reset-head to start a new classifier"
         case .vocabularyTooLarge(let f, let v, let r):
             return "\(f): the vocabulary has \(v) tokens but word_embeddings has only \(r) rows"
         case .unsupportedSource(let p, let r):

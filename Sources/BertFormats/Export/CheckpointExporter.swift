@@ -45,15 +45,16 @@ public enum CheckpointExporter {
     }
 
     /// True when the architecture's checkpoints put the encoder under `bert.` (`BertFor…` classes).
-    public static func usesBertPrefix(_ c: Checkpoint) -> Bool {
-        if c.config.architectures.isEmpty { return c.hasClassifier }
-        return c.config.architectures.contains { $0.hasPrefix("BertFor") }
-    }
+    public static func usesBertPrefix(_ c: Checkpoint) -> Bool { c.head != .none }
 
     /// The parameters under the names transformers gives them for the checkpoint's architecture.
+    /// A tied decoder is not written, as `save_pretrained` leaves tied weights out.
     public static func huggingFaceTensors(_ c: Checkpoint) -> [(name: String, tensor: RawTensor)] {
         let prefixed = usesBertPrefix(c)
-        return c.parameters.map { (WeightNames.huggingFaceName($0.name, prefixed: prefixed), $0.tensor) }
+        return c.parameters.map { p in
+            guard let typed = BertParameter(name: p.name) else { preconditionFailure("\(p.name) is not a BERT parameter") }
+            return (WeightNames.huggingFaceName(typed, prefixed: prefixed), p.tensor)
+        }
     }
 
     /// config.json, vocab.txt, tokenizer_config.json, special_tokens_map.json, model.safetensors, and
@@ -86,7 +87,7 @@ public enum CheckpointExporter {
     static func folderConfig(_ c: Checkpoint) -> JSONObject {
         var o = c.config.json
         if c.config.architectures.isEmpty {
-            o["architectures"] = .array([.string(c.hasClassifier ? "BertForSequenceClassification" : "BertModel")])
+            o["architectures"] = .array([.string(c.architecture.className)])
         }
         let dtypes = Set(c.parameters.map(\.tensor.dtype))
         if dtypes.count == 1, let d = dtypes.first {

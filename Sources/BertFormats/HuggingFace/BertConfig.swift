@@ -49,6 +49,8 @@ public struct BertConfig: Sendable, Equatable {
     public var classifierDropout: Double?
     public var architectures: [String]
     public var modelType: String
+    /// Whether the MLM decoder shares the word-embedding matrix (`tie_word_embeddings`, default true).
+    public var tieWordEmbeddings: Bool
     public var problemType: ProblemType?
     /// Label names by class index; `numLabels == id2label.count`.
     public var id2label: [String]
@@ -58,9 +60,6 @@ public struct BertConfig: Sendable, Equatable {
     public var headSize: Int { hiddenSize / numAttentionHeads }
     public var numLabels: Int { id2label.count }
     public var label2id: [String: Int] { Dictionary(id2label.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a }) }
-
-    /// True when the checkpoint's architecture is a sequence classifier.
-    public var isSequenceClassifier: Bool { architectures.contains { $0.hasSuffix("ForSequenceClassification") } }
 
     public static let supportedPositionEmbeddings = ["absolute"]
 
@@ -95,6 +94,11 @@ public struct BertConfig: Sendable, Equatable {
         classifierDropout = try r.optionalProbability("classifier_dropout")
         architectures = try r.stringArray("architectures")
         modelType = try r.string("model_type", default: "bert")
+        guard Architecture.supportedModelTypes.contains(modelType) else {
+            throw ConfigError(file: file, key: "model_type", "\"\(modelType)\" is not supported; bertkit supports "
+                + Architecture.supportedModelTypes.map { "\"\($0)\"" }.joined(separator: ", "))
+        }
+        tieWordEmbeddings = try r.bool("tie_word_embeddings", default: true)
         let pet = try r.string("position_embedding_type", default: "absolute")
         guard Self.supportedPositionEmbeddings.contains(pet) else {
             throw ConfigError(file: file, key: "position_embedding_type",
@@ -187,6 +191,12 @@ private struct ConfigReader {
         return try probability(key, default: 0)
     }
 
+    func bool(_ key: String, default d: Bool) throws -> Bool {
+        guard let v = o[key], !v.isNull else { return d }
+        guard let b = v.boolValue else { throw fail(key, "expected true or false, found \(v.kind)") }
+        return b
+    }
+
     func string(_ key: String, default d: String) throws -> String {
         guard let v = o[key], !v.isNull else { return d }
         guard let s = v.stringValue else { throw fail(key, "expected a string, found \(v.kind)") }
@@ -229,7 +239,10 @@ private struct ConfigReader {
             }
             return names.map { $0! }
         }
-        let classifier = try stringArray("architectures").contains { $0.hasSuffix("ForSequenceClassification") }
+        // transformers' PretrainedConfig defaults to 2 labels; only the classifier heads use them.
+        let classifier = try stringArray("architectures").contains {
+            $0.hasSuffix("ForSequenceClassification") || $0.hasSuffix("ForTokenClassification")
+        }
         let n = count ?? (classifier ? 2 : 0)
         return (0..<n).map { "LABEL_\($0)" }
     }

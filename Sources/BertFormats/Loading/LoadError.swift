@@ -15,8 +15,7 @@ public enum LoadError: LocalizedError, Equatable {
         case .noWeights(let f, let names):
             "\(f): no weights file found; looked for \(names.joined(separator: ", "))"
         case .needsConfig(let w, let c):
-            "\(w): a bare weights file has no config; pass --config FILE"
-                + (c.map { "\n---> HINT: \($0) exists; pass --config \($0), or give the folder instead of the file" } ?? "")
+            "\(w): a bare weights file has no config" + (c.map { "; \($0) is beside it" } ?? "")
         case .unknownFormat(let p):
             "\(p): not a format bertkit reads (expected .safetensors, .safetensors.index.json, .h5, .bin or .bkm)"
         case .notAFile(let p, let e):

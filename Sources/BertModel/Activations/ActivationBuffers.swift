@@ -39,6 +39,7 @@ public struct LayerActivations: @unchecked Sendable {
 public final class ActivationBuffers: @unchecked Sendable {
     public let batch: Int
     public let seq: Int
+    public let head: HeadKind
     public let keepEveryLayer: Bool
     /// Floats in the allocation.
     public let count: Int
@@ -53,8 +54,17 @@ public final class ActivationBuffers: @unchecked Sendable {
     public let layers: [LayerActivations]
     /// [B, H] tanh(dense(first token)), when the model has a pooler.
     public let pooler: UnsafeMutablePointer<Float>?
-    /// [B, labels] classifier logits, when the model has a classifier.
+    /// The task head's logits: [B, labels] (sequence classification), [B, 1] (multiple choice, B =
+    /// examples × choices), [B, S, labels] (token classification), [B, S, 2] (question answering).
     public let logits: UnsafeMutablePointer<Float>?
+    /// [B, S] each: question answering's start and end logits (channels 0 and 1 of `logits`).
+    public let startLogits: UnsafeMutablePointer<Float>?
+    public let endLogits: UnsafeMutablePointer<Float>?
+    /// [B, 2] next-sentence logits (`cls.seq_relationship`), for NSP and pre-training heads.
+    public let nextSentenceLogits: UnsafeMutablePointer<Float>?
+    /// [B, S, V] masked-LM logits at every position (`cls.predictions`), only when asked for
+    /// (taps): fill-mask computes them at the mask positions alone.
+    public let predictionLogits: UnsafeMutablePointer<Float>?
     /// [B, H] sentence-transformers pooling (+ Normalize), when the model has it.
     public let sentenceEmbedding: UnsafeMutablePointer<Float>?
 
@@ -64,13 +74,18 @@ public final class ActivationBuffers: @unchecked Sendable {
     public internal(set) var dropout: DropoutMasks?
     var keys: [(count: Int, masked: Bool)] = []
 
+    /// Examples × choices = batch for a multiple-choice model (the `logits` tap is [batch / choices,
+    /// choices]); 1 otherwise. Set by whoever built the batch.
+    public var choices = 1
+
     /// The attention kernel's per-worker scratch.
     let attentionScratch: WorkerScratch
 
-    public init(config c: BertConfig, batch: Int, seq: Int, pooler: Bool, classifier: Bool, sentencePooling: Bool,
-                keepEveryLayer: Bool) {
+    public init(config c: BertConfig, batch: Int, seq: Int, architecture: Architecture, sentencePooling: Bool,
+                keepEveryLayer: Bool, allPredictions: Bool = false) {
         self.batch = batch
         self.seq = seq
+        self.head = architecture.head
         self.keepEveryLayer = keepEveryLayer
         let t = batch * seq, h = c.hiddenSize, i = c.intermediateSize
         var plan = Plan()
@@ -94,8 +109,19 @@ public final class ActivationBuffers: @unchecked Sendable {
         } else {
             offsets = [Offsets](repeating: layerPlan(&plan), count: c.numHiddenLayers)
         }
-        let poolerAt = pooler ? plan.add(batch * h) : -1
-        let logitsAt = classifier ? plan.add(batch * c.numLabels) : -1
+        let head = architecture.head
+        let poolerAt = architecture.pooler ? plan.add(batch * h) : -1
+        let logitsWidth: Int? = switch head {
+        case .sequenceClassification: c.numLabels
+        case .multipleChoice: 1
+        case .tokenClassification: seq * c.numLabels
+        case .questionAnswering: seq * 2
+        default: nil
+        }
+        let logitsAt = logitsWidth.map { plan.add(batch * $0) } ?? -1
+        let startAt = head == .questionAnswering ? plan.add(t) : -1, endAt = head == .questionAnswering ? plan.add(t) : -1
+        let nspAt = head.hasNextSentence ? plan.add(batch * 2) : -1
+        let predictionsAt = head.hasMaskedLM && allPredictions ? plan.add(t * c.vocabSize) : -1
         let sentenceAt = sentencePooling ? plan.add(batch * h) : -1
 
         count = plan.total
@@ -115,11 +141,27 @@ public final class ActivationBuffers: @unchecked Sendable {
         }
         self.pooler = poolerAt >= 0 ? b + poolerAt : nil
         self.logits = logitsAt >= 0 ? b + logitsAt : nil
+        self.startLogits = startAt >= 0 ? b + startAt : nil
+        self.endLogits = endAt >= 0 ? b + endAt : nil
+        self.nextSentenceLogits = nspAt >= 0 ? b + nspAt : nil
+        self.predictionLogits = predictionsAt >= 0 ? b + predictionsAt : nil
         self.sentenceEmbedding = sentenceAt >= 0 ? b + sentenceAt : nil
         attentionScratch = WorkerScratch(floatsPerWorker: Int(bk_attention_scratch_floats(Int32(seq), Int32(c.headSize))))
     }
 
     deinit { base.deallocate() }
+
+    /// The shape of `logits` for `config`, or nil when the head has none.
+    public func logitsShape(config c: BertConfig) -> [Int]? {
+        guard logits != nil else { return nil }
+        switch head {
+        case .sequenceClassification: return [batch, c.numLabels]
+        case .multipleChoice: return [batch, 1]
+        case .tokenClassification: return [batch, seq, c.numLabels]
+        case .questionAnswering: return [batch, seq, 2]
+        default: return nil
+        }
+    }
 
     /// Bytes held, scratch included.
     public var byteCount: Int { count * 4 + attentionScratch.byteCount }

@@ -1,7 +1,8 @@
 import BertFormats
 
 /// A point in the forward whose output can be recorded, named by transformers' module path
-/// (formats/golden.md).
+/// (formats/golden.md), or by its output name where no module gives it (`start_logits`, the
+/// multiple-choice `logits`).
 public enum Tap: Hashable, Sendable, CustomStringConvertible {
     case embeddings
     case attentionProbs(layer: Int)
@@ -10,10 +11,21 @@ public enum Tap: Hashable, Sendable, CustomStringConvertible {
     case intermediate(layer: Int)
     case output(layer: Int)
     case pooler
+    /// The `classifier` Linear: [B, labels] (sequence), [B, S, labels] (token), [B·C, 1] (choices).
     case classifier
+    /// Multiple choice's `logits`, the classifier's output viewed as [B, C].
+    case choiceLogits
+    /// `qa_outputs` [B, S, 2], and its two channels.
+    case qaOutputs
+    case startLogits
+    case endLogits
+    /// `cls.seq_relationship` [B, 2].
+    case nextSentence
+    /// `cls.predictions` [B, S, V].
+    case predictions
     case sentenceEmbedding
 
-    /// The module path: `encoder.layer.3.attention.self`, `pooler`, ...
+    /// The module path (`encoder.layer.3.attention.self`, `cls.predictions`), or the output name.
     public var description: String {
         switch self {
         case .embeddings: "embeddings"
@@ -24,6 +36,12 @@ public enum Tap: Hashable, Sendable, CustomStringConvertible {
         case .output(let l): "encoder.layer.\(l).output"
         case .pooler: "pooler"
         case .classifier: "classifier"
+        case .choiceLogits: "logits"
+        case .qaOutputs: "qa_outputs"
+        case .startLogits: "start_logits"
+        case .endLogits: "end_logits"
+        case .nextSentence: "cls.seq_relationship"
+        case .predictions: "cls.predictions"
         case .sentenceEmbedding: "sentence_embedding"
         }
     }
@@ -35,18 +53,33 @@ public enum Tap: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// The tap a golden tensor name stands for: a module path (optionally under `bert.`) or one of
-    /// transformers' output names (`hidden_states.k`, `attentions.i`, `last_hidden_state`,
-    /// `pooler_output`, `logits`). `layers` resolves `last_hidden_state`. Nil for other names.
-    public init?(goldenName name: String, layers: Int) {
+    /// The tap a golden tensor name stands for, for a model with `layers` layers and `head`: a
+    /// module path (encoder modules optionally under `bert.`) or one of transformers' output names
+    /// (`hidden_states.k`, `attentions.i`, `last_hidden_state`, `pooler_output`, `logits`,
+    /// `prediction_logits`, `seq_relationship_logits`, `start_logits`, `end_logits`). Nil for other names.
+    public init?(goldenName name: String, layers: Int, head: HeadKind) {
         var n = name
         if n.hasPrefix("bert.") { n.removeFirst(5) }
         switch n {
         case "embeddings": self = .embeddings; return
         case "pooler", "pooler_output": self = .pooler; return
-        case "classifier", "logits": self = .classifier; return
+        case "classifier": self = .classifier; return
+        case "qa_outputs": self = .qaOutputs; return
+        case "start_logits": self = .startLogits; return
+        case "end_logits": self = .endLogits; return
+        case "cls.seq_relationship", "seq_relationship_logits": self = .nextSentence; return
+        case "cls.predictions", "prediction_logits": self = .predictions; return
         case "sentence_embedding": self = .sentenceEmbedding; return
         case "last_hidden_state": self = .output(layer: layers - 1); return
+        case "logits":
+            switch head {
+            case .sequenceClassification, .tokenClassification: self = .classifier
+            case .multipleChoice: self = .choiceLogits
+            case .maskedLM: self = .predictions
+            case .nextSentence: self = .nextSentence
+            case .none, .preTraining, .questionAnswering: return nil
+            }
+            return
         default: break
         }
         let parts = n.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
@@ -72,15 +105,29 @@ public enum Tap: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Every tap a model has, in forward order.
-    public static func all(for model: BertModel) -> [Tap] {
+    /// The head taps a model with `head` has (besides the pooler), in forward order.
+    public static func headTaps(_ head: HeadKind) -> [Tap] {
+        switch head {
+        case .none: []
+        case .sequenceClassification, .tokenClassification: [.classifier]
+        case .multipleChoice: [.classifier, .choiceLogits]
+        case .questionAnswering: [.qaOutputs, .startLogits, .endLogits]
+        case .nextSentence: [.nextSentence]
+        case .maskedLM: [.predictions]
+        case .preTraining: [.predictions, .nextSentence]
+        }
+    }
+
+    /// Every tap a model has, in forward order. `predictions` only when asked for: it is
+    /// batch × seq × vocabulary floats.
+    public static func all(for model: BertModel, predictions: Bool = false) -> [Tap] {
         var taps: [Tap] = [.embeddings]
         for l in 0..<model.config.numHiddenLayers {
             taps += [.attentionProbs(layer: l), .attentionSelf(layer: l), .attention(layer: l), .intermediate(layer: l),
                      .output(layer: l)]
         }
-        if model.hasPooler { taps.append(.pooler) }
-        if model.hasClassifier { taps.append(.classifier) }
+        if model.architecture.pooler { taps.append(.pooler) }
+        taps += headTaps(model.head).filter { $0 != .predictions || predictions }
         if model.pooling != nil { taps.append(.sentenceEmbedding) }
         return taps
     }
@@ -94,17 +141,23 @@ public enum Tap: Hashable, Sendable, CustomStringConvertible {
         case .attention(let l): 3 + 5 * l
         case .intermediate(let l): 4 + 5 * l
         case .output(let l): 5 + 5 * l
-        case .pooler: Int.max - 2
-        case .classifier: Int.max - 1
+        case .pooler: Int.max - 10
+        case .predictions: Int.max - 9
+        case .nextSentence: Int.max - 8
+        case .classifier: Int.max - 7
+        case .choiceLogits: Int.max - 6
+        case .qaOutputs: Int.max - 5
+        case .startLogits: Int.max - 4
+        case .endLogits: Int.max - 3
         case .sentenceEmbedding: Int.max
         }
     }
 
-    /// True for taps with one value per token ([B, S, …]); pooler, classifier and sentence
-    /// embeddings have one per row ([B, …]); probabilities are [B, heads, S, S].
-    public var isPerToken: Bool {
+    /// True for taps with one value (or vector) per token, [B, S, …]: only real tokens are compared.
+    public func isPerToken(head: HeadKind) -> Bool {
         switch self {
-        case .pooler, .classifier, .sentenceEmbedding, .attentionProbs: false
+        case .pooler, .choiceLogits, .nextSentence, .sentenceEmbedding, .attentionProbs: false
+        case .classifier: head == .tokenClassification
         default: true
         }
     }
@@ -118,12 +171,16 @@ extension ActivationBuffers {
         case .intermediate: [batch, seq, c.intermediateSize]
         case .attentionProbs: [batch, c.numAttentionHeads, seq, seq]
         case .pooler, .sentenceEmbedding: [batch, c.hiddenSize]
-        case .classifier: [batch, c.numLabels]
+        case .classifier, .qaOutputs: logitsShape(config: c) ?? [batch, 0]
+        case .choiceLogits: [batch / max(choices, 1), choices]
+        case .startLogits, .endLogits: [batch, seq]
+        case .nextSentence: [batch, 2]
+        case .predictions: [batch, seq, c.vocabSize]
         }
     }
 
     /// A tap's values from the last forward, or nil when these buffers do not hold it (a layer tap
-    /// needs `keepEveryLayer`; heads need the model to have them).
+    /// needs `keepEveryLayer`; heads need the model to have them; `predictions` `allPredictions`).
     public func values(of tap: Tap, config c: BertConfig) -> UnsafeBufferPointer<Float>? {
         let n = shape(of: tap, config: c).reduce(1, *)
         func layer(_ l: Int) -> LayerActivations? {
@@ -139,7 +196,13 @@ extension ActivationBuffers {
         case .intermediate(let l): p = keepEveryLayer ? layer(l)?.intermediate : nil
         case .output(let l): p = layer(l)?.output
         case .pooler: p = pooler
-        case .classifier: p = logits
+        case .classifier: p = head == .questionAnswering ? nil : logits
+        case .choiceLogits: p = head == .multipleChoice ? logits : nil
+        case .qaOutputs: p = head == .questionAnswering ? logits : nil
+        case .startLogits: p = startLogits
+        case .endLogits: p = endLogits
+        case .nextSentence: p = nextSentenceLogits
+        case .predictions: p = predictionLogits
         case .sentenceEmbedding: p = sentenceEmbedding
         }
         return p.map { UnsafeBufferPointer(start: $0, count: n) }

@@ -20,13 +20,19 @@ public final class ParameterStore: @unchecked Sendable {
     public var count: Int { layout.count }
 
     /// The view of one parameter.
-    public subscript(name: String) -> UnsafeMutablePointer<Float> { base + layout.offset(of: name) }
+    public subscript(p: BertParameter) -> UnsafeMutablePointer<Float> { base + layout.offset(of: p) }
+
+    /// The view of a parameter the model may lack (a tied decoder, a carried head).
+    public func ifPresent(_ p: BertParameter) -> UnsafeMutablePointer<Float>? { layout[p].map { base + $0.offset } }
 
     /// A copy of one parameter's values.
-    public func values(_ name: String) -> [Float] {
-        guard let e = layout[name] else { return [] }
+    public func values(_ p: BertParameter) -> [Float] {
+        guard let e = layout[p] else { return [] }
         return Array(UnsafeBufferPointer(start: base + e.offset, count: e.count))
     }
+
+    /// A copy of one parameter's values, by canonical name (files, tests).
+    public func values(_ name: String) -> [Float] { BertParameter(name: name).map { values($0) } ?? [] }
 
     /// Fills every parameter from a checkpoint, widening f16/bf16 to f32. Pages of a mapped file
     /// are let go once copied, so the file and the f32 copy are not both resident.

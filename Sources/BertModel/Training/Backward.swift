@@ -69,13 +69,13 @@ extension BertModel {
         // Heads: classifier, then pooler into the first token of each row.
         d.residual.update(repeating: 0, count: t * h)
         d.pooled.update(repeating: 0, count: b * h)
-        classifierBackward(dpooled: d.pooled, dweight: g["classifier.weight"], dbias: g["classifier.bias"], dlogits: d.logits,
-                           pooled: classifierInput, weight: p["classifier.weight"], batch: b, features: h, labels: c.numLabels)
+        classifierBackward(dpooled: d.pooled, dweight: g[.head(.classifierWeight)], dbias: g[.head(.classifierBias)], dlogits: d.logits,
+                           pooled: classifierInput, weight: p[.head(.classifierWeight)], batch: b, features: h, labels: c.numLabels)
         if let (m, scale) = drop?.apply(.classifier) {
             dropoutRows(out: d.pooled, d.pooled, mask: m, scale: scale, rows: 0..<b, cols: h)
         }
-        poolerBackward(dhidden: d.residual, dweight: g["pooler.dense.weight"], dbias: g["pooler.dense.bias"], dout: d.pooled,
-                       out: pooled, hidden: last, weight: p["pooler.dense.weight"], dpre: d.poolerPre, batch: b, seq: s,
+        poolerBackward(dhidden: d.residual, dweight: g[.pooler(.weight)], dbias: g[.pooler(.bias)], dout: d.pooled,
+                       out: pooled, hidden: last, weight: p[.pooler(.weight)], dpre: d.poolerPre, batch: b, seq: s,
                        features: h)
 
         input.attentionMask.withUnsafeBufferPointer { mask in
@@ -120,14 +120,14 @@ extension BertModel {
         }
         // BertEmbeddings: dropout, LayerNorm, then scatter into the rows used.
         dropoutBackward(d.residual, drop, .embeddings, rows: t, cols: h)
-        layerNormBackward(dinp: d.sum, dweight: g["embeddings.LayerNorm.weight"], dbias: g["embeddings.LayerNorm.bias"],
+        layerNormBackward(dinp: d.sum, dweight: g[.embeddings(.normWeight)], dbias: g[.embeddings(.normBias)],
                           dout: d.residual, inp: a.embeddingsSum, mean: a.embeddingsMean, rstd: a.embeddingsRstd,
-                          weight: p["embeddings.LayerNorm.weight"], rows: t, cols: h)
+                          weight: p[.embeddings(.normWeight)], rows: t, cols: h)
         input.inputIds.withUnsafeBufferPointer { ids in
             input.tokenTypeIds.withUnsafeBufferPointer { types in
-                embeddingsBackward(dword: g["embeddings.word_embeddings.weight"],
-                                   dposition: g["embeddings.position_embeddings.weight"],
-                                   dtype: g["embeddings.token_type_embeddings.weight"], dout: d.sum, ids: ids.baseAddress!,
+                embeddingsBackward(dword: g[.embeddings(.word)],
+                                   dposition: g[.embeddings(.position)],
+                                   dtype: g[.embeddings(.tokenType)], dout: d.sum, ids: ids.baseAddress!,
                                    types: types.baseAddress!, tokens: t, seq: s, hidden: h, paddingId: c.padTokenId)
             }
         }

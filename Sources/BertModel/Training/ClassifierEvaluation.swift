@@ -14,7 +14,7 @@ public struct ClassifierEvaluation: Sendable {
     /// `progress(done, total)` is called after each batch.
     public static func run(model: BertModel, dataset: LabelledDataset, batchSize: Int = 32, maxLength: Int = 128,
                            progress: ((Int, Int) -> Void)? = nil) throws -> ClassifierEvaluation {
-        guard model.hasClassifier else { throw ModelError.noClassifier }
+        guard model.head == .sequenceClassification else { throw ModelError.noClassifier }
         let tokenizer = try model.makeTokenizer()
         let labels = model.config.numLabels
         var predictions: [Int] = []

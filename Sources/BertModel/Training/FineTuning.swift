@@ -13,9 +13,9 @@ public enum FineTuningError: LocalizedError, Equatable {
     public var errorDescription: String? {
         switch self {
         case .headLabelCount(let e, let r):
-            return "the model's classifier head has \(e) labels but \(r) were requested\n---> HINT: pass --reset-head to replace the head with a new one"
+            return "the model's classifier head has \(e) labels but \(r) were requested"
         case .nonFiniteLoss(let s):
-            return "the loss became NaN or infinite at step \(s); training stopped and the last good checkpoint was kept\n---> HINT: lower --lr or set --clip-norm"
+            return "the loss became NaN or infinite at step \(s); training stopped and the last good checkpoint was kept"
         case .optimizerState(let p, let r):
             return "\(p): not usable optimizer state: \(r)"
         case .noExamples(let p):
@@ -45,34 +45,45 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 extension Checkpoint {
     /// The checkpoint as transformers' `BertForSequenceClassification.from_pretrained(..., num_labels)`
     /// would load it: a pooler and a classifier, new ones initialised as `_init_weights` does
-    /// (normal(0, initializer_range) weights, zero biases). Returns the names it created, for
-    /// transformers' "newly initialized" report. A head with another label count is refused unless
-    /// `resetHead`.
+    /// (normal(0, initializer_range) weights, zero biases), every other head's tensors left out
+    /// (listed in `report.unused`, as transformers reports them unexpected). Returns the names it
+    /// created, for transformers' "newly initialized" report. A classifier with another label count
+    /// is refused unless `resetHead`.
     public func forSequenceClassification(labels: [String], resetHead: Bool, seed: UInt64) throws -> (Checkpoint, newWeights: [String]) {
         var c = self
         let h = config.hiddenSize
-        if hasClassifier, config.numLabels != labels.count, !resetHead {
-            throw FineTuningError.headLabelCount(existing: config.numLabels, requested: labels.count)
+        // As from_pretrained: a `classifier` of the right size is loaded whatever head it came from.
+        let rows = self[BertParameter.head(.classifierWeight).name]?.shape.first
+        if let r = rows, r != labels.count, !resetHead {
+            throw FineTuningError.headLabelCount(existing: r, requested: labels.count)
         }
         var rng = SeededGenerator(seed: seed)
         var created: [String] = []
         func normal(_ shape: [Int]) -> RawTensor {
             RawTensor(floats: (0..<shape.reduce(1, *)).map { _ in Float(rng.normal() * config.initializerRange) }, shape: shape)
         }
-        let keep = hasClassifier && !(resetHead || config.numLabels != labels.count)
+        let keep = rows == labels.count && !resetHead
+        let target = Architecture(modelType: architecture.modelType, head: .sequenceClassification, pooler: true,
+                                  tiedDecoder: architecture.tiedDecoder)
+        let wanted = Set(target.parameters(config).map(\.name.name))
+        c.report.unused += c.parameters.map(\.name).filter { !wanted.contains($0) }
+        c.parameters.removeAll { !wanted.contains($0.name) || ($0.name.hasPrefix("classifier.") && !keep) }
         if !keep {
-            c.parameters.removeAll { $0.name.hasPrefix("classifier.") }
-            c.parameters.append(("classifier.weight", normal([labels.count, h])))
-            c.parameters.append(("classifier.bias", RawTensor(floats: [Float](repeating: 0, count: labels.count), shape: [labels.count])))
-            created += ["classifier.bias", "classifier.weight"]
+            c.parameters.append((BertParameter.head(.classifierWeight).name, normal([labels.count, h])))
+            c.parameters.append((BertParameter.head(.classifierBias).name,
+                                 RawTensor(floats: [Float](repeating: 0, count: labels.count), shape: [labels.count])))
+            created += [BertParameter.head(.classifierBias).name, BertParameter.head(.classifierWeight).name]
         }
-        if !hasPooler {
-            c.parameters.append(("pooler.dense.weight", normal([h, h])))
-            c.parameters.append(("pooler.dense.bias", RawTensor(floats: [Float](repeating: 0, count: h), shape: [h])))
-            created += ["pooler.dense.bias", "pooler.dense.weight"]
+        if !c.parameters.contains(where: { $0.name == BertParameter.pooler(.weight).name }) {
+            c.parameters.append((BertParameter.pooler(.weight).name, normal([h, h])))
+            c.parameters.append((BertParameter.pooler(.bias).name, RawTensor(floats: [Float](repeating: 0, count: h), shape: [h])))
+            created += [BertParameter.pooler(.bias).name, BertParameter.pooler(.weight).name]
         }
+        let order = Dictionary(uniqueKeysWithValues: target.parameters(config).enumerated().map { ($1.name.name, $0) })
+        c.parameters.sort { order[$0.name]! < order[$1.name]! }
         c.config.id2label = labels
-        c.config.architectures = ["BertForSequenceClassification"]
+        c.config.architectures = [HeadKind.sequenceClassification.architectureName]
+        c.architecture = target
         return (c, created)
     }
 }

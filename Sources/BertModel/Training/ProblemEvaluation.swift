@@ -12,7 +12,7 @@ extension BertModel {
     /// The classifier's logits [N, labels] for every example, in batches with dynamic padding.
     public func classifierLogits(_ dataset: LabelledDataset, batchSize: Int = 32, maxLength: Int = 128,
                                  progress: ((Int, Int) -> Void)? = nil) throws -> [Float] {
-        guard hasClassifier else { throw ModelError.noClassifier }
+        guard head == .sequenceClassification else { throw ModelError.noClassifier }
         let tokenizer = try makeTokenizer()
         var out: [Float] = []
         out.reserveCapacity(dataset.examples.count * config.numLabels)

@@ -32,7 +32,7 @@ public final class Trainer: @unchecked Sendable {
     /// `dropout`: nil takes the config's rates (transformers' `model.train()`); `.off` trains without.
     public init(model: BertModel, optimizer: AdamOptimizer.Settings, schedule: LearningRateSchedule = .constant,
                 clipNorm: Float? = nil, problem: ProblemType? = nil, dropout: DropoutRates? = nil, seed: UInt64 = 0) {
-        precondition(model.hasPooler && model.hasClassifier, "training needs a pooler and a classifier head")
+        precondition(model.head == .sequenceClassification, "training needs a sequence-classification head")
         self.model = model
         gradients = ParameterStore(layout: model.parameters.layout)
         self.optimizer = AdamOptimizer(settings: optimizer, parameterCount: model.parameters.count)

@@ -18,6 +18,13 @@ public enum DiffSide: Sendable {
         return .model(path: path, checkpoint: c, model: try BertModel(checkpoint: c))
     }
 
+    public var head: HeadKind {
+        switch self {
+        case .model(_, _, let m): m.head
+        case .dump(let g): g.head
+        }
+    }
+
     public var path: String {
         switch self {
         case .model(let p, _, _): p
@@ -34,7 +41,7 @@ public enum DiffSide: Sendable {
     static func layerCount(_ st: SafeTensorsFile) -> Int {
         var n = 0
         for (name, _) in st.tensors {
-            if let l = Tap(goldenName: name, layers: 1)?.layer { n = max(n, l + 1) }
+            if let l = Tap(goldenName: name, layers: 1, head: GoldenFile.head(of: st))?.layer { n = max(n, l + 1) }
         }
         return max(n, 1)
     }
@@ -46,9 +53,11 @@ struct TapValues {
     var values: [Tap: (shape: [Int], floats: [Float])] = [:]
 
     init(model: BertModel, input: BertInput) throws {
-        let buffers = model.makeBuffers(batch: input.batch, seq: input.seq, keepEveryLayer: true)
+        // The masked-LM logits at every position are compared too: they are the head's output.
+        let buffers = model.makeBuffers(batch: input.batch, seq: input.seq, keepEveryLayer: true,
+                                        allPredictions: model.head.hasMaskedLM)
         try model.forward(input, into: buffers)
-        for t in Tap.all(for: model) {
+        for t in Tap.all(for: model, predictions: model.head.hasMaskedLM) {
             order.append(t)
             values[t] = (buffers.shape(of: t, config: model.config), Array(buffers.values(of: t, config: model.config)!))
         }

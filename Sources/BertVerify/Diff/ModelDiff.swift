@@ -112,8 +112,8 @@ public struct ModelDiff: Sendable, Codable {
                 shapes.append(TapShapeMismatch(tap: t.description, shapeA: x.shape, shapeB: y.shape))
                 continue
             }
-            let include = sameTokens
-                ? Verifier.realPositions(of: t, shape: x.shape, mask: tokens.mask, seq: tokens.seq) : { _ in true }
+            let include: (Int) -> Bool = sameTokens
+                ? Verifier.realPositions(of: t, head: sa.head, shape: x.shape, mask: tokens.mask, seq: tokens.seq) : { _ in true }
             rows.append(y.floats.withUnsafeBufferPointer {
                 TapComparison(tap: t.description, goldenName: t.description, shape: x.shape, actual: $0, expected: x.floats,
                               tolerance: tol, include: include)

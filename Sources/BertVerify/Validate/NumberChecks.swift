@@ -22,8 +22,9 @@ enum NumberChecks {
     }
 
     static func outputs(_ o: BertOutput, model: BertModel) -> ValidationCheck {
-        let name = model.hasClassifier ? "logits" : (model.hasPooler ? "pooler_output" : "last_hidden_state")
-        let v = o.logits ?? o.pooled ?? o.lastHiddenState
+        let name = o.logits != nil ? "logits" : (o.nextSentenceLogits != nil ? "seq_relationship_logits"
+            : (o.pooled != nil ? "pooler_output" : "last_hidden_state"))
+        let v = o.logits ?? o.nextSentenceLogits ?? o.pooled ?? o.lastHiddenState
         let bad = v.filter { !$0.isFinite }.count
         return .passIf(bad == 0, "Numbers", "outputs finite on probe inputs",
                        pass: "\(name) finite on \(o.batch) probe texts",

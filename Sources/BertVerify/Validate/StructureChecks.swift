@@ -22,11 +22,11 @@ enum StructureChecks {
         var out: [ValidationCheck] = []
         let cfg = c.config
         let have = Dictionary(c.parameters.map { ($0.name, $0.tensor.shape) }, uniquingKeysWith: { a, _ in a })
-        let want = WeightNames.parameters(for: cfg, pooler: c.hasPooler, classifier: c.hasClassifier)
+        let want = c.architecture.parameters(cfg).map { (name: $0.name.name, shape: $0.shape) }
         let missing = want.filter { have[$0.name] == nil }.map(\.name)
         let misshapen = want.compactMap { w in have[w.name].flatMap { $0 == w.shape ? nil : "\(w.name) is \($0), config says \(w.shape)" } }
         out.append(.passIf(missing.isEmpty && misshapen.isEmpty, "Structure", "tensors present and shaped",
-                           pass: "\(want.count) tensors, each shaped as config.json says",
+                           pass: "\(want.count) tensors of \(c.architecture.className), each shaped as config.json says",
                            fail: (missing.isEmpty ? [] : ["missing: " + missing.joined(separator: ", ")]).joined() + (misshapen.isEmpty ? "" : (missing.isEmpty ? "" : "; ") + misshapen.joined(separator: "; "))))
 
         let rows = have["embeddings.word_embeddings.weight"]?.first ?? cfg.vocabSize
@@ -47,14 +47,18 @@ enum StructureChecks {
             out.append(ValidationCheck("Structure", "vocabulary rows = embedding rows", .fail,
                                        "the model has no vocabulary (vocab.txt or tokenizer.json): it cannot tokenize text"))
         }
-        if c.hasClassifier {
-            let clsRows = have["classifier.weight"]?.first ?? -1
-            out.append(.passIf(clsRows == cfg.numLabels, "Structure", "id2label count = classifier rows",
-                               pass: "\(cfg.numLabels) labels (\(cfg.id2label.joined(separator: ", "))), \(clsRows) classifier rows",
-                               fail: "config id2label has \(cfg.numLabels) labels but classifier.weight has \(clsRows) rows"))
-            out.append(.passIf(c.hasPooler, "Structure", "pooler present for the head",
-                               pass: "the classification head reads pooler.dense",
-                               fail: "classifier.weight is present but pooler.dense is not: BertForSequenceClassification classifies the pooled [CLS]"))
+        if let rows = c.head.classifierRows(cfg) {
+            let clsRows = have[BertParameter.head(.classifierWeight).name]?.first ?? -1
+            let what = c.head == .multipleChoice ? "1 score per choice" : "\(cfg.numLabels) labels (\(cfg.id2label.joined(separator: ", ")))"
+            out.append(.passIf(clsRows == rows, "Structure",
+                               c.head == .multipleChoice ? "one classifier row per choice" : "id2label count = classifier rows",
+                               pass: "\(what), \(clsRows) classifier rows",
+                               fail: "\(c.architecture.className) needs \(rows) classifier rows (\(what)) but classifier.weight has \(clsRows)"))
+        }
+        if c.head.usesPooler == true {
+            out.append(.passIf(have[BertParameter.pooler(.weight).name] != nil, "Structure", "pooler present for the head",
+                               pass: "the \(c.head.rawValue) head reads pooler.dense",
+                               fail: "\(c.architecture.className) reads the pooled [CLS], but pooler.dense is not in the checkpoint"))
         }
         return out
     }

@@ -75,7 +75,7 @@ struct Bench: ParsableCommand {
     /// --train: the model with a 2-label head (new when it has none), one full step timed.
     private func runTraining() throws {
         let source = try files.load(model)
-        let labels = source.hasClassifier ? source.config.id2label : ["LABEL_0", "LABEL_1"]
+        let labels = source.head == .sequenceClassification ? source.config.id2label : ["LABEL_0", "LABEL_1"]
         let (checkpoint, _) = try source.forSequenceClassification(labels: labels, resetHead: false, seed: 0)
         let m = try BertModel(checkpoint: checkpoint)
         let c = m.config

@@ -44,7 +44,7 @@ struct Evaluate: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             let m = try BertModel(checkpoint: CheckpointLoader.load(path: model))
-            guard m.hasClassifier else { throw ModelError.noClassifier }
+            guard m.head == .sequenceClassification else { throw ModelError.noClassifier }
             let problem = try ProblemType(option: problemType) ?? m.config.problemType ?? .singleLabel
             let d = try LabelledDataset(contentsOf: data, labels: m.config.id2label, problem: problem, skipBadRows: skipBadRows)
             for s in d.skipped { Console.log("skipped \(data) \(s)") }

@@ -212,10 +212,10 @@ struct Finetune: ParsableCommand {
     func labelNames(_ c: Checkpoint, problem: ProblemType) throws -> [String] {
         if let l = labels { return l.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         if let n = numLabels {
-            if c.hasClassifier && c.config.numLabels == n { return c.config.id2label }
+            if c.head == .sequenceClassification && c.config.numLabels == n { return c.config.id2label }
             return (0..<n).map { "LABEL_\($0)" }
         }
-        if c.hasClassifier { return c.config.id2label }
+        if c.head == .sequenceClassification { return c.config.id2label }
         if problem == .regression { return (0..<(try LabelledDataset.regressionTargetCount(in: train))).map { "LABEL_\($0)" } }
         let found = try LabelledDataset.labelNames(in: train, problem: problem)
         let numbers = found.compactMap(Int.init)

@@ -56,7 +56,7 @@ struct Verify: ParsableCommand {
         try runReportingErrors {
             if let t = threads { ComputeThreads.set(t) }
             let m = try BertModel(checkpoint: files.load(model))
-            let g = try GoldenFile.read(path: golden, layers: m.config.numHiddenLayers)
+            let g = try GoldenFile.read(path: golden, layers: m.config.numHiddenLayers, head: m.head)
             let tol = Tolerance(atol: atol, rtol: rtol, stat: Tolerance.Stat(rawValue: stat)!)
             let r = try Verifier.verify(model: m, golden: g, tolerance: tol, failFast: failFast)
             if json {

@@ -24,7 +24,7 @@ func runReportingErrors(_ body: () throws -> Void) throws {
         Console.error(e.localizedDescription)
         throw Exit.cannotWrite
     } catch {
-        Console.error((error as? LocalizedError)?.errorDescription ?? "\(error)")
+        Console.error(((error as? LocalizedError)?.errorDescription ?? "\(error)") + (Hints.hint(for: error).map { "\n---> HINT: " + $0 } ?? ""))
         throw Exit.badInput
     }
 }

@@ -1,0 +1,127 @@
+import Foundation
+
+/// What a checkpoint is: the encoder (`model_type`), the head (`architectures`, else inferred from
+/// the tensors), whether the encoder has its pooler, whether the MLM decoder is tied to the word
+/// embeddings, and the parameters the file carries that the head does not read (a pre-trained
+/// checkpoint's NSP head and pooler under `BertForMaskedLM`), kept so that no conversion drops them.
+public struct Architecture: Sendable, Equatable {
+    public static let supportedModelTypes = ["bert"]
+
+    public var modelType: String
+    public var head: HeadKind
+    /// The encoder computes `pooler` (the head reads it, or a `BertModel` that has one).
+    public var pooler: Bool
+    /// `cls.predictions.decoder` is the word-embedding matrix and its bias `cls.predictions.bias`.
+    public var tiedDecoder: Bool
+    /// Known parameters stored but not read by this head, in forward order.
+    public var carried: [BertParameter]
+
+    public init(modelType: String = "bert", head: HeadKind, pooler: Bool, tiedDecoder: Bool = true, carried: [BertParameter] = []) {
+        self.modelType = modelType
+        self.head = head
+        self.pooler = pooler
+        self.tiedDecoder = tiedDecoder
+        self.carried = carried
+    }
+
+    /// transformers' class name.
+    public var className: String { head.architectureName }
+
+    /// Every parameter the checkpoint holds, with its shape, in forward order: the encoder (with the
+    /// pooler when computed or carried), the head, then what is carried.
+    public func parameters(_ c: BertConfig) -> [(name: BertParameter, shape: [Int])] {
+        let carriedSet = Set(carried)
+        var all = BertParameter.encoder(c, pooler: pooler || carriedSet.contains(.pooler(.weight))) + head.parameters(c, tied: tiedDecoder)
+        if !carriedSet.isEmpty {
+            let have = Set(all.map(\.0))
+            let shapes = Dictionary(HeadKind.preTraining.parameters(c, tied: tiedDecoder), uniquingKeysWith: { a, _ in a })
+            all += carried.filter { !have.contains($0) }.compactMap { p in shapes[p].map { (p, $0) } }
+        }
+        return all.sorted { $0.0 < $1.0 }.map { (name: $0.0, shape: $0.1) }
+    }
+
+    /// Picks the architecture for `config` and the parameters a file holds (`present`, with shapes).
+    /// (`model_type` is checked when the config is read.) `architectures` names the head; without it the head is inferred from the tensors, refusing
+    /// where that is ambiguous. Tensors of a second head that the architecture does not explain are
+    /// refused, except the pre-training heads and pooler, which pre-trained checkpoints carry.
+    public static func resolve(config c: BertConfig, present: Set<BertParameter>, file: String) throws -> Architecture {
+        let heads = present.compactMap { p -> BertParameter.Head? in if case .head(let h) = p { return h } else { return nil } }
+        let has = (mlm: heads.contains { HeadKind.owner(of: $0) == .maskedLM },
+                   nsp: heads.contains { HeadKind.owner(of: $0) == .nextSentence },
+                   qa: heads.contains { HeadKind.owner(of: $0) == .questionAnswering },
+                   classifier: heads.contains { $0 == .classifierWeight || $0 == .classifierBias },
+                   pooler: present.contains(.pooler(.weight)) || present.contains(.pooler(.bias)))
+        func example(_ owner: HeadKind?, classifier: Bool = false) -> String {
+            heads.filter { classifier ? ($0 == .classifierWeight || $0 == .classifierBias) : HeadKind.owner(of: $0) == owner }
+                .map(\.rawValue).sorted().first ?? ""
+        }
+
+        let head: HeadKind
+        let named = c.architectures.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        if let first = named.first {
+            guard named.count == 1 else { throw ArchitectureError.severalArchitectures(file: file, names: named) }
+            guard let k = HeadKind(architectureName: first) else {
+                throw ArchitectureError.unsupportedArchitecture(file: file, found: first,
+                                                               supported: HeadKind.allCases.map(\.architectureName))
+            }
+            head = k
+        } else {
+            var claims: [(HeadKind, String)] = []
+            if has.qa { claims.append((.questionAnswering, example(.questionAnswering))) }
+            if has.classifier {
+                guard has.pooler else {
+                    throw ArchitectureError.ambiguousHead(
+                        file: file, reason: "classifier.weight with no pooler is either BertForTokenClassification or a "
+                            + "BertForSequenceClassification without its pooler, and config.json has no `architectures` to say which")
+                }
+                claims.append((.sequenceClassification, example(nil, classifier: true)))
+            }
+            if claims.isEmpty {
+                head = has.mlm && has.nsp ? .preTraining : has.mlm ? .maskedLM : has.nsp ? .nextSentence : .none
+            } else {
+                guard claims.count == 1 else { throw ArchitectureError.unexplainedHeads(file: file, architecture: nil, tensors: claims.map(\.1)) }
+                head = claims[0].0
+            }
+        }
+
+        // Another task head's tensors are never carried: they would make the file two models.
+        var unexplained: [String] = []
+        if has.qa, head != .questionAnswering { unexplained.append(example(.questionAnswering)) }
+        if has.classifier, head.classifierRows(c) == nil { unexplained.append(example(nil, classifier: true)) }
+        if !unexplained.isEmpty {
+            throw ArchitectureError.unexplainedHeads(file: file, architecture: head.architectureName, tensors: unexplained)
+        }
+        let tied = c.tieWordEmbeddings
+        var carried: [BertParameter] = []
+        if has.pooler, head.usesPooler == false { carried += [.pooler(.weight), .pooler(.bias)] }
+        if has.mlm, !head.hasMaskedLM { carried += HeadKind.maskedLM.parameters(c, tied: tied).map(\.0) }
+        if has.nsp, !head.hasNextSentence { carried += HeadKind.nextSentence.parameters(c, tied: tied).map(\.0) }
+        return Architecture(modelType: c.modelType, head: head, pooler: head.usesPooler ?? has.pooler, tiedDecoder: tied,
+                            carried: carried.sorted())
+    }
+}
+
+public enum ArchitectureError: Error, Equatable, Sendable {
+    case unsupportedArchitecture(file: String, found: String, supported: [String])
+    case severalArchitectures(file: String, names: [String])
+    case ambiguousHead(file: String, reason: String)
+    /// `architecture` nil: inferred from the tensors, which name two heads.
+    case unexplainedHeads(file: String, architecture: String?, tensors: [String])
+}
+
+extension ArchitectureError: LocalizedError {
+    public var errorDescription: String? {
+        switch self {
+        case let .unsupportedArchitecture(f, found, supported):
+            "\(f): architectures names \"\(found)\", which bertkit does not support; supported: \(supported.joined(separator: ", "))"
+        case let .severalArchitectures(f, names):
+            "\(f): architectures lists \(names.count) classes (\(names.joined(separator: ", "))); a checkpoint has one head"
+        case let .ambiguousHead(f, reason):
+            "\(f): cannot tell the head: \(reason)"
+        case let .unexplainedHeads(f, arch?, tensors):
+            "\(f): the architecture is \(arch), but the weights also hold another head's tensors (\(tensors.joined(separator: ", ")))"
+        case let .unexplainedHeads(f, nil, tensors):
+            "\(f): the weights hold two heads (\(tensors.joined(separator: ", "))) and config.json has no `architectures` to say which is the model"
+        }
+    }
+}

@@ -1,0 +1,119 @@
+/// Every parameter a BERT checkpoint can carry, typed, so that forward, backward, binding and export
+/// name weights through cases (a misspelt parameter is a compile error) and the spelling lives here
+/// only. `name` is the canonical spelling: transformers' `BertModel` names for the encoder and the
+/// `BertFor…` names for the heads (models/bert/modeling_bert.py), without the `bert.` prefix.
+public enum BertParameter: Hashable, Sendable, Comparable, CustomStringConvertible {
+    case embeddings(Embeddings)
+    case layer(Int, Layer)
+    case pooler(Linear)
+    case head(Head)
+
+    /// `BertEmbeddings`.
+    public enum Embeddings: String, CaseIterable, Sendable {
+        case word = "word_embeddings.weight"
+        case position = "position_embeddings.weight"
+        case tokenType = "token_type_embeddings.weight"
+        case normWeight = "LayerNorm.weight"
+        case normBias = "LayerNorm.bias"
+    }
+
+    /// One `BertLayer`, in forward order.
+    public enum Layer: String, CaseIterable, Sendable {
+        case queryWeight = "attention.self.query.weight", queryBias = "attention.self.query.bias"
+        case keyWeight = "attention.self.key.weight", keyBias = "attention.self.key.bias"
+        case valueWeight = "attention.self.value.weight", valueBias = "attention.self.value.bias"
+        case attentionOutputWeight = "attention.output.dense.weight", attentionOutputBias = "attention.output.dense.bias"
+        case attentionNormWeight = "attention.output.LayerNorm.weight", attentionNormBias = "attention.output.LayerNorm.bias"
+        case intermediateWeight = "intermediate.dense.weight", intermediateBias = "intermediate.dense.bias"
+        case outputWeight = "output.dense.weight", outputBias = "output.dense.bias"
+        case outputNormWeight = "output.LayerNorm.weight", outputNormBias = "output.LayerNorm.bias"
+    }
+
+    public enum Linear: String, CaseIterable, Sendable {
+        case weight = "dense.weight", bias = "dense.bias"
+    }
+
+    /// The heads' parameters (`HeadKind.parameters` says which head has which).
+    public enum Head: String, CaseIterable, Sendable {
+        /// Sequence, token and multiple-choice classification.
+        case classifierWeight = "classifier.weight", classifierBias = "classifier.bias"
+        /// Question answering: channel 0 is the start, 1 the end.
+        case qaWeight = "qa_outputs.weight", qaBias = "qa_outputs.bias"
+        /// Next-sentence prediction on the pooled output.
+        case nspWeight = "cls.seq_relationship.weight", nspBias = "cls.seq_relationship.bias"
+        /// `BertLMPredictionHead`: transform (dense, hidden_act, LayerNorm), then the decoder.
+        case mlmTransformWeight = "cls.predictions.transform.dense.weight"
+        case mlmTransformBias = "cls.predictions.transform.dense.bias"
+        case mlmNormWeight = "cls.predictions.transform.LayerNorm.weight"
+        case mlmNormBias = "cls.predictions.transform.LayerNorm.bias"
+        /// The output bias; when tied, `decoder.bias` is this tensor.
+        case mlmBias = "cls.predictions.bias"
+        /// Stored only when untied (`tie_word_embeddings: false`); tied, it is the word embeddings.
+        case mlmDecoderWeight = "cls.predictions.decoder.weight"
+        case mlmDecoderBias = "cls.predictions.decoder.bias"
+    }
+
+    public var name: String {
+        switch self {
+        case .embeddings(let e): "embeddings." + e.rawValue
+        case .layer(let l, let p): "encoder.layer.\(l)." + p.rawValue
+        case .pooler(let p): "pooler." + p.rawValue
+        case .head(let h): h.rawValue
+        }
+    }
+
+    public var description: String { name }
+
+    /// Parses a canonical name; nil for anything else.
+    public init?(name n: String) {
+        if let p = Self.byName[n] { self = p; return }
+        let parts = n.split(separator: ".", maxSplits: 3)
+        guard parts.count == 4, parts[0] == "encoder", parts[1] == "layer", let i = Int(parts[2]), i >= 0, String(i) == parts[2],
+              let p = Layer(rawValue: String(parts[3])) else { return nil }
+        self = .layer(i, p)
+    }
+
+    private static let byName: [String: BertParameter] = {
+        var m: [String: BertParameter] = [:]
+        for e in Embeddings.allCases { m[BertParameter.embeddings(e).name] = .embeddings(e) }
+        for p in Linear.allCases { m[BertParameter.pooler(p).name] = .pooler(p) }
+        for h in Head.allCases { m[h.rawValue] = .head(h) }
+        return m
+    }()
+
+    /// Forward order: embeddings, layers, pooler, heads (each in declaration order).
+    private var rank: (Int, Int, Int) {
+        switch self {
+        case .embeddings(let e): (0, 0, Embeddings.allCases.firstIndex(of: e)!)
+        case .layer(let l, let p): (1, l, Layer.allCases.firstIndex(of: p)!)
+        case .pooler(let p): (2, 0, Linear.allCases.firstIndex(of: p)!)
+        case .head(let h): (3, 0, Head.allCases.firstIndex(of: h)!)
+        }
+    }
+
+    public static func < (a: BertParameter, b: BertParameter) -> Bool { a.rank < b.rank }
+
+    /// The encoder's parameters with their shapes (Linear weights `[out, in]`), in forward order.
+    public static func encoder(_ c: BertConfig, pooler: Bool) -> [(BertParameter, [Int])] {
+        let h = c.hiddenSize, i = c.intermediateSize
+        var out: [(BertParameter, [Int])] = [
+            (.embeddings(.word), [c.vocabSize, h]), (.embeddings(.position), [c.maxPositionEmbeddings, h]),
+            (.embeddings(.tokenType), [c.typeVocabSize, h]), (.embeddings(.normWeight), [h]), (.embeddings(.normBias), [h]),
+        ]
+        for l in 0..<c.numHiddenLayers {
+            for p in Layer.allCases {
+                let shape: [Int]
+                switch p {
+                case .queryWeight, .keyWeight, .valueWeight, .attentionOutputWeight: shape = [h, h]
+                case .intermediateWeight: shape = [i, h]
+                case .intermediateBias: shape = [i]
+                case .outputWeight: shape = [h, i]
+                default: shape = [h]
+                }
+                out.append((.layer(l, p), shape))
+            }
+        }
+        if pooler { out += [(.pooler(.weight), [h, h]), (.pooler(.bias), [h])] }
+        return out
+    }
+}

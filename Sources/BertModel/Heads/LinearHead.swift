@@ -1,0 +1,27 @@
+import BertFormats
+
+// The heads that are one Linear (models/bert/modeling_bert.py): BertForSequenceClassification's and
+// BertForMultipleChoice's `classifier` and BertOnlyNSPHead's `seq_relationship` on the pooled
+// output; BertForTokenClassification's `classifier` and BertForQuestionAnswering's `qa_outputs` on
+// every token. Their dropout (classification heads only) is the identity at inference.
+
+/// out[N, outputs] = inp[N, H] · weight[outputs, H]ᵀ + bias, with typed views of one head's Linear.
+struct LinearHead {
+    let weight: UnsafeMutablePointer<Float>
+    let bias: UnsafeMutablePointer<Float>
+    let outputs: Int
+
+    init(_ p: ParameterStore, weight: BertParameter, bias: BertParameter) {
+        self.weight = p[weight]
+        self.bias = p[bias]
+        outputs = p.layout[weight]!.shape[0]
+    }
+
+    static func classifier(_ p: ParameterStore) -> LinearHead { LinearHead(p, weight: .head(.classifierWeight), bias: .head(.classifierBias)) }
+    static func nextSentence(_ p: ParameterStore) -> LinearHead { LinearHead(p, weight: .head(.nspWeight), bias: .head(.nspBias)) }
+    static func questionAnswering(_ p: ParameterStore) -> LinearHead { LinearHead(p, weight: .head(.qaWeight), bias: .head(.qaBias)) }
+
+    func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, rows: Int, features h: Int) {
+        classifierForward(logits: out, pooled: inp, weight: weight, bias: bias, batch: rows, features: h, labels: outputs)
+    }
+}

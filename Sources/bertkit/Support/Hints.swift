@@ -1,0 +1,31 @@
+import BertFormats
+import BertModel
+
+/// What to do next, for library errors whose fix is a command-line flag: the library says what is
+/// wrong, the CLI says which of its options helps.
+enum Hints {
+    static func hint(for error: Error) -> String? {
+        switch error {
+        case LoadError.needsConfig(_, let beside?):
+            return "pass --config \(beside), or give the folder instead of the file"
+        case LoadError.needsConfig(_, nil):
+            return "pass --config FILE with the model's config.json"
+        case FineTuningError.headLabelCount:
+            return "pass --reset-head to replace the head with a new one"
+        case FineTuningError.nonFiniteLoss:
+            return "lower --lr or set --clip-norm"
+        case CheckpointError.labelCountMismatch:
+            return "fix id2label in config.json, or (finetune) pass --reset-head to start a new classifier"
+        case ModelError.sequenceTooLong(_, let m):
+            return "shorten the input; bertkit truncates to \(m) tokens unless --no-truncate is given"
+        case ModelError.textTooLong(_, _, let l):
+            return "leave out --no-truncate to keep its first \(l) tokens"
+        case ModelError.noClassifier:
+            return "fine-tune it first: bertkit finetune MODEL --train data.csv --labels a,b,c -o out.bkm"
+        case ArchitectureError.ambiguousHead, ArchitectureError.unexplainedHeads(_, nil, _):
+            return "add \"architectures\": [\"BertFor…\"] to config.json to name the model's class"
+        default:
+            return nil
+        }
+    }
+}
