@@ -27,37 +27,51 @@ struct Run: ParsableCommand {
             """)
 
     @OptionGroup var inputs: TextInputs
+    @Option(help: "The task (default: the one the model's head is for): \(PipelineTask.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var task: PipelineTask?
     @Flag(help: "Print JSON: one object per text.") var json = false
 
     func run() throws {
         try runReportingErrors {
             let (model, encoded, texts) = try inputs.load()
-            let out = try model.run(encoded.input)
-            let c = model.config
-            var rows: [JSONValue] = []
-            var lines: [String] = []
-            for (b, text) in texts.enumerated() {
-                var o = JSONObject([("text", .string(text.joined(separator: " ||| ")))])
-                lines.append("text \(b + 1): \(quoted(text))")
-                if let logits = out.logits {
-                    let l = BertOutput.row(logits, b, width: c.numLabels)
-                    let scores = ClassifierScores(logits: l, problemType: c.problemType, labels: c.id2label)
-                    o["label"] = .string(scores.label)
-                    o["scores"] = .object(JSONObject(zip(c.id2label, scores.values).map { ($0, .double(Double($1))) }))
-                    o["score_kind"] = .string(scores.kind)
-                    o["logits"] = .array(l.map { .double(Double($0)) })
-                    lines.append("  → \(scores.label)  (\(scores.kind): "
-                                 + zip(c.id2label, scores.values).map { "\($0) \(fmt($1))" }.joined(separator: ", ") + ")")
-                } else if let (kind, values) = pooledVector(out, row: b) {
-                    o["kind"] = .string(kind)
-                    o["size"] = .int(values.count)
-                    o["values"] = .array(values.map { .double(Double($0)) })
-                    lines.append("  \(kind): \(values.count) values: " + values.prefix(8).map(fmt).joined(separator: " ") + " …")
-                }
-                rows.append(.object(o))
+            let task = self.task ?? PipelineTask.default(for: model.head)
+            try task.check(model.architecture)
+            switch task {
+            case .textClassification, .featureExtraction:
+                try classifyOrPool(model, encoded, texts)
+            case .fillMask, .tokenClassification, .questionAnswering, .nextSentence, .multipleChoice:
+                throw ValidationError("--task \(task.rawValue) is not built yet")
             }
-            Console.out(json ? JSONValue.array(rows).serialized(indent: 2) : lines.joined(separator: "\n"))
         }
+    }
+
+    /// text-classification and feature-extraction.
+    private func classifyOrPool(_ model: BertModel, _ encoded: EncodedTexts, _ texts: [[String]]) throws {
+        let out = try model.run(encoded.input)
+        let c = model.config
+        var rows: [JSONValue] = []
+        var lines: [String] = []
+        for (b, text) in texts.enumerated() {
+            var o = JSONObject([("text", .string(text.joined(separator: " ||| ")))])
+            lines.append("text \(b + 1): \(quoted(text))")
+            if let logits = out.logits, model.head == .sequenceClassification {
+                let l = BertOutput.row(logits, b, width: c.numLabels)
+                let scores = ClassifierScores(logits: l, problemType: c.problemType, labels: c.id2label)
+                o["label"] = .string(scores.label)
+                o["scores"] = .object(JSONObject(zip(c.id2label, scores.values).map { ($0, .double(Double($1))) }))
+                o["score_kind"] = .string(scores.kind)
+                o["logits"] = .array(l.map { .double(Double($0)) })
+                lines.append("  → \(scores.label)  (\(scores.kind): "
+                             + zip(c.id2label, scores.values).map { "\($0) \(fmt($1))" }.joined(separator: ", ") + ")")
+            } else if let (kind, values) = pooledVector(out, row: b) {
+                o["kind"] = .string(kind)
+                o["size"] = .int(values.count)
+                o["values"] = .array(values.map { .double(Double($0)) })
+                lines.append("  \(kind): \(values.count) values: " + values.prefix(8).map(fmt).joined(separator: " ") + " …")
+            }
+            rows.append(.object(o))
+        }
+        Console.out(json ? JSONValue.array(rows).serialized(indent: 2) : lines.joined(separator: "\n"))
     }
 
     /// The pooler output, else the sentence embedding, else the first token's last hidden state.
@@ -65,33 +79,6 @@ struct Run: ParsableCommand {
         if let p = out.pooled { return ("pooler output", BertOutput.row(p, b, width: out.hidden)) }
         if let s = out.sentenceEmbeddings { return ("sentence embedding", BertOutput.row(s, b, width: out.hidden)) }
         return ("[CLS] hidden state", Array(out.lastHiddenState[b * out.seq * out.hidden..<(b * out.seq + 1) * out.hidden]))
-    }
-}
-
-/// A classifier's logits as the probabilities its problem type implies.
-struct ClassifierScores {
-    let values: [Float]
-    let kind: String
-    let label: String
-
-    init(logits: [Float], problemType: ProblemType?, labels: [String]) {
-        switch problemType {
-        case .regression:
-            values = logits
-            kind = "value"
-        case .multiLabel:
-            values = logits.map { 1 / (1 + expf(-$0)) }
-            kind = "sigmoid"
-        case .singleLabel, nil:
-            let m = logits.max() ?? 0
-            let e = logits.map { expf($0 - m) }
-            let s = e.reduce(0, +)
-            values = e.map { $0 / s }
-            kind = "softmax"
-        }
-        let v = values
-        let best = v.indices.max { v[$0] < v[$1] } ?? 0
-        label = problemType == .regression && labels.count == 1 ? fmt(v[0]) : labels[best]
     }
 }
 
@@ -143,3 +130,5 @@ struct ModelFiles: ParsableArguments {
         try CheckpointLoader.load(path: model, configOverride: config, vocabOverride: vocab)
     }
 }
+
+extension PipelineTask: ExpressibleByArgument {}
