@@ -73,6 +73,12 @@ public struct BertConfig: Sendable, Equatable {
 
     public init(json o: JSONObject, file: String) throws {
         let r = ConfigReader(o: o, file: file)
+        // First: another family's config would otherwise fail on a key BERT reads differently.
+        modelType = try r.string("model_type", default: "bert")
+        guard Architecture.supportedModelTypes.contains(modelType) else {
+            throw ConfigError(file: file, key: "model_type", "\"\(modelType)\" is not supported; bertkit supports "
+                + Architecture.supportedModelTypes.map { "\"\($0)\"" }.joined(separator: ", "))
+        }
         vocabSize = try r.positiveInt("vocab_size", default: 30522)
         hiddenSize = try r.positiveInt("hidden_size", default: 768)
         numHiddenLayers = try r.positiveInt("num_hidden_layers", default: 12)
@@ -93,11 +99,6 @@ public struct BertConfig: Sendable, Equatable {
         attentionProbsDropoutProb = try r.probability("attention_probs_dropout_prob", default: 0.1)
         classifierDropout = try r.optionalProbability("classifier_dropout")
         architectures = try r.stringArray("architectures")
-        modelType = try r.string("model_type", default: "bert")
-        guard Architecture.supportedModelTypes.contains(modelType) else {
-            throw ConfigError(file: file, key: "model_type", "\"\(modelType)\" is not supported; bertkit supports "
-                + Architecture.supportedModelTypes.map { "\"\($0)\"" }.joined(separator: ", "))
-        }
         tieWordEmbeddings = try r.bool("tie_word_embeddings", default: true)
         let pet = try r.string("position_embedding_type", default: "absolute")
         guard Self.supportedPositionEmbeddings.contains(pet) else {
