@@ -30,6 +30,19 @@ final class InspectTests: XCTestCase {
         }
     }
 
+    /// inspect names the architecture and the head, and what is stored once because it is tied.
+    func testArchitectureAndHeadAreNamed() throws {
+        let r = try ToolRun.run(["inspect", Repo.fixture("formats/tiny-bert-pretraining-bin"), "--no-stats"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("architecture: BertForPreTraining: bert encoder, pooler, pre-training head, decoder tied to the word embeddings"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("tied (stored once) (1): cls.predictions.decoder.weight"), r.stdout)
+        let j = CLI.json(try ToolRun.run(["inspect", Repo.fixture("tiny-cls"), "--json", "--no-stats"]).stdout)
+        let a = j["architecture"] as? [String: Any]
+        XCTAssertEqual(a?["class"] as? String, "BertForSequenceClassification")
+        XCTAssertEqual(a?["head"] as? String, "sequence-classification")
+        XCTAssertEqual(a?["pooler"] as? Bool, true)
+    }
+
     func testMiniLMFolderSummary() throws {
         let dir = try Repo.requireMiniLM()
         let r = try ToolRun.run(["inspect", dir])

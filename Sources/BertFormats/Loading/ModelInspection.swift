@@ -28,6 +28,8 @@ public struct ModelInspection: Sendable {
     public var vocabulary: Vocabulary?
     public var tokenizer: TokenizerSettings?
     public var pooling: SentencePooling?
+    /// What the tensors and config make, when they bind.
+    public var architecture: Architecture?
     public var provenance: Provenance?
     public var metadata: [String: String] = [:]
     /// The rows shown: every tensor, or those named by `only`.
@@ -85,6 +87,7 @@ public struct ModelInspection: Sendable {
         guard let config else { return }
         do {
             let c = try Checkpoint.bind(config: config, tensors: tensors, vocabulary: vocabulary, tokenizer: tokenizer, pooling: pooling)
+            architecture = c.architecture
             let warnings = report.warnings
             report = c.report
             report.warnings = warnings + c.report.warnings
@@ -144,6 +147,13 @@ public struct ModelInspection: Sendable {
                 ("do_lower_case", tokenizer.map { .bool($0.doLowerCase) } ?? .null),
             ]))
         } ?? .null
+        o["architecture"] = architecture.map { a in
+            .object(JSONObject([
+                ("model_type", .string(a.modelType)), ("class", .string(a.className)), ("head", .string(a.head.rawValue)),
+                ("pooler", .bool(a.pooler)), ("tied_decoder", .bool(a.tiedDecoder && a.head.hasMaskedLM)),
+                ("carried", strings(a.carried.map(\.name))),
+            ]))
+        } ?? .null
         o["pooling"] = pooling.map { .object(JSONObject([("mode", .string($0.mode.rawValue)), ("normalize", .bool($0.normalize))])) } ?? .null
         o["provenance"] = provenance.map { p in
             .object(JSONObject([
@@ -162,6 +172,7 @@ public struct ModelInspection: Sendable {
             })),
             ("problem", problems.other.map { .string($0) } ?? .null),
             ("unused", strings(report.unused)), ("unexpected", strings(report.unexpected)), ("ignored", strings(report.ignored)),
+            ("tied", strings(report.tied)),
             ("warnings", strings(report.warnings)),
         ]))
         return .object(o)

@@ -65,6 +65,7 @@ enum InspectText {
             let specials = r.specialTokens.map { "\($0.token)=\($0.id.map(String.init) ?? "MISSING")" }.joined(separator: " ")
             out.append("vocabulary: \(v.count) tokens; \(specials); lowercase \(r.tokenizer?.doLowerCase ?? true)")
         }
+        if let a = r.architecture { out.append("architecture: " + describe(a)) }
         if let p = r.pooling { out.append("pooling: \(p.mode.rawValue)\(p.normalize ? " + normalize" : "") (sentence-transformers)") }
         if let p = r.provenance {
             out.append("provenance: \(p.tool), \(p.created), from \(p.sourceFormat)")
@@ -85,12 +86,21 @@ enum InspectText {
             out += prob.wrongShapes.map { "  \($0.name): expected \($0.expected), found \($0.found)" }
         }
         if let o = prob.other { out.append("DOES NOT LOAD: \(o)") }
-        list("unused (pre-training heads)", rep.unused)
+        list("unused (not carried)", rep.unused)
+        list("tied (stored once)", rep.tied)
         list("unexpected", rep.unexpected)
         list("ignored buffers", rep.ignored)
         for w in rep.warnings { out.append("warning: \(w)") }
         if r.config != nil, prob.isEmpty { out.append("loads: yes (every parameter present with the config's shape)") }
         return out.joined(separator: "\n")
+    }
+
+    /// "BertForMaskedLM: bert encoder, no pooler, masked-lm head, decoder tied to the word embeddings".
+    static func describe(_ a: Architecture) -> String {
+        var parts = ["\(a.modelType) encoder", a.pooler ? "pooler" : "no pooler", a.head == .none ? "no head" : "\(a.head.rawValue) head"]
+        if a.head.hasMaskedLM { parts.append(a.tiedDecoder ? "decoder tied to the word embeddings" : "decoder untied") }
+        if !a.carried.isEmpty { parts.append("also carries " + a.carried.map(\.name).joined(separator: ", ")) }
+        return a.className + ": " + parts.joined(separator: ", ")
     }
 
     static func table(_ rows: [ModelInspection.Row]) -> String {
