@@ -112,7 +112,7 @@ public struct GoldenFile: Sendable {
     /// Writes a golden: the inputs, then `taps` in the order given, with the required metadata.
     public static func write(
         path: String, input: BertInput, taps: [(name: String, shape: [Int], values: UnsafeBufferPointer<Float>)],
-        texts: [[String]], source: String, producer: String = "bertkit \(BertKitVersion.string)"
+        texts: [[String]], source: String, architecture: String? = nil, producer: String = "bertkit \(BertKitVersion.string)"
     ) throws {
         let shape = [input.batch, input.seq]
         func ints(_ a: [Int64]) -> RawTensor {
@@ -127,10 +127,11 @@ public struct GoldenFile: Sendable {
             tensors.append((t.name, try RawTensor(dtype: .f32, shape: t.shape, copying: UnsafeRawBufferPointer(t.values))))
         }
         let textsJSON = JSONValue.array(texts.map { $0.count == 1 ? .string($0[0]) : .array($0.map { .string($0) }) })
-        let metadata: [(key: String, value: String)] = [
+        var metadata: [(key: String, value: String)] = [
             ("format", "bertkit-golden"), ("version", "1"), ("texts", textsJSON.serialized(indent: 0)),
             ("source", source), ("producer", producer),
         ]
+        if let architecture { metadata.append(("architecture", architecture)) }
         try SafeTensorsWriter.write(tensors, metadata: metadata, to: path)
     }
 }

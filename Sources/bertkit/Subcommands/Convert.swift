@@ -61,14 +61,17 @@ struct Convert: ParsableCommand {
             Console.out(JSONValue.object(JSONObject([
                 ("output", .string(output)), ("format", .string(format.rawValue)), ("tensors", .int(c.parameters.count)),
                 ("parameters", .int(c.parameterCount)), ("bytes", .int(c.parameterBytes)), ("dtypes", strings(dtypes)),
+                ("architecture", .string(c.architecture.className)), ("head", .string(c.head.rawValue)),
                 ("dropped", .object(JSONObject([("unused", strings(r.unused)), ("unexpected", strings(r.unexpected)), ("ignored", strings(r.ignored))]))),
+                ("tied", strings(r.tied)),
                 ("warnings", strings(r.warnings)), ("seconds", .double((seconds * 1000).rounded() / 1000)),
             ])).serialized(indent: 2))
         } else {
             Console.out("wrote \(output) (\(format.rawValue)): \(c.parameters.count) tensors, \(InspectText.grouped(c.parameterCount)) parameters, "
                         + "\(InspectText.grouped(c.parameterBytes)) bytes of \(dtypes.joined(separator: "/")), in \(String(format: "%.2f", seconds)) s")
         }
-        if !r.unused.isEmpty { Console.log("not carried over (pre-training heads, unused): " + r.unused.joined(separator: ", ")) }
+        if !r.unused.isEmpty { Console.log("not carried over (unused): " + r.unused.joined(separator: ", ")) }
+        if !r.tied.isEmpty { Console.log("stored once (tied): " + r.tied.joined(separator: ", ")) }
         if !r.unexpected.isEmpty { Console.log("not carried over (unexpected): " + r.unexpected.joined(separator: ", ")) }
         if !r.ignored.isEmpty { Console.log("not carried over (buffers): " + r.ignored.joined(separator: ", ")) }
         for w in r.warnings { Console.log("warning: " + w) }

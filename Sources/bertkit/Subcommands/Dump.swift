@@ -25,13 +25,17 @@ struct Dump: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             let (model, encoded, texts) = try inputs.load()
-            let buffers = model.makeBuffers(batch: encoded.input.batch, seq: encoded.input.seq, keepEveryLayer: true)
+            // A masked-LM head's output is its logits at every position: the head's tap.
+            let mlm = model.head.hasMaskedLM
+            let buffers = model.makeBuffers(batch: encoded.input.batch, seq: encoded.input.seq, keepEveryLayer: true,
+                                            allPredictions: mlm)
             try model.forward(encoded.input, into: buffers)
-            let taps = Tap.all(for: model).map { t in
+            let taps = Tap.all(for: model, predictions: mlm).map { t in
                 (name: t.description, shape: buffers.shape(of: t, config: model.config),
                  values: buffers.values(of: t, config: model.config)!)
             }
-            try GoldenFile.write(path: output, input: encoded.input, taps: taps, texts: texts, source: inputs.model)
+            try GoldenFile.write(path: output, input: encoded.input, taps: taps, texts: texts, source: inputs.model,
+                                 architecture: model.architecture.className)
             Console.log("wrote \(taps.count) taps for \(encoded.input.batch)×\(encoded.input.seq) tokens to \(output)")
         }
     }
