@@ -16,6 +16,7 @@ enum BehaviourChecks {
         let first = try model.run(e), second = try model.run(e)
         let same = first.lastHiddenState.map(\.bitPattern) == second.lastHiddenState.map(\.bitPattern)
             && first.logits?.map(\.bitPattern) == second.logits?.map(\.bitPattern)
+            && first.nextSentenceLogits?.map(\.bitPattern) == second.nextSentenceLogits?.map(\.bitPattern)
         out.append(.passIf(same, "Behaviour", "deterministic", pass: "the same input twice gives bit-identical outputs",
                            fail: "two runs of the same input differ"))
 
@@ -29,10 +30,18 @@ enum BehaviourChecks {
                 worst = max(worst, Double(abs(alone.lastHiddenState[p * h + k] - first.lastHiddenState[(short * first.seq + p) * h + k])))
             }
         }
-        if let la = alone.logits, let lb = first.logits {
-            let n = model.config.numLabels
-            for k in 0..<n { worst = max(worst, Double(abs(la[k] - lb[short * n + k]))) }
+        // Head outputs: one vector per row (classifier, choice score, NSP) or per token (token
+        // classification, QA), compared on the row's real tokens.
+        func compare(_ la: [Float]?, _ lb: [Float]?, tokens: Int) {
+            guard let la, let lb else { return }
+            let w = la.count / tokens, batchTokens = tokens == 1 ? 1 : first.seq
+            for p in 0..<tokens {
+                for k in 0..<w { worst = max(worst, Double(abs(la[p * w + k] - lb[(short * batchTokens + p) * w + k]))) }
+            }
         }
+        let perToken = model.head == .tokenClassification || model.head == .questionAnswering
+        compare(alone.logits, first.logits, tokens: perToken ? alone.seq : 1)
+        compare(alone.nextSentenceLogits, first.nextSentenceLogits, tokens: 1)
         out.append(.passIf(worst <= paddingTolerance, "Behaviour", "padded batch = single",
                            pass: "text \(short + 1) alone and padded in a batch of \(probes.count) agree (max abs \(String(format: "%.2e", worst)) ≤ \(paddingTolerance))",
                            fail: "text \(short + 1) alone and padded differ by \(String(format: "%.2e", worst)) > \(paddingTolerance): padding leaks into real tokens",
