@@ -207,20 +207,9 @@ struct Finetune: ParsableCommand {
         Console.out("Eval \(scores) on \(e.examples.count) rows of \(eval!)")
     }
 
-    /// --labels, else --num-labels, else the model's own labels, else those the training CSV uses
-    /// (for regression, LABEL_0… for the targets in its first row).
     func labelNames(_ c: Checkpoint, problem: ProblemType) throws -> [String] {
-        if let l = labels { return l.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
-        if let n = numLabels {
-            if c.head == .sequenceClassification && c.config.numLabels == n { return c.config.id2label }
-            return (0..<n).map { "LABEL_\($0)" }
-        }
-        if c.head == .sequenceClassification { return c.config.id2label }
-        if problem == .regression { return (0..<(try LabelledDataset.regressionTargetCount(in: train))).map { "LABEL_\($0)" } }
-        let found = try LabelledDataset.labelNames(in: train, problem: problem)
-        let numbers = found.compactMap(Int.init)
-        if numbers.count == found.count, let top = numbers.max(), top >= 1 { return (0..<top).map { "LABEL_\($0)" } }
-        return found
+        try FineTuningLabels.resolve(explicit: labels.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },
+                                     count: numLabels, model: c, problem: problem, train: train)
     }
 
     func writePlot(_ reports: [TrainingReport], to path: String) throws {
