@@ -106,21 +106,20 @@ def record(folder: Path, rows) -> dict:
         modules.append(base.pooler)
     modules += [model.get_submodule(h) for h in head.hooks]
 
-    captured = {}
+    captured, base_outputs = {}, []
 
     def hook(module, args, output):
         captured[names[module]] = output[0] if isinstance(output, tuple) else output
 
-    def base_hook(module, args, output):
-        captured["(base output)"] = output
-
-    handles = [m.register_forward_hook(hook) for m in modules] + [base.register_forward_hook(base_hook)]
+    # Under a head, last_hidden_state and pooler_output are only in the base model's own output.
+    handles = [m.register_forward_hook(hook) for m in modules]
+    handles.append(base.register_forward_hook(lambda module, args, output: base_outputs.append(output)))
     with torch.no_grad():
         out = model(**inputs, output_hidden_states=True, output_attentions=True, return_dict=True)
     for h in handles:
         h.remove()
 
-    base_out = captured.pop("(base output)")
+    (base_out,) = base_outputs
     tensors = dict(captured)
     tensors.update({f"hidden_states.{k}": t for k, t in enumerate(out.hidden_states)})
     tensors.update({f"attentions.{i}": t for i, t in enumerate(out.attentions)})
@@ -161,8 +160,8 @@ class _Pair(argparse.Action):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("model", type=Path, metavar="MODEL_FOLDER", help="a transformers model folder (config.json, weights, tokenizer)")
-    ap.add_argument("--text", dest="rows", action=_Text, help="one input row (repeatable)")
-    ap.add_argument("--pair", dest="rows", action=_Pair, help="the second text of the --text just before it")
+    ap.add_argument("--text", dest="rows", action=_Text, metavar="TEXT", help="one input row (repeatable)")
+    ap.add_argument("--pair", dest="rows", action=_Pair, metavar="TEXT", help="the second text of the --text just before it")
     ap.add_argument("-o", "--output", type=Path, required=True, help="the golden to write (.safetensors)")
     ap.add_argument("--source", help="the `source` metadata (default: MODEL_FOLDER as given)")
     args = ap.parse_args(argv)

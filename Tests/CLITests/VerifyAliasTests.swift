@@ -108,6 +108,8 @@ final class VerifyAliasTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("FAIL: all 25 tensors (18 taps) within atol 3.00e-01, rtol 0.00e+00, stat max, "
                                         + "but the golden disagrees with itself on 1 pair"), r.stdout)
         XCTAssertEqual(CLI.json(try verify(path, ["--atol", "0.3", "--rtol", "0", "--json"]).stdout)["passed"] as? Bool, false)
+        // Pairs do not involve the model: --fail-fast still checks all of them.
+        XCTAssertEqual(try verify(path, ["--atol", "0.3", "--rtol", "0", "--fail-fast"]).status, 1)
     }
 
     /// Padding holds values no reference agrees on: pairs, like rows, compare real positions only.

@@ -8,8 +8,8 @@ struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a model on a golden's inputs and compare every recorded layer.",
         discussion: """
-            GOLDEN is an activation file (formats/golden.md) from golden/generate.py (transformers) or \
-            `bertkit dump`. MODEL runs on the golden's own input_ids, token_type_ids and attention_mask; \
+            GOLDEN is an activation file (formats/golden.md) from transformers (golden/record.py, \
+            golden/generate.py) or `bertkit dump`. MODEL runs on the golden's own input_ids, token_type_ids and attention_mask; \
             each recorded tap is compared at the positions whose attention_mask is 1 (for attention.probs, \
             query and key both real). Tap names may be module paths (with or without a leading bert.) or \
             transformers' output names (hidden_states.k, attentions.i, last_hidden_state, pooler_output, \
