@@ -3,6 +3,7 @@
 
     golden/.venv/bin/python golden/generate.py                 # everything
     golden/.venv/bin/python golden/generate.py --only tiny     # tiny checkpoints + their goldens
+    golden/.venv/bin/python golden/generate.py --only hooks    # golden/record.py on the tiny fixtures
     golden/.venv/bin/python golden/generate.py --only tokenizer
     golden/.venv/bin/python golden/generate.py --only minilm   # needs golden/fetch-minilm.sh first
 
@@ -1073,9 +1074,41 @@ def part_minilm():
           file=sys.stderr)
 
 
+# --- goldens recorded the usual way (golden/record.py): hooks + output_hidden_states ---------------
+
+# Same texts as the .acts goldens (tiny-bert without the hand-set token type 2, which record.py cannot do).
+HOOK_GOLDENS = (("tiny-cls", TINY_CLS_TEXTS), ("tiny-bert", TINY_BERT_TEXTS))
+
+
+def part_hooks():
+    import record
+
+    for name, texts in HOOK_GOLDENS:
+        rows = [list(t) if isinstance(t, tuple) else [t] for t in texts]
+        source = f"golden/fixtures/{name}"
+        tensors = record.record(FIXTURES / name, rows)
+        save_safetensors(EXPECTED / f"{name}.hooks.safetensors", tensors, record.metadata(rows, source))
+    # tiny-cls ran on the same tokens as tiny-cls.acts.safetensors: every tensor equals its tap there.
+    from safetensors import safe_open
+
+    hooks = safe_open(str(EXPECTED / "tiny-cls.hooks.safetensors"), "pt")
+    acts = safe_open(str(EXPECTED / "tiny-cls.acts.safetensors"), "pt")
+    last = TINY_CLS_CONFIG["num_hidden_layers"] - 1
+    for name in hooks.keys():
+        tap = name.removeprefix("bert.")
+        if tap.startswith("hidden_states."):
+            k = int(tap.split(".")[1])
+            tap = "embeddings" if k == 0 else f"encoder.layer.{k - 1}.output"
+        elif tap.startswith("attentions."):
+            tap = f"encoder.layer.{tap.split('.')[1]}.attention.probs"
+        tap = {"last_hidden_state": f"encoder.layer.{last}.output", "pooler_output": "pooler",
+               "logits": "classifier"}.get(tap, tap)
+        assert torch.equal(hooks.get_tensor(name), acts.get_tensor(tap)), name
+
+
 # ============================================================================================
 
-PARTS = {"tiny": part_tiny, "tokenizer": part_tokenizer, "minilm": part_minilm}
+PARTS = {"tiny": part_tiny, "hooks": part_hooks, "tokenizer": part_tokenizer, "minilm": part_minilm}
 
 
 def main():
@@ -1087,7 +1120,7 @@ def main():
         print(f"warning: goldens were made with Python 3.11 (Unicode {unicodedata.unidata_version} here); "
               "the corpus and tokenizer outputs depend on Python's unicodedata", file=sys.stderr)
     setup_torch()
-    for name in ("tiny", "tokenizer", "minilm"):
+    for name in ("tiny", "hooks", "tokenizer", "minilm"):
         if args.only is None or name in args.only:
             print(f"== {name}", file=sys.stderr)
             PARTS[name]()
