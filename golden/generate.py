@@ -3,6 +3,7 @@
 
     golden/.venv/bin/python golden/generate.py                 # everything
     golden/.venv/bin/python golden/generate.py --only tiny     # tiny checkpoints + their goldens
+    golden/.venv/bin/python golden/generate.py --only hooks    # golden/record.py on the tiny fixtures
     golden/.venv/bin/python golden/generate.py --only tokenizer
     golden/.venv/bin/python golden/generate.py --only minilm   # needs golden/fetch-minilm.sh first
 
@@ -151,6 +152,15 @@ def fast_tokenizer_class():
     from transformers import BertTokenizerFast
 
     return BertTokenizerFast
+
+
+def auto_tokenizer(folder: Path, **overrides):
+    """What users get from AutoTokenizer: in transformers 5 the Rust-backed (tokenizers) BertTokenizer."""
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(folder), **overrides)
+    assert tok.is_fast and type(tok).__name__ == "BertTokenizer", type(tok)
+    return tok
 
 
 # ============================================================================================
@@ -634,6 +644,20 @@ PAIR_COUNT = 500
 PAIR_OTHER_STRIDE = 5
 PAIR_MAX_LENGTH = 32
 PAIR_STRATEGIES = ["longest_first", "only_first", "only_second"]
+# Long pairs: PAIR_LONG_SENTENCES prose sentences a side (45-75 tokens), so that max_length 63 and 64
+# (budgets 60 and 61 after [CLS] a [SEP] b [SEP]: even and odd) mostly cut both sides.
+PAIR_LONG_COUNT = 32
+PAIR_LONG_SENTENCES = 3
+PAIR_LONG_MAX_LENGTHS = (63, 64)
+# Stride records: the first long pairs again with a stride; bertkit has no overflow windows, so only
+# the first window (the encoding itself) is compared.
+PAIR_STRIDE = 8
+PAIR_STRIDE_COUNT = 12
+# The length grid: texts of one-token words, every length 0..4 (b also absent), every max_length
+# 1..9 (below, at and above the special tokens), every strategy; both truncation sides for longest_first.
+GRID_WORDS_A = "a b c d".split()
+GRID_WORDS_B = "w x y z".split()
+GRID_MAX_LENGTHS = range(1, 10)
 OFFSETS_COUNT = 500
 
 _SENT_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
@@ -789,7 +813,7 @@ def build_corpus():
     assert len(texts) == N_TEXTS == len(set(texts)), (len(texts), len(set(texts)))
     for t in texts:
         t.encode("utf-8", "strict")
-    return texts, set(prose)
+    return texts, prose
 
 
 def pair_indices(texts, prose):
@@ -802,6 +826,143 @@ def pair_indices(texts, prose):
             out.append(i)
     assert len(out) >= PAIR_COUNT, len(out)
     return out[:PAIR_COUNT]
+
+
+def first(batch):
+    """The first input of a BatchEncoding, as a dict of lists."""
+    return {k: v[0] for k, v in batch.items()}
+
+
+def truncate_with_both(rust, python, a, b, max_length, strategy, stride=0):
+    """One input through both backends: for each, `ids_*` and `segment_a_*` (how many tokens have
+    type 0: [CLS] a [SEP]; the rest have type 1) or, where it refuses, nulls and `why_*`. A backend
+    refuses when it raises, returns more than max_length tokens, or (Python) empties the text
+    only_first / only_second had to cut: transformers 4's slow tokenizer refuses there, and 5's
+    BertTokenizerLegacy returns the emptied side. Called as a batch of one: transformers 5 encodes a
+    single `(text, "")` as no pair at all, but a batch keeps the empty pair, as bertkit does.
+    `bug_python` marks where the Python tokenizer loses an empty pair, [SEP] and all (truncating from
+    the left, truncate_sequences turns the empty list into None); nothing there to compare."""
+    rec = {}
+    kw = dict(max_length=max_length, truncation=strategy, stride=stride, return_token_type_ids=True)
+    rust_errors = {"too short": "raises SequenceTooShort", "Second sequence not provided": "raises SecondSequenceNotProvided"}
+    for name, tok in (("rust", rust), ("python", python)):
+        try:
+            enc, why = first(tok([a], None if b is None else [b], **kw)), None
+        except Exception as exc:  # tokenizers' TruncationError, by its variant name
+            why = next((v for k, v in rust_errors.items() if k in str(exc)), None)
+            assert name == "rust" and why, exc
+            enc = None
+        if enc is not None:
+            ids, types = enc["input_ids"], enc["token_type_ids"]
+            cut = len(first(tok([a], None if b is None else [b]))["input_ids"]) > max_length
+            side = types.count(0) - 2 if strategy == "only_first" else types.count(1) - 1  # its tokens left
+            if len(ids) > max_length:
+                why = f"returns {len(ids)} tokens"
+            elif name == "python" and strategy != "longest_first" and cut and side == 0:
+                why = f"empties the {'first' if strategy == 'only_first' else 'second'} text"
+            segment_a = types.count(0)
+            assert types == [0] * segment_a + [1] * (len(types) - segment_a), types
+            if b is not None and segment_a == len(types):
+                assert name == "python" and b == "" and tok.truncation_side == "left", (name, a, b)
+                rec["bug_python"] = "loses the empty pair"
+        rec[f"ids_{name}"] = None if why else ids
+        rec[f"segment_a_{name}"] = None if why else segment_a
+        rec[f"why_{name}"] = why
+    return rec
+
+
+def write_pair_records(texts, prose, python):
+    """golden/expected/tokenizer/pairs.jsonl: corpus pairs at max_length 32, long pairs at 63 and 64,
+    both truncation sides, and a stride, through the Rust and the Python backend."""
+    rust = auto_tokenizer(MINILM)
+    rust_left = auto_tokenizer(MINILM, truncation_side="left")
+    python_left = slow_tokenizer_class().from_pretrained(str(MINILM), truncation_side="left")
+
+    def same_tokens(a, b):
+        return all(rust.encode(t, add_special_tokens=False) == python.encode(t, add_special_tokens=False)
+                   for t in (a, b))
+
+    inputs = []  # (group, index, a, b, max_length, strategy, side, stride)
+    prose_set = set(prose)
+    for k, i in enumerate(pair_indices(texts, prose_set)):
+        inputs.append(("corpus", i, texts[i], texts[i + 1], PAIR_MAX_LENGTH,
+                       PAIR_STRATEGIES[k % len(PAIR_STRATEGIES)], "right", 0))
+    half, n = len(prose) // 2, PAIR_LONG_SENTENCES
+    assert PAIR_LONG_COUNT * n <= half
+    long_pairs = [(" ".join(prose[n * k:n * k + n]), " ".join(prose[half + n * k:half + n * k + n]))
+                  for k in range(PAIR_LONG_COUNT)]
+    for k, (a, b) in enumerate(long_pairs):
+        for max_length in PAIR_LONG_MAX_LENGTHS:
+            for side in ("right", "left"):
+                inputs.append(("long", k, a, b, max_length, "longest_first", side, 0))
+        # only_first / only_second cut one side whatever the parity: one max length is enough.
+        for strategy in PAIR_STRATEGIES[1:]:
+            inputs.append(("long", k, a, b, PAIR_LONG_MAX_LENGTHS[0], strategy, "right", 0))
+    for k, (a, b) in enumerate(long_pairs[:PAIR_STRIDE_COUNT]):
+        for strategy in ("longest_first", "only_second"):
+            inputs.append(("stride", k, a, b, PAIR_LONG_MAX_LENGTHS[-1], strategy, "right", PAIR_STRIDE))
+
+    records = []
+    stats = {}
+    os.environ["RUST_BACKTRACE"] = "0"  # the expected stride panics below: their message, no backtrace
+    for group, index, a, b, max_length, strategy, side, stride in inputs:
+        r, p = (rust, python) if side == "right" else (rust_left, python_left)
+        rec = {"group": group, "index": index, "a": a, "b": b, "max_length": max_length, "truncation": strategy,
+               "side": side, "stride": stride, "same_tokens": same_tokens(a, b)}
+        try:
+            rec.update(truncate_with_both(r, p, a, b, max_length, strategy, stride))
+        except BaseException as exc:  # pyo3's PanicException derives from BaseException
+            # Rust asserts stride < each cut side's new length (Encoding::truncate); bertkit has
+            # no stride, so such an input has nothing to compare. Counted, left out.
+            assert stride and type(exc).__name__ == "PanicException" and "stride" in str(exc), exc
+            stats["stride_panics"] = stats.get("stride_panics", 0) + 1
+            continue
+        if stride:
+            windows = r([a], [b], max_length=max_length, truncation=strategy, stride=stride,
+                        return_overflowing_tokens=True)["input_ids"]
+            assert windows[0] == rec["ids_rust"], "the first window is the encoding without overflow"
+            rec["windows_rust"] = len(windows)
+        records.append(rec)
+        st = stats.setdefault(group, {"records": 0, "both_cut": 0, "differ": 0, "refused_rust": 0,
+                                      "refused_python": 0, "tokens_differ": 0})
+        st["records"] += 1
+        la, lb = len(p.encode(a, add_special_tokens=False)), len(p.encode(b, add_special_tokens=False))
+        st["both_cut"] += strategy == "longest_first" and 2 * min(la, lb) > max_length - 3
+        st["differ"] += rec["ids_rust"] != rec["ids_python"]
+        st["refused_rust"] += rec["why_rust"] is not None
+        st["refused_python"] += rec["why_python"] is not None
+        st["tokens_differ"] += not rec["same_tokens"]
+    write_jsonl(TOKENIZER_OUT / "pairs.jsonl", records)
+    return stats
+
+
+def write_truncation_grid(slow_cls):
+    """golden/expected/tokenizer/truncation-grid.jsonl: every length combination, both backends,
+    written as the space-joined tokens."""
+    backends = {side: (auto_tokenizer(MINILM, truncation_side=side),
+                       slow_cls.from_pretrained(str(MINILM), truncation_side=side)) for side in ("right", "left")}
+    records, differ = [], 0
+    for side in ("right", "left"):
+        rust, python = backends[side]
+        for la in range(len(GRID_WORDS_A) + 1):
+            for lb in [None] + list(range(len(GRID_WORDS_B) + 1)):
+                a = " ".join(GRID_WORDS_A[:la])
+                b = None if lb is None else " ".join(GRID_WORDS_B[:lb])
+                for max_length in GRID_MAX_LENGTHS:
+                    for strategy in PAIR_STRATEGIES if side == "right" else ["longest_first"]:
+                        rec = {"a": a, "b": b, "max_length": max_length, "truncation": strategy, "side": side}
+                        out = truncate_with_both(rust, python, a, b, max_length, strategy)
+                        for name in ("rust", "python"):
+                            ids = out[f"ids_{name}"]
+                            rec[f"tokens_{name}"] = None if ids is None else " ".join(python.convert_ids_to_tokens(ids))
+                            rec[f"why_{name}"] = out[f"why_{name}"]
+                        if "bug_python" in out:
+                            rec["bug_python"] = out["bug_python"]
+                        differ += rec["tokens_rust"] != rec["tokens_python"]
+                        records.append(rec)
+    assert all(len(python.encode(w, add_special_tokens=False)) == 1 for w in GRID_WORDS_A + GRID_WORDS_B)
+    write_jsonl(TOKENIZER_OUT / "truncation-grid.jsonl", records)
+    return {"records": len(records), "differ": differ}
 
 
 def load_corpus():
@@ -845,37 +1006,9 @@ def part_tokenizer():
             assert tok.encode(LESSON_SENTENCE) == LESSON_IDS, tok.encode(LESSON_SENTENCE)
             uncased_ids, slow_uncased = all_ids, tok
 
-    # pairs
     fast = fast_tokenizer_class().from_pretrained(str(MINILM))
-    records = []
-    stats = {"error": 0, "error_python_over_length": 0, "truncated": 0, "ok": 0, "fast_differs": 0}
-    for k, i in enumerate(pair_indices(texts, prose)):
-        a, b = texts[i], texts[i + 1]
-        strategy = PAIR_STRATEGIES[k % len(PAIR_STRATEGIES)]
-        rec = {"index": i, "a": a, "b": b, "max_length": PAIR_MAX_LENGTH, "truncation": strategy}
-        enc = slow_uncased(a, b, max_length=PAIR_MAX_LENGTH, truncation=strategy,
-                           return_token_type_ids=True, return_attention_mask=True)
-        full = len(slow_uncased(a, b)["input_ids"])
-        try:
-            fast_ids = fast(a, b, max_length=PAIR_MAX_LENGTH, truncation=strategy)["input_ids"]
-        except Exception as exc:  # tokenizers: "Sequence to truncate too short to respect the provided max_length"
-            assert "too short" in str(exc), exc
-            fast_ids = None
-        if fast_ids is None:
-            # transformers 5.23's Python tokenizer does not raise here: it cuts the chosen sequence
-            # down to nothing and returns the rest, possibly still longer than max_length.
-            rec["error"] = True
-            stats["error"] += 1
-            stats["error_python_over_length"] += len(enc["input_ids"]) > PAIR_MAX_LENGTH
-        else:
-            assert len(enc["input_ids"]) <= PAIR_MAX_LENGTH
-            rec.update(error=False, ids=enc["input_ids"], token_type_ids=enc["token_type_ids"],
-                       attention_mask=enc["attention_mask"], same_as_fast=fast_ids == enc["input_ids"])
-            stats["ok"] += 1
-            stats["truncated"] += full > PAIR_MAX_LENGTH
-            stats["fast_differs"] += fast_ids != enc["input_ids"]
-        records.append(rec)
-    write_jsonl(TOKENIZER_OUT / "pairs.jsonl", records)
+    pair_stats = write_pair_records(texts, prose, slow_uncased)
+    grid_stats = write_truncation_grid(slow_cls)
 
     # offsets from the Rust-backed tokenizer (tokenizer.json of the MiniLM folder)
     records = []
@@ -887,7 +1020,7 @@ def part_tokenizer():
         records.append({"text": texts[i], "ids": enc["input_ids"],
                         "offsets": [list(o) for o in enc["offset_mapping"]], "same_as_slow": same})
     write_jsonl(TOKENIZER_OUT / "offsets.jsonl", records)
-    print(f"tokenizer: {len(texts)} texts; pairs: {stats}; "
+    print(f"tokenizer: {len(texts)} texts; pairs: {pair_stats}; grid: {grid_stats}; "
           f"offsets: fast == slow for {n_same}/{OFFSETS_COUNT}", file=sys.stderr)
 
 
@@ -941,9 +1074,41 @@ def part_minilm():
           file=sys.stderr)
 
 
+# --- goldens recorded the usual way (golden/record.py): hooks + output_hidden_states ---------------
+
+# Same texts as the .acts goldens (tiny-bert without the hand-set token type 2, which record.py cannot do).
+HOOK_GOLDENS = (("tiny-cls", TINY_CLS_TEXTS), ("tiny-bert", TINY_BERT_TEXTS))
+
+
+def part_hooks():
+    import record
+
+    for name, texts in HOOK_GOLDENS:
+        rows = [list(t) if isinstance(t, tuple) else [t] for t in texts]
+        source = f"golden/fixtures/{name}"
+        tensors = record.record(FIXTURES / name, rows)
+        save_safetensors(EXPECTED / f"{name}.hooks.safetensors", tensors, record.metadata(rows, source))
+    # tiny-cls ran on the same tokens as tiny-cls.acts.safetensors: every tensor equals its tap there.
+    from safetensors import safe_open
+
+    hooks = safe_open(str(EXPECTED / "tiny-cls.hooks.safetensors"), "pt")
+    acts = safe_open(str(EXPECTED / "tiny-cls.acts.safetensors"), "pt")
+    last = TINY_CLS_CONFIG["num_hidden_layers"] - 1
+    for name in hooks.keys():
+        tap = name.removeprefix("bert.")
+        if tap.startswith("hidden_states."):
+            k = int(tap.split(".")[1])
+            tap = "embeddings" if k == 0 else f"encoder.layer.{k - 1}.output"
+        elif tap.startswith("attentions."):
+            tap = f"encoder.layer.{tap.split('.')[1]}.attention.probs"
+        tap = {"last_hidden_state": f"encoder.layer.{last}.output", "pooler_output": "pooler",
+               "logits": "classifier"}.get(tap, tap)
+        assert torch.equal(hooks.get_tensor(name), acts.get_tensor(tap)), name
+
+
 # ============================================================================================
 
-PARTS = {"tiny": part_tiny, "tokenizer": part_tokenizer, "minilm": part_minilm}
+PARTS = {"tiny": part_tiny, "hooks": part_hooks, "tokenizer": part_tokenizer, "minilm": part_minilm}
 
 
 def main():
@@ -955,7 +1120,7 @@ def main():
         print(f"warning: goldens were made with Python 3.11 (Unicode {unicodedata.unidata_version} here); "
               "the corpus and tokenizer outputs depend on Python's unicodedata", file=sys.stderr)
     setup_torch()
-    for name in ("tiny", "tokenizer", "minilm"):
+    for name in ("tiny", "hooks", "tokenizer", "minilm"):
         if args.only is None or name in args.only:
             print(f"== {name}", file=sys.stderr)
             PARTS[name]()

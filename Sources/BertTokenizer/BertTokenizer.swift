@@ -3,7 +3,8 @@ import Dispatch
 import Foundation
 
 /// A tokenizer that gives exactly the ids of transformers' (slow, Python) BertTokenizer, with
-/// pairs, truncation, padding, attention masks and character offsets. See formats/tokenizer.md.
+/// pairs, truncation (by default as the Rust-backed BertTokenizer / AutoTokenizer truncates; see
+/// `TruncationRule`), padding, attention masks and character offsets. See formats/tokenizer.md.
 public struct BertTokenizer: Sendable {
     let model: TokenizerModel
     let pool: EncoderPool

@@ -24,7 +24,7 @@ public enum TokenizerError: LocalizedError, Equatable {
             message
         case .cannotTruncate(let input, let maxLength, let strategy, let why):
             "input \(input + 1): cannot truncate to \(maxLength) tokens with \(strategy.rawValue): \(why)"
-                + "\n---> HINT: use longest_first truncation or a larger max length"
+                + "\n---> HINT: use \(strategy == .longestFirst ? "" : "longest_first truncation or ")a larger max length"
         }
     }
 }

@@ -6,7 +6,7 @@ public enum GoldenError: LocalizedError, Equatable {
     case missingInput(file: String, name: String)
     case badInput(file: String, name: String, problem: String)
     case unknownTensor(file: String, name: String)
-    case duplicateTap(file: String, tap: String, names: [String])
+    case aliasShape(file: String, tap: String, names: [String], shapes: [[Int]])
     case notFloat(file: String, name: String, dtype: String)
     case tapNotInModel(file: String, name: String, reason: String)
     case tapShape(file: String, name: String, expected: [Int], found: [Int])
@@ -20,8 +20,8 @@ public enum GoldenError: LocalizedError, Equatable {
             return "\(f): input \(n): \(p)"
         case .unknownTensor(let f, let n):
             return "\(f): tensor \(n) is not a tap bertkit knows (formats/golden.md lists the module paths and aliases)"
-        case .duplicateTap(let f, let t, let n):
-            return "\(f): \(n.joined(separator: " and ")) both name the tap \(t)"
+        case .aliasShape(let f, let t, let n, let s):
+            return "\(f): \(n[0]) and \(n[1]) both name the tap \(t), but have shapes \(s[0]) and \(s[1])"
         case .notFloat(let f, let n, let d):
             return "\(f): tap \(n) is \(d); activations must be F32, F16, BF16 or F64"
         case .tapNotInModel(let f, let n, let r):

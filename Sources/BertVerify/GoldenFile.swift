@@ -77,16 +77,32 @@ public struct GoldenFile: Sendable {
         attentionMask = inputs["attention_mask"]!.values
         tokenTypeIds = inputs["token_type_ids"]!.values
 
-        var seen: [Tap: String] = [:]
         var entries: [Entry] = []
         for (name, t) in st.tensors where !Self.inputNames.contains(name) {
             guard let tap = Tap(goldenName: name, layers: layers, head: head) else { throw GoldenError.unknownTensor(file: f, name: name) }
-            if let other = seen[tap] { throw GoldenError.duplicateTap(file: f, tap: tap.description, names: [other, name]) }
             guard t.dtype.isFloatingPoint else { throw GoldenError.notFloat(file: f, name: name, dtype: t.dtype.rawValue) }
-            seen[tap] = name
             entries.append(Entry(name: name, tap: tap, tensor: t))
         }
-        self.entries = entries.sorted { $0.tap.order < $1.tap.order }
+        // Names of one tap sorted, so the order does not depend on how a writer ordered its header.
+        self.entries = entries.sorted { ($0.tap.order, $0.name) < ($1.tap.order, $1.name) }
+        // Hooks plus output_hidden_states record most taps twice (bert.embeddings, hidden_states.0):
+        // accepted, but they must at least have one shape.
+        for g in groups {
+            for b in g.dropFirst() where b.tensor.shape != g[0].tensor.shape {
+                throw GoldenError.aliasShape(file: f, tap: b.tap.description, names: [g[0].name, b.name],
+                                             shapes: [g[0].tensor.shape, b.tensor.shape])
+            }
+        }
+    }
+
+    /// The tensors the golden records for each tap, in forward order: one, or several when the file
+    /// names a tap more than once (formats/golden.md, "Accepted aliases").
+    public var groups: [[Entry]] {
+        var out: [[Entry]] = []
+        for e in entries {
+            if out.last?.first?.tap == e.tap { out[out.count - 1].append(e) } else { out.append([e]) }
+        }
+        return out
     }
 
     public var metadataDictionary: [String: String] {

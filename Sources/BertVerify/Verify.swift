@@ -8,14 +8,18 @@ public struct VerifyReport: Sendable, Codable {
     public let tolerance: Tolerance
     /// One row per tap, in forward order (stops after the first failure with fail-fast).
     public let taps: [TapComparison]
-    /// Taps the golden holds that were not compared because fail-fast stopped early.
+    /// Tensors the golden holds that were not compared because fail-fast stopped early.
     public let notCompared: [String]
-    public var passed: Bool { notCompared.isEmpty && taps.allSatisfy(\.passed) }
+    /// Every pair of tensors the golden records for one tap, compared with each other.
+    public let aliases: [AliasComparison]
+    public var passed: Bool { notCompared.isEmpty && taps.allSatisfy(\.passed) && aliases.allSatisfy(\.agree) }
     public var firstFailure: TapComparison? { taps.first { !$0.passed } }
+    public var aliasDisagreements: [AliasComparison] { aliases.filter { !$0.agree } }
 }
 
 public enum Verifier {
-    /// Runs `model` on the golden's own inputs and compares each tap it recorded.
+    /// Runs `model` on the golden's own inputs and compares each tensor it recorded (a tap the
+    /// golden names twice is compared twice, and the two recorded tensors with each other).
     /// Throws (naming the tap) when the golden's inputs, tap names or shapes do not fit the model.
     public static func verify(model: BertModel, golden g: GoldenFile, tolerance: Tolerance = .f32,
                               failFast: Bool = false) throws -> VerifyReport {
@@ -48,7 +52,8 @@ public enum Verifier {
             rows.append(TapComparison(tap: e.tap.description, goldenName: e.name, shape: shape, actual: actual,
                                       expected: e.tensor.floats(), tolerance: tolerance, include: include))
         }
-        return VerifyReport(golden: g.path, tolerance: tolerance, taps: rows, notCompared: rest)
+        return VerifyReport(golden: g.path, tolerance: tolerance, taps: rows, notCompared: rest,
+                            aliases: g.aliasComparisons(tolerance: tolerance))
     }
 
     /// Which flat elements of a tap lie on real tokens (attention mask 1); for probabilities, query

@@ -26,34 +26,106 @@ final class ConformanceTests: XCTestCase {
                   + failures.prefix(10).joined(separator: "\n"))
     }
 
-    /// Pairs with max_length 32 and each truncation strategy; where transformers 4 and the Rust
-    /// tokenizer refuse (the chosen side is too short), bertkit must refuse too.
+    /// Pairs through both truncation rules (golden/README.md, pairs.jsonl): corpus pairs at
+    /// max_length 32, long pairs cut on both sides at 63 and 64 (even and odd room), both
+    /// truncation sides, a stride. Where the reference refuses (`why_*`), bertkit must refuse too.
     func testPairs() throws {
         let tokenizer = try miniLMTokenizer()
+        let left = try miniLMTokenizer { $0.truncationSide = "left" }
         let lines = try goldenLines("tokenizer/pairs.jsonl")
-        XCTAssertEqual(lines.count, 500)
-        var failures: [String] = [], refused = 0
+        XCTAssertEqual(lines.count, 714)
+        var failures: [String] = [], compared = [TruncationRule: Int](), refused = compared, differ = 0
         for line in lines {
             let a = line["a"]!.stringValue!, b = line["b"]!.stringValue!
             let strategy = Truncation(rawValue: line["truncation"]!.stringValue!)!
-            let options = EncodingOptions(maxLength: line["max_length"]!.intValue!, truncation: strategy)
-            let label = "pair \(line["index"]!.intValue!) (\(strategy.rawValue)): \"\(visible(a))\" + \"\(visible(b))\""
-            if line["error"]!.boolValue! {
-                refused += 1
-                do {
-                    _ = try tokenizer.encode(a, pair: b, options: options)
-                    failures.append("\(label)\n    expected a refusal to truncate")
-                } catch TokenizerError.cannotTruncate {}
-                continue
-            }
-            let e = try tokenizer.encode(a, pair: b, options: options)
-            for (key, got) in [("ids", e.inputIds), ("token_type_ids", e.tokenTypeIds), ("attention_mask", e.attentionMask)] {
-                let diff = difference(got, ints(line[key]))
-                if !diff.isEmpty { failures.append("\(label): \(key)\n    \(diff)") }
+            let side = line["side"]!.stringValue!
+            let label = "\(line["group"]!.stringValue!) pair \(line["index"]!.intValue!) (\(strategy.rawValue), "
+                + "max_length \(line["max_length"]!.intValue!), \(side)): \"\(visible(a))\" + \"\(visible(b))\""
+            differ += line["ids_rust"] != line["ids_python"] ? 1 : 0
+            // bertkit has no stride: its encoding is the Rust backend's first window.
+            if line["stride"]!.intValue! > 0 { XCTAssertGreaterThan(line["windows_rust"]!.intValue!, 1, label) }
+            for rule in TruncationRule.allCases {
+                // The Rust tokenizer splits a few corpus texts into other pieces than the Python one.
+                if rule == .rust, !line["same_tokens"]!.boolValue! { continue }
+                compared[rule, default: 0] += 1
+                let options = EncodingOptions(maxLength: line["max_length"]!.intValue!, truncation: strategy, truncationRule: rule)
+                let got = Result { try (side == "left" ? left : tokenizer).encode(a, pair: b, options: options) }
+                failures += check(got, line, rule, label)
+                if line["why_\(rule)"]?.stringValue != nil { refused[rule, default: 0] += 1 }
             }
         }
-        XCTAssertEqual(refused, 9)
-        XCTAssert(failures.isEmpty, "\(failures.count) of \(lines.count) pairs differ\n" + failures.prefix(10).joined(separator: "\n"))
+        XCTAssertEqual(compared, [.rust: 710, .python: 714])
+        XCTAssertEqual(refused, [.rust: 25, .python: 25])
+        XCTAssertEqual(differ, 61, "pairs where the two rules give different ids")
+        XCTAssert(failures.isEmpty, "\(failures.count) checks differ\n" + failures.prefix(10).joined(separator: "\n"))
+    }
+
+    /// Every length of both texts from 0 to 4 (the pair also absent), every max_length from 1 to 9
+    /// (below, at and above the special tokens), every strategy, both sides (golden/README.md,
+    /// truncation-grid.jsonl), under both rules.
+    func testTruncationGrid() throws {
+        let tokenizers = ["right": try miniLMTokenizer(), "left": try miniLMTokenizer { $0.truncationSide = "left" }]
+        let lines = try goldenLines("tokenizer/truncation-grid.jsonl")
+        XCTAssertEqual(lines.count, 1080)
+        var failures: [String] = [], differ = 0, pythonBugs = 0
+        for line in lines {
+            let a = line["a"]!.stringValue!, b = line["b"]!.stringValue
+            let strategy = Truncation(rawValue: line["truncation"]!.stringValue!)!
+            let max = line["max_length"]!.intValue!, side = line["side"]!.stringValue!
+            differ += line["tokens_rust"] != line["tokens_python"] ? 1 : 0
+            for rule in TruncationRule.allCases {
+                // truncation_side left: transformers' Python tokenizer loses an empty pair, [SEP] and all.
+                if rule == .python, line["bug_python"] != nil {
+                    pythonBugs += 1
+                    continue
+                }
+                let options = EncodingOptions(maxLength: max, truncation: strategy, truncationRule: rule)
+                let got = Result { try tokenizers[side]!.encode(a, pair: b, options: options) }
+                let label = "\"\(a)\" + \(b.map { "\"\($0)\"" } ?? "none"), \(strategy.rawValue), max_length \(max), \(side)"
+                switch (got, line["tokens_\(rule)"]?.stringValue) {
+                case (.success(let e), let expected?):
+                    if e.tokens.joined(separator: " ") != expected {
+                        failures.append("\(label), \(rule): bertkit \(e.tokens.joined(separator: " ")), expected \(expected)")
+                    }
+                case (.success(let e), nil):
+                    failures.append("\(label), \(rule): bertkit \(e.tokens.joined(separator: " ")), expected a refusal "
+                                    + "(the reference \(line["why_\(rule)"]!.stringValue!))")
+                case (.failure(let error), let expected?):
+                    failures.append("\(label), \(rule): bertkit refused (\(error)), expected \(expected)")
+                case (.failure(let error), nil):
+                    guard case TokenizerError.cannotTruncate = error else { failures.append("\(label): \(error)"); break }
+                }
+            }
+        }
+        XCTAssertEqual(differ, 109, "inputs where the two rules differ")
+        XCTAssertEqual(pythonBugs, 20)
+        XCTAssert(failures.isEmpty, "\(failures.count) checks differ\n" + failures.prefix(10).joined(separator: "\n"))
+    }
+
+    /// One pair record against `rule`'s reference: the same ids and token types, or a refusal.
+    private func check(_ got: Result<Encoding, Error>, _ line: JSONObject, _ rule: TruncationRule, _ label: String) -> [String] {
+        let label = "\(label), \(rule) rule"
+        guard line["why_\(rule)"]?.stringValue == nil else {
+            switch got {
+            case .success: return ["\(label)\n    expected a refusal (the reference \(line["why_\(rule)"]!.stringValue!))"]
+            case .failure(TokenizerError.cannotTruncate): return []
+            case .failure(let error): return ["\(label)\n    \(error)"]
+            }
+        }
+        let e: Encoding
+        switch got {
+        case .success(let encoding): e = encoding
+        case .failure(let error): return ["\(label)\n    bertkit refused: \(error)"]
+        }
+        let ids = ints(line["ids_\(rule)"]), segmentA = line["segment_a_\(rule)"]!.intValue!
+        let types = [Int](repeating: 0, count: segmentA) + [Int](repeating: 1, count: ids.count - segmentA)
+        var out: [String] = []
+        for (key, got, expected) in [("ids", e.inputIds, ids), ("token_type_ids", e.tokenTypeIds, types),
+                                     ("attention_mask", e.attentionMask, [Int](repeating: 1, count: ids.count))] {
+            let diff = difference(got, expected)
+            if !diff.isEmpty { out.append("\(label): \(key)\n    \(diff)") }
+        }
+        return out
     }
 
     /// Offsets (code-point spans) equal the Rust tokenizer's `offset_mapping` wherever its ids equal

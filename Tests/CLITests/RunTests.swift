@@ -37,6 +37,21 @@ final class RunTests: XCTestCase {
         CLI.assertBadInput(try ToolRun.run(["run", Repo.fixture("tiny-bert"), long, "--no-truncate"]), names: ["text 1", "--no-truncate"])
     }
 
+    /// --truncation-rule reaches the encoder: a pair cut on both sides with odd room (tiny-cls has 64
+    /// positions: 61 after [CLS] a [SEP] b [SEP]) gives other inputs, so other scores, under each rule.
+    func testTruncationRuleChangesHowALongPairIsCut() throws {
+        let a = String(repeating: "the team will win ", count: 10), b = String(repeating: "a quick brown fox ", count: 12)
+        func scores(_ extra: [String]) throws -> [String: Double] {
+            let r = try ToolRun.run(["run", Repo.fixture("tiny-cls"), a, "--pair", b, "--json"] + extra)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            return (try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [[String: Any]])[0]["scores"] as! [String: Double]
+        }
+        let byDefault = try scores([])
+        XCTAssertEqual(byDefault, try scores(["--truncation-rule", "rust"]))
+        XCTAssertNotEqual(byDefault, try scores(["--truncation-rule", "python"]))
+        XCTAssertEqual(try ToolRun.run(["run", Repo.fixture("tiny-cls"), a, "--truncation-rule", "perl"]).status, 64)
+    }
+
     func testMissingModelIsBadInput() throws {
         CLI.assertBadInput(try ToolRun.run(["run", "/nonexistent/model", "hi"]), names: ["/nonexistent/model"])
     }

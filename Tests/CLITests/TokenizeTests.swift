@@ -153,6 +153,36 @@ final class TokenizeTests: XCTestCase {
         XCTAssert(r.stderr.contains("\(path):2: cannot truncate to 6 tokens with only_first"), r.stderr)
     }
 
+    /// A long pair cut on both sides with odd room: by default as AutoTokenizer (the Rust backend)
+    /// cuts it, with --truncation-rule python as BertTokenizerLegacy; the first such pair of
+    /// golden/expected/tokenizer/pairs.jsonl.
+    func testPairTruncationRule() throws {
+        let model = try Repo.requireMiniLM()
+        let lines = try String(contentsOfFile: Repo.expected("tokenizer/pairs.jsonl"), encoding: .utf8).split(separator: "\n")
+        let line = try XCTUnwrap(try lines.lazy.map(json).first {
+            $0["group"] as? String == "long" && $0["truncation"] as? String == "longest_first"
+                && $0["side"] as? String == "right" && $0["ids_rust"] as? [Int] != $0["ids_python"] as? [Int]
+        })
+        let args = ["tokenize", model, try XCTUnwrap(line["a"] as? String), "--pair", try XCTUnwrap(line["b"] as? String),
+                    "--max-length", "\(try XCTUnwrap(line["max_length"] as? Int))", "--json"]
+        for (extra, key) in [([], "ids_rust"), (["--truncation-rule", "rust"], "ids_rust"), (["--truncation-rule", "python"], "ids_python")] {
+            let r = try ToolRun.run(args + extra)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertEqual(try json(Substring(r.stdout.trimmingCharacters(in: .newlines)))["input_ids"] as? [Int],
+                           try XCTUnwrap(line[key] as? [Int]), "\(extra)")
+        }
+        XCTAssertEqual(try ToolRun.run(args + ["--truncation-rule", "perl"]).status, 64)
+    }
+
+    /// Room for the special tokens alone: both libraries return more than --max-length tokens; bertkit refuses.
+    func testMaxLengthBelowTheSpecialTokensIsRefused() throws {
+        let model = try Repo.requireMiniLM()
+        let r = try ToolRun.run(["tokenize", model, "a b", "--pair", "c", "--max-length", "2"])
+        XCTAssertEqual(r.status, 2)
+        XCTAssert(r.stderr.contains("cannot truncate to 2 tokens with longest_first: the 3 special tokens alone are longer")
+                  && r.stderr.contains("HINT: use a larger max length"), r.stderr)
+    }
+
     func testVocabularyWithoutPADIsRefused() throws {
         let dir = Repo.temporaryDirectory()
         try "[UNK]\n[CLS]\n[SEP]\nhello\n".write(toFile: dir + "/vocab.txt", atomically: true, encoding: .utf8)

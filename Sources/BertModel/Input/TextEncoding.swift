@@ -12,17 +12,18 @@ public struct EncodedTexts: Sendable {
 extension BertInput {
     /// Tokenizes `texts` ([CLS] a [SEP] (b [SEP])) and right-pads them to the longest. Texts longer
     /// than `limit` tokens (default: max_position_embeddings) are cut to it (transformers'
-    /// longest_first), or refused when `truncate` is false; either way nothing reads past the
-    /// position table.
+    /// longest_first, pairs by `rule`), or refused when `truncate` is false; either way nothing
+    /// reads past the position table.
     public static func encode(_ texts: [TextInput], tokenizer: BertTokenizer, config: BertConfig, limit: Int? = nil,
-                              truncate: Bool = true) throws -> EncodedTexts {
+                              truncate: Bool = true, rule: TruncationRule = .rust) throws -> EncodedTexts {
         guard !texts.isEmpty else { throw ModelError.emptyBatch }
         let max = Swift.min(limit ?? config.maxPositionEmbeddings, config.maxPositionEmbeddings)
         var encodings = try tokenizer.encode(texts, options: EncodingOptions(truncation: Truncation.none))
         let long = encodings.enumerated().filter { $0.element.count > max }.map { (row: $0.offset, tokens: $0.element.count) }
         if let first = long.first {
             guard truncate else { throw ModelError.textTooLong(row: first.row, tokens: first.tokens, limit: max) }
-            encodings = try tokenizer.encode(texts, options: EncodingOptions(maxLength: max, truncation: .longestFirst))
+            encodings = try tokenizer.encode(texts, options: EncodingOptions(maxLength: max, truncation: .longestFirst,
+                                                                             truncationRule: rule))
         }
         let input = try BertInput(rows: encodings.map(\.inputIds), tokenTypes: encodings.map(\.tokenTypeIds), config: config)
         return EncodedTexts(input: input, truncated: long, limit: max)

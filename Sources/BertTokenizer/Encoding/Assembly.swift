@@ -1,7 +1,8 @@
 import BertFormats
 
-// Mirrors transformers' PythonBackend.prepare_for_model (tokenization_python.py): truncation,
-// then [CLS] A [SEP] (B [SEP]) with token types, then padding (PreTrainedTokenizerBase.pad).
+// Mirrors transformers' PythonBackend.prepare_for_model (tokenization_python.py): truncation
+// (Truncation.swift), then [CLS] A [SEP] (B [SEP]) with token types, then padding
+// (PreTrainedTokenizerBase.pad).
 
 extension BertTokenizer {
     /// Tokens, truncation and special tokens of one input (padding comes after, batch-wide).
@@ -12,8 +13,8 @@ extension BertTokenizer {
         var b = input.pair.map { encodeRun($0, with: &encoder) }
         let special = plan.addSpecialTokens ? (b == nil ? 2 : 3) : 0
         if let max = plan.truncationLength {
-            let total = a.count + (b?.count ?? 0) + special
-            if let why = truncate(&a, &b, remove: total - max, strategy: plan.truncation, side: plan.truncationSide) {
+            if let why = truncate(&a, &b, maxLength: max, special: special, strategy: plan.truncation,
+                                  rule: plan.truncationRule, side: plan.truncationSide) {
                 return .failure(.cannotTruncate(input: index, maxLength: max, strategy: plan.truncation, why: why))
             }
         }
@@ -60,6 +61,7 @@ extension BertTokenizer {
 struct EncodingPlan {
     var addSpecialTokens: Bool
     var truncation: Truncation
+    var truncationRule: TruncationRule
     var truncationLength: Int?
     var padding: Padding
     var padToLength: Int?
@@ -69,6 +71,7 @@ struct EncodingPlan {
         addSpecialTokens = o.addSpecialTokens
         truncationSide = settings.truncationSide
         truncation = o.truncation ?? (o.maxLength != nil ? .longestFirst : .none)
+        truncationRule = o.truncationRule
         padding = o.padding
         let limit = o.maxLength ?? settings.modelMaxLength
         if let m = o.maxLength, m < 1 { throw TokenizerError.invalidOption("max length must be at least 1, found \(m)") }

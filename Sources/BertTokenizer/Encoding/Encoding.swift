@@ -20,6 +20,18 @@ public enum Truncation: String, Sendable, CaseIterable {
     case onlySecond = "only_second"
 }
 
+/// Whose rule cuts a pair that is too long (formats/tokenizer.md §4). The two differ only for
+/// `longest_first` pairs that must lose tokens from both texts (which text keeps the odd token of
+/// the budget), and where the max length leaves room for the special tokens alone.
+public enum TruncationRule: String, Sendable, CaseIterable {
+    /// The Rust `tokenizers` library, which transformers 5's `BertTokenizer` and `AutoTokenizer`
+    /// (transformers 4's `BertTokenizerFast`) run: what most users get.
+    case rust
+    /// transformers' Python tokenizer: `BertTokenizerLegacy` in transformers 5, the slow
+    /// `BertTokenizer` of transformers 4.
+    case python
+}
+
 /// transformers' padding strategies.
 public enum Padding: String, Sendable, CaseIterable {
     case none = "do_not_pad"
@@ -36,12 +48,15 @@ public struct EncodingOptions: Sendable, Equatable {
     public var maxLength: Int?
     /// nil: `.longestFirst` when `maxLength` is set, else `.none` (transformers' rule).
     public var truncation: Truncation?
+    public var truncationRule: TruncationRule = .rust
     public var padding: Padding = .none
 
-    public init(addSpecialTokens: Bool = true, maxLength: Int? = nil, truncation: Truncation? = nil, padding: Padding = .none) {
+    public init(addSpecialTokens: Bool = true, maxLength: Int? = nil, truncation: Truncation? = nil,
+                truncationRule: TruncationRule = .rust, padding: Padding = .none) {
         self.addSpecialTokens = addSpecialTokens
         self.maxLength = maxLength
         self.truncation = truncation
+        self.truncationRule = truncationRule
         self.padding = padding
     }
 }

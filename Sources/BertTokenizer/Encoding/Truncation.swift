@@ -1,9 +1,12 @@
-// Mirrors transformers' PythonBackend.prepare_for_model / truncate_sequences
-// (tokenization_python.py, transformers 5): the number of tokens to remove counts the special
-// tokens; longest_first takes from the longer sequence first and splits the rest evenly, the extra
-// one from the pair; only_first / only_second take everything from one side. When that side has no
-// more tokens than must go, transformers 4 and the Rust tokenizer refuse, transformers 5 silently
-// empties it (usually still too long): bertkit refuses.
+// Cutting an input down to a max length, by either rule of `TruncationRule`:
+// - .rust mirrors `truncate_encodings` in huggingface/tokenizers `tokenizers/src/utils/truncation.rs`
+//   (tokenizers 0.23), which `TokenizerImpl::post_process` calls with the max length less the special
+//   tokens: what transformers 5's BertTokenizer / AutoTokenizer and transformers 4's
+//   BertTokenizerFast do.
+// - .python mirrors transformers' PythonBackend.truncate_sequences (tokenization_python.py,
+//   transformers 5; BertTokenizerLegacy, the slow tokenizer of transformers 4).
+// Where a library returns an encoding longer than the max length, or (Python) empties the text
+// only_first / only_second must cut, bertkit refuses instead; formats/tokenizer.md §4 lists each case.
 
 struct TokenRun {
     var ids: [Int32]
@@ -28,10 +31,26 @@ struct TokenRun {
             ids.removeLast(n); starts.removeLast(n); ends.removeLast(n)
         }
     }
+
+    mutating func keep(_ n: Int, side: String) { drop(count - n, side: side) }
 }
 
-/// Returns why it cannot truncate, or nil when done.
-func truncate(_ a: inout TokenRun, _ b: inout TokenRun?, remove n: Int, strategy: Truncation, side: String) -> String? {
+/// Cuts `a` (and the pair `b`) to fit `maxLength` with `special` special tokens around them.
+/// Returns why it cannot, or nil when done.
+func truncate(_ a: inout TokenRun, _ b: inout TokenRun?, maxLength: Int, special: Int, strategy: Truncation,
+              rule: TruncationRule, side: String) -> String? {
+    guard strategy != .none else { return nil }
+    let budget = maxLength - special
+    // Rust's usize `max_length - n_added_tokens` wraps and nothing is cut; Python cuts the texts
+    // to nothing and returns the special tokens, still too long.
+    guard budget >= 0 else { return "the \(special) special tokens alone are longer" }
+    if budget == 0, rule == .rust {
+        // truncate_encodings: `max_length == 0` empties both texts, whatever the strategy.
+        a.keep(0, side: side)
+        b?.keep(0, side: side)
+        return nil
+    }
+    let n = a.count + (b?.count ?? 0) - budget
     guard n > 0 else { return nil }
     switch strategy {
     case .none:
@@ -40,24 +59,33 @@ func truncate(_ a: inout TokenRun, _ b: inout TokenRun?, remove n: Int, strategy
         let first = strategy == .onlyFirst
         guard first || b != nil else { return "only_second truncation needs a pair of texts" }
         let have = first ? a.count : b!.count
+        // Rust raises SequenceTooShort; Python (transformers 5) empties that text and returns the rest.
         guard have > n else {
             return "\(n) tokens must go to fit, and the \(first ? "first" : "second") text has only \(have)"
         }
         if first { a.drop(n, side: side) } else { b!.drop(n, side: side) }
-    case .longestFirst where b == nil:
-        guard a.count >= n else { return "\(n) tokens must go to fit, and the text has only \(a.count)" }
-        a.drop(n, side: side)
     case .longestFirst:
-        let lenA = a.count, lenB = b!.count
-        guard lenA + lenB >= n else { return "\(n) tokens must go to fit, and the texts have only \(lenA + lenB)" }
-        let first = min(abs(lenB - lenA), n), second = n - first
-        if lenA > lenB {
-            a.drop(first + second / 2, side: side)
-            b!.drop(second - second / 2, side: side)
-        } else {
-            a.drop(second / 2, side: side)
-            b!.drop(first + second - second / 2, side: side)
+        guard b != nil else {
+            a.drop(n, side: side)
+            return nil
         }
+        let (keepA, keepB) = longestFirstLengths(a.count, b!.count, budget: budget, rule: rule)
+        a.keep(keepA, side: side)
+        b!.keep(keepB, side: side)
     }
     return nil
+}
+
+/// How many tokens each text of a `longest_first` pair keeps when together they are longer than
+/// `budget`. The longer text is cut first, down to the shorter one; when both must be cut they get
+/// half the budget each, and an odd budget's extra token goes to the first text (Python: it loses
+/// `⌊r/2⌋` of the last `r`) or to the longer text, the pair on a tie (Rust: `n1 = max_length / 2`
+/// for the shorter, `n2 = n1 + max_length % 2`).
+func longestFirstLengths(_ lenA: Int, _ lenB: Int, budget: Int, rule: TruncationRule) -> (a: Int, b: Int) {
+    if 2 * min(lenA, lenB) <= budget {
+        return lenA < lenB ? (lenA, budget - lenA) : (budget - lenB, lenB)
+    }
+    let half = budget / 2, rest = budget - half
+    let firstKeepsExtra = rule == .python || lenA > lenB
+    return firstKeepsExtra ? (rest, half) : (half, rest)
 }

@@ -15,8 +15,8 @@ public enum DiffReport {
         var r = HTMLReport(title: "bertkit diff: \(d.a) vs \(d.b)")
         r.paragraph(DiffText.verdict(d), cssClass: d.passed ? "pass" : "fail")
         for line in DiffText.preamble(d) { r.paragraph(line) }
-        let labels = d.taps.map(\.tap)
-        let marker = d.firstDivergent.flatMap { f in d.taps.firstIndex { $0.tap == f.tap } }
+        let labels = d.taps.map(\.goldenName)
+        let marker = d.taps.firstIndex { !$0.passed }
         for (title, value, threshold) in curves(d) where !d.taps.isEmpty {
             // An exact match (0) is drawn as an open marker on the floor of the log axis.
             var c = LineChart(title: "\(title) per tap", xLabels: labels,

@@ -47,10 +47,18 @@ public enum DiffSide: Sendable {
     }
 }
 
-/// Every tap a side gives on `input`, in forward order, as plain arrays.
+/// Every tap a side gives on `input`, in forward order, as plain arrays: one tensor per tap for a
+/// model, one per name for a dump (which may name a tap more than once).
 struct TapValues {
+    struct Recorded {
+        /// The name in the dump; nil for a model's own tap.
+        var name: String?
+        var shape: [Int]
+        var floats: [Float]
+    }
+
     var order: [Tap] = []
-    var values: [Tap: (shape: [Int], floats: [Float])] = [:]
+    var values: [Tap: [Recorded]] = [:]
 
     init(model: BertModel, input: BertInput) throws {
         // The masked-LM logits at every position are compared too: they are the head's output.
@@ -59,14 +67,18 @@ struct TapValues {
         try model.forward(input, into: buffers)
         for t in Tap.all(for: model, predictions: model.head.hasMaskedLM) {
             order.append(t)
-            values[t] = (buffers.shape(of: t, config: model.config), Array(buffers.values(of: t, config: model.config)!))
+            values[t] = [Recorded(name: nil, shape: buffers.shape(of: t, config: model.config),
+                                  floats: Array(buffers.values(of: t, config: model.config)!))]
         }
     }
 
     init(dump g: GoldenFile) {
-        for e in g.entries {
-            order.append(e.tap)
-            values[e.tap] = (e.tensor.shape, e.tensor.floats())
+        for group in g.groups {
+            order.append(group[0].tap)
+            values[group[0].tap] = group.map { Recorded(name: $0.name, shape: $0.tensor.shape, floats: $0.tensor.floats()) }
         }
     }
+
+    /// What the rows of `tap` are called: the dump's names, or the module path for a model.
+    func names(_ tap: Tap) -> [String] { (values[tap] ?? []).map { $0.name ?? tap.description } }
 }

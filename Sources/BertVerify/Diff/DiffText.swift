@@ -9,7 +9,7 @@ public enum DiffText {
     static let header = ["tap", "max abs", "mean abs", "median abs", "p99 abs", "max rel", "NMSE dB", "cosine", "nan/inf", "min atol", "result"]
 
     static func cells(_ t: TapComparison) -> [String] {
-        [t.tap, e(t.maxAbsError), e(t.meanAbsError), e(t.medianAbsError), e(t.p99AbsError), e(t.maxRelError), db(t.nmseDB),
+        [t.goldenName, e(t.maxAbsError), e(t.meanAbsError), e(t.medianAbsError), e(t.p99AbsError), e(t.maxRelError), db(t.nmseDB),
          String(format: "%.9f", t.cosine), "\(t.nanActual + t.nanExpected)/\(t.infActual + t.infExpected)", e(t.requiredAtol),
          t.passed ? "PASS" : "FAIL"]
     }
@@ -26,28 +26,40 @@ public enum DiffText {
         for s in d.tapShapeMismatches { lines.append("not compared: \(s.tap) has shape \(s.shapeA) in A, \(s.shapeB) in B") }
         if !d.onlyInA.isEmpty { lines.append("taps only in A: \(d.onlyInA.joined(separator: ", "))") }
         if !d.onlyInB.isEmpty { lines.append("taps only in B: \(d.onlyInB.joined(separator: ", "))") }
+        for (side, aliases) in [("A", d.aliasesA), ("B", d.aliasesB)] {
+            if let a = aliases.agreementLine(prefix: "aliases in \(side): ") { lines.append(a) }
+            lines += aliases.disagreementLines(side)
+        }
         return lines
     }
 
     public static func verdict(_ d: ModelDiff) -> String {
         let tol = "atol \(e(d.tolerance.atol)), rtol \(e(d.tolerance.rtol)), stat \(d.tolerance.stat.rawValue)"
+        let selfDisagreements = [("A", d.aliasesA), ("B", d.aliasesB)].compactMap { side, aliases -> String? in
+            let n = aliases.filter { !$0.agree }.count
+            return n == 0 ? nil : "\(side) disagrees with itself on \(n) pair\(n == 1 ? "" : "s")"
+        }.joined(separator: " and ")
+        let noun = Set(d.taps.map(\.tap)).count == d.taps.count ? "taps" : "tensors"
         if let f = d.firstDivergent {
-            return "FAIL: first divergent tap \(f.tap): max abs \(e(f.maxAbsError)), \(f.failing) of \(f.compared) elements over "
+            let name = f.goldenName == f.tap ? f.tap : "\(f.tap) (\(f.goldenName))"
+            return "FAIL: first divergent tap \(name): max abs \(e(f.maxAbsError)), \(f.failing) of \(f.compared) elements over "
                 + "tolerance (\(tol)); it would pass at atol ≥ \(e(f.requiredAtol)). "
-                + "\(d.taps.filter { !$0.passed }.count) of \(d.taps.count) taps fail."
+                + "\(d.taps.filter { !$0.passed }.count) of \(d.taps.count) \(noun) fail"
+                + (selfDisagreements.isEmpty ? "." : "; \(selfDisagreements).")
         }
         if d.taps.isEmpty { return "FAIL: no tap could be compared" }
         if d.tokenizer != nil || !d.tapShapeMismatches.isEmpty {
-            return "FAIL: all \(d.taps.count) compared taps within \(tol), but the models differ as listed above"
+            return "FAIL: all \(d.taps.count) compared \(noun) within \(tol), but the models differ as listed above"
         }
-        return "PASS: all \(d.taps.count) taps within \(tol)"
+        if !selfDisagreements.isEmpty { return "FAIL: all \(d.taps.countPhrase) within \(tol), but \(selfDisagreements)" }
+        return "PASS: all \(d.taps.countPhrase) within \(tol)"
     }
 
     public static func render(_ d: ModelDiff, topWeights: Int = 20) -> String {
         var lines = ["A: \(d.a)", "B: \(d.b)", "inputs: \(d.batch)×\(d.seq) tokens; statistics over real (mask 1) positions, B against A"]
         lines += preamble(d)
         lines.append("")
-        let widths = [max(34, (d.taps.map(\.tap.count).max() ?? 0) + 2), 10, 10, 11, 10, 10, 9, 13, 9, 10, 6]
+        let widths = [max(34, (d.taps.map(\.goldenName.count).max() ?? 0) + 2), 10, 10, 11, 10, 10, 9, 13, 9, 10, 6]
         func row(_ c: [String]) -> String { zip(c, widths).map { $0 + String(repeating: " ", count: max(0, $1 - $0.count)) }.joined() }
         lines.append(row(header))
         lines += d.taps.map { row(cells($0)) }

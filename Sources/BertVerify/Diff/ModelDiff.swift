@@ -34,16 +34,23 @@ public struct ModelDiff: Sendable, Codable {
     public var configDifferences: [String]
     /// Notes on what could not be compared or how inputs were chosen.
     public var notes: [String]
-    /// One row per tap both sides have with the same shape, in forward order.
+    /// One row per pair of tensors compared (see `pairs`), in forward order, named by the dumps'
+    /// own names (`goldenName`); both sides have the tap with the same shape.
     public var taps: [TapComparison]
     public var tapShapeMismatches: [TapShapeMismatch]
     public var onlyInA: [String]
     public var onlyInB: [String]
+    /// A dump's tensors for one tap compared with each other (empty for a model).
+    public var aliasesA: [AliasComparison]
+    public var aliasesB: [AliasComparison]
     /// When both sides are models.
     public var weights: WeightDiff?
 
     public var firstDivergent: TapComparison? { taps.first { !$0.passed } }
-    public var passed: Bool { firstDivergent == nil && tokenizer == nil && tapShapeMismatches.isEmpty && !taps.isEmpty }
+    public var aliasesAgree: Bool { (aliasesA + aliasesB).allSatisfy(\.agree) }
+    public var passed: Bool {
+        firstDivergent == nil && tokenizer == nil && tapShapeMismatches.isEmpty && !taps.isEmpty && aliasesAgree
+    }
 
     /// The texts used when neither the caller nor a dump gives any.
     public static let defaultTexts: [TextInput] = [
@@ -107,17 +114,25 @@ public struct ModelDiff: Sendable, Codable {
         let sameTokens = ia == nil || ib == nil || ia!.inputIds == ib!.inputIds
         var rows: [TapComparison] = [], shapes: [TapShapeMismatch] = []
         for t in va.order {
-            guard let x = va.values[t], let y = vb.values[t] else { continue }
-            guard x.shape == y.shape else {
-                shapes.append(TapShapeMismatch(tap: t.description, shapeA: x.shape, shapeB: y.shape))
-                continue
+            guard let xs = va.values[t], let ys = vb.values[t] else { continue }
+            for (i, j) in pairs(xs.map(\.name), ys.map(\.name)) {
+                let x = xs[i], y = ys[j]
+                let name = rowName(t, x.name, y.name)
+                guard x.shape == y.shape else {
+                    shapes.append(TapShapeMismatch(tap: name, shapeA: x.shape, shapeB: y.shape))
+                    continue
+                }
+                let include: (Int) -> Bool = sameTokens
+                    ? Verifier.realPositions(of: t, head: sa.head, shape: x.shape, mask: tokens.mask, seq: tokens.seq) : { _ in true }
+                rows.append(y.floats.withUnsafeBufferPointer {
+                    TapComparison(tap: t.description, goldenName: name, shape: x.shape, actual: $0, expected: x.floats,
+                                  tolerance: tol, include: include)
+                })
             }
-            let include: (Int) -> Bool = sameTokens
-                ? Verifier.realPositions(of: t, head: sa.head, shape: x.shape, mask: tokens.mask, seq: tokens.seq) : { _ in true }
-            rows.append(y.floats.withUnsafeBufferPointer {
-                TapComparison(tap: t.description, goldenName: t.description, shape: x.shape, actual: $0, expected: x.floats,
-                              tolerance: tol, include: include)
-            })
+        }
+        func aliases(_ s: DiffSide) -> [AliasComparison] {
+            if case .dump(let g) = s { return g.aliasComparisons(tolerance: tol) }
+            return []
         }
         var weights: WeightDiff?
         var configDiffs: [String] = []
@@ -128,8 +143,32 @@ public struct ModelDiff: Sendable, Codable {
         return ModelDiff(
             a: sa.path, b: sb.path, tolerance: tol, batch: tokens.batch, seq: tokens.seq, tokenizer: mismatch,
             configDifferences: configDiffs, notes: notes, taps: rows, tapShapeMismatches: shapes,
-            onlyInA: va.order.filter { vb.values[$0] == nil }.map(\.description),
-            onlyInB: vb.order.filter { va.values[$0] == nil }.map(\.description), weights: weights)
+            onlyInA: va.order.filter { vb.values[$0] == nil }.flatMap(va.names),
+            onlyInB: vb.order.filter { va.values[$0] == nil }.flatMap(vb.names),
+            aliasesA: aliases(sa), aliasesB: aliases(sb), weights: weights)
+    }
+
+    /// Which of one tap's tensors on A (names `a`) and B (`b`) are compared, as index pairs: a name
+    /// both have is compared with itself; any other tensor with the other side's first. So every
+    /// tensor of either side is in at least one row. nil names (a model's tap) never match.
+    static func pairs(_ a: [String?], _ b: [String?]) -> [(Int, Int)] {
+        var out: [(Int, Int)] = []
+        for (i, n) in a.enumerated() {
+            if let n, let j = b.firstIndex(of: n) { out.append((i, j)) }
+        }
+        for i in a.indices where !out.contains(where: { $0.0 == i }) { out.append((i, 0)) }
+        for j in b.indices where !out.contains(where: { $0.1 == j }) { out.append((0, j)) }
+        return out.sorted { ($0.0, $0.1) < ($1.0, $1.1) }
+    }
+
+    /// A row is named by the dumps' names: one when the names agree or one side is a model, `A / B`
+    /// when two dumps name the tap differently, the module path for two models.
+    static func rowName(_ tap: Tap, _ a: String?, _ b: String?) -> String {
+        switch (a, b) {
+        case (nil, nil): tap.description
+        case (let n?, nil), (nil, let n?): n
+        case (let x?, let y?): x == y ? x : "\(x) / \(y)"
+        }
     }
 
     static func firstTokenDifference(_ texts: [TextInput], _ a: BertModel, _ b: BertModel) throws -> TokenizerMismatch? {

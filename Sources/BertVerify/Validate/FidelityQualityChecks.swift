@@ -14,8 +14,13 @@ enum FidelityQualityChecks {
                                    "\(r.taps.filter { !$0.passed }.count) of \(r.taps.count) taps fail; first \(f.tap) (max abs \(String(format: "%.2e", f.maxAbsError)), atol \(tolerance.atol))",
                                    figures: ["max_abs_error": worst])
         }
+        if let a = r.aliasDisagreements.first {
+            return ValidationCheck("Fidelity", "golden taps", .fail,
+                                   "\(golden) disagrees with itself: \(a.names[0]) and \(a.names[1]) both record \(a.tap), max abs difference "
+                                   + String(format: "%.2e", a.maxAbsDifference), figures: ["max_abs_error": worst])
+        }
         return ValidationCheck("Fidelity", "golden taps", .pass,
-                               "all \(r.taps.count) taps of \(golden) within atol \(tolerance.atol), rtol \(tolerance.rtol) (worst max abs \(String(format: "%.2e", worst)))",
+                               "all \(r.taps.countPhrase) of \(golden) within atol \(tolerance.atol), rtol \(tolerance.rtol) (worst max abs \(String(format: "%.2e", worst)))",
                                figures: ["max_abs_error": worst])
     }
 

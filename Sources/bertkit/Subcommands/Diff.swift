@@ -11,7 +11,8 @@ struct Diff: ParsableCommand {
         abstract: "Compare two models (or activation dumps) layer by layer and name the first divergent tap.",
         discussion: """
             A and B are each a model (folder, weights file or .bkm) or an activation dump (a golden \
-            .safetensors from `bertkit dump` or golden/generate.py). Both models run on the same tokens: \
+            .safetensors from `bertkit dump`, golden/generate.py or golden/record.py). Both models run on \
+            the same tokens: \
             a dump's recorded inputs, else the --text values (or a few default texts), tokenized by A. If \
             B's tokenizer splits a text differently, that is said first, with the first differing token.
 
@@ -23,13 +24,19 @@ struct Diff: ParsableCommand {
             differences). Config or shape differences are listed and whatever has equal shapes is still \
             compared.
 
-            Exit status: 0 when every tap is within tolerance (and tokenizers and shapes agree), 1 \
-            otherwise, 2 on unreadable input.
+            A dump that records a tap under several names (hooks plus output_hidden_states: bert.embeddings \
+            and hidden_states.0) gives a row per name, shown under the dump's name (A / B when two dumps \
+            name it differently; a name both dumps have is compared with itself). Its tensors for one tap \
+            are compared with each other too; a pair that disagrees is named and fails the diff.
+
+            Exit status: 0 when every tap is within tolerance (and tokenizers and shapes agree, and no dump \
+            disagrees with itself), 1 otherwise, 2 on unreadable input.
 
             EXAMPLES
               bertkit diff golden/fixtures/tiny-bert tiny-f16.bkm --atol 5e-2
               bertkit diff .cache/models/all-MiniLM-L6-v2 minilm-f16.bkm --atol 5e-2 --report diff.html
               bertkit diff model.bkm golden/expected/minilm.acts.safetensors --json
+              bertkit diff golden/expected/tiny-cls.acts.safetensors golden/expected/tiny-cls.hooks.safetensors
               bertkit diff base/ finetuned/ --text 'a great movie' --text 'a dull movie'
             """)
 
@@ -105,7 +112,8 @@ struct DiffJSON: Encodable {
         var c = encoder.container(keyedBy: Key.self)
         try c.encode(diff.passed, forKey: .passed)
         try c.encodeIfPresent(diff.firstDivergent?.tap, forKey: .firstDivergent)
+        try c.encodeIfPresent(diff.firstDivergent?.goldenName, forKey: .firstDivergentName)
         try c.encode(diff, forKey: .diff)
     }
-    enum Key: String, CodingKey { case passed, firstDivergent = "first_divergent", diff }
+    enum Key: String, CodingKey { case passed, firstDivergent = "first_divergent", firstDivergentName = "first_divergent_name", diff }
 }

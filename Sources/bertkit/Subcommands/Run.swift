@@ -17,8 +17,8 @@ struct Run: ParsableCommand {
             first values of its pooled vector: the pooler output (tanh of the dense first token), or the \
             sentence-transformers embedding when it has no pooler.
 
-            Texts longer than max_position_embeddings tokens are truncated with a warning; --no-truncate \
-            refuses them (exit 2).
+            Texts longer than max_position_embeddings tokens are truncated with a warning (pairs as \
+            transformers' BertTokenizer cuts them; see --truncation-rule); --no-truncate refuses them (exit 2).
 
             EXAMPLES
               bertkit run golden/fixtures/tiny-cls 'The team will win today.'
@@ -89,6 +89,7 @@ struct TextInputs: ParsableArguments {
     @Option(help: "A second segment for the text at the same position (repeatable, in order; '' for none).")
     var pair: [String] = []
     @Flag(help: "Refuse texts longer than the model allows instead of truncating them.") var noTruncate = false
+    @Option(help: ArgumentHelp(TruncationRule.help, valueName: "rule")) var truncationRule: TruncationRule = .rust
     @Option(help: "Threads (default: every CPU).") var threads: Int?
     @OptionGroup var files: ModelFiles
 
@@ -107,12 +108,17 @@ struct TextInputs: ParsableArguments {
         // An empty pair is no pair, as transformers treats it.
         let inputs = texts.enumerated().map { TextInput($1, pair: $0 < pair.count && !pair[$0].isEmpty ? pair[$0] : nil) }
         let encoded = try BertInput.encode(inputs, tokenizer: m.makeTokenizer(), config: m.config, limit: limit,
-                                           truncate: !noTruncate)
+                                           truncate: !noTruncate, rule: truncationRule)
         for t in encoded.truncated {
             Console.log("warning: text \(t.row + 1) has \(t.tokens) tokens; truncated to \(encoded.limit) (--no-truncate refuses it)")
         }
         return (m, encoded, inputs.map { [$0.text] + ($0.pair.map { [$0] } ?? []) })
     }
+}
+
+extension TruncationRule: ExpressibleByArgument {
+    static let help = "How a pair too long is cut: rust (default: as transformers' BertTokenizer and AutoTokenizer, "
+        + "Rust-backed) or python (as transformers' Python BertTokenizerLegacy)."
 }
 
 func fmt(_ x: Float) -> String { String(format: "%.4f", x) }

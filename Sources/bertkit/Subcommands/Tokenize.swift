@@ -16,8 +16,11 @@ struct Tokenize: ParsableCommand {
             Use - for stdin. All input is read and checked before anything is printed: a line that is \
             not UTF-8 or not such an object is reported by its number (exit code 2).
 
-            Tokenization equals transformers' Python BertTokenizer, with every tokenizer_config.json \
-            setting; see formats/tokenizer.md. --benchmark prints throughput instead of tokens.
+            Tokens equal transformers' Python BertTokenizer's, with every tokenizer_config.json \
+            setting. A pair too long for --max-length is cut as transformers' default (Rust-backed) \
+            BertTokenizer and AutoTokenizer cut it; --truncation-rule python cuts it as the Python \
+            BertTokenizerLegacy does (they differ when both texts lose tokens and the room left is odd). \
+            See formats/tokenizer.md. --benchmark prints throughput instead of tokens.
 
             EXAMPLES
               bertkit tokenize all-MiniLM-L6-v2 'PyTorch is a great framework for NLP'
@@ -45,6 +48,9 @@ struct Tokenize: ParsableCommand {
 
     @Option(help: "longest_first (default with --max-length), only_first, only_second or do_not_truncate.")
     var truncation: String?
+
+    @Option(help: ArgumentHelp(TruncationRule.help, valueName: "rule"))
+    var truncationRule: TruncationRule = .rust
 
     @Option(help: "longest (to the longest input of a batch) or max_length.")
     var padding: String?
@@ -93,7 +99,7 @@ struct Tokenize: ParsableCommand {
             }
             let options = EncodingOptions(
                 addSpecialTokens: !noSpecialTokens, maxLength: maxLength,
-                truncation: truncation.flatMap(Truncation.init(rawValue:)),
+                truncation: truncation.flatMap(Truncation.init(rawValue:)), truncationRule: truncationRule,
                 padding: padding.flatMap(Padding.init(rawValue:)) ?? .none)
             if benchmark { return try Self.benchmark(tokenizer, inputs, options, batchSize: batchSize, json: json) }
             let asJSON = json || jsonl != nil
@@ -106,7 +112,7 @@ struct Tokenize: ParsableCommand {
                 } catch TokenizerError.cannotTruncate(let input, let max, let strategy, let why) where text == nil {
                     throw InputFileError(file: file ?? jsonl!, line: batchStart + input + 1,
                                          problem: "cannot truncate to \(max) tokens with \(strategy.rawValue): \(why)"
-                                             + "\n---> HINT: use --truncation longest_first or a larger --max-length")
+                                             + "\n---> HINT: use \(strategy == .longestFirst ? "" : "--truncation longest_first or ")a larger --max-length")
                 }
                 var out = [UInt8]()
                 for (k, e) in encodings.enumerated() {

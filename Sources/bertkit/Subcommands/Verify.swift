@@ -8,16 +8,21 @@ struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a model on a golden's inputs and compare every recorded layer.",
         discussion: """
-            GOLDEN is an activation file (formats/golden.md) from golden/generate.py (transformers) or \
-            `bertkit dump`. MODEL runs on the golden's own input_ids, token_type_ids and attention_mask; \
+            GOLDEN is an activation file (formats/golden.md) from transformers (golden/record.py, \
+            golden/generate.py) or `bertkit dump`. MODEL runs on the golden's own input_ids, token_type_ids and attention_mask; \
             each recorded tap is compared at the positions whose attention_mask is 1 (for attention.probs, \
             query and key both real). Tap names may be module paths (with or without a leading bert.) or \
             transformers' output names (hidden_states.k, attentions.i, last_hidden_state, pooler_output, \
-            logits).
+            logits), as golden/record.py writes them.
 
-            One row per tap, in forward order: max and mean absolute error, max relative error, cosine \
-            similarity, the worst index, NaN/Inf counts and pass/fail. Then the first failing tap and the \
-            smallest tolerance that would have passed it.
+            One row per recorded tensor, in forward order, under the name the golden gives it: max and \
+            mean absolute error, max relative error, cosine similarity, the worst index, NaN/Inf counts \
+            and pass/fail. Then the first failing tap and the smallest tolerance that would have passed it.
+
+            A golden may record one tap under several names (forward hooks plus output_hidden_states give \
+            bert.embeddings and hidden_states.0, classifier and logits). Each is compared with bertkit, and \
+            each pair with each other by the same rule: two reference tensors that disagree are named, with \
+            their max abs difference, and fail the run.
 
             TOLERANCES (Polygraphy's rule): an element fails only if |a-e| > atol AND |a-e| > rtol·|e|. \
             --stat max (default) requires every element to pass; median and p99 require half or 99% of \
@@ -28,13 +33,14 @@ struct Verify: ParsableCommand {
             f32 original's golden at --atol 2e-2 --rtol 1e-2 (bf16: --atol 2e-1 --rtol 1e-1); see \
             formats/benchmarks.md.
 
-            Exit status: 0 when every tap passes, 1 when one fails, 2 when the golden does not fit the \
-            model (the message names the tap).
+            Exit status: 0 when every tensor passes, 1 when one fails or two tensors of one tap disagree, 2 \
+            when the golden does not fit the model (the message names the tensor).
 
             EXAMPLES
               bertkit verify .cache/models/all-MiniLM-L6-v2 golden/expected/minilm.acts.safetensors
               bertkit verify minilm-f16.bkm golden/expected/minilm.acts.safetensors --atol 2e-2 --rtol 1e-2
               bertkit verify golden/fixtures/tiny-cls golden/expected/tiny-cls.acts.safetensors --json --fail-fast
+              bertkit verify golden/fixtures/tiny-cls golden/expected/tiny-cls.hooks.safetensors
             """)
 
     @Argument(help: "A model folder, weights file or .bkm.") var model: String
@@ -42,7 +48,7 @@ struct Verify: ParsableCommand {
     @Option(help: "Absolute tolerance.") var atol = Tolerance.f32.atol
     @Option(help: "Relative tolerance.") var rtol = Tolerance.f32.rtol
     @Option(help: "How many elements must pass: max (all), mean, median or p99.") var stat = Tolerance.Stat.max.rawValue
-    @Flag(help: "Stop at the first failing tap.") var failFast = false
+    @Flag(help: "Stop comparing with bertkit at the first failing tensor.") var failFast = false
     @Option(help: "Threads (default: every CPU).") var threads: Int?
     @Flag(help: "Print JSON.") var json = false
     @OptionGroup var files: ModelFiles
@@ -78,21 +84,26 @@ struct VerifyJSON: Encodable {
         try c.encode(report.golden, forKey: .golden)
         try c.encode(report.tolerance, forKey: .tolerance)
         try c.encodeIfPresent(report.firstFailure?.tap, forKey: .firstFailure)
+        try c.encodeIfPresent(report.firstFailure?.goldenName, forKey: .firstFailureName)
         try c.encode(report.taps, forKey: .taps)
+        try c.encode(report.aliases, forKey: .aliases)
         try c.encode(report.notCompared, forKey: .notCompared)
     }
-    enum Key: String, CodingKey { case passed, golden, tolerance, firstFailure = "first_failure", taps, notCompared = "not_compared" }
+    enum Key: String, CodingKey {
+        case passed, golden, tolerance, firstFailure = "first_failure", firstFailureName = "first_failure_name", taps, aliases
+        case notCompared = "not_compared"
+    }
 }
 
 enum VerifyText {
     static func render(_ r: VerifyReport) -> String {
         func e(_ x: Double) -> String { x.isFinite ? String(format: "%.2e", x) : (x.isNaN ? "nan" : "inf") }
-        let width = max(34, (r.taps.map(\.tap.count).max() ?? 0) + 2)
+        let width = max(34, ((r.taps.map(\.goldenName) + r.notCompared).map(\.count).max() ?? 0) + 2)
         var lines = ["tap".padded(width) + "max abs   mean abs  max rel   cosine       worst index      nan/inf  result"]
         for t in r.taps {
             let nonFinite = "\(t.nanActual + t.nanExpected)/\(t.infActual + t.infExpected)"
             let cells: [String] = [
-                t.tap.padded(width), e(t.maxAbsError).padded(10), e(t.meanAbsError).padded(10), e(t.maxRelError).padded(10),
+                t.goldenName.padded(width), e(t.maxAbsError).padded(10), e(t.meanAbsError).padded(10), e(t.maxRelError).padded(10),
                 String(format: "%.9f", t.cosine).padded(13), "\(t.worstIndex)".padded(17), nonFinite.padded(9),
                 t.passed ? "pass" : "FAIL",
             ]
@@ -100,16 +111,23 @@ enum VerifyText {
         }
         for n in r.notCompared { lines.append(n.padded(width) + "(not compared: --fail-fast)") }
         let tol = "atol \(e(r.tolerance.atol)), rtol \(e(r.tolerance.rtol)), stat \(r.tolerance.stat.rawValue)"
+        let bad = r.aliasDisagreements.count
+        let selfDisagreement = "the golden disagrees with itself on \(bad) pair\(bad == 1 ? "" : "s")"
+        let noun = Set(r.taps.map(\.tap)).count == r.taps.count ? "taps" : "tensors"
+        lines.append("")
+        if let a = r.aliases.agreementLine(prefix: "aliases: ") { lines.append(a) }
+        lines += r.aliases.disagreementLines("golden")
         if let f = r.firstFailure {
             let rtolPart = f.requiredRtol.map { ", or rtol ≥ \(e($0)) at atol \(e(r.tolerance.atol))" } ?? ""
-            lines.append("")
             lines.append("first failing tap: \(f.tap) (golden name \(f.goldenName)): \(f.failing) of \(f.compared) elements fail; "
                          + "worst \(f.worstIndex): \(f.worstActual) vs \(f.worstExpected)")
             lines.append("it would pass with atol ≥ \(e(f.requiredAtol)) at rtol \(e(r.tolerance.rtol))\(rtolPart)")
-            lines.append("FAIL: \(r.taps.filter { !$0.passed }.count) of \(r.taps.count) taps fail (\(tol))")
+            lines.append("FAIL: \(r.taps.filter { !$0.passed }.count) of \(r.taps.count) \(noun) fail (\(tol))"
+                         + (bad > 0 ? ", and \(selfDisagreement)" : ""))
+        } else if bad > 0 {
+            lines.append("FAIL: all \(r.taps.countPhrase) within \(tol), but \(selfDisagreement)")
         } else {
-            lines.append("")
-            lines.append("PASS: all \(r.taps.count) taps within \(tol)")
+            lines.append("PASS: all \(r.taps.countPhrase) within \(tol)")
         }
         return lines.joined(separator: "\n")
     }
