@@ -96,6 +96,9 @@ final class ExportTests: XCTestCase {
         XCTAssertEqual(pooling["include_prompt"], .bool(false))
         XCTAssertEqual(try JSONParser.parse(contentsOf: tmp + "/hf/sentence_bert_config.json"),
                        .object(JSONObject([("max_seq_length", .int(16)), ("do_lower_case", .bool(true))])))
+        // .bkm → .bkm keeps every byte (the settings, prompts in order, module tensors after the parameters).
+        try CheckpointConverter.convert(source: tmp + "/m.bkm", output: tmp + "/again.bkm")
+        XCTAssertEqual(FileManager.default.contents(atPath: tmp + "/again.bkm"), FileManager.default.contents(atPath: tmp + "/m.bkm"))
         // A .safetensors cannot hold the Dense weights: the conversion says so.
         let st = try CheckpointConverter.convert(source: dir, output: tmp + "/m.safetensors")
         XCTAssertTrue(st.report.warnings.contains { $0.contains("sentence_transformers.2_Dense.linear.weight") && $0.contains("not in it") }, "\(st.report.warnings)")
