@@ -10,8 +10,14 @@ public final class BertModel: @unchecked Sendable {
     public let parameters: ParameterStore
     public let hasPooler: Bool
     public let hasClassifier: Bool
-    /// sentence-transformers pooling (modules.json), when the model has it.
-    public let pooling: SentencePooling?
+    /// sentence-transformers' modules and settings (modules.json …), when the model has them.
+    public let sentenceTransformers: SentenceTransformersSettings?
+    /// The Pooling module; without one the model has no sentence embedding.
+    public var pooling: SentencePooling? { sentenceTransformers?.pooling }
+    /// The width of the sentence embedding (after Dense modules and truncate_dim).
+    public let sentenceDimension: Int
+    /// The Dense modules' weights in f32, by module folder; `bias` is empty without a bias.
+    let denseWeights: [String: (weight: [Float], bias: [Float])]
     public let vocabulary: Vocabulary?
     public let tokenizerSettings: TokenizerSettings?
 
@@ -23,7 +29,16 @@ public final class BertModel: @unchecked Sendable {
         config = checkpoint.config
         hasPooler = checkpoint.hasPooler
         hasClassifier = checkpoint.hasClassifier
-        pooling = checkpoint.pooling
+        sentenceTransformers = checkpoint.sentenceTransformers
+        sentenceDimension = checkpoint.sentenceTransformers?.dimension(hiddenSize: config.hiddenSize) ?? config.hiddenSize
+        var dense: [String: (weight: [Float], bias: [Float])] = [:]
+        let moduleTensors = Dictionary(checkpoint.moduleTensors, uniquingKeysWith: { a, _ in a })
+        for m in checkpoint.sentenceTransformers?.modules ?? [] where m.typeName == "Dense" {
+            let p = SentenceTransformersSettings.tensorPrefix + m.path + ".linear."
+            guard let w = moduleTensors[p + "weight"] else { throw ModelError.missingParameter(p + "weight") }
+            dense[m.path] = (w.floats(), moduleTensors[p + "bias"]?.floats() ?? [])
+        }
+        denseWeights = dense
         vocabulary = checkpoint.vocabulary
         tokenizerSettings = checkpoint.tokenizer
         parameters = ParameterStore(layout: ParameterLayout(config: config, pooler: hasPooler, classifier: hasClassifier))
@@ -34,7 +49,7 @@ public final class BertModel: @unchecked Sendable {
     /// attention probabilities (taps, training); without it layers share one set.
     public func makeBuffers(batch: Int, seq: Int, keepEveryLayer: Bool) -> ActivationBuffers {
         ActivationBuffers(config: config, batch: batch, seq: seq, pooler: hasPooler, classifier: hasClassifier,
-                          sentencePooling: pooling != nil, keepEveryLayer: keepEveryLayer)
+                          sentenceDimension: pooling != nil ? sentenceDimension : nil, keepEveryLayer: keepEveryLayer)
     }
 
     /// Runs the forward and copies out the final outputs.
@@ -72,8 +87,10 @@ public struct BertOutput: Sendable {
     public let pooled: [Float]?
     /// [B, labels], when the model has a classifier.
     public let logits: [Float]?
-    /// [B, H] sentence-transformers embeddings, when the model has pooling.
+    /// [B, D] sentence-transformers embeddings, when the model has pooling.
     public let sentenceEmbeddings: [Float]?
+    /// D, the sentence embedding's width.
+    public let sentenceDimension: Int
     public let attentionMask: [UInt8]
 
     init(buffers a: ActivationBuffers, config: BertConfig) {
@@ -85,7 +102,8 @@ public struct BertOutput: Sendable {
         lastHiddenState = copy(a.layers.last?.output ?? a.embeddings, b * a.seq * h)!
         pooled = copy(a.pooler, b * h)
         logits = copy(a.logits, b * config.numLabels)
-        sentenceEmbeddings = copy(a.sentenceEmbedding, b * h)
+        sentenceEmbeddings = copy(a.sentenceEmbedding, b * a.sentenceDimension)
+        sentenceDimension = a.sentenceDimension
         attentionMask = a.input?.attentionMask ?? []
     }
 

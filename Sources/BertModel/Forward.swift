@@ -158,8 +158,8 @@ extension BertModel {
                                   batch: a.batch, features: h, labels: c.numLabels)
             }
         }
-        if let out = a.sentenceEmbedding, let pooling {
-            sentencePoolingForward(out: out, hidden: last, mask: mask, pooling: pooling, batch: a.batch, seq: a.seq, features: h)
+        if let out = a.sentenceEmbedding {
+            sentenceModulesForward(out: out, hidden: last, mask: mask, promptLength: a.input?.promptLength ?? 0, batch: a.batch, seq: a.seq)
         }
     }
 }

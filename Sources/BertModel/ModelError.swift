@@ -14,6 +14,7 @@ public enum ModelError: LocalizedError, Equatable {
     case textTooLong(row: Int, tokens: Int, limit: Int)
     case noTokenizer
     case noClassifier
+    case unknownPrompt(name: String, prompts: [String])
 
     public var errorDescription: String? {
         switch self {
@@ -44,6 +45,9 @@ public enum ModelError: LocalizedError, Equatable {
         case .noClassifier:
             return "the model has no sequence-classification head (classifier.weight/bias)"
                 + "\n---> HINT: fine-tune it first: bertkit finetune MODEL --train data.csv --labels a,b,c -o out.bkm"
+        case .unknownPrompt(let n, let p):
+            return "the model has no prompt named \"\(n)\"; "
+                + (p.isEmpty ? "it has no prompts (config_sentence_transformers.json)" : "its prompts are \(p.joined(separator: ", "))")
         }
     }
 }

@@ -17,14 +17,6 @@ public struct Provenance: Sendable, Equatable, Codable {
     public init() {}
 }
 
-/// sentence-transformers pooling (`modules.json` + `1_Pooling/config.json`).
-public struct SentencePooling: Sendable, Equatable, Codable {
-    public enum Mode: String, Sendable, Codable { case mean, cls, max, meanSqrtLen = "mean_sqrt_len" }
-    public var mode: Mode
-    public var normalize: Bool
-    public init(mode: Mode, normalize: Bool) { self.mode = mode; self.normalize = normalize }
-}
-
 /// What loading found, in the manner of transformers' load report.
 public struct LoadReport: Sendable, Equatable {
     /// File names of `cls.*` pre-training heads, present but not used.
@@ -45,14 +37,23 @@ public struct Checkpoint: Sendable {
     public var config: BertConfig
     public var vocabulary: Vocabulary?
     public var tokenizer: TokenizerSettings?
-    public var pooling: SentencePooling?
+    /// The tokenizer files as the source had them, byte for byte, by file name (`tokenizer.json`,
+    /// `tokenizer_config.json`, …), so an export writes back what `vocab.txt` and the parsed
+    /// settings do not hold (truncation, padding, added tokens).
+    public var tokenizerFiles: [String: [UInt8]] = [:]
+    /// sentence-transformers' modules and settings, when the source is a sentence-transformers model.
+    public var sentenceTransformers: SentenceTransformersSettings?
     /// Parameters in forward order (`WeightNames.parameters`).
     public var parameters: [(name: String, tensor: RawTensor)]
+    /// The sentence-transformers Dense modules' weights, under `sentenceTransformers.tensorShapes`'
+    /// names and in that order.
+    public var moduleTensors: [(name: String, tensor: RawTensor)] = []
     /// The name each parameter had in the source file.
     public var sourceNames: [String: String]
     public var provenance: Provenance
     public var report: LoadReport
 
+    public var pooling: SentencePooling? { sentenceTransformers?.pooling }
     public var hasPooler: Bool { parameters.contains { $0.name == "pooler.dense.weight" } }
     public var hasClassifier: Bool { parameters.contains { $0.name == "classifier.weight" } }
 
@@ -61,13 +62,14 @@ public struct Checkpoint: Sendable {
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.tensor.elementCount } }
     public var parameterBytes: Int { parameters.reduce(0) { $0 + $1.tensor.byteCount } }
 
-    public init(config: BertConfig, vocabulary: Vocabulary?, tokenizer: TokenizerSettings?, pooling: SentencePooling?,
+    public init(config: BertConfig, vocabulary: Vocabulary?, tokenizer: TokenizerSettings?,
+                sentenceTransformers: SentenceTransformersSettings? = nil,
                 parameters: [(name: String, tensor: RawTensor)], sourceNames: [String: String] = [:],
                 provenance: Provenance = Provenance(), report: LoadReport = LoadReport()) {
         self.config = config
         self.vocabulary = vocabulary
         self.tokenizer = tokenizer
-        self.pooling = pooling
+        self.sentenceTransformers = sentenceTransformers
         self.parameters = parameters
         self.sourceNames = sourceNames
         self.provenance = provenance
@@ -78,6 +80,7 @@ public struct Checkpoint: Sendable {
     public func converted(to dtype: DType) -> Checkpoint {
         var c = self
         c.parameters = parameters.map { ($0.name, $0.tensor.converted(to: dtype)) }
+        c.moduleTensors = moduleTensors.map { ($0.name, $0.tensor.converted(to: dtype)) }
         return c
     }
 }

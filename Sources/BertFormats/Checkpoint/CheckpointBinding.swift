@@ -21,10 +21,12 @@ extension Checkpoint {
     /// Binds a file's tensors to the parameters `config` asks for, strictly: every missing tensor and
     /// every wrong shape is listed in one error; unused heads, unexpected names and ignored buffers
     /// go in the report. A pooler is expected when the file has one or the architecture needs one;
-    /// a classifier when the file has one.
+    /// a classifier when the file has one. `moduleTensors` must be exactly the tensors the
+    /// sentence-transformers Dense modules need, with their shapes.
     public static func bind(
         config: BertConfig, tensors: NamedTensors, vocabulary: Vocabulary? = nil, tokenizer: TokenizerSettings? = nil,
-        pooling: SentencePooling? = nil, provenance: Provenance = Provenance()
+        sentenceTransformers: SentenceTransformersSettings? = nil, moduleTensors: [(name: String, tensor: RawTensor)] = [],
+        provenance: Provenance = Provenance()
     ) throws -> Checkpoint {
         var report = LoadReport()
         var byCanonical: [String: (source: String, tensor: RawTensor)] = [:]
@@ -71,10 +73,31 @@ extension Checkpoint {
                 report.warnings.append("the vocabulary has \(v.count) tokens, fewer than the \(config.vocabSize) embedding rows")
             }
         }
-        return Checkpoint(
-            config: config, vocabulary: vocabulary, tokenizer: tokenizer, pooling: pooling,
+        var c = Checkpoint(
+            config: config, vocabulary: vocabulary, tokenizer: tokenizer, sentenceTransformers: sentenceTransformers,
             parameters: expected.map { ($0.name, byCanonical[$0.name]!.tensor) },
             sourceNames: byCanonical.mapValues(\.source), provenance: provenance, report: report)
+        c.moduleTensors = try bindModuleTensors(moduleTensors, to: sentenceTransformers, file: tensors.file, report: &c.report)
+        return c
+    }
+
+    /// The Dense modules' tensors in `tensorShapes` order, strictly: every one present with its
+    /// shape; any other name goes to `report.unexpected`.
+    static func bindModuleTensors(_ given: [(name: String, tensor: RawTensor)], to s: SentenceTransformersSettings?, file: String,
+                                  report: inout LoadReport) throws -> [(name: String, tensor: RawTensor)] {
+        let wanted = s?.tensorShapes ?? []
+        var byName: [String: RawTensor] = [:]
+        for (n, t) in given {
+            guard byName[n] == nil else { throw CheckpointError.duplicateParameter(file: file, canonical: n, names: [n, n]) }
+            byName[n] = t
+        }
+        let missing = wanted.filter { byName[$0.name] == nil }
+        if !missing.isEmpty { throw CheckpointError.missingTensors(file: file, names: missing.map(\.name), shapes: missing.map(\.shape)) }
+        let wrong = wanted.compactMap { w in byName[w.name]!.shape == w.shape ? nil : (w.name, w.shape, byName[w.name]!.shape) }
+        if !wrong.isEmpty { throw CheckpointError.shapeMismatches(file: file, found: wrong) }
+        for (n, _) in given where !wanted.contains(where: { $0.name == n }) { report.unexpected.append(n) }
+        for (n, t) in given where !t.dtype.isFloatingPoint { throw CheckpointError.notFloatingPoint(file: file, name: n, dtype: t.dtype) }
+        return wanted.map { ($0.name, byName[$0.name]!) }
     }
 }
 

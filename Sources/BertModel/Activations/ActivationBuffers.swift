@@ -55,8 +55,10 @@ public final class ActivationBuffers: @unchecked Sendable {
     public let pooler: UnsafeMutablePointer<Float>?
     /// [B, labels] classifier logits, when the model has a classifier.
     public let logits: UnsafeMutablePointer<Float>?
-    /// [B, H] sentence-transformers pooling (+ Normalize), when the model has it.
+    /// [B, D] sentence-transformers' modules' output (Pooling, Dense, Normalize), when the model has them.
     public let sentenceEmbedding: UnsafeMutablePointer<Float>?
+    /// D (0 without a sentence embedding).
+    public let sentenceDimension: Int
 
     /// The input of the last forward, and per row the keys attention uses.
     public internal(set) var input: BertInput?
@@ -67,7 +69,7 @@ public final class ActivationBuffers: @unchecked Sendable {
     /// The attention kernel's per-worker scratch.
     let attentionScratch: WorkerScratch
 
-    public init(config c: BertConfig, batch: Int, seq: Int, pooler: Bool, classifier: Bool, sentencePooling: Bool,
+    public init(config c: BertConfig, batch: Int, seq: Int, pooler: Bool, classifier: Bool, sentenceDimension: Int?,
                 keepEveryLayer: Bool) {
         self.batch = batch
         self.seq = seq
@@ -96,7 +98,8 @@ public final class ActivationBuffers: @unchecked Sendable {
         }
         let poolerAt = pooler ? plan.add(batch * h) : -1
         let logitsAt = classifier ? plan.add(batch * c.numLabels) : -1
-        let sentenceAt = sentencePooling ? plan.add(batch * h) : -1
+        let sentenceAt = sentenceDimension.map { plan.add(batch * $0) } ?? -1
+        self.sentenceDimension = sentenceDimension ?? 0
 
         count = plan.total
         let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)

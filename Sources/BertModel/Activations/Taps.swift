@@ -117,7 +117,8 @@ extension ActivationBuffers {
         case .embeddings, .attentionSelf, .attention, .output: [batch, seq, c.hiddenSize]
         case .intermediate: [batch, seq, c.intermediateSize]
         case .attentionProbs: [batch, c.numAttentionHeads, seq, seq]
-        case .pooler, .sentenceEmbedding: [batch, c.hiddenSize]
+        case .pooler: [batch, c.hiddenSize]
+        case .sentenceEmbedding: [batch, sentenceDimension]
         case .classifier: [batch, c.numLabels]
         }
     }
