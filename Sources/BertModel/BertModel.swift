@@ -9,8 +9,14 @@ public final class BertModel: @unchecked Sendable {
     public let config: BertConfig
     public let parameters: ParameterStore
     public let architecture: Architecture
-    /// sentence-transformers pooling (modules.json), when the model has it.
-    public let pooling: SentencePooling?
+    /// sentence-transformers' modules and settings (modules.json …), when the model has them.
+    public let sentenceTransformers: SentenceTransformersSettings?
+    /// The Pooling module; without one the model has no sentence embedding.
+    public var pooling: SentencePooling? { sentenceTransformers?.pooling }
+    /// The width of the sentence embedding (after Dense modules and truncate_dim).
+    public let sentenceDimension: Int
+    /// The Dense modules' weights in f32, by module folder; `bias` is empty without a bias.
+    let denseWeights: [String: (weight: [Float], bias: [Float])]
     public let vocabulary: Vocabulary?
     public let tokenizerSettings: TokenizerSettings?
 
@@ -21,7 +27,16 @@ public final class BertModel: @unchecked Sendable {
         try BLAS.load()
         config = checkpoint.config
         architecture = checkpoint.architecture
-        pooling = checkpoint.pooling
+        sentenceTransformers = checkpoint.sentenceTransformers
+        sentenceDimension = checkpoint.sentenceTransformers?.dimension(hiddenSize: config.hiddenSize) ?? config.hiddenSize
+        var dense: [String: (weight: [Float], bias: [Float])] = [:]
+        let moduleTensors = Dictionary(checkpoint.moduleTensors, uniquingKeysWith: { a, _ in a })
+        for m in checkpoint.sentenceTransformers?.modules ?? [] where m.typeName == "Dense" {
+            let p = SentenceTransformersSettings.tensorPrefix + m.path + ".linear."
+            guard let w = moduleTensors[p + "weight"] else { throw ModelError.missingParameter(p + "weight") }
+            dense[m.path] = (w.floats(), moduleTensors[p + "bias"]?.floats() ?? [])
+        }
+        denseWeights = dense
         vocabulary = checkpoint.vocabulary
         tokenizerSettings = checkpoint.tokenizer
         parameters = ParameterStore(layout: ParameterLayout(config: config, architecture: architecture))
@@ -34,8 +49,9 @@ public final class BertModel: @unchecked Sendable {
     /// attention probabilities (taps, training); without it layers share one set. `allPredictions`
     /// computes the masked-LM logits at every position (the `cls.predictions` tap).
     public func makeBuffers(batch: Int, seq: Int, keepEveryLayer: Bool, allPredictions: Bool = false) -> ActivationBuffers {
-        ActivationBuffers(config: config, batch: batch, seq: seq, architecture: architecture, sentencePooling: pooling != nil,
-                          keepEveryLayer: keepEveryLayer, allPredictions: allPredictions)
+        ActivationBuffers(config: config, batch: batch, seq: seq, architecture: architecture,
+                          sentenceDimension: pooling != nil ? sentenceDimension : nil, keepEveryLayer: keepEveryLayer,
+                          allPredictions: allPredictions)
     }
 
     /// Runs the forward and copies out the final outputs.
@@ -80,8 +96,10 @@ public struct BertOutput: Sendable {
     public let logits: [Float]?
     /// [B, 2] next-sentence logits, for NSP and pre-training heads.
     public let nextSentenceLogits: [Float]?
-    /// [B, H] sentence-transformers embeddings, when the model has pooling.
+    /// [B, D] sentence-transformers embeddings, when the model has pooling.
     public let sentenceEmbeddings: [Float]?
+    /// D, the sentence embedding's width.
+    public let sentenceDimension: Int
     public let attentionMask: [UInt8]
 
     init(buffers a: ActivationBuffers, config: BertConfig) {
@@ -95,7 +113,8 @@ public struct BertOutput: Sendable {
         let width: Int? = switch a.logitsShape(config: config) { case let s?: s.dropFirst().reduce(1, *); case nil: nil }
         logits = width.flatMap { copy(a.logits, b * $0) }
         nextSentenceLogits = copy(a.nextSentenceLogits, b * 2)
-        sentenceEmbeddings = copy(a.sentenceEmbedding, b * h)
+        sentenceEmbeddings = copy(a.sentenceEmbedding, b * a.sentenceDimension)
+        sentenceDimension = a.sentenceDimension
         attentionMask = a.input?.attentionMask ?? []
     }
 

@@ -172,8 +172,8 @@ extension BertModel {
         if let logits = a.predictionLogits {
             MaskedLMHead(p, config: c, tied: architecture.tiedDecoder).forward(logits: logits, hidden: last, rows: t)
         }
-        if let out = a.sentenceEmbedding, let pooling {
-            sentencePoolingForward(out: out, hidden: last, mask: mask, pooling: pooling, batch: a.batch, seq: a.seq, features: h)
+        if let out = a.sentenceEmbedding {
+            sentenceModulesForward(out: out, hidden: last, mask: mask, promptLength: a.input?.promptLength ?? 0, batch: a.batch, seq: a.seq)
         }
     }
 }

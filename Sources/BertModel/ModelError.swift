@@ -14,6 +14,7 @@ public enum ModelError: LocalizedError, Equatable {
     case textTooLong(row: Int, tokens: Int, limit: Int)
     case noTokenizer
     case noClassifier
+    case unknownPrompt(name: String, prompts: [String])
 
     public var errorDescription: String? {
         switch self {
@@ -41,6 +42,9 @@ public enum ModelError: LocalizedError, Equatable {
             return "the model has no vocabulary (vocab.txt or tokenizer.json), so it cannot tokenize text"
         case .noClassifier:
             return "the model has no sequence-classification head (classifier.weight/bias)"
+        case .unknownPrompt(let n, let p):
+            return "the model has no prompt named \"\(n)\"; "
+                + (p.isEmpty ? "it has no prompts (config_sentence_transformers.json)" : "its prompts are \(p.joined(separator: ", "))")
         }
     }
 }

@@ -46,3 +46,23 @@ struct BKMBytes {
         FileManager.default.createFile(atPath: path, contents: Data(bytes(headerText: headerText)))
     }
 }
+
+extension BKMBytes {
+    /// Edits the header object under `key`.
+    mutating func edit(_ key: String, _ change: (inout JSONObject) -> Void) {
+        var o = header[key]!.objectValue!
+        change(&o)
+        header[key] = .object(o)
+    }
+}
+
+extension JSONObject {
+    /// Edits module `i` of a `sentence_transformers` object.
+    mutating func editModule(_ i: Int, _ change: (inout JSONObject) -> Void) {
+        var modules = self["modules"]!.arrayValue!
+        var m = modules[i].objectValue!
+        change(&m)
+        modules[i] = .object(m)
+        self["modules"] = .array(modules)
+    }
+}

@@ -10,16 +10,17 @@ import Glibc
 
 /// One test per rule of formats/bkm.md, each on a file broken by hand.
 final class BKMTests: XCTestCase {
-    /// A valid tiny .bkm in a fresh folder.
-    private func validFile(labels: Int = 0, function: String = #function) throws -> String {
+    /// A valid tiny .bkm in a fresh folder (of `checkpoint`, by default a tiny model with mean pooling + normalize).
+    func validFile(labels: Int = 0, checkpoint: Checkpoint? = nil, function: String = #function) throws -> String {
         let p = Repo.temporaryDirectory(function) + "/tiny.bkm"
-        try BKMWriter.write(TinyModel.checkpoint(labels: labels, pooling: SentencePooling(mode: .mean, normalize: true)), to: p)
+        try BKMWriter.write(checkpoint ?? TinyModel.checkpoint(labels: labels, sentenceTransformers: SentenceTransformersSettings(pooling: .mean, normalize: true)), to: p)
         return p
     }
 
     /// Breaks the file with `edit`, writes it back and returns the message `open` + `checkpoint` throws.
-    private func brokenMessage(_ edit: (inout BKMBytes) -> Void, headerText: [UInt8]? = nil, function: String = #function) throws -> String {
-        let p = try validFile(function: function)
+    func brokenMessage(_ edit: (inout BKMBytes) -> Void, headerText: [UInt8]? = nil, checkpoint: Checkpoint? = nil,
+                               function: String = #function) throws -> String {
+        let p = try validFile(checkpoint: checkpoint, function: function)
         var b = BKMBytes(path: p)
         edit(&b)
         b.write(to: p, headerText: headerText)
@@ -40,8 +41,8 @@ final class BKMTests: XCTestCase {
     }
 
     func testB3UnsupportedVersion() throws {
-        let m = try brokenMessage { $0.version = 2 }
-        XCTAssertTrue(m.contains("version: 2") && m.contains("HINT"), m)
+        let m = try brokenMessage { $0.version = 3 }
+        XCTAssertTrue(m.contains("version: 3") && m.contains("reads versions 1 and 2") && m.contains("HINT"), m)
     }
 
     func testB4HeaderOverTheCap() throws {
@@ -122,10 +123,12 @@ final class BKMTests: XCTestCase {
     }
 
     func testB13BadPooling() throws {
-        XCTAssertTrue(try brokenMessage { $0.header["pooling"] = .object(JSONObject([("mode", .string("sum")), ("normalize", .bool(true))])) }
-            .contains("header.pooling.mode: expected mean, cls, max or mean_sqrt_len, found \"sum\""))
-        XCTAssertTrue(try brokenMessage { $0.header["pooling"] = .object(JSONObject([("mode", .string("cls")), ("normalize", .int(1))])) }
-            .contains("header.pooling.normalize"))
+        func pooling(_ key: String, _ v: JSONValue) throws -> String {
+            try brokenMessage { b in b.edit("sentence_transformers") { st in st.editModule(0) { $0[key] = v } } }
+        }
+        XCTAssertTrue(try pooling("mode", .string("sum"))
+            .contains("header.sentence_transformers.modules[0].mode: expected mean, cls, max or mean_sqrt_len, found \"sum\""))
+        XCTAssertTrue(try pooling("include_prompt", .int(1)).contains("header.sentence_transformers.modules[0].include_prompt: expected true or false"))
     }
 
     func testB14TensorFields() throws {
@@ -247,7 +250,7 @@ final class BKMTests: XCTestCase {
 
     func testB23RoundTripIsExact() throws {
         for dtype in DType.storable {
-            let c = TinyModel.checkpoint(labels: 3, dtype: dtype, pooling: SentencePooling(mode: .meanSqrtLen, normalize: false))
+            let c = TinyModel.checkpoint(labels: 3, dtype: dtype, sentenceTransformers: SentenceTransformersSettings(pooling: .meanSqrtLen, normalize: false))
             let p = Repo.temporaryDirectory() + "/m.bkm"
             try BKMWriter.write(c, to: p)
             let f = try BKMFile.open(path: p)
@@ -260,7 +263,7 @@ final class BKMTests: XCTestCase {
             XCTAssertEqual(r.vocabulary, c.vocabulary)
             XCTAssertEqual(r.tokenizer?.json, c.tokenizer?.json)
             XCTAssertEqual(r.tokenizer?.modelMaxLength, 6)
-            XCTAssertEqual(r.pooling, c.pooling)
+            XCTAssertEqual(r.sentenceTransformers, c.sentenceTransformers)
             XCTAssertEqual(r.provenance, c.provenance)
             XCTAssertEqual(r.report.unused, ["cls.predictions.bias"])
             XCTAssertEqual(r.report.ignored, ["embeddings.position_ids"])
@@ -289,7 +292,9 @@ final class BKMTests: XCTestCase {
         XCTAssertEqual(r.report.ignored, ["embeddings.position_ids"])
         XCTAssertEqual(r.provenance.sources.first { $0.file == "model.safetensors" }?.sha256,
                        try FileDigest.sha256(path: dir + "/model.safetensors"))
-        XCTAssertEqual(r.pooling, SentencePooling(mode: .mean, normalize: true))
+        XCTAssertEqual(r.pooling, SentencePooling(mode: .mean))
+        XCTAssertEqual(r.sentenceTransformers, c.sentenceTransformers)
+        XCTAssertEqual(r.sentenceTransformers?.maxSeqLength, 256)
         XCTAssertEqual(r.vocabulary, c.vocabulary)
     }
 

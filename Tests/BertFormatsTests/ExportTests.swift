@@ -57,14 +57,51 @@ final class ExportTests: XCTestCase {
         let source = try CheckpointLoader.load(path: dir)
         try CheckpointExporter.write(source, to: tmp + "/m.bkm")
         try CheckpointExporter.write(CheckpointLoader.load(path: tmp + "/m.bkm"), to: tmp + "/hf")
-        XCTAssertEqual(folderListing(tmp + "/hf"), ["1_Pooling", "config.json", "model.safetensors", "modules.json",
-                                                    "special_tokens_map.json", "tokenizer_config.json", "vocab.txt"])
+        XCTAssertEqual(folderListing(tmp + "/hf"), ["1_Pooling", "config.json", "config_sentence_transformers.json", "model.safetensors",
+                                                    "modules.json", "sentence_bert_config.json", "special_tokens_map.json", "tokenizer.json",
+                                                    "tokenizer_config.json", "vocab.txt"])
+        // The tokenizer files come back byte for byte (tokenizer.json's truncation and padding included).
+        for f in ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"] {
+            XCTAssertEqual(FileManager.default.contents(atPath: tmp + "/hf/" + f), FileManager.default.contents(atPath: dir + "/" + f), f)
+        }
         let back = try CheckpointLoader.load(path: tmp + "/hf")
         XCTAssertEqual(back.parameters.count, source.parameters.count)
         for (a, b) in zip(source.parameters, back.parameters) { XCTAssertTrue(a.tensor.bitIdentical(to: b.tensor), a.name) }
-        XCTAssertEqual(back.pooling, SentencePooling(mode: .mean, normalize: true))
+        XCTAssertEqual(back.sentenceTransformers, source.sentenceTransformers)
         XCTAssertEqual(back.config.json, source.config.json)
         XCTAssertEqual(back.vocabulary, source.vocabulary)
+    }
+
+    /// Every sentence-transformers file and setting through .bkm and back to a folder.
+    func testSentenceTransformersFolderThroughBKMAndBack() throws {
+        let dir = Repo.fixture("tiny-st-dense"), tmp = Repo.temporaryDirectory()
+        let source = try CheckpointLoader.load(path: dir)
+        try CheckpointExporter.write(source, to: tmp + "/m.bkm")
+        try CheckpointExporter.write(CheckpointLoader.load(path: tmp + "/m.bkm"), to: tmp + "/hf")
+        XCTAssertEqual(folderListing(tmp + "/hf"), ["1_Pooling", "2_Dense", "3_Dense", "config.json", "config_sentence_transformers.json",
+                                                    "model.safetensors", "modules.json", "sentence_bert_config.json", "special_tokens_map.json",
+                                                    "tokenizer_config.json", "vocab.txt"])
+        XCTAssertEqual(folderListing(tmp + "/hf/3_Dense"), ["config.json", "model.safetensors"])
+        for f in ["tokenizer_config.json", "special_tokens_map.json", "vocab.txt"] {
+            XCTAssertEqual(FileManager.default.contents(atPath: tmp + "/hf/" + f), FileManager.default.contents(atPath: dir + "/" + f), f)
+        }
+        let back = try CheckpointLoader.load(path: tmp + "/hf")
+        XCTAssertEqual(back.sentenceTransformers, source.sentenceTransformers)
+        XCTAssertEqual(back.moduleTensors.map(\.name), source.moduleTensors.map(\.name))
+        for (a, b) in zip(back.moduleTensors, source.moduleTensors) { XCTAssertTrue(a.tensor.bitIdentical(to: b.tensor), a.name) }
+        for (a, b) in zip(back.parameters, source.parameters) { XCTAssertTrue(a.tensor.bitIdentical(to: b.tensor), a.name) }
+        // The files say it in the spellings every sentence-transformers from 2.x reads.
+        let pooling = try JSONParser.parse(contentsOf: tmp + "/hf/1_Pooling/config.json").objectValue!
+        XCTAssertEqual(pooling["pooling_mode_mean_tokens"], .bool(true))
+        XCTAssertEqual(pooling["include_prompt"], .bool(false))
+        XCTAssertEqual(try JSONParser.parse(contentsOf: tmp + "/hf/sentence_bert_config.json"),
+                       .object(JSONObject([("max_seq_length", .int(16)), ("do_lower_case", .bool(true))])))
+        // .bkm → .bkm keeps every byte (the settings, prompts in order, module tensors after the parameters).
+        try CheckpointConverter.convert(source: tmp + "/m.bkm", output: tmp + "/again.bkm")
+        XCTAssertEqual(FileManager.default.contents(atPath: tmp + "/again.bkm"), FileManager.default.contents(atPath: tmp + "/m.bkm"))
+        // A .safetensors cannot hold the Dense weights: the conversion says so.
+        let st = try CheckpointConverter.convert(source: dir, output: tmp + "/m.safetensors")
+        XCTAssertTrue(st.report.warnings.contains { $0.contains("sentence_transformers.2_Dense.linear.weight") && $0.contains("not in it") }, "\(st.report.warnings)")
     }
 
     func testExistingOutputIsKeptUnlessReplaceIsAsked() throws {

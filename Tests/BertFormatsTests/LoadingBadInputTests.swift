@@ -150,12 +150,13 @@ final class LoadingBadInputTests: XCTestCase {
 
     func testPoolingConfigErrorsNameTheKey() throws {
         let dir = try copy("tiny-bert")
-        try Data(SentenceTransformers.modulesJSON(normalize: false).serialized().utf8).write(to: URL(fileURLWithPath: dir + "/modules.json"))
+        try Data(SentenceTransformers.folderFiles(SentenceTransformersSettings(pooling: .cls, normalize: false), hiddenSize: 32)[0].json.serialized().utf8)
+            .write(to: URL(fileURLWithPath: dir + "/modules.json"))
         try FileManager.default.createDirectory(atPath: dir + "/1_Pooling", withIntermediateDirectories: true)
         try Data(#"{"pooling_mode_cls_token": true, "pooling_mode_mean_tokens": true}"#.utf8).write(to: URL(fileURLWithPath: dir + "/1_Pooling/config.json"))
         let m = thrownMessage { _ = try CheckpointLoader.load(path: dir) }
-        XCTAssertTrue(m.contains(dir + "/1_Pooling/config.json") && m.contains("2 pooling modes are true"), m)
+        XCTAssertTrue(m.contains(dir + "/1_Pooling/config.json") && m.contains("2 pooling modes are on (cls, mean)"), m)
         try Data(#"{"pooling_mode_cls_token": true}"#.utf8).write(to: URL(fileURLWithPath: dir + "/1_Pooling/config.json"))
-        XCTAssertEqual(try CheckpointLoader.load(path: dir).pooling, SentencePooling(mode: .cls, normalize: false))
+        XCTAssertEqual(try CheckpointLoader.load(path: dir).sentenceTransformers, SentenceTransformersSettings(pooling: .cls, normalize: false))
     }
 }

@@ -10,19 +10,20 @@ final class ForwardTests: XCTestCase {
     /// gives ~1e-6; 2e-5 leaves room without letting a wrong formula through (those are ≥ 1e-3).
     let tolerance: Float = 2e-5
 
-    func compare(_ checkpoint: Checkpoint, ids: [[Int]], types: [[Int]]? = nil, mask: [[Int]]? = nil, label: String,
-                 file: StaticString = #filePath, line: UInt = #line) throws {
+    func compare(_ checkpoint: Checkpoint, ids: [[Int]], types: [[Int]]? = nil, mask: [[Int]]? = nil, promptLength: Int = 0,
+                 label: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let c = checkpoint.config
         let model = try BertModel(checkpoint: checkpoint)
         let s = ids[0].count, b = ids.count, h = c.hiddenSize
         let typeRows = types ?? ids.map { $0.map { _ in 0 } }, maskRows = mask ?? ids.map { $0.map { _ in 1 } }
-        let input = try BertInput(batch: b, seq: s, inputIds: ids.flatMap { $0 }, tokenTypeIds: typeRows.flatMap { $0 },
+        var input = try BertInput(batch: b, seq: s, inputIds: ids.flatMap { $0 }, tokenTypeIds: typeRows.flatMap { $0 },
                                   attentionMask: maskRows.flatMap { $0 }, config: c)
+        input.promptLength = promptLength
         let buffers = model.makeBuffers(batch: b, seq: s, keepEveryLayer: true)
         try model.forward(input, into: buffers)
         let ref = ReferenceBert(checkpoint)
         for r in 0..<b {
-            let want = ref.forward(ids: ids[r], types: typeRows[r], mask: maskRows[r])
+            let want = ref.forward(ids: ids[r], types: typeRows[r], mask: maskRows[r], promptLength: promptLength)
             let real = (0..<s).filter { maskRows[r][$0] == 1 }
             let last = buffers.values(of: .output(layer: c.numHiddenLayers - 1), config: c)!
             assertClose(real.flatMap { t in (0..<h).map { last[(r * s + t) * h + $0] } },
@@ -47,7 +48,9 @@ final class ForwardTests: XCTestCase {
                             label: "\(label) row \(r) logits", file: file, line: line)
             }
             if let e = want.sentence {
-                assertClose(Array(UnsafeBufferPointer(start: buffers.sentenceEmbedding! + r * h, count: h)), e.map(Float.init), atol: tolerance,
+                let d = model.sentenceDimension
+                XCTAssertEqual(d, e.count, "\(label): sentence dimension", file: file, line: line)
+                assertClose(Array(UnsafeBufferPointer(start: buffers.sentenceEmbedding! + r * d, count: d)), e.map(Float.init), atol: tolerance,
                             label: "\(label) row \(r) sentence embedding", file: file, line: line)
             }
         }
@@ -61,7 +64,7 @@ final class ForwardTests: XCTestCase {
     func testEveryHiddenActivationMatchesReference() throws {
         for act in ["gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "silu"] {
             let c = RandomBert.config(act: act, labels: 3)
-            try compare(RandomBert.checkpoint(c, pooling: SentencePooling(mode: .mean, normalize: true)), ids: ids, types: types,
+            try compare(RandomBert.checkpoint(c, sentenceTransformers: .init(pooling: .mean, normalize: true)), ids: ids, types: types,
                         mask: mask, label: act)
         }
     }
@@ -69,8 +72,27 @@ final class ForwardTests: XCTestCase {
     func testEverySentencePoolingMatchesReference() throws {
         for mode in [SentencePooling.Mode.cls, .mean, .max, .meanSqrtLen] {
             for normalize in [false, true] {
-                let ck = RandomBert.checkpoint(RandomBert.config(), pooling: SentencePooling(mode: mode, normalize: normalize))
+                let ck = RandomBert.checkpoint(RandomBert.config(), sentenceTransformers: .init(pooling: mode, normalize: normalize))
                 try compare(ck, ids: ids, types: types, mask: mask, label: "\(mode.rawValue) normalize \(normalize)")
+            }
+        }
+    }
+
+    /// sentence-transformers' Pooling with the prompt left out (CLS then means the first token after
+    /// it), Dense with Tanh and with Identity, Normalize between or after them, and truncate_dim.
+    func testSentenceTransformersModulesMatchReference() throws {
+        typealias M = SentenceTransformersSettings.Module
+        for mode in [SentencePooling.Mode.cls, .mean, .max] {
+            for includePrompt in [true, false] {
+                var st = SentenceTransformersSettings(modules: [
+                    M(path: "1_Pooling", .pooling(SentencePooling(mode: mode, includePrompt: includePrompt))),
+                    M(path: "2_Dense", .dense(DenseModule(inFeatures: 32, outFeatures: 20, bias: true, activation: .tanh))),
+                    M(path: "3_Normalize", .normalize),
+                    M(path: "4_Dense", .dense(DenseModule(inFeatures: 20, outFeatures: 7, bias: false, activation: .identity))),
+                ])
+                st.truncateDim = includePrompt ? nil : 5
+                let ck = RandomBert.checkpoint(RandomBert.config(), sentenceTransformers: st)
+                try compare(ck, ids: ids, types: types, mask: mask, promptLength: 3, label: "\(mode.rawValue) include_prompt \(includePrompt)")
             }
         }
     }
@@ -93,7 +115,7 @@ final class ForwardTests: XCTestCase {
 
     func testPaddedBatchEqualsEachTextAlone() throws {
         let c = RandomBert.config(labels: 2)
-        let model = try BertModel(checkpoint: RandomBert.checkpoint(c, pooling: SentencePooling(mode: .mean, normalize: true)))
+        let model = try BertModel(checkpoint: RandomBert.checkpoint(c, sentenceTransformers: .init(pooling: .mean, normalize: true)))
         let rows = [[2, 7, 9, 11, 3], [2, 5, 3], [2, 31, 37, 3, 29, 3, 8, 9]]
         let batch = try model.run(BertInput(rows: rows, config: c))
         for (r, row) in rows.enumerated() {

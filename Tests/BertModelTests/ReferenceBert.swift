@@ -10,13 +10,13 @@ import Foundation
 struct ReferenceBert {
     let config: BertConfig
     let p: [String: [Double]]
-    let pooling: SentencePooling?
+    let sentenceTransformers: SentenceTransformersSettings?
 
     init(_ checkpoint: Checkpoint) {
         config = checkpoint.config
-        pooling = checkpoint.pooling
+        sentenceTransformers = checkpoint.sentenceTransformers
         var p: [String: [Double]] = [:]
-        for (n, t) in checkpoint.parameters { p[n] = t.floats().map(Double.init) }
+        for (n, t) in checkpoint.parameters + checkpoint.moduleTensors { p[n] = t.floats().map(Double.init) }
         self.p = p
     }
 
@@ -49,7 +49,8 @@ struct ReferenceBert {
         }
     }
 
-    func forward(ids: [Int], types: [Int], mask: [Int]) -> Row {
+    /// `promptLength`: positions sentence pooling leaves out when include_prompt is false.
+    func forward(ids: [Int], types: [Int], mask: [Int], promptLength: Int = 0) -> Row {
         let c = config, h = c.hiddenSize, s = ids.count, heads = c.numAttentionHeads, dh = h / heads
         let word = p["embeddings.word_embeddings.weight"]!, pos = p["embeddings.position_embeddings.weight"]!
         let typ = p["embeddings.token_type_embeddings.weight"]!
@@ -94,22 +95,33 @@ struct ReferenceBert {
             row.pooled = linear(x[0], "pooler.dense", out: h).map { tanh($0) }
             if p["classifier.weight"] != nil { row.logits = linear(row.pooled!, "classifier", out: c.numLabels) }
         }
-        if let pooling {
-            let real = (0..<s).filter { mask[$0] == 1 }
+        if let st = sentenceTransformers, let pooling = st.pooling {
+            let skip = pooling.includePrompt ? 0 : promptLength
+            let real = (0..<s).filter { mask[$0] == 1 && $0 >= skip }
             var e: [Double]
             switch pooling.mode {
-            case .cls: e = x[0]
+            case .cls: e = x[real.first ?? 0]
             case .mean, .meanSqrtLen:
                 e = (0..<h).map { j in real.reduce(0.0) { $0 + x[$1][j] } }
                 let d = pooling.mode == .mean ? Double(real.count) : Double(real.count).squareRoot()
                 e = e.map { $0 / d }
             case .max: e = (0..<h).map { j in real.map { x[$0][j] }.max()! }
             }
-            if pooling.normalize {
-                let norm = e.reduce(0) { $0 + $1 * $1 }.squareRoot()
-                e = e.map { $0 / max(norm, 1e-12) }
+            for m in st.modules.dropFirst() {
+                switch m.kind {
+                case .dense(let d):
+                    let w = p["sentence_transformers.\(m.path).linear.weight"]!, b = p["sentence_transformers.\(m.path).linear.bias"]
+                    e = (0..<d.outFeatures).map { o in
+                        let y = (b?[o] ?? 0) + (0..<d.inFeatures).reduce(0.0) { $0 + w[o * d.inFeatures + $1] * e[$1] }
+                        return d.activation == .tanh ? tanh(y) : y
+                    }
+                case .normalize:
+                    let norm = e.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                    e = e.map { $0 / max(norm, 1e-12) }
+                case .pooling: break
+                }
             }
-            row.sentence = e
+            row.sentence = Array(e.prefix(st.truncateDim ?? e.count))
         }
         return row
     }
@@ -129,7 +141,7 @@ enum RandomBert {
         return try! BertConfig(json: o, file: "random config")
     }
 
-    static func checkpoint(_ c: BertConfig, seed: UInt64 = 1, pooler: Bool = true, pooling: SentencePooling? = nil,
+    static func checkpoint(_ c: BertConfig, seed: UInt64 = 1, pooler: Bool = true, sentenceTransformers: SentenceTransformersSettings? = nil,
                            dtype: DType = .f32) -> Checkpoint {
         var rng = SeededRandom(seed: seed)
         let params = parameterTable(c, pooler: pooler, classifier: c.numLabels > 0).map { name, shape in
@@ -142,6 +154,11 @@ enum RandomBert {
             return (name: name, tensor: RawTensor(floats: values, shape: shape, dtype: dtype))
         }
         let vocab = try! Vocabulary(tokens: (0..<c.vocabSize).map { ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"].indices.contains($0) ? ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"][$0] : "w\($0)" })
-        return Checkpoint(config: c, vocabulary: vocab, tokenizer: TokenizerSettings(), pooling: pooling, parameters: params)
+        var ck = Checkpoint(config: c, vocabulary: vocab, tokenizer: TokenizerSettings(), sentenceTransformers: sentenceTransformers,
+                            parameters: params)
+        ck.moduleTensors = (sentenceTransformers?.tensorShapes ?? []).map { name, shape in
+            (name, RawTensor(floats: (0..<shape.reduce(1, *)).map { _ in Float(0.3 * rng.normal()) }, shape: shape, dtype: dtype))
+        }
+        return ck
     }
 }

@@ -6,7 +6,7 @@ import XCTest
 final class WeightDiffTests: XCTestCase {
     private func checkpoint(_ params: [(String, [Float])]) throws -> Checkpoint {
         guard case .object(let o) = try JSONParser.parse(Array(#"{"vocab_size": 4, "hidden_size": 2, "num_hidden_layers": 1, "num_attention_heads": 1, "intermediate_size": 2}"#.utf8), file: "c") else { fatalError() }
-        return Checkpoint(config: try BertConfig(json: o, file: "c"), vocabulary: nil, tokenizer: nil, pooling: nil,
+        return Checkpoint(config: try BertConfig(json: o, file: "c"), vocabulary: nil, tokenizer: nil,
                           parameters: params.map { ($0.0, RawTensor(floats: $0.1, shape: [$0.1.count])) })
     }
 

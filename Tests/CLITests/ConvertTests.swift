@@ -31,8 +31,9 @@ final class ConvertTests: XCTestCase {
         // Tensors, config, tokenizer and provenance all carried over unchanged.
         XCTAssertEqual(FileManager.default.contents(atPath: tmp + "/a.bkm"), FileManager.default.contents(atPath: tmp + "/b.bkm"))
         XCTAssertEqual(try ToolRun.run(["convert", tmp + "/a.bkm", tmp + "/hf"]).status, 0)
-        XCTAssertEqual(CLI.listing(tmp + "/hf"), ["1_Pooling", "config.json", "model.safetensors", "modules.json",
-                                                  "special_tokens_map.json", "tokenizer_config.json", "vocab.txt"])
+        XCTAssertEqual(CLI.listing(tmp + "/hf"), ["1_Pooling", "config.json", "config_sentence_transformers.json", "model.safetensors",
+                                                  "modules.json", "sentence_bert_config.json", "special_tokens_map.json", "tokenizer.json",
+                                                  "tokenizer_config.json", "vocab.txt"])
     }
 
     func testDTypeOption() throws {

@@ -11,7 +11,7 @@ public enum BKMError: LocalizedError, Equatable {
     case headerChecksum(file: String, stored: UInt32, computed: UInt32)                // B6
     case reservedNotZero(file: String, value: UInt32)                                  // B7
     case headerNotJSON(file: String, reason: String)                                   // B8
-    case badField(file: String, field: String, problem: String)                        // B9, B13
+    case badField(file: String, field: String, problem: String)                        // B9, B13, B24, B25
     case labelsDisagree(file: String, labels: [String], config: [String])              // B11
     case badTensor(file: String, tensor: String, field: String, problem: String)       // B14
     case duplicateTensor(file: String, name: String)                                   // B15
@@ -32,7 +32,7 @@ public enum BKMError: LocalizedError, Equatable {
         case .badMagic(let f, let m):
             return "\(f): magic: expected \"BKM\\0\" (42 4B 4D 00), found \(m.map { String(format: "%02X", $0) }.joined(separator: " ")) — not a .bkm file"
         case .unsupportedVersion(let f, let v):
-            return "\(f): version: \(v) is not supported; this bertkit reads version 1"
+            return "\(f): version: \(v) is not supported; this bertkit reads versions 1 and 2"
                 + "\n---> HINT: the file was written by a newer bertkit; upgrade bertkit to read it"
         case .headerTooLarge(let f, let n):
             return "\(f): header_length: \(n) bytes is over the 268,435,456-byte limit"

@@ -28,7 +28,9 @@ public struct BKMFile: Sendable {
     public let labels: [String]
     public let tokenizer: TokenizerSettings?
     public let vocabulary: Vocabulary?
-    public let pooling: SentencePooling?
+    /// The source's tokenizer files byte for byte (empty in version 1 files).
+    public let tokenizerFiles: [String: [UInt8]]
+    public let sentenceTransformers: SentenceTransformersSettings?
     public let provenance: Provenance
     /// What the source held that the model does not carry (pre-training heads, buffers).
     public let loadReport: LoadReport
@@ -47,7 +49,7 @@ public struct BKMFile: Sendable {
         let magic = [UInt8](storage.slice(offset: 0, length: 4)!)
         guard magic == BKMLayout.magic else { throw BKMError.badMagic(file: path, found: magic) }                  // B2
         version = b.loadUnaligned(fromByteOffset: 4, as: UInt32.self).littleEndian
-        guard version == BKMLayout.version else { throw BKMError.unsupportedVersion(file: path, version: version) }  // B3
+        guard BKMLayout.readable.contains(version) else { throw BKMError.unsupportedVersion(file: path, version: version) }  // B3
         let h = b.loadUnaligned(fromByteOffset: 8, as: UInt64.self).littleEndian
         guard h <= UInt64(BKMLayout.maxHeaderLength) else { throw BKMError.headerTooLarge(file: path, length: h) }   // B4
         let available = size - BKMLayout.preambleSize
@@ -61,9 +63,9 @@ public struct BKMFile: Sendable {
         guard reserved == 0 else { throw BKMError.reservedNotZero(file: path, value: reserved) }                    // B7
         dataStart = BKMLayout.aligned(BKMLayout.preambleSize + headerLength)!
 
-        let r = BKMHeaderReader(file: path)
+        let r = BKMHeaderReader(file: path, version: version)
         let root = try r.parse([UInt8](header))                                                                    // B8
-        try r.requireExactKeys(root, BKMLayout.headerKeys, at: "")                                                 // B9
+        try r.requireExactKeys(root, version == 1 ? BKMLayout.headerKeysV1 : BKMLayout.headerKeys, at: "")       // B9
         guard root["format"]?.stringValue == BKMLayout.formatName else {
             throw BKMError.badField(file: path, field: "format", problem: "expected \"\(BKMLayout.formatName)\", found \(root["format"]!.kind)")
         }
@@ -83,7 +85,13 @@ public struct BKMFile: Sendable {
         } else {
             vocabulary = nil
         }
-        pooling = try r.pooling(root)                                                                              // B13
+        if version == 1 {
+            tokenizerFiles = [:]
+            sentenceTransformers = try r.poolingV1(root)                                                           // B13
+        } else {
+            tokenizerFiles = try r.tokenizerFiles(root)                                                            // B24
+            sentenceTransformers = try r.sentenceTransformers(root, hiddenSize: config.hiddenSize)                 // B13, B25
+        }
         provenance = try r.provenance(r.object(root, "provenance"))
         loadReport = try r.loadReport(r.object(root, "load_report"))
 
@@ -134,10 +142,22 @@ public struct BKMFile: Sendable {
         NamedTensors(file: path, naming: .huggingFace, entries: try entries.map { ($0.name, try tensor($0, verify: verify)) })
     }
 
+    /// The BERT parameters, and apart from them the sentence-transformers modules' tensors
+    /// (names starting `sentence_transformers.`).
+    public func split(verify: Bool) throws -> (parameters: NamedTensors, modules: [(name: String, tensor: RawTensor)]) {
+        var all = try named(verify: verify)
+        let isModule = { (n: String) in n.hasPrefix(SentenceTransformersSettings.tensorPrefix) }
+        let modules = all.entries.filter { isModule($0.name) }
+        all.entries.removeAll { isModule($0.name) }
+        return (all, modules)
+    }
+
     /// The model, every checksum verified unless `verify` is false; bound strictly to the config (B21).
     public func checkpoint(verify: Bool = true) throws -> Checkpoint {
-        var c = try Checkpoint.bind(config: config, tensors: named(verify: verify), vocabulary: vocabulary, tokenizer: tokenizer,
-                                    pooling: pooling, provenance: provenance)
+        let (parameters, modules) = try split(verify: verify)
+        var c = try Checkpoint.bind(config: config, tensors: parameters, vocabulary: vocabulary, tokenizer: tokenizer,
+                                    sentenceTransformers: sentenceTransformers, moduleTensors: modules, provenance: provenance)
+        c.tokenizerFiles = tokenizerFiles
         let stray = c.report.unexpected + c.report.unused + c.report.ignored
         guard stray.isEmpty else { throw BKMError.unexpectedTensors(file: path, names: stray) }
         (c.report.unused, c.report.unexpected, c.report.ignored) = (loadReport.unused, loadReport.unexpected, loadReport.ignored)

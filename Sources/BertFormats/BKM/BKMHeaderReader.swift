@@ -4,6 +4,7 @@ import Foundation
 /// Typed reads of the .bkm header JSON; every error names the file and the header field.
 struct BKMHeaderReader {
     let file: String
+    let version: UInt32
 
     struct TensorEntry {
         let name: String
@@ -29,7 +30,7 @@ struct BKMHeaderReader {
 
     func requireExactKeys(_ o: JSONObject, _ keys: [String], at prefix: String) throws {
         for k in keys where o[k] == nil { throw bad(prefix + k, "missing") }
-        for k in o.keys where !keys.contains(k) { throw bad(prefix + k, "unknown key (this bertkit reads version 1 headers)") }
+        for k in o.keys where !keys.contains(k) { throw bad(prefix + k, "unknown key (a version \(version) header has no such key)") }
     }
 
     func object(_ o: JSONObject, _ key: String) throws -> JSONObject {
@@ -59,15 +60,38 @@ struct BKMHeaderReader {
         return i
     }
 
-    func pooling(_ root: JSONObject) throws -> SentencePooling? {
-        guard let p = try optionalObject(root, "pooling") else { return nil }
-        try requireExactKeys(p, BKMLayout.poolingKeys, at: "pooling.")
-        let m = try string(p["mode"], field: "pooling.mode")
+    func bool(_ v: JSONValue?, field: String) throws -> Bool {
+        guard let b = v?.boolValue else { throw bad(field, "expected true or false, found \(v?.kind ?? "nothing")") }
+        return b
+    }
+
+    func poolingMode(_ v: JSONValue?, field: String) throws -> SentencePooling.Mode {
+        let m = try string(v, field: field)
         guard let mode = SentencePooling.Mode(rawValue: m) else {
-            throw bad("pooling.mode", "expected mean, cls, max or mean_sqrt_len, found \"\(m)\"")
+            throw bad(field, "expected mean, cls, max or mean_sqrt_len, found \"\(m)\"")
         }
-        guard let n = p["normalize"]?.boolValue else { throw bad("pooling.normalize", "expected true or false, found \(p["normalize"]!.kind)") }
-        return SentencePooling(mode: mode, normalize: n)
+        return mode
+    }
+
+    /// Version 1's `pooling` ({mode, normalize}): the Pooling module, then Normalize when set.
+    func poolingV1(_ root: JSONObject) throws -> SentenceTransformersSettings? {
+        guard let p = try optionalObject(root, "pooling") else { return nil }
+        try requireExactKeys(p, BKMLayout.poolingKeysV1, at: "pooling.")
+        return SentenceTransformersSettings(pooling: try poolingMode(p["mode"], field: "pooling.mode"),
+                                            normalize: try bool(p["normalize"], field: "pooling.normalize"))
+    }
+
+    /// `tokenizer_files`: file name → contents, for the names `TokenizerFiles.verbatimNames` allows.
+    func tokenizerFiles(_ root: JSONObject) throws -> [String: [UInt8]] {
+        let o = try object(root, "tokenizer_files")
+        var out: [String: [UInt8]] = [:]
+        for (name, v) in o {
+            guard TokenizerFiles.verbatimNames.contains(name) else {
+                throw bad("tokenizer_files.\(name)", "not a tokenizer file name; expected one of \(TokenizerFiles.verbatimNames.joined(separator: ", "))")
+            }
+            out[name] = Array(try string(v, field: "tokenizer_files.\(name)").utf8)
+        }
+        return out
     }
 
     func provenance(_ o: JSONObject) throws -> Provenance {

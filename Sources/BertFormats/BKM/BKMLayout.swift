@@ -1,7 +1,7 @@
 /// The fixed numbers of the .bkm layout (`formats/bkm.md` §1).
 ///
 ///     0   4  magic "BKM\0"
-///     4   4  version u32 = 1
+///     4   4  version u32 = 2 (1 is still read)
 ///     8   8  header_length H u64
 ///     16  4  header_crc32c u32 (CRC-32C of bytes [0,16) then the header)
 ///     20  4  reserved u32 = 0
@@ -9,7 +9,11 @@
 ///     D = align64(24 + H): tensor data, every tensor 64-aligned
 enum BKMLayout {
     static let magic: [UInt8] = [0x42, 0x4B, 0x4D, 0x00]
-    static let version: UInt32 = 1
+    /// What the writer writes.
+    static let version: UInt32 = 2
+    /// What the reader reads: version 1 had `pooling` where version 2 has `tokenizer_files` and
+    /// `sentence_transformers`.
+    static let readable: ClosedRange<UInt32> = 1...2
     static let preambleSize = 24
     static let alignment = 64
     static let maxHeaderLength = 268_435_456
@@ -21,11 +25,19 @@ enum BKMLayout {
         return o ? nil : s & ~(alignment - 1)
     }
 
-    static let headerKeys = ["format", "config", "labels", "tokenizer", "vocabulary", "pooling", "provenance",
-                             "load_report", "tensors", "data_bytes"]
+    static let headerKeys = ["format", "config", "labels", "tokenizer", "vocabulary", "tokenizer_files", "sentence_transformers",
+                             "provenance", "load_report", "tensors", "data_bytes"]
+    static let headerKeysV1 = ["format", "config", "labels", "tokenizer", "vocabulary", "pooling", "provenance",
+                               "load_report", "tensors", "data_bytes"]
     static let tensorKeys = ["name", "dtype", "shape", "offset", "bytes", "crc32c", "source_name"]
     static let provenanceKeys = ["sources", "tool", "created", "source_format"]
     static let sourceKeys = ["file", "sha256", "bytes"]
     static let reportKeys = ["unused", "unexpected", "ignored"]
-    static let poolingKeys = ["mode", "normalize"]
+    /// Version 1's `pooling`.
+    static let poolingKeysV1 = ["mode", "normalize"]
+    static let sentenceTransformersKeys = ["modules", "max_seq_length", "do_lower_case", "prompts", "default_prompt_name",
+                                           "similarity_fn_name", "truncate_dim"]
+    static let moduleKeys = ["Pooling": ["type", "path", "mode", "include_prompt"],
+                             "Dense": ["type", "path", "in_features", "out_features", "bias", "activation_function"],
+                             "Normalize": ["type", "path"]]
 }

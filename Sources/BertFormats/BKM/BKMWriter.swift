@@ -14,8 +14,11 @@ public enum BKMWriter {
     /// same sources (its SHA-256s may be filled in by then).
     public static func write(_ c: Checkpoint, to path: String, progress: ((Int, Int) -> Void)? = nil,
                              provenance: (() throws -> Provenance)? = nil) throws {
-        for (name, t) in c.parameters where !DType.storable.contains(t.dtype) {
+        for (name, t) in c.parameters + c.moduleTensors where !DType.storable.contains(t.dtype) {
             throw BKMError.notAStorableDType(file: path, tensor: name, dtype: t.dtype)
+        }
+        for (name, bytes) in c.tokenizerFiles where String(validating: bytes, as: UTF8.self) == nil {
+            throw BKMError.badField(file: path, field: "tokenizer_files.\(name)", problem: "not UTF-8 text; the header stores tokenizer files as JSON strings")
         }
         let layout = place(c)
         let dataBytes = layout.last.map { $0.offset + $0.tensor.byteCount } ?? 0
@@ -59,10 +62,11 @@ public enum BKMWriter {
         let offset: Int
     }
 
-    /// §3: tensors in order, each at the previous end rounded up to 64.
+    /// §3: tensors in order (the parameters, then the sentence-transformers modules'), each at the
+    /// previous end rounded up to 64.
     static func place(_ c: Checkpoint) -> [Placed] {
         var end = 0
-        return c.parameters.map { p in
+        return (c.parameters + c.moduleTensors).map { p in
             let off = BKMLayout.aligned(end)!
             end = off + p.tensor.byteCount
             return Placed(name: p.name, tensor: p.tensor, offset: off)
@@ -101,7 +105,9 @@ public enum BKMWriter {
             ("labels", strings(c.config.id2label)),
             ("tokenizer", c.tokenizer.map { .object($0.json) } ?? .null),
             ("vocabulary", c.vocabulary.map { strings($0.tokens) } ?? .null),
-            ("pooling", c.pooling.map { .object(JSONObject([("mode", .string($0.mode.rawValue)), ("normalize", .bool($0.normalize))])) } ?? .null),
+            // Sorted, so the header does not depend on dictionary order; checked to be UTF-8 above.
+            ("tokenizer_files", .object(JSONObject(c.tokenizerFiles.sorted { $0.key < $1.key }.map { ($0.key, .string(String(decoding: $0.value, as: UTF8.self))) }))),
+            ("sentence_transformers", c.sentenceTransformers.map(\.json) ?? .null),
             ("provenance", .object(JSONObject([
                 ("sources", .array(sources)), ("tool", .string(p.tool)), ("created", .string(p.created)),
                 ("source_format", .string(p.sourceFormat)),

@@ -17,18 +17,10 @@ public struct Provenance: Sendable, Equatable, Codable {
     public init() {}
 }
 
-/// sentence-transformers pooling (`modules.json` + `1_Pooling/config.json`).
-public struct SentencePooling: Sendable, Equatable, Codable {
-    public enum Mode: String, Sendable, Codable { case mean, cls, max, meanSqrtLen = "mean_sqrt_len" }
-    public var mode: Mode
-    public var normalize: Bool
-    public init(mode: Mode, normalize: Bool) { self.mode = mode; self.normalize = normalize }
-}
-
 /// What loading found, in the manner of transformers' load report.
 public struct LoadReport: Sendable, Equatable {
     /// File names of heads present but not carried (only `.bkm` version 1 files, which dropped the
-    /// pre-training heads, list any).
+    /// pre-training heads, list any), and of parameters a conversion to another head leaves out.
     public var unused: [String] = []
     /// File names of tensors that are another parameter by tying (`cls.predictions.decoder.weight`
     /// stored beside the word embeddings it equals), stored once.
@@ -51,14 +43,23 @@ public struct Checkpoint: Sendable {
     public var architecture: Architecture
     public var vocabulary: Vocabulary?
     public var tokenizer: TokenizerSettings?
-    public var pooling: SentencePooling?
+    /// The tokenizer files as the source had them, byte for byte, by file name (`tokenizer.json`,
+    /// `tokenizer_config.json`, …), so an export writes back what `vocab.txt` and the parsed
+    /// settings do not hold (truncation, padding, added tokens).
+    public var tokenizerFiles: [String: [UInt8]] = [:]
+    /// sentence-transformers' modules and settings, when the source is a sentence-transformers model.
+    public var sentenceTransformers: SentenceTransformersSettings?
     /// Parameters by canonical name (`BertParameter.name`), in forward order (`Architecture.parameters`).
     public var parameters: [(name: String, tensor: RawTensor)]
+    /// The sentence-transformers Dense modules' weights, under `sentenceTransformers.tensorShapes`'
+    /// names and in that order.
+    public var moduleTensors: [(name: String, tensor: RawTensor)] = []
     /// The name each parameter had in the source file.
     public var sourceNames: [String: String]
     public var provenance: Provenance
     public var report: LoadReport
 
+    public var pooling: SentencePooling? { sentenceTransformers?.pooling }
     public var head: HeadKind { architecture.head }
 
     public subscript(name: String) -> RawTensor? { parameters.first { $0.name == name }?.tensor }
@@ -66,7 +67,8 @@ public struct Checkpoint: Sendable {
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.tensor.elementCount } }
     public var parameterBytes: Int { parameters.reduce(0) { $0 + $1.tensor.byteCount } }
 
-    public init(config: BertConfig, vocabulary: Vocabulary?, tokenizer: TokenizerSettings?, pooling: SentencePooling?,
+    public init(config: BertConfig, vocabulary: Vocabulary?, tokenizer: TokenizerSettings?,
+                sentenceTransformers: SentenceTransformersSettings? = nil,
                 parameters: [(name: String, tensor: RawTensor)], architecture: Architecture? = nil,
                 sourceNames: [String: String] = [:], provenance: Provenance = Provenance(), report: LoadReport = LoadReport()) {
         self.config = config
@@ -77,7 +79,7 @@ public struct Checkpoint: Sendable {
             ?? Architecture(head: .none, pooler: present.contains(.pooler(.weight)))
         self.vocabulary = vocabulary
         self.tokenizer = tokenizer
-        self.pooling = pooling
+        self.sentenceTransformers = sentenceTransformers
         self.parameters = parameters
         self.sourceNames = sourceNames
         self.provenance = provenance
@@ -88,6 +90,7 @@ public struct Checkpoint: Sendable {
     public func converted(to dtype: DType) -> Checkpoint {
         var c = self
         c.parameters = parameters.map { ($0.name, $0.tensor.converted(to: dtype)) }
+        c.moduleTensors = moduleTensors.map { ($0.name, $0.tensor.converted(to: dtype)) }
         return c
     }
 }

@@ -21,10 +21,12 @@ public struct NamedTensors: Sendable {
 extension Checkpoint {
     /// Binds a file's tensors to the parameters of the architecture the config and the tensors name
     /// (`Architecture.resolve`), strictly: every missing tensor and every wrong shape is listed in one
-    /// error; unexpected names, ignored buffers and tied duplicates go in the report.
+    /// error; unexpected names, ignored buffers and tied duplicates go in the report. `moduleTensors`
+    /// must be exactly the tensors the sentence-transformers Dense modules need, with their shapes.
     public static func bind(
         config: BertConfig, tensors: NamedTensors, vocabulary: Vocabulary? = nil, tokenizer: TokenizerSettings? = nil,
-        pooling: SentencePooling? = nil, provenance: Provenance = Provenance()
+        sentenceTransformers: SentenceTransformersSettings? = nil, moduleTensors: [(name: String, tensor: RawTensor)] = [],
+        provenance: Provenance = Provenance()
     ) throws -> Checkpoint {
         var report = LoadReport()
         var found: [BertParameter: (source: String, tensor: RawTensor)] = [:]
@@ -70,11 +72,13 @@ extension Checkpoint {
                 report.warnings.append("the vocabulary has \(v.count) tokens, fewer than the \(config.vocabSize) embedding rows")
             }
         }
-        return Checkpoint(
-            config: config, vocabulary: vocabulary, tokenizer: tokenizer, pooling: pooling,
+        var c = Checkpoint(
+            config: config, vocabulary: vocabulary, tokenizer: tokenizer, sentenceTransformers: sentenceTransformers,
             parameters: expected.map { ($0.name.name, found[$0.name]!.tensor) }, architecture: arch,
             sourceNames: Dictionary(uniqueKeysWithValues: found.map { ($0.key.name, $0.value.source) }),
             provenance: provenance, report: report)
+        c.moduleTensors = try bindModuleTensors(moduleTensors, to: sentenceTransformers, file: tensors.file, report: &c.report)
+        return c
     }
 
     /// With tied weights transformers keeps one tensor: the word embeddings for the decoder,
@@ -101,6 +105,25 @@ extension Checkpoint {
                     + "transformers and bertkit use \(s.source) and drop \(c.source)")
             }
         }
+    }
+
+    /// The Dense modules' tensors in `tensorShapes` order, strictly: every one present with its
+    /// shape; any other name goes to `report.unexpected`.
+    static func bindModuleTensors(_ given: [(name: String, tensor: RawTensor)], to s: SentenceTransformersSettings?, file: String,
+                                  report: inout LoadReport) throws -> [(name: String, tensor: RawTensor)] {
+        let wanted = s?.tensorShapes ?? []
+        var byName: [String: RawTensor] = [:]
+        for (n, t) in given {
+            guard byName[n] == nil else { throw CheckpointError.duplicateParameter(file: file, canonical: n, names: [n, n]) }
+            byName[n] = t
+        }
+        let missing = wanted.filter { byName[$0.name] == nil }
+        if !missing.isEmpty { throw CheckpointError.missingTensors(file: file, names: missing.map(\.name), shapes: missing.map(\.shape)) }
+        let wrong = wanted.compactMap { w in byName[w.name]!.shape == w.shape ? nil : (w.name, w.shape, byName[w.name]!.shape) }
+        if !wrong.isEmpty { throw CheckpointError.shapeMismatches(file: file, found: wrong) }
+        for (n, _) in given where !wanted.contains(where: { $0.name == n }) { report.unexpected.append(n) }
+        for (n, t) in given where !t.dtype.isFloatingPoint { throw CheckpointError.notFloatingPoint(file: file, name: n, dtype: t.dtype) }
+        return wanted.map { ($0.name, byName[$0.name]!) }
     }
 }
 

@@ -42,11 +42,17 @@ public enum CheckpointConverter {
         }
         if let d = options.dtype {
             c = c.converted(to: d)
-        } else if c.parameters.contains(where: { $0.tensor.dtype == .f64 }) {
-            c.parameters = c.parameters.map { ($0.name, $0.tensor.dtype == .f64 ? $0.tensor.converted(to: .f32) : $0.tensor) }
+        } else if (c.parameters + c.moduleTensors).contains(where: { $0.tensor.dtype == .f64 }) {
+            let narrowed = { (t: RawTensor) in t.dtype == .f64 ? t.converted(to: .f32) : t }
+            c.parameters = c.parameters.map { ($0.name, narrowed($0.tensor)) }
+            c.moduleTensors = c.moduleTensors.map { ($0.name, narrowed($0.tensor)) }
             c.report.warnings.append("F64 parameters were stored as F32 (rounded to nearest even)")
         }
         guard format == .bkm else {
+            if format != .huggingFaceFolder, !c.moduleTensors.isEmpty {
+                c.report.warnings.append("a .\(format.rawValue) file holds the BERT weights only: the sentence-transformers Dense weights "
+                                         + "(\(c.moduleTensors.map(\.name).joined(separator: ", "))) are not in it; a folder or .bkm keeps them")
+            }
             try CheckpointExporter.write(c, to: output, replace: options.replace, progress: progress)
             return c
         }

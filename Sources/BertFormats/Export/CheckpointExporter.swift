@@ -57,9 +57,11 @@ public enum CheckpointExporter {
         }
     }
 
-    /// config.json, vocab.txt, tokenizer_config.json, special_tokens_map.json, model.safetensors, and
-    /// modules.json + 1_Pooling/config.json for sentence-transformers models — built in a temporary
-    /// folder beside `path` and renamed into place when complete.
+    /// config.json, vocab.txt, the tokenizer files (as the source had them byte for byte, else
+    /// tokenizer_config.json and special_tokens_map.json from the settings), model.safetensors, and for
+    /// sentence-transformers models modules.json, sentence_bert_config.json,
+    /// config_sentence_transformers.json and a folder per module (Dense weights in its
+    /// model.safetensors) — built in a temporary folder beside `path` and renamed into place when complete.
     static func writeFolder(_ c: Checkpoint, to path: String, replace: Bool, progress: ((Int, Int) -> Void)?) throws {
         let dir = path.hasSuffix("/") ? String(path.dropLast()) : path
         let out = try AtomicDirectoryWriter(destination: dir, replace: replace)
@@ -68,15 +70,26 @@ public enum CheckpointExporter {
         }
         try json(.object(folderConfig(c)), "config.json")
         if let v = c.vocabulary { try AtomicFileWriter.write(v.fileContents, to: out.path("vocab.txt")) }
-        if let t = c.tokenizer {
-            try json(.object(t.json), "tokenizer_config.json")
-            try json(.object(JSONObject([("unk_token", .string(t.unkToken)), ("sep_token", .string(t.sepToken)), ("pad_token", .string(t.padToken)),
-                                         ("cls_token", .string(t.clsToken)), ("mask_token", .string(t.maskToken))])), "special_tokens_map.json")
+        for (name, bytes) in c.tokenizerFiles where TokenizerFiles.verbatimNames.contains(name) {
+            try AtomicFileWriter.write(Data(bytes), to: out.path(name))
         }
-        if let p = c.pooling {
-            try json(SentenceTransformers.modulesJSON(normalize: p.normalize), "modules.json")
-            try FileManager.default.createDirectory(atPath: out.path("1_Pooling"), withIntermediateDirectories: false)
-            try json(SentenceTransformers.poolingConfigJSON(p, dimension: c.config.hiddenSize), "1_Pooling/config.json")
+        if let t = c.tokenizer {
+            if c.tokenizerFiles["tokenizer_config.json"] == nil { try json(.object(t.json), "tokenizer_config.json") }
+            if c.tokenizerFiles["special_tokens_map.json"] == nil {
+                try json(.object(JSONObject([("unk_token", .string(t.unkToken)), ("sep_token", .string(t.sepToken)), ("pad_token", .string(t.padToken)),
+                                             ("cls_token", .string(t.clsToken)), ("mask_token", .string(t.maskToken))])), "special_tokens_map.json")
+            }
+        }
+        if let s = c.sentenceTransformers {
+            for m in s.modules where m.kind != .normalize {  // Normalize has no files (as sentence-transformers < 5 saves it)
+                try FileManager.default.createDirectory(atPath: out.path(m.path), withIntermediateDirectories: true)
+            }
+            for f in SentenceTransformers.folderFiles(s, hiddenSize: c.config.hiddenSize) { try json(f.json, f.path) }
+            for m in s.modules where m.typeName == "Dense" {
+                let prefix = SentenceTransformersSettings.tensorPrefix + m.path + "."
+                let tensors = c.moduleTensors.filter { $0.name.hasPrefix(prefix) }.map { (String($0.name.dropFirst(prefix.count)), $0.tensor) }
+                try SafeTensorsWriter.write(tensors, metadata: [("format", "pt")], to: out.path(m.path + "/model.safetensors"))
+            }
         }
         try SafeTensorsWriter.write(huggingFaceTensors(c), metadata: [("format", "pt")], to: out.path("model.safetensors"), progress: progress)
         try out.commit()

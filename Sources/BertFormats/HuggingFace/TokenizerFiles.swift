@@ -42,6 +42,29 @@ public struct TokenizerFiles: Sendable {
         return r
     }
 
+    /// The files a checkpoint keeps byte for byte (`Checkpoint.tokenizerFiles`), by the name each has
+    /// in a model folder, so that an export writes back what the parsed settings leave out.
+    public static let verbatimNames = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json"]
+
+    /// The files of `verbatimNames` this model has: (name in a folder, path).
+    public var verbatimPaths: [(name: String, path: String)] {
+        zip(Self.verbatimNames, [tokenizerJSON, tokenizerConfig, specialTokensMap, addedTokensJSON]).compactMap { n, p in p.map { (n, $0) } }
+    }
+
+    /// The contents of `verbatimPaths`. They are JSON, so UTF-8; anything else is refused.
+    public func verbatim() throws -> [String: [UInt8]] {
+        var out: [String: [UInt8]] = [:]
+        for (name, path) in verbatimPaths {
+            guard let d = FileManager.default.contents(atPath: path) else { throw LoadError.notFound(path: path) }
+            let bytes = [UInt8](d)
+            guard String(validating: bytes, as: UTF8.self) != nil else {
+                throw ConfigError(file: path, key: "(bytes)", "not UTF-8 text, which a tokenizer file must be")
+            }
+            out[name] = bytes
+        }
+        return out
+    }
+
     /// The files actually read (for provenance).
     public var used: [String] {
         [vocabTxt ?? tokenizerJSON, tokenizerConfig, specialTokensMap, addedTokensJSON].compactMap { $0 }

@@ -27,9 +27,13 @@ public struct RawModel: Sendable {
     public var config: BertConfig?
     public var vocabulary: Vocabulary?
     public var tokenizer: TokenizerSettings?
-    public var pooling: SentencePooling?
+    /// The tokenizer files byte for byte (see `Checkpoint.tokenizerFiles`).
+    public var tokenizerFiles: [String: [UInt8]] = [:]
+    public var sentenceTransformers: SentenceTransformersSettings?
     /// The tensors under the names the file gives them.
     public var tensors: NamedTensors
+    /// The sentence-transformers Dense modules' tensors (`sentence_transformers.<path>.linear.*`).
+    public var moduleTensors: [(name: String, tensor: RawTensor)] = []
     /// Every file read, weights last (shards in order).
     public var files: [String]
     public var warnings: [String] = []
@@ -38,7 +42,8 @@ public struct RawModel: Sendable {
     public func bind(provenance: Provenance = Provenance()) throws -> Checkpoint {
         guard let config else { throw LoadError.needsConfig(weights: source.weights, folderConfig: Self.folderConfig(beside: source.weights)) }
         var c = try Checkpoint.bind(config: config, tensors: tensors, vocabulary: vocabulary, tokenizer: tokenizer,
-                                    pooling: pooling, provenance: provenance)
+                                    sentenceTransformers: sentenceTransformers, moduleTensors: moduleTensors, provenance: provenance)
+        c.tokenizerFiles = tokenizerFiles
         c.report.warnings += warnings
         return c
     }
@@ -81,11 +86,14 @@ public enum CheckpointLoader {
         // its .bkm agree.
         var vocabulary: Vocabulary?
         var tokenizer: TokenizerSettings?
+        var verbatim: [String: [UInt8]] = [:]
         let tokenizerFiles = TokenizerFiles(vocabTxt: source.vocabTxt, tokenizerJSON: source.tokenizerJSON,
                                             tokenizerConfig: source.tokenizerConfig, specialTokensMap: source.specialTokensMap)
         if let (v, t) = try tokenizerFiles.read() {
             (vocabulary, tokenizer) = (v, t)
+            verbatim = try tokenizerFiles.verbatim()
             files += tokenizerFiles.used
+            files += tokenizerFiles.verbatimPaths.map(\.path).filter { !files.contains($0) }
             if source.tokenizerConfig == nil, source.vocabTxt != nil {
                 warnings.append("no tokenizer_config.json: using BertTokenizer's defaults (lowercasing on)")
             }
@@ -93,10 +101,10 @@ public enum CheckpointLoader {
             warnings.append("no vocab.txt or tokenizer.json: the model has no tokenizer")
         }
 
-        var pooling: SentencePooling?
-        if let m = source.modules, let (p, poolingConfig) = try SentenceTransformers.readPooling(modules: m) {
-            pooling = p
-            files += [m, poolingConfig]
+        var sentence: SentenceTransformers.Folder?
+        if let m = source.modules {
+            sentence = try SentenceTransformers.read(modules: m, hiddenSize: config?.hiddenSize)
+            files += sentence!.files
         }
 
         let tensors: NamedTensors
@@ -116,11 +124,14 @@ public enum CheckpointLoader {
             files.append(source.weights)
         case .bkm:
             let b = try BKMFile.open(path: source.weights)
+            let (parameters, modules) = try b.split(verify: false)
             return RawModel(source: source, config: b.config, vocabulary: b.vocabulary, tokenizer: b.tokenizer,
-                            pooling: b.pooling, tensors: try b.named(verify: false), files: [source.weights])
+                            tokenizerFiles: b.tokenizerFiles, sentenceTransformers: b.sentenceTransformers, tensors: parameters,
+                            moduleTensors: modules, files: [source.weights])
         }
-        return RawModel(source: source, config: config, vocabulary: vocabulary, tokenizer: tokenizer, pooling: pooling,
-                        tensors: tensors, files: files, warnings: warnings)
+        return RawModel(source: source, config: config, vocabulary: vocabulary, tokenizer: tokenizer, tokenizerFiles: verbatim,
+                        sentenceTransformers: sentence?.settings, tensors: tensors, moduleTensors: sentence?.tensors ?? [],
+                        files: files, warnings: warnings)
     }
 
     /// Source files (name, size, SHA-256 when `hash`), the tool version and the time.

@@ -27,7 +27,7 @@ public struct ModelInspection: Sendable {
     public var config: BertConfig?
     public var vocabulary: Vocabulary?
     public var tokenizer: TokenizerSettings?
-    public var pooling: SentencePooling?
+    public var sentenceTransformers: SentenceTransformersSettings?
     /// What the tensors and config make, when they bind.
     public var architecture: Architecture?
     public var provenance: Provenance?
@@ -51,20 +51,23 @@ public struct ModelInspection: Sendable {
         if source.format == .bkm {
             let f = try BKMFile.open(path: source.weights)
             r = ModelInspection(path: path, format: .bkm, files: [source.weights], config: f.config, vocabulary: f.vocabulary,
-                                tokenizer: f.tokenizer, pooling: f.pooling, provenance: f.provenance, rows: [])
+                                tokenizer: f.tokenizer, sentenceTransformers: f.sentenceTransformers, provenance: f.provenance, rows: [])
             r.rows = f.entries.map { Row(name: $0.name, dtype: $0.dtype, shape: $0.shape, bytes: $0.byteCount) }
             // Only the tensors whose statistics are printed are read (and their checksums verified).
             readTensor = { name in try f.tensor(name, verify: true)! }
-            r.bindReport(try f.named(verify: false), bkmReport: f.loadReport)
+            let (parameters, modules) = try f.split(verify: false)
+            r.bindReport(parameters, modules: modules, bkmReport: f.loadReport)
         } else {
             let raw = try CheckpointLoader.readRaw(source)
             r = ModelInspection(path: path, format: source.format, files: raw.files, config: raw.config, vocabulary: raw.vocabulary,
-                                tokenizer: raw.tokenizer, pooling: raw.pooling, provenance: nil, metadata: raw.tensors.metadata, rows: [])
-            r.rows = raw.tensors.entries.map { Row(name: $0.name, dtype: $0.tensor.dtype, shape: $0.tensor.shape, bytes: $0.tensor.byteCount) }
-            let byName = Dictionary(raw.tensors.entries.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
+                                tokenizer: raw.tokenizer, sentenceTransformers: raw.sentenceTransformers, provenance: nil,
+                                metadata: raw.tensors.metadata, rows: [])
+            let all = raw.tensors.entries + raw.moduleTensors
+            r.rows = all.map { Row(name: $0.name, dtype: $0.tensor.dtype, shape: $0.tensor.shape, bytes: $0.tensor.byteCount) }
+            let byName = Dictionary(all.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
             readTensor = { byName[$0]! }
             r.report.warnings = raw.warnings
-            if raw.config != nil { r.bindReport(raw.tensors, bkmReport: nil) }
+            if raw.config != nil { r.bindReport(raw.tensors, modules: raw.moduleTensors, bkmReport: nil) }
         }
         r.totalTensors = r.rows.count
         r.totalBytes = r.rows.reduce(0) { $0 + $1.bytes }
@@ -83,10 +86,11 @@ public struct ModelInspection: Sendable {
     }
 
     /// Binds without reading tensor data and records what is missing, misshapen, unused or unexpected.
-    private mutating func bindReport(_ tensors: NamedTensors, bkmReport: LoadReport?) {
+    private mutating func bindReport(_ tensors: NamedTensors, modules: [(name: String, tensor: RawTensor)], bkmReport: LoadReport?) {
         guard let config else { return }
         do {
-            let c = try Checkpoint.bind(config: config, tensors: tensors, vocabulary: vocabulary, tokenizer: tokenizer, pooling: pooling)
+            let c = try Checkpoint.bind(config: config, tensors: tensors, vocabulary: vocabulary, tokenizer: tokenizer,
+                                        sentenceTransformers: sentenceTransformers, moduleTensors: modules)
             architecture = c.architecture
             let warnings = report.warnings
             report = c.report
@@ -154,7 +158,10 @@ public struct ModelInspection: Sendable {
                 ("carried", strings(a.carried.map(\.name))),
             ]))
         } ?? .null
-        o["pooling"] = pooling.map { .object(JSONObject([("mode", .string($0.mode.rawValue)), ("normalize", .bool($0.normalize))])) } ?? .null
+        o["pooling"] = sentenceTransformers?.pooling.map { p in
+            .object(JSONObject([("mode", .string(p.mode.rawValue)), ("normalize", .bool(sentenceTransformers!.normalizes))]))
+        } ?? .null
+        o["sentence_transformers"] = sentenceTransformers.map(\.json) ?? .null
         o["provenance"] = provenance.map { p in
             .object(JSONObject([
                 ("sources", .array(p.sources.map { .object(JSONObject([("file", .string($0.file)), ("sha256", .string($0.sha256)), ("bytes", .int($0.bytes))])) })),

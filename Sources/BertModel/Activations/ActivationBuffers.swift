@@ -65,8 +65,10 @@ public final class ActivationBuffers: @unchecked Sendable {
     /// [B, S, V] masked-LM logits at every position (`cls.predictions`), only when asked for
     /// (taps): fill-mask computes them at the mask positions alone.
     public let predictionLogits: UnsafeMutablePointer<Float>?
-    /// [B, H] sentence-transformers pooling (+ Normalize), when the model has it.
+    /// [B, D] sentence-transformers' modules' output (Pooling, Dense, Normalize), when the model has them.
     public let sentenceEmbedding: UnsafeMutablePointer<Float>?
+    /// D (0 without a sentence embedding).
+    public let sentenceDimension: Int
 
     /// The input of the last forward, and per row the keys attention uses.
     public internal(set) var input: BertInput?
@@ -81,7 +83,7 @@ public final class ActivationBuffers: @unchecked Sendable {
     /// The attention kernel's per-worker scratch.
     let attentionScratch: WorkerScratch
 
-    public init(config c: BertConfig, batch: Int, seq: Int, architecture: Architecture, sentencePooling: Bool,
+    public init(config c: BertConfig, batch: Int, seq: Int, architecture: Architecture, sentenceDimension: Int?,
                 keepEveryLayer: Bool, allPredictions: Bool = false) {
         self.batch = batch
         self.seq = seq
@@ -122,7 +124,8 @@ public final class ActivationBuffers: @unchecked Sendable {
         let startAt = head == .questionAnswering ? plan.add(t) : -1, endAt = head == .questionAnswering ? plan.add(t) : -1
         let nspAt = head.hasNextSentence ? plan.add(batch * 2) : -1
         let predictionsAt = head.hasMaskedLM && allPredictions ? plan.add(t * c.vocabSize) : -1
-        let sentenceAt = sentencePooling ? plan.add(batch * h) : -1
+        let sentenceAt = sentenceDimension.map { plan.add(batch * $0) } ?? -1
+        self.sentenceDimension = sentenceDimension ?? 0
 
         count = plan.total
         let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)

@@ -8,6 +8,9 @@ public struct BertInput: Sendable, Equatable {
     public let inputIds: [Int32]
     public let tokenTypeIds: [Int32]
     public let attentionMask: [UInt8]
+    /// Tokens at the start of every row ([CLS] and a sentence-transformers prompt) that sentence
+    /// pooling leaves out when the Pooling module has include_prompt false.
+    public var promptLength = 0
 
     /// Checks sizes and that every id, type and mask value is usable by `config`; errors name the
     /// row and position.

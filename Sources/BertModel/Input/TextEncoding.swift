@@ -36,4 +36,34 @@ extension BertModel {
         guard let v = vocabulary else { throw ModelError.noTokenizer }
         return try BertTokenizer(vocabulary: v, settings: tokenizerSettings ?? TokenizerSettings(), source: "the model's vocabulary")
     }
+
+    /// Texts as sentence-transformers' `encode` prepares them (`models/Transformer.py` `preprocess`):
+    /// the prompt (`promptName`, else the default prompt) put before each text, lowercased when
+    /// sentence_bert_config.json's do_lower_case is set, and cut to max_seq_length, else to the
+    /// tokenizer's model_max_length, capped by max_position_embeddings. The input's `promptLength`
+    /// counts [CLS] and the prompt's tokens (the prompt tokenized alone, without its [SEP]).
+    public func encodeSentences(_ texts: [TextInput], promptName: String? = nil, truncate: Bool = true,
+                                rule: TruncationRule = .rust) throws -> EncodedTexts {
+        guard let v = vocabulary else { throw ModelError.noTokenizer }
+        let st = sentenceTransformers
+        var settings = tokenizerSettings ?? TokenizerSettings()
+        if st?.doLowerCase == true {
+            // A Lowercase normalizer before the tokenizer's own: accents stay as the tokenizer had them.
+            settings.stripAccents = settings.stripsAccents
+            settings.doLowerCase = true
+        }
+        let tokenizer = try BertTokenizer(vocabulary: v, settings: settings, source: "the model's vocabulary")
+        var prompt = ""
+        if let name = promptName ?? st?.defaultPromptName {
+            guard let p = st?.prompt(named: name) else { throw ModelError.unknownPrompt(name: name, prompts: st?.prompts.map(\.name) ?? []) }
+            prompt = p.text
+        }
+        let inputs = texts.map { TextInput(prompt + $0.text, pair: $0.pair) }
+        let limit = st?.maxSeqLength ?? settings.modelMaxLength
+        let encoded = try BertInput.encode(inputs, tokenizer: tokenizer, config: config, limit: limit, truncate: truncate, rule: rule)
+        guard !prompt.isEmpty else { return encoded }  // sentence-transformers skips an empty prompt
+        var input = encoded.input
+        input.promptLength = try tokenizer.encode([TextInput(prompt)], options: EncodingOptions(truncation: Truncation.none))[0].count - 1
+        return EncodedTexts(input: input, truncated: encoded.truncated, limit: encoded.limit)
+    }
 }

@@ -12,8 +12,10 @@ struct Convert: ParsableCommand {
 
             The output format follows OUT: .bkm (one self-contained file), .safetensors (HuggingFace names), \
             .h5 (one dataset per state_dict key), or anything else is a folder transformers can load \
-            (config.json, vocab.txt, tokenizer_config.json, model.safetensors, and modules.json + 1_Pooling \
-            for sentence-transformers models).
+            (config.json, vocab.txt, the source's tokenizer files byte for byte, model.safetensors, and for \
+            sentence-transformers models modules.json, sentence_bert_config.json, \
+            config_sentence_transformers.json and a folder per module, Dense weights included). A .bkm keeps \
+            all of that too, so .bkm → folder gives sentence-transformers the same model.
 
             Without --dtype every tensor keeps its bits. --dtype rounds to nearest even, as PyTorch's .to() \
             does. The output appears only when complete: a failed or interrupted conversion leaves nothing.
@@ -54,21 +56,23 @@ struct Convert: ParsableCommand {
     }
 
     private func report(_ c: Checkpoint, format: OutputFormat, seconds: Double) {
-        let dtypes = Set(c.parameters.map(\.tensor.dtype.rawValue)).sorted()
+        let all = c.parameters + c.moduleTensors
+        let dtypes = Set(all.map(\.tensor.dtype.rawValue)).sorted()
+        let count = all.reduce(0) { $0 + $1.tensor.elementCount }, bytes = all.reduce(0) { $0 + $1.tensor.byteCount }
         let r = c.report
         if json {
             let strings = { (a: [String]) in JSONValue.array(a.map { .string($0) }) }
             Console.out(JSONValue.object(JSONObject([
-                ("output", .string(output)), ("format", .string(format.rawValue)), ("tensors", .int(c.parameters.count)),
-                ("parameters", .int(c.parameterCount)), ("bytes", .int(c.parameterBytes)), ("dtypes", strings(dtypes)),
+                ("output", .string(output)), ("format", .string(format.rawValue)), ("tensors", .int(all.count)),
+                ("parameters", .int(count)), ("bytes", .int(bytes)), ("dtypes", strings(dtypes)),
                 ("architecture", .string(c.architecture.className)), ("head", .string(c.head.rawValue)),
                 ("dropped", .object(JSONObject([("unused", strings(r.unused)), ("unexpected", strings(r.unexpected)), ("ignored", strings(r.ignored))]))),
                 ("tied", strings(r.tied)),
                 ("warnings", strings(r.warnings)), ("seconds", .double((seconds * 1000).rounded() / 1000)),
             ])).serialized(indent: 2))
         } else {
-            Console.out("wrote \(output) (\(format.rawValue)): \(c.parameters.count) tensors, \(InspectText.grouped(c.parameterCount)) parameters, "
-                        + "\(InspectText.grouped(c.parameterBytes)) bytes of \(dtypes.joined(separator: "/")), in \(String(format: "%.2f", seconds)) s")
+            Console.out("wrote \(output) (\(format.rawValue)): \(all.count) tensors, \(InspectText.grouped(count)) parameters, "
+                        + "\(InspectText.grouped(bytes)) bytes of \(dtypes.joined(separator: "/")), in \(String(format: "%.2f", seconds)) s")
         }
         if !r.unused.isEmpty { Console.log("not carried over (unused): " + r.unused.joined(separator: ", ")) }
         if !r.tied.isEmpty { Console.log("stored once (tied): " + r.tied.joined(separator: ", ")) }

@@ -66,7 +66,16 @@ enum InspectText {
             out.append("vocabulary: \(v.count) tokens; \(specials); lowercase \(r.tokenizer?.doLowerCase ?? true)")
         }
         if let a = r.architecture { out.append("architecture: " + describe(a)) }
-        if let p = r.pooling { out.append("pooling: \(p.mode.rawValue)\(p.normalize ? " + normalize" : "") (sentence-transformers)") }
+        if let s = r.sentenceTransformers {
+            var line = "pooling: \(s.summary.isEmpty ? "none" : s.summary) (sentence-transformers)"
+            if let n = s.maxSeqLength { line += "; max_seq_length \(n)" }
+            if s.doLowerCase { line += "; lowercases the input" }
+            if !s.prompts.isEmpty {
+                line += "; prompts " + s.prompts.map(\.name).joined(separator: ", ") + (s.defaultPromptName.map { " (default \($0))" } ?? "")
+            }
+            if let t = s.truncateDim { line += "; truncate_dim \(t)" }
+            out.append(line)
+        }
         if let p = r.provenance {
             out.append("provenance: \(p.tool), \(p.created), from \(p.sourceFormat)")
             for s in p.sources { out.append("  \(s.file)  \(s.bytes) bytes  \(s.sha256.isEmpty ? "" : "sha256 " + s.sha256)") }

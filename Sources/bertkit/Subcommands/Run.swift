@@ -77,7 +77,7 @@ struct Run: ParsableCommand {
     /// The pooler output, else the sentence embedding, else the first token's last hidden state.
     private func pooledVector(_ out: BertOutput, row b: Int) -> (String, [Float])? {
         if let p = out.pooled { return ("pooler output", BertOutput.row(p, b, width: out.hidden)) }
-        if let s = out.sentenceEmbeddings { return ("sentence embedding", BertOutput.row(s, b, width: out.hidden)) }
+        if let s = out.sentenceEmbeddings { return ("sentence embedding", BertOutput.row(s, b, width: out.sentenceDimension)) }
         return ("[CLS] hidden state", Array(out.lastHiddenState[b * out.seq * out.hidden..<(b * out.seq + 1) * out.hidden]))
     }
 }
@@ -99,16 +99,17 @@ struct TextInputs: ParsableArguments {
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
-    /// Loads the model and encodes the texts; warns on stderr for each truncated text.
-    func load(limit: Int? = nil) throws -> (BertModel, EncodedTexts, [[String]]) {
+    /// Loads the model and encodes the texts (`encode`: by default tokenized as they are, cut to
+    /// max_position_embeddings); warns on stderr for each truncated text.
+    func load(encode: ((BertModel, [TextInput], _ truncate: Bool) throws -> EncodedTexts)? = nil) throws -> (BertModel, EncodedTexts, [[String]]) {
         if let t = threads { ComputeThreads.set(t) }
         let checkpoint = try files.load(model)
         for w in checkpoint.report.warnings { Console.log("warning: \(w)") }
         let m = try BertModel(checkpoint: checkpoint)
         // An empty pair is no pair, as transformers treats it.
         let inputs = texts.enumerated().map { TextInput($1, pair: $0 < pair.count && !pair[$0].isEmpty ? pair[$0] : nil) }
-        let encoded = try BertInput.encode(inputs, tokenizer: m.makeTokenizer(), config: m.config, limit: limit,
-                                           truncate: !noTruncate, rule: truncationRule)
+        let encoded = try encode?(m, inputs, !noTruncate)
+            ?? BertInput.encode(inputs, tokenizer: m.makeTokenizer(), config: m.config, truncate: !noTruncate, rule: truncationRule)
         for t in encoded.truncated {
             Console.log("warning: text \(t.row + 1) has \(t.tokens) tokens; truncated to \(encoded.limit) (--no-truncate refuses it)")
         }
