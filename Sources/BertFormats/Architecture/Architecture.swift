@@ -27,6 +27,13 @@ public struct Architecture: Sendable, Equatable {
     /// transformers' class name.
     public var className: String { head.architectureName }
 
+    /// The parameters stored as another (`_tied_weights_keys`): the MLM decoder, when the head or a
+    /// carried MLM head has one and the config ties it.
+    public var ties: [(tensor: BertParameter, to: BertParameter)] {
+        guard tiedDecoder, head.hasMaskedLM || carried.contains(.head(.mlmBias)) else { return [] }
+        return [(.head(.mlmDecoderWeight), .embeddings(.word)), (.head(.mlmDecoderBias), .head(.mlmBias))]
+    }
+
     /// Every parameter the checkpoint holds, with its shape, in forward order: the encoder (with the
     /// pooler when computed or carried), the head, then what is carried.
     public func parameters(_ c: BertConfig) -> [(name: BertParameter, shape: [Int])] {

@@ -31,6 +31,8 @@ public struct BKMFile: Sendable {
     /// The source's tokenizer files byte for byte (empty in version 1 files).
     public let tokenizerFiles: [String: [UInt8]]
     public let sentenceTransformers: SentenceTransformersSettings?
+    /// The architecture the header records (version 2); nil in version 1 files, where it is inferred.
+    public let architecture: Architecture?
     public let provenance: Provenance
     /// What the source held that the model does not carry (pre-training heads, buffers).
     public let loadReport: LoadReport
@@ -85,6 +87,7 @@ public struct BKMFile: Sendable {
         } else {
             vocabulary = nil
         }
+        architecture = version == 1 ? nil : try r.architecture(root, config: config)                                              // B27
         if version == 1 {
             tokenizerFiles = [:]
             sentenceTransformers = try r.poolingV1(root)                                                           // B13
@@ -158,9 +161,16 @@ public struct BKMFile: Sendable {
         var c = try Checkpoint.bind(config: config, tensors: parameters, vocabulary: vocabulary, tokenizer: tokenizer,
                                     sentenceTransformers: sentenceTransformers, moduleTensors: modules, provenance: provenance)
         c.tokenizerFiles = tokenizerFiles
-        let stray = c.report.unexpected + c.report.unused + c.report.ignored
+        let stray = c.report.unexpected + c.report.unused + c.report.ignored + c.report.tied
         guard stray.isEmpty else { throw BKMError.unexpectedTensors(file: path, names: stray) }
-        (c.report.unused, c.report.unexpected, c.report.ignored) = (loadReport.unused, loadReport.unexpected, loadReport.ignored)
+        // The header says what the file is; the tensors and config must make exactly that (B27).
+        if let a = architecture, a != c.architecture {
+            throw BKMError.badField(file: path, field: "architecture", problem: "records \(a.className) (pooler \(a.pooler), "
+                + "carried \(a.carried.map(\.name))), but the config and tensors make \(c.architecture.className) "
+                + "(pooler \(c.architecture.pooler), carried \(c.architecture.carried.map(\.name)))")
+        }
+        (c.report.unused, c.report.unexpected, c.report.ignored, c.report.tied) =
+            (loadReport.unused, loadReport.unexpected, loadReport.ignored, loadReport.tied)
         c.sourceNames = Dictionary(entries.map { ($0.name, $0.sourceName) }, uniquingKeysWith: { a, _ in a })
         return c
     }

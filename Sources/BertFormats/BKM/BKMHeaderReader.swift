@@ -112,12 +112,44 @@ struct BKMHeaderReader {
     }
 
     func loadReport(_ o: JSONObject) throws -> LoadReport {
-        try requireExactKeys(o, BKMLayout.reportKeys, at: "load_report.")
+        try requireExactKeys(o, version == 1 ? BKMLayout.reportKeysV1 : BKMLayout.reportKeys, at: "load_report.")
         var r = LoadReport()
         r.unused = try strings(o["unused"]!, field: "load_report.unused")
         r.unexpected = try strings(o["unexpected"]!, field: "load_report.unexpected")
         r.ignored = try strings(o["ignored"]!, field: "load_report.ignored")
+        if version > 1 { r.tied = try strings(o["tied"]!, field: "load_report.tied") }
         return r
+    }
+
+    /// `architecture` (B27): what the file is, as recorded; the caller checks it against what the
+    /// config and tensors make.
+    func architecture(_ root: JSONObject, config: BertConfig) throws -> Architecture {
+        let o = try object(root, "architecture")
+        try requireExactKeys(o, BKMLayout.architectureKeys, at: "architecture.")
+        let type = try string(o["model_type"], field: "architecture.model_type")
+        let cls = try string(o["class"], field: "architecture.class")
+        guard let head = HeadKind(architectureName: cls) else {
+            throw bad("architecture.class", "\"\(cls)\" is not a class bertkit knows (\(HeadKind.allCases.map(\.architectureName).joined(separator: ", ")))")
+        }
+        let headName = try string(o["head"], field: "architecture.head")
+        guard headName == head.rawValue else { throw bad("architecture.head", "\"\(headName)\" is not \(cls)'s head (\(head.rawValue))") }
+        guard let ties = o["tied"]?.arrayValue else { throw bad("architecture.tied", "expected an array") }
+        var tied: [(String, String)] = []
+        for (k, t) in ties.enumerated() {
+            guard let to = t.objectValue else { throw bad("architecture.tied[\(k)]", "expected an object, found \(t.kind)") }
+            try requireExactKeys(to, BKMLayout.tieKeys, at: "architecture.tied[\(k)].")
+            tied.append((try string(to["tensor"], field: "architecture.tied[\(k)].tensor"), try string(to["to"], field: "architecture.tied[\(k)].to")))
+        }
+        let carried = try strings(o["carried"]!, field: "architecture.carried").enumerated().map { k, n in
+            guard let p = BertParameter(name: n) else { throw bad("architecture.carried[\(k)]", "\"\(n)\" is not a BERT parameter") }
+            return p
+        }
+        let a = Architecture(modelType: type, head: head, pooler: try bool(o["pooler"], field: "architecture.pooler"),
+                             tiedDecoder: config.tieWordEmbeddings, carried: carried)
+        guard tied.map({ [$0.0, $0.1] }) == a.ties.map({ [$0.tensor.name, $0.to.name] }) else {
+            throw bad("architecture.tied", "expected \(a.ties.map { "\($0.tensor.name) → \($0.to.name)" }) for \(cls), found \(tied.map { "\($0.0) → \($0.1)" })")
+        }
+        return a
     }
 
     func tensorEntry(_ v: JSONValue, index k: Int) throws -> TensorEntry {

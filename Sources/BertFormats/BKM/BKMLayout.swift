@@ -25,14 +25,17 @@ enum BKMLayout {
         return o ? nil : s & ~(alignment - 1)
     }
 
-    static let headerKeys = ["format", "config", "labels", "tokenizer", "vocabulary", "tokenizer_files", "sentence_transformers",
-                             "provenance", "load_report", "tensors", "data_bytes"]
+    static let headerKeys = ["format", "config", "architecture", "labels", "tokenizer", "vocabulary", "tokenizer_files",
+                             "sentence_transformers", "provenance", "load_report", "tensors", "data_bytes"]
     static let headerKeysV1 = ["format", "config", "labels", "tokenizer", "vocabulary", "pooling", "provenance",
                                "load_report", "tensors", "data_bytes"]
     static let tensorKeys = ["name", "dtype", "shape", "offset", "bytes", "crc32c", "source_name"]
     static let provenanceKeys = ["sources", "tool", "created", "source_format"]
     static let sourceKeys = ["file", "sha256", "bytes"]
-    static let reportKeys = ["unused", "unexpected", "ignored"]
+    static let reportKeys = ["unused", "unexpected", "ignored", "tied"]
+    static let reportKeysV1 = ["unused", "unexpected", "ignored"]
+    static let architectureKeys = ["model_type", "class", "head", "pooler", "tied", "carried"]
+    static let tieKeys = ["tensor", "to"]
     /// Version 1's `pooling`.
     static let poolingKeysV1 = ["mode", "normalize"]
     static let sentenceTransformersKeys = ["modules", "max_seq_length", "do_lower_case", "prompts", "default_prompt_name",

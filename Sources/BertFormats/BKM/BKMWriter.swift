@@ -102,6 +102,14 @@ public enum BKMWriter {
         let header = JSONObject([
             ("format", .string(BKMLayout.formatName)),
             ("config", .object(c.config.json)),
+            ("architecture", .object(JSONObject([
+                ("model_type", .string(c.architecture.modelType)), ("class", .string(c.architecture.className)),
+                ("head", .string(c.head.rawValue)), ("pooler", .bool(c.architecture.pooler)),
+                ("tied", .array(c.architecture.ties.map {
+                    .object(JSONObject([("tensor", .string($0.tensor.name)), ("to", .string($0.to.name))]))
+                })),
+                ("carried", strings(c.architecture.carried.map(\.name))),
+            ]))),
             ("labels", strings(c.config.id2label)),
             ("tokenizer", c.tokenizer.map { .object($0.json) } ?? .null),
             ("vocabulary", c.vocabulary.map { strings($0.tokens) } ?? .null),
@@ -114,6 +122,7 @@ public enum BKMWriter {
             ]))),
             ("load_report", .object(JSONObject([
                 ("unused", strings(c.report.unused)), ("unexpected", strings(c.report.unexpected)), ("ignored", strings(c.report.ignored)),
+                ("tied", strings(c.report.tied)),
             ]))),
             ("tensors", .array(tensors)),
             ("data_bytes", .int(dataBytes)),
