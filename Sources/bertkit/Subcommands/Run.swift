@@ -13,7 +13,10 @@ struct Run: ParsableCommand {
 
             A sequence classifier (BertForSequenceClassification) prints the predicted label and every \
             label's probability: softmax for single-label models, sigmoid per label for \
-            multi_label_classification, the raw value for regression. An encoder prints the size and \
+            multi_label_classification, the raw value for regression. A token classifier \
+            (BertForTokenClassification) prints transformers' token-classification pipeline output: per \
+            token (or per entity with --aggregation) the label, score, word and character offsets, O \
+            dropped; tokens past the length limit get none. An encoder prints the size and \
             first values of its pooled vector: the pooler output (tanh of the dense first token), or the \
             sentence-transformers embedding when it has no pooler.
 
@@ -24,22 +27,27 @@ struct Run: ParsableCommand {
               bertkit run golden/fixtures/tiny-cls 'The team will win today.'
               bertkit run .cache/models/all-MiniLM-L6-v2 'Hello, world!' 'Go!' --json
               bertkit run nli-model 'A man is eating.' --pair 'Somebody eats.'
+              bertkit run golden/fixtures/tiny-tokcls 'hello world' --aggregation simple
             """)
 
     @OptionGroup var inputs: TextInputs
     @Option(help: "The task (default: the one the model's head is for): \(PipelineTask.allCases.map(\.rawValue).joined(separator: ", ")).")
     var task: PipelineTask?
-    @Flag(help: "Print JSON: one object per text.") var json = false
+    @Flag(help: "Print JSON: one element per text (token-classification: the pipeline's list of entities).") var json = false
+    @OptionGroup(title: "token-classification") var tokenClassification: TokenClassificationOptions
 
     func run() throws {
         try runReportingErrors {
             let (model, encoded, texts) = try inputs.load()
             let task = self.task ?? PipelineTask.default(for: model.head)
             try task.check(model.architecture)
+            try tokenClassification.check(task)
             switch task {
             case .textClassification, .featureExtraction:
                 try classifyOrPool(model, encoded, texts)
-            case .fillMask, .tokenClassification, .questionAnswering, .nextSentence, .multipleChoice:
+            case .tokenClassification:
+                try classifyTokens(model, encoded)
+            case .fillMask, .questionAnswering, .nextSentence, .multipleChoice:
                 throw ValidationError("--task \(task.rawValue) is not built yet")
             }
         }
