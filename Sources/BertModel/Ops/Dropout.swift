@@ -5,9 +5,9 @@ import CBertKit
 // embeddings' LayerNorm, on the attention probabilities, after the attention-output and output
 // denses (before their residual), and before the classifier: on the pooled output (sequence
 // classification, multiple choice) or on every token (token classification); QA, MLM and NSP
-// heads have none. In eval every
-// dropout is the identity, so the forward takes no masks. The masks are kept for the backward,
-// which is the same product on the gradient (bk_dropout_apply, Sources/CBertKit/kernels/dropout.c).
+// heads have none. In eval every dropout is the identity, so the forward takes no masks. The masks
+// are kept for the backward, which is the same product on the gradient (bk_dropout_apply,
+// Sources/CBertKit/kernels/dropout.c).
 
 /// Dropout probabilities, from config.json as transformers reads them.
 public struct DropoutRates: Sendable, Equatable {
