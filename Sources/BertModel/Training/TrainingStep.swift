@@ -64,6 +64,7 @@ public final class Trainer: @unchecked Sendable {
     /// uses `masks` as given when passed (tests feed PyTorch's), else this step's own draw.
     public func lossAndGradients(_ input: BertInput, targets: TrainingTargets,
                                  masks given: DropoutMasks? = nil) throws -> (loss: Float, logits: [Float]) {
+        try model.check(targets, batch: input.batch, seq: input.seq)
         let a: ActivationBuffers, d: GradientBuffers
         if let c = activations, c.batch == input.batch, c.seq == input.seq, let g = gradientBuffers {
             a = c
@@ -76,7 +77,6 @@ public final class Trainer: @unchecked Sendable {
             activations = a
             gradientBuffers = d
         }
-        try model.check(targets, batch: input.batch, seq: input.seq)
         if case .choices(let y) = targets { a.choices = input.batch / y.count }
         try model.forward(input, into: a, dropout: given ?? drawMasks(batch: input.batch, seq: input.seq))
         let loss = model.loss(a, d, targets: targets, problem: problem)
