@@ -20,6 +20,7 @@ import os
 import offline_env  # noqa: F401  (sets HF_HUB_OFFLINE etc. before transformers is imported)
 
 import argparse
+import contextlib
 import csv
 import hashlib
 import io
@@ -373,6 +374,28 @@ def run_problem_type(problem_type: str, fname: str, batch) -> None:
 DROPOUT_RATES = {"hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.2, "classifier_dropout": 0.3}
 
 
+@contextlib.contextmanager
+def recorded_dropout(seed: int):
+    """Within the block, torch.nn.functional.dropout draws keep = rand >= p from a generator seeded
+    with `seed`, appends keep (U8) and p to the yielded lists, and returns input * keep * (1/(1-p))."""
+    gen = torch.Generator().manual_seed(seed)
+    masks, rates = [], []
+    real = torch.nn.functional.dropout
+
+    def recording_dropout(input, p=0.5, training=True, inplace=False):
+        assert training and p > 0 and not inplace
+        keep = torch.rand(input.shape, generator=gen) >= p
+        masks.append(keep.to(torch.uint8))
+        rates.append(p)
+        return input * keep.to(input.dtype) * (1.0 / (1.0 - p))
+
+    torch.nn.functional.dropout = recording_dropout
+    try:
+        yield masks, rates
+    finally:
+        torch.nn.functional.dropout = real
+
+
 def run_dropout(batch) -> None:
     """One training-mode forward/backward with every dropout on, its masks recorded.
 
@@ -386,23 +409,9 @@ def run_dropout(batch) -> None:
     model = BertForSequenceClassification.from_pretrained(str(FIXTURE), attn_implementation="eager",
                                                           dtype=torch.float32, **DROPOUT_RATES)
     model.train()
-    gen = torch.Generator().manual_seed(1234)
-    masks, rates = [], []
-    real = torch.nn.functional.dropout
-
-    def recording_dropout(input, p=0.5, training=True, inplace=False):
-        assert training and p > 0 and not inplace
-        keep = torch.rand(input.shape, generator=gen) >= p
-        masks.append(keep.to(torch.uint8))
-        rates.append(p)
-        return input * keep.to(input.dtype) * (1.0 / (1.0 - p))
-
-    torch.nn.functional.dropout = recording_dropout
-    try:
+    with recorded_dropout(seed=1234) as (masks, rates):
         res = forward(model, batch)
         res.loss.backward()
-    finally:
-        torch.nn.functional.dropout = real
     layers = model.config.num_hidden_layers
     sites = ["embeddings"]
     for i in range(layers):

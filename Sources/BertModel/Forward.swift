@@ -152,12 +152,18 @@ extension BertModel {
             guard let out = a.pooler, let logits = a.logits else { break }
             var pooled = UnsafePointer(out)
             if let d = dropout, let (m, scale) = d.apply(.classifier) {
-                dropoutRows(out: d.droppedPooled, out, mask: m, scale: scale, rows: 0..<a.batch, cols: h)
-                pooled = UnsafePointer(d.droppedPooled)
+                dropoutRows(out: d.classifierInput, out, mask: m, scale: scale, rows: 0..<a.batch, cols: h)
+                pooled = UnsafePointer(d.classifierInput)
             }
             LinearHead.classifier(p).forward(out: logits, inp: pooled, rows: a.batch, features: h)
         case .tokenClassification:
-            if let logits = a.logits { LinearHead.classifier(p).forward(out: logits, inp: last, rows: t, features: h) }
+            guard let logits = a.logits else { break }
+            var tokens = UnsafePointer(last)
+            if let d = dropout, let (m, scale) = d.apply(.classifier) {
+                parallelFor(t, grain: 8) { rows in dropoutRows(out: d.classifierInput, last, mask: m, scale: scale, rows: rows, cols: h) }
+                tokens = UnsafePointer(d.classifierInput)
+            }
+            LinearHead.classifier(p).forward(out: logits, inp: tokens, rows: t, features: h)
         case .questionAnswering:
             if let logits = a.logits, let start = a.startLogits, let end = a.endLogits {
                 LinearHead.questionAnswering(p).forward(out: logits, inp: last, rows: t, features: h)

@@ -64,3 +64,103 @@ extension BertModel {
         return out
     }
 }
+
+// Training: the head runs only at the N positions that have a label (all the loss reads), keeping
+// what its backward needs. Backward, in reverse: decoder (its weight gradient goes to the word
+// embeddings when tied, with the bias's to `cls.predictions.bias`; untied, to the decoder's own),
+// LayerNorm, hidden_act, transform dense, then each position's gradient into the hidden state's.
+
+/// The head's activations at the labelled positions of one batch and its logits' gradient, in one
+/// allocation grown when a batch has more positions than any before.
+final class MaskedLMBuffers: @unchecked Sendable {
+    let hidden: Int
+    let vocabulary: Int
+    /// Flat token indices (row · seq + position) the head ran at, in order.
+    private(set) var positions: [Int] = []
+    private var capacity = 0
+    private var base: UnsafeMutablePointer<Float>?
+    /// [N, H] the last hidden state at `positions`; its gradient after the backward.
+    private(set) var gathered: UnsafeMutablePointer<Float>!
+    /// [N, H] transform dense + bias (hidden_act's input), and hidden_act's output (LayerNorm's input).
+    private(set) var transformPre: UnsafeMutablePointer<Float>!
+    private(set) var transformAct: UnsafeMutablePointer<Float>!
+    /// [N] the LayerNorm's mean and 1/std; [N, H] its output (the decoder's input).
+    private(set) var mean: UnsafeMutablePointer<Float>!
+    private(set) var rstd: UnsafeMutablePointer<Float>!
+    private(set) var normed: UnsafeMutablePointer<Float>!
+    /// [N, H] gradients of the decoder's input and of hidden_act's output, then its input.
+    private(set) var dnormed: UnsafeMutablePointer<Float>!
+    private(set) var dtransform: UnsafeMutablePointer<Float>!
+    /// [N, H] the gradient of `gathered`.
+    private(set) var dgathered: UnsafeMutablePointer<Float>!
+    /// [N, V] the logits, and their gradient (the loss writes it).
+    private(set) var logits: UnsafeMutablePointer<Float>!
+    private(set) var dlogits: UnsafeMutablePointer<Float>!
+
+    init(hidden: Int, vocabulary: Int) {
+        self.hidden = hidden
+        self.vocabulary = vocabulary
+    }
+
+    deinit { base?.deallocate() }
+
+    var rows: Int { positions.count }
+    var byteCount: Int { capacity * (7 * hidden + 2 + 2 * vocabulary) * 4 }
+
+    /// Room for `positions`.
+    func reset(positions p: [Int]) {
+        positions = p
+        let n = max(p.count, 1)
+        guard n > capacity else { return }
+        base?.deallocate()
+        let h = hidden, per = 7 * h + 2 + 2 * vocabulary
+        let b = UnsafeMutablePointer<Float>.allocate(capacity: n * per)
+        b.initialize(repeating: 0, count: n * per)
+        base = b
+        capacity = n
+        gathered = b; transformPre = b + n * h; transformAct = b + 2 * n * h; normed = b + 3 * n * h
+        dnormed = b + 4 * n * h; dtransform = b + 5 * n * h; dgathered = b + 6 * n * h; mean = b + 7 * n * h; rstd = mean + n; logits = rstd + n; dlogits = logits + n * vocabulary
+    }
+}
+
+extension MaskedLMHead {
+    /// logits[N, V] at `m.positions` of last[T, H], keeping the activations in `m`. The same
+    /// products as `forward`, which overwrites them in place.
+    func trainingForward(_ m: MaskedLMBuffers, last: UnsafePointer<Float>) {
+        let h = hidden, n = m.rows
+        for (k, i) in m.positions.enumerated() { m.gathered.advanced(by: k * h).update(from: last + i * h, count: h) }
+        linearBiasRows(out: m.transformPre, bias: transformBias, rows: 0..<n, cols: h)
+        linearAccumulate(out: m.transformPre, inp: m.gathered, weight: transformWeight, rows: n, inFeatures: h, outFeatures: h)
+        parallelFor(n, grain: 8) { rows in
+            activationForward(activation, out: m.transformAct + rows.lowerBound * h, inp: m.transformPre + rows.lowerBound * h,
+                              range: 0..<rows.count * h)
+            layerNormForward(out: m.normed, mean: m.mean, rstd: m.rstd, inp: m.transformAct, weight: normWeight, bias: normBias,
+                             rows: rows, cols: h, eps: eps)
+            linearBiasRows(out: m.logits, bias: decoderBias, rows: rows, cols: vocabulary)
+        }
+        linearAccumulate(out: m.logits, inp: m.normed, weight: decoderWeight, rows: n, inFeatures: h, outFeatures: vocabulary)
+    }
+
+    /// From dlogits[N, V] (`m.dlogits`), adds the head's parameter gradients into `g` (whose views
+    /// `grads` are, tie resolved as for the parameters) and each position's hidden-state gradient
+    /// into dlast[T, H].
+    func backward(_ m: MaskedLMBuffers, grads: MaskedLMHead, dlast: UnsafeMutablePointer<Float>) {
+        let h = hidden, n = m.rows
+        guard n > 0 else { return }
+        // decoder: dnormed = dlogits · W; dW += dlogitsᵀ · normed; dbias += Σ dlogits.
+        linearBackward(dinp: m.dnormed, overwrite: true, dweight: grads.decoderWeight, dbias: grads.decoderBias, dout: m.dlogits,
+                       inp: m.normed, weight: decoderWeight, rows: n, inFeatures: h, outFeatures: vocabulary)
+        // LayerNorm, then hidden_act in place, then the transform dense.
+        layerNormBackward(dinp: m.dtransform, dweight: grads.normWeight, dbias: grads.normBias, dout: m.dnormed,
+                          inp: m.transformAct, mean: m.mean, rstd: m.rstd, weight: normWeight, rows: n, cols: h)
+        parallelFor(n * h, grain: 4096) { range in
+            activationBackward(activation, dinp: m.dtransform, dout: m.dtransform, inp: m.transformPre, range: range)
+        }
+        linearBackward(dinp: m.dgathered, overwrite: true, dweight: grads.transformWeight, dbias: grads.transformBias,
+                       dout: m.dtransform, inp: m.gathered, weight: transformWeight, rows: n, inFeatures: h, outFeatures: h)
+        for (k, i) in m.positions.enumerated() {
+            let d = dlast + i * h, s = m.dgathered + k * h
+            for j in 0..<h { d[j] += s[j] }
+        }
+    }
+}

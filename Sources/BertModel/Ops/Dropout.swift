@@ -3,9 +3,11 @@ import CBertKit
 
 // torch.nn.Dropout where transformers' modeling_bert.py applies it in training: after the
 // embeddings' LayerNorm, on the attention probabilities, after the attention-output and output
-// denses (before their residual), and on the pooled output before the classifier. In eval every
-// dropout is the identity, so the forward takes no masks. The masks are kept for the backward,
-// which is the same product on the gradient (bk_dropout_apply, Sources/CBertKit/kernels/dropout.c).
+// denses (before their residual), and before the classifier: on the pooled output (sequence
+// classification, multiple choice) or on every token (token classification); QA, MLM and NSP
+// heads have none. In eval every dropout is the identity, so the forward takes no masks. The masks
+// are kept for the backward, which is the same product on the gradient (bk_dropout_apply,
+// Sources/CBertKit/kernels/dropout.c).
 
 /// Dropout probabilities, from config.json as transformers reads them.
 public struct DropoutRates: Sendable, Equatable {
@@ -73,11 +75,13 @@ public final class DropoutMasks: @unchecked Sendable {
     private let views: [DropoutSite: UnsafeMutableBufferPointer<UInt8>]
     private let base: UnsafeMutablePointer<UInt8>
     private let total: Int
-    /// [B, H] the pooled output after dropout: the classifier's input, kept for its backward.
-    let droppedPooled: UnsafeMutablePointer<Float>
-    private let pooledCount: Int
+    /// The classifier's input after dropout, kept for its backward: [B, H] the pooled output, or
+    /// [T, H] every token's hidden state for token classification.
+    let classifierInput: UnsafeMutablePointer<Float>
+    private let classifierCount: Int
 
-    public init(config c: BertConfig, batch: Int, seq: Int, rates: DropoutRates) {
+    /// Masks for a model with `head`, which decides whether and where the classifier site is.
+    public init(config c: BertConfig, batch: Int, seq: Int, rates: DropoutRates, head: HeadKind = .sequenceClassification) {
         self.batch = batch
         self.seq = seq
         self.rates = rates
@@ -87,7 +91,12 @@ public final class DropoutMasks: @unchecked Sendable {
             order += [(.attentionProbs(layer: l), batch * c.numAttentionHeads * seq * seq), (.attentionOutput(layer: l), t * h),
                       (.output(layer: l), t * h)]
         }
-        order.append((.classifier, batch * h))
+        let classifierRows: Int = switch head {
+        case .sequenceClassification, .multipleChoice: batch
+        case .tokenClassification: t
+        case .none, .preTraining, .maskedLM, .nextSentence, .questionAnswering: 0
+        }
+        if classifierRows > 0 { order.append((.classifier, classifierRows * h)) }
         sites = order.filter { rates.rate($0.site) > 0 }
         let offsets = sites.reduce(into: [0]) { $0.append($0.last! + (($1.count + 63) & ~63)) }
         total = offsets.last!
@@ -96,17 +105,17 @@ public final class DropoutMasks: @unchecked Sendable {
         base.initialize(repeating: 1, count: max(total, 1))
         self.base = base
         views = Dictionary(uniqueKeysWithValues: zip(sites, offsets).map { ($0.site, UnsafeMutableBufferPointer(start: base + $1, count: $0.count)) })
-        pooledCount = batch * h
-        droppedPooled = .allocate(capacity: batch * h)
-        droppedPooled.initialize(repeating: 0, count: batch * h)
+        classifierCount = sites.contains { $0.site == .classifier } ? classifierRows * h : 0
+        classifierInput = .allocate(capacity: max(classifierCount, 1))
+        classifierInput.initialize(repeating: 0, count: max(classifierCount, 1))
     }
 
     deinit {
         base.deallocate()
-        droppedPooled.deallocate()
+        classifierInput.deallocate()
     }
 
-    public var byteCount: Int { total + 4 * pooledCount }
+    public var byteCount: Int { total + 4 * classifierCount }
 
     /// The mask of `site`, nil when its rate is 0.
     public func mask(_ site: DropoutSite) -> UnsafeMutableBufferPointer<UInt8>? { views[site] }

@@ -2,8 +2,9 @@ import CBertKit
 import BertFormats
 import BertTensors
 
-// The backward of `BertModel.forward` (llm.c's gpt2_backward order): loss gradient → classifier →
-// pooler → layers in reverse → embeddings. Each op's backward sits beside its forward in Ops/.
+// The backward of `BertModel.forward` (llm.c's gpt2_backward order): loss gradient → head
+// (Heads/) → pooler → layers in reverse → embeddings. Each op's backward sits beside its forward
+// in Ops/ and Heads/.
 // Parameter gradients are ADDED into a ParameterStore laid out like the parameters, so the
 // optimizer runs over one flat buffer (zero it between steps).
 
@@ -22,19 +23,34 @@ public final class GradientBuffers: @unchecked Sendable {
     let intermediate: UnsafeMutablePointer<Float>
     /// [T, 3H]
     let qkv: UnsafeMutablePointer<Float>
-    /// [B, H] pooled output and pre-tanh gradients; [B, L] logits gradient.
+    /// [B, H] pooled output and pre-tanh gradients.
     let pooled: UnsafeMutablePointer<Float>
     let poolerPre: UnsafeMutablePointer<Float>
+    /// The gradient of the head's `logits` (ActivationBuffers.logits, the same shape): [B, L]
+    /// sequence classification, [B, 1] multiple choice, [T, L] token classification, [T, 2] QA.
     public let logits: UnsafeMutablePointer<Float>
+    /// [B, 2] the next-sentence logits' gradient (NSP and pre-training heads).
+    public let nextSentence: UnsafeMutablePointer<Float>?
+    /// The masked-LM head at the labelled positions (MLM and pre-training heads): its activations
+    /// and its logits' gradient. The loss picks the positions.
+    let maskedLM: MaskedLMBuffers?
     private let count: Int
     /// The attention backward kernel's per-worker scratch.
     let attentionScratch: WorkerScratch
 
-    public init(config c: BertConfig, batch: Int, seq: Int) {
+    public init(config c: BertConfig, batch: Int, seq: Int, head: HeadKind = .sequenceClassification) {
         self.batch = batch
         self.seq = seq
         let t = batch * seq, h = c.hiddenSize
-        let sizes = [t * h, t * h, t * h, t * c.intermediateSize, t * 3 * h, batch * h, batch * h, batch * max(c.numLabels, 1)]
+        let logitsCount = switch head {
+        case .sequenceClassification: batch * max(c.numLabels, 1)
+        case .multipleChoice: batch
+        case .tokenClassification: t * max(c.numLabels, 1)
+        case .questionAnswering: t * 2
+        case .none, .preTraining, .maskedLM, .nextSentence: 1
+        }
+        let sizes = [t * h, t * h, t * h, t * c.intermediateSize, t * 3 * h, batch * h, batch * h, logitsCount,
+                     head.hasNextSentence ? batch * 2 : 0]
         let rounded = sizes.map { ($0 + 15) & ~15 }
         count = rounded.reduce(0, +)
         let raw = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64)
@@ -45,38 +61,36 @@ public final class GradientBuffers: @unchecked Sendable {
         for r in rounded { views.append(base + at); at += r }
         residual = views[0]; sum = views[1]; context = views[2]; intermediate = views[3]; qkv = views[4]
         pooled = views[5]; poolerPre = views[6]; logits = views[7]
+        nextSentence = head.hasNextSentence ? views[8] : nil
+        maskedLM = head.hasMaskedLM ? MaskedLMBuffers(hidden: h, vocabulary: c.vocabSize) : nil
         attentionScratch = WorkerScratch(floatsPerWorker: Int(bk_attention_backward_scratch_floats(Int32(seq), Int32(c.headSize))))
     }
 
     deinit { base.deallocate() }
 
-    public var byteCount: Int { count * 4 + attentionScratch.byteCount }
+    public var byteCount: Int { count * 4 + attentionScratch.byteCount + (maskedLM?.byteCount ?? 0) }
 }
 
 extension BertModel {
-    /// Adds the gradients of the loss whose logits gradient is `d.logits` into `g`, from the
-    /// activations the last `forward(_:into:)` left in `a` (made with keepEveryLayer).
+    /// Adds the gradients of the loss whose head-output gradients are in `d` (`logits`,
+    /// `nextSentence`, the masked-LM logits: what the loss wrote) into `g`, from the activations the
+    /// last `forward(_:into:)` left in `a` (made with keepEveryLayer).
     public func backward(_ a: ActivationBuffers, _ d: GradientBuffers, into g: ParameterStore) {
         precondition(a.keepEveryLayer && a.batch == d.batch && a.seq == d.seq, "backward needs this shape's kept activations")
-        guard let input = a.input, let pooled = a.pooler else { preconditionFailure("backward needs a forward with a pooler") }
+        guard let input = a.input else { preconditionFailure("backward needs a forward") }
         let c = config, p = parameters
         let s = a.seq, b = a.batch, t = b * s, h = c.hiddenSize, inter = c.intermediateSize
         let last = a.layers.last?.output ?? a.embeddings
-        let drop = a.dropout
-        // The classifier read the pooled output after its dropout.
-        let classifierInput = drop?.mask(.classifier) != nil ? UnsafePointer(drop!.droppedPooled) : UnsafePointer(pooled)
 
-        // Heads: classifier, then pooler into the first token of each row.
+        // Heads: the last hidden state's gradient into d.residual, the pooled output's into d.pooled
+        // (then through the pooler into the first token of each row).
         d.residual.update(repeating: 0, count: t * h)
-        d.pooled.update(repeating: 0, count: b * h)
-        classifierBackward(dpooled: d.pooled, dweight: g[.head(.classifierWeight)], dbias: g[.head(.classifierBias)], dlogits: d.logits,
-                           pooled: classifierInput, weight: p[.head(.classifierWeight)], batch: b, features: h, labels: c.numLabels)
-        if let (m, scale) = drop?.apply(.classifier) {
-            dropoutRows(out: d.pooled, d.pooled, mask: m, scale: scale, rows: 0..<b, cols: h)
+        if headBackward(a, d, into: g), let pooled = a.pooler {
+            poolerBackward(dhidden: d.residual, dweight: g[.pooler(.weight)], dbias: g[.pooler(.bias)], dout: d.pooled,
+                           out: pooled, hidden: last, weight: p[.pooler(.weight)], dpre: d.poolerPre, batch: b, seq: s,
+                           features: h)
         }
-        poolerBackward(dhidden: d.residual, dweight: g[.pooler(.weight)], dbias: g[.pooler(.bias)], dout: d.pooled,
-                       out: pooled, hidden: last, weight: p[.pooler(.weight)], dpre: d.poolerPre, batch: b, seq: s,
-                       features: h)
+        let drop = a.dropout
 
         input.attentionMask.withUnsafeBufferPointer { mask in
             for l in stride(from: c.numHiddenLayers - 1, through: 0, by: -1) {
@@ -131,6 +145,54 @@ extension BertModel {
                                    types: types.baseAddress!, tokens: t, seq: s, hidden: h, paddingId: c.padTokenId)
             }
         }
+    }
+
+    /// The head's backward (Heads/): adds its parameters' gradients into `g` and the last hidden
+    /// state's gradient into d.residual; returns whether it wrote d.pooled (heads on the pooled output).
+    private func headBackward(_ a: ActivationBuffers, _ d: GradientBuffers, into g: ParameterStore) -> Bool {
+        let c = config, p = parameters, h = c.hiddenSize, b = a.batch, t = b * a.seq
+        let last = UnsafePointer(a.layers.last?.output ?? a.embeddings)
+        let drop = a.dropout
+        var pooledUsed = false
+        switch head {
+        case .sequenceClassification, .multipleChoice:
+            guard let pooled = a.pooler else { preconditionFailure("the classifier reads the pooled output") }
+            // The classifier read the pooled output after its dropout.
+            let classifierInput = drop?.mask(.classifier) != nil ? UnsafePointer(drop!.classifierInput) : UnsafePointer(pooled)
+            d.pooled.update(repeating: 0, count: b * h)
+            LinearHead.classifier(p).backward(dinp: d.pooled, grads: .classifier(g), dout: d.logits, inp: classifierInput,
+                                              rows: b, features: h)
+            if let (m, scale) = drop?.apply(.classifier) {
+                dropoutRows(out: d.pooled, d.pooled, mask: m, scale: scale, rows: 0..<b, cols: h)
+            }
+            pooledUsed = true
+        case .tokenClassification:
+            if let (m, scale) = drop?.apply(.classifier) {
+                // Through the head into scratch, then the dropout's mask into d.residual (nothing else adds there).
+                LinearHead.classifier(p).backward(dinp: d.sum, overwrite: true, grads: .classifier(g), dout: d.logits,
+                                                  inp: drop!.classifierInput, rows: t, features: h)
+                parallelFor(t, grain: 8) { r in dropoutRows(out: d.residual, d.sum, mask: m, scale: scale, rows: r, cols: h) }
+            } else {
+                LinearHead.classifier(p).backward(dinp: d.residual, grads: .classifier(g), dout: d.logits, inp: last, rows: t,
+                                                  features: h)
+            }
+        case .questionAnswering:
+            LinearHead.questionAnswering(p).backward(dinp: d.residual, grads: .questionAnswering(g), dout: d.logits, inp: last,
+                                                     rows: t, features: h)
+        case .none, .maskedLM, .nextSentence, .preTraining:
+            break
+        }
+        if let m = d.maskedLM, head.hasMaskedLM {
+            let tied = architecture.tiedDecoder
+            MaskedLMHead(p, config: c, tied: tied).backward(m, grads: MaskedLMHead(g, config: c, tied: tied), dlast: d.residual)
+        }
+        if let dnsp = d.nextSentence, let pooled = a.pooler, head.hasNextSentence {
+            d.pooled.update(repeating: 0, count: b * h)
+            LinearHead.nextSentence(p).backward(dinp: d.pooled, grads: .nextSentence(g), dout: dnsp, inp: pooled, rows: b,
+                                                features: h)
+            pooledUsed = true
+        }
+        return pooledUsed
     }
 
     /// grad ⊙ mask · scale in place, when `site` had a mask.

@@ -45,23 +45,26 @@ public struct AdamOptimizer: Sendable {
         self.exp_avg_sq = exp_avg_sq
     }
 
-    /// One update of `params` from `grads` at learning rate `lr` (from the schedule).
-    public mutating func update(params: UnsafeMutableBufferPointer<Float>, grads: UnsafeBufferPointer<Float>, lr: Float) {
-        update(params: params, grads: grads, lr: lr, partialSquares: nil)
+    /// One update of `params` from `grads` at learning rate `lr` (from the schedule). Elements in
+    /// `frozen` (sorted, disjoint offset ranges) are not touched: parameter, moments, decay.
+    public mutating func update(params: UnsafeMutableBufferPointer<Float>, grads: UnsafeBufferPointer<Float>, lr: Float,
+                                frozen: [Range<Int>] = []) {
+        update(params: params, grads: grads, lr: lr, frozen: frozen, partialSquares: nil)
     }
 
     /// `update`, returning `gradientNorm(grads)` (the same bits) read in the same pass over the gradients.
     public mutating func updateReturningGradientNorm(params: UnsafeMutableBufferPointer<Float>,
-                                                     grads: UnsafeBufferPointer<Float>, lr: Float) -> Float {
+                                                     grads: UnsafeBufferPointer<Float>, lr: Float,
+                                                     frozen: [Range<Int>] = []) -> Float {
         let partial = UnsafeMutableBufferPointer<Double>.allocate(capacity: gradientChunks(grads.count))
         defer { partial.deallocate() }
         partial.initialize(repeating: 0)
-        update(params: params, grads: grads, lr: lr, partialSquares: partial.baseAddress)
+        update(params: params, grads: grads, lr: lr, frozen: frozen, partialSquares: partial.baseAddress)
         return Float(partial.reduce(0, +).squareRoot())
     }
 
     private mutating func update(params: UnsafeMutableBufferPointer<Float>, grads: UnsafeBufferPointer<Float>, lr: Float,
-                                 partialSquares: UnsafeMutablePointer<Double>?) {
+                                 frozen: [Range<Int>], partialSquares: UnsafeMutablePointer<Double>?) {
         precondition(params.count == exp_avg.count && grads.count == params.count, "optimizer state does not fit the parameters")
         step += 1
         let s = settings
@@ -87,13 +90,34 @@ public struct AdamOptimizer: Sendable {
                     withUnsafePointer(to: k) { k in
                         for c in range {
                             let at = c * gradientChunk, count = min(gradientChunk, n - at)
-                            bk_adam_update(params + at, grads + at, m + at, v + at, count, k, partialSquares.map { $0 + c })
+                            let parts = trainable(at..<at + count, frozen: frozen)
+                            if parts.count == 1, parts[0].count == count {
+                                bk_adam_update(params + at, grads + at, m + at, v + at, count, k, partialSquares.map { $0 + c })
+                                continue
+                            }
+                            // A chunk with frozen elements: the norm still reads all of it, as gradientNorm does.
+                            partialSquares?[c] = bk_sum_squares(grads + at, count)
+                            for r in parts {
+                                let i = r.lowerBound
+                                bk_adam_update(params + i, grads + i, m + i, v + i, r.count, k, nil)
+                            }
                         }
                     }
                 }
             }
         }
     }
+}
+
+/// The parts of `chunk` outside the sorted, disjoint `frozen` ranges.
+private func trainable(_ chunk: Range<Int>, frozen: [Range<Int>]) -> [Range<Int>] {
+    var parts: [Range<Int>] = [], at = chunk.lowerBound
+    for f in frozen where f.upperBound > chunk.lowerBound && f.lowerBound < chunk.upperBound {
+        if f.lowerBound > at { parts.append(at..<f.lowerBound) }
+        at = max(at, f.upperBound)
+    }
+    if at < chunk.upperBound { parts.append(at..<chunk.upperBound) }
+    return parts
 }
 
 /// `torch.nn.utils.clip_grad_norm_`: the L2 norm over all gradients; when it exceeds `maxNorm`,

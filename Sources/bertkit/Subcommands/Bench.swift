@@ -20,6 +20,10 @@ struct Bench: ParsableCommand {
               bertkit bench model.bkm --batch 1 --seq 128 --threads 2 --json
               bertkit bench .cache/models/all-MiniLM-L6-v2 --train      # one fine-tuning step
               bertkit bench .cache/models/all-MiniLM-L6-v2 --train --no-dropout
+              bertkit bench golden/fixtures/train-heads/masked-lm --train --task masked-lm
+
+            --train puts a new sequence-classification head on the model (keeping one it has) and times \
+            its step; with --task it times the model's own head instead, which must be that head.
             """)
 
     @Argument(help: "A model folder, weights file or .bkm.") var model: String
@@ -31,6 +35,9 @@ struct Bench: ParsableCommand {
     @Flag(help: "Also print the time spent in each phase of the forward.") var profile = false
     @Flag(help: "Time one training step (forward, backward, AdamW update) instead of the forward.") var train = false
     @Flag(inversion: .prefixedNo, help: "With --train: dropout at the config's rates, as in training.") var dropout = true
+    @Option(help: ArgumentHelp("With --train: the model's own head to train, on synthetic targets.",
+                               valueName: HeadKind.allCases.filter { $0 != .none }.map(\.rawValue).joined(separator: "|")))
+    var task: String?
     @Flag(help: "Print JSON.") var json = false
     @OptionGroup var files: ModelFiles
 
@@ -38,6 +45,13 @@ struct Bench: ParsableCommand {
         guard batch >= 1, seq >= 1 else { throw ValidationError("--batch and --seq must be at least 1") }
         guard runs >= 1, warmup >= 0 else { throw ValidationError("--runs must be at least 1 and --warmup at least 0") }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
+        if let task {
+            guard train else { throw ValidationError("--task needs --train") }
+            guard let h = HeadKind(rawValue: task), h != .none else {
+                throw ValidationError("--task \(task) is not a head bertkit trains; use one of "
+                                      + HeadKind.allCases.filter { $0 != .none }.map(\.rawValue).joined(separator: ", "))
+            }
+        }
     }
 
     func run() throws {
@@ -75,8 +89,17 @@ struct Bench: ParsableCommand {
     /// --train: the model with a 2-label head (new when it has none), one full step timed.
     private func runTraining() throws {
         let source = try files.load(model)
-        let labels = source.head == .sequenceClassification ? source.config.id2label : ["LABEL_0", "LABEL_1"]
-        let (checkpoint, _) = try source.forSequenceClassification(labels: labels, resetHead: false, seed: 0)
+        let checkpoint: Checkpoint
+        if let task, let head = HeadKind(rawValue: task) {
+            guard source.head == head else {
+                throw ValidationError("--task \(task): \(model) is a \(source.architecture.className) (head \(source.head.rawValue)); "
+                                      + "--task times the model's own head")
+            }
+            checkpoint = source
+        } else {
+            let labels = source.head == .sequenceClassification ? source.config.id2label : ["LABEL_0", "LABEL_1"]
+            checkpoint = try source.forSequenceClassification(labels: labels, resetHead: false, seed: 0).0
+        }
         let m = try BertModel(checkpoint: checkpoint)
         let c = m.config
         guard seq <= c.maxPositionEmbeddings else {
@@ -88,7 +111,7 @@ struct Bench: ParsableCommand {
             return
         }
         Console.out("""
-            \(model): training step (forward, backward, AdamW), \(c.numHiddenLayers) layers, hidden \(c.hiddenSize), dropout \(dropout ? "on" : "off")
+            \(model): training step (forward, backward, AdamW) of the \(r.task) head, \(c.numHiddenLayers) layers, hidden \(c.hiddenSize), dropout \(dropout ? "on" : "off")
             shape \(batch)×\(seq), \(r.threads) thread\(r.threads == 1 ? "" : "s")
             \(String(format: "%.1f", r.medianMs)) ms per step (median of \(r.runs); min \(String(format: "%.1f", r.minMs))), \(String(format: "%.1f", r.sequencesPerSecond)) sequences/s
             peak RSS \(String(format: "%.0f", r.peakRSSMiB)) MiB (parameters + gradients + moments \(String(format: "%.0f", r.parameterMiB)) MiB, activations \(String(format: "%.0f", r.activationMiB)) MiB)
