@@ -70,8 +70,9 @@ public enum CheckpointExporter {
         if let v = c.vocabulary { try AtomicFileWriter.write(v.fileContents, to: out.path("vocab.txt")) }
         if let t = c.tokenizer {
             try json(.object(t.json), "tokenizer_config.json")
-            try json(.object(JSONObject([("unk_token", .string(t.unkToken)), ("sep_token", .string(t.sepToken)), ("pad_token", .string(t.padToken)),
-                                         ("cls_token", .string(t.clsToken)), ("mask_token", .string(t.maskToken))])), "special_tokens_map.json")
+            // Sorted keys, as transformers (4.x, the last to write this file) writes it.
+            try json(.object(JSONObject([("cls_token", .string(t.clsToken)), ("mask_token", .string(t.maskToken)), ("pad_token", .string(t.padToken)),
+                                         ("sep_token", .string(t.sepToken)), ("unk_token", .string(t.unkToken))])), "special_tokens_map.json")
         }
         if let p = c.pooling {
             try json(SentenceTransformers.modulesJSON(normalize: p.normalize), "modules.json")
