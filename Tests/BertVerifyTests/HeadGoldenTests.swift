@@ -61,6 +61,21 @@ final class HeadGoldenTests: XCTestCase {
         }
     }
 
+    /// `bertkit diff MODEL GOLDEN` runs the model on the golden's rows, so a multiple-choice golden's
+    /// `logits` [B, C] meets the model's [B, C] too (not [B·C, 1]): every head's diff passes, with
+    /// every tensor of the golden in a row.
+    func testDiffOfEveryHeadAgainstItsGoldenPasses() throws {
+        for (name, _, _) in Self.goldens {
+            let model = try DiffSide.load(path: Repo.fixture("heads/\(name)/safetensors"))
+            let golden = try DiffSide.load(path: Repo.expected("heads/\(name).acts.safetensors"))
+            let d = try ModelDiff.run(model, golden, texts: nil, tolerance: .f32)
+            XCTAssertEqual(d.tapShapeMismatches.map(\.tap), [], name)
+            XCTAssertTrue(d.passed, "\(name): " + DiffText.render(d))
+            guard case .dump(let g) = golden else { return XCTFail(name) }
+            XCTAssertEqual(d.taps.count, g.entries.count, name)
+        }
+    }
+
     /// Multiple choice: inputs [B, C, S] run as B·C rows; `classifier` is [B·C, 1], `logits` [B, C].
     func testMultipleChoiceGoldenShapes() throws {
         let g = try golden("multiple-choice", layers: 2)
