@@ -87,6 +87,26 @@ final class HeadGoldenTests: XCTestCase {
         XCTAssertEqual(g.entries.first { $0.name == "logits" }?.tap, .choiceLogits)
     }
 
+    /// formats/golden.md: `[B, C, S]` inputs only for a multiple-choice golden; a head tap the model's
+    /// head does not have is refused naming the tensor and the model's class.
+    func testAGoldenThatDoesNotFitTheHeadIsRefusedNamingTheTensor() throws {
+        let mc = Repo.expected("heads/multiple-choice.acts.safetensors")
+        XCTAssertThrowsError(try GoldenFile.read(path: mc, layers: 2, head: .sequenceClassification)) { e in
+            guard case GoldenError.badInput(let f, let name, let problem) = e else { return XCTFail("\(e)") }
+            XCTAssertEqual(f, mc)
+            XCTAssertEqual(name, "input_ids")
+            XCTAssertTrue(problem.contains("expected shape [batch, seq], found [2, 3, 11]"), problem)
+        }
+        // The pre-training golden's encoder has sequence-classification's shapes; its MLM head is not there.
+        let m = try model("sequence-classification")
+        let g = try GoldenFile.read(path: Repo.expected("heads/pretraining.acts.safetensors"), layers: 2, head: m.head)
+        XCTAssertThrowsError(try Verifier.verify(model: m, golden: g)) { e in
+            guard case GoldenError.tapNotInModel(_, let name, let reason) = e else { return XCTFail("\(e)") }
+            XCTAssertEqual(name, "cls.predictions")
+            XCTAssertTrue(reason.contains("BertForSequenceClassification"), reason)
+        }
+    }
+
     /// A changed head weight fails the head's taps and only those; the encoder still passes.
     func testAPerturbedHeadWeightFailsTheHeadTaps() throws {
         let cases: [(String, String, [String])] = [

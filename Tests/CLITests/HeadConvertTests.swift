@@ -75,6 +75,14 @@ final class HeadConvertTests: XCTestCase {
         XCTAssertEqual(taps.count, 19)
     }
 
+    /// A golden of another head: exit 2, naming the tensor and the model's class.
+    func testVerifyRefusesAnotherHeadsGolden() throws {
+        let r = try ToolRun.run(["verify", folder("sequence-classification", "keras"), Repo.expected("heads/pretraining.acts.safetensors")])
+        CLI.assertBadInput(r, names: ["cls.predictions", "BertForSequenceClassification"])
+        let mc = try ToolRun.run(["verify", folder("sequence-classification", "bin"), Repo.expected("heads/multiple-choice.acts.safetensors")])
+        CLI.assertBadInput(mc, names: ["input_ids", "[batch, seq]", "[2, 3, 11]"])
+    }
+
     /// A changed head weight (one NSP weight of the pre-training model) fails exactly the NSP taps: exit 1.
     func testVerifyFailsOnAChangedHeadWeight() throws {
         let tmp = Repo.temporaryDirectory()
