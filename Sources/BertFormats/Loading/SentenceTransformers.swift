@@ -1,7 +1,8 @@
 import Foundation
 
 /// sentence-transformers' module list: `modules.json` names a `Pooling` module whose folder holds
-/// `config.json` (sentence_transformers/models/Pooling.py), and maybe a `Normalize` module.
+/// `config.json` (sentence_transformers/models/Pooling.py; in 6.x
+/// sentence_transformer/modules/pooling.py), and maybe a `Normalize` module.
 public enum SentenceTransformers {
     public static let poolingType = "sentence_transformers.models.Pooling"
     public static let normalizeType = "sentence_transformers.models.Normalize"
@@ -18,14 +19,14 @@ public enum SentenceTransformers {
         for (i, m) in mods.enumerated() {
             guard let o = m.objectValue else { throw ConfigError(file: path, key: "\(i)", "expected an object, found \(m.kind)") }
             guard let type = o["type"]?.stringValue else { throw ConfigError(file: path, key: "\(i).type", "expected a string") }
-            if type == poolingType {
+            if className(type) == "Pooling" {
                 guard let p = o["path"]?.stringValue else { throw ConfigError(file: path, key: "\(i).path", "expected a string") }
                 guard ShardedSafeTensors.isInsideFolder(p) else {
                     throw ConfigError(file: path, key: "\(i).path", "\"\(p)\" points outside the model folder")
                 }
                 poolingDir = p
             }
-            if type == normalizeType { normalize = true }
+            if className(type) == "Normalize" { normalize = true }
         }
         guard let dir = poolingDir else { return nil }
         let folder = (path as NSString).deletingLastPathComponent
@@ -38,6 +39,23 @@ public enum SentenceTransformers {
             ("pooling_mode_max_tokens", .max), ("pooling_mode_mean_sqrt_len_tokens", .meanSqrtLen),
         ]
         var on: [SentencePooling.Mode] = []
+        // sentence-transformers 6 writes one key, `pooling_mode`: a name or a list of names.
+        if let v = c["pooling_mode"], !v.isNull {
+            let names: [JSONValue] = v.arrayValue ?? [v]
+            let byName: [String: SentencePooling.Mode] = ["cls": .cls, "mean": .mean, "max": .max, "mean_sqrt_len_tokens": .meanSqrtLen]
+            for n in names {
+                guard let name = n.stringValue else { throw ConfigError(file: configPath, key: "pooling_mode", "expected a name or a list of names, found \(n.kind)") }
+                guard let mode = byName[name] else {
+                    throw ConfigError(file: configPath, key: "pooling_mode",
+                                      "unsupported pooling mode \"\(name)\"; bertkit supports cls, mean, max and mean_sqrt_len_tokens")
+                }
+                on.append(mode)
+            }
+            guard on.count == 1 else {
+                throw ConfigError(file: configPath, key: "pooling_mode", "\(on.count) pooling modes are listed; bertkit supports exactly one")
+            }
+            return (SentencePooling(mode: on[0], normalize: normalize), configPath)
+        }
         for (key, mode) in modes {
             guard let v = c[key], !v.isNull else { continue }
             guard let b = v.boolValue else { throw ConfigError(file: configPath, key: key, "expected true or false, found \(v.kind)") }
@@ -53,7 +71,16 @@ public enum SentenceTransformers {
         return (SentencePooling(mode: on[0], normalize: normalize), configPath)
     }
 
-    /// `modules.json` for a Transformer + Pooling (+ Normalize) model.
+    /// A module type's class name. sentence-transformers up to 5 writes `sentence_transformers.models.Pooling`;
+    /// 6 writes the class's module path, `sentence_transformers.sentence_transformer.modules.pooling.Pooling`
+    /// and `sentence_transformers.base.modules.normalize.Normalize`. Both load in 6, so both are read.
+    static func className(_ type: String) -> String? {
+        guard type.hasPrefix("sentence_transformers.") else { return nil }
+        return type.split(separator: ".").last.map(String.init)
+    }
+
+    /// `modules.json` for a Transformer + Pooling (+ Normalize) model, in the spelling every
+    /// sentence-transformers version reads.
     public static func modulesJSON(normalize: Bool) -> JSONValue {
         var mods: [JSONValue] = [
             module(0, "", transformerType), module(1, "1_Pooling", poolingType),
