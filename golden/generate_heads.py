@@ -29,6 +29,11 @@ golden/expected/heads/<name>.acts.safetensors: golden/record.py on the safetenso
 texts of TEXTS (multiple choice: 2 contexts × 3 choices), so the committed goldens are what users
 get from that script.
 
+golden/fixtures/heads/sentence-transformers/: bert-pooler with mean Pooling + Normalize, saved by
+sentence-transformers (6.2.0: modules.json, 1_Pooling/, 2_Normalize/, tokenizer.json; its generated
+README.md dropped), and expected/heads/sentence-transformers.acts.safetensors, whose record.py run
+adds `sentence_embedding`.
+
 Deterministic (fixed seeds, one torch thread, sorted writers); offline. Reruns give byte-identical files.
 """
 
@@ -81,6 +86,8 @@ HEADS = {
     "multiple-choice": ("BertForMultipleChoice", dict(NARROW, num_hidden_layers=2, hidden_act="gelu_new"), True, 110),
 }
 NO_KERAS = {"masked-lm-untied": "TF's MLM head has no untied decoder"}
+# A sentence-transformers folder (not a head): record.py's `sentence_embedding`.
+ST_NAME = "sentence-transformers"
 
 # Examples for record.py: [text], [text, pair], or [context, [choices]]. Words of the tiny vocabulary.
 SINGLES = [["the quick brown fox jumps over the lazy dog."], ["who won the game?", "the team did, today."],
@@ -177,14 +184,32 @@ def write_formats(name: str) -> None:
         copy_folder_files(st, d)
 
 
-def write_golden(name: str) -> None:
+def write_sentence_transformers() -> None:
+    """bert-pooler under sentence-transformers' mean Pooling + Normalize, saved by
+    sentence-transformers itself (modules.json in its own spelling), and its record.py golden."""
+    from sentence_transformers import SentenceTransformer, models
+
+    t = models.Transformer(str(FIXTURES / "bert-pooler" / "safetensors"))
+    st = SentenceTransformer(modules=[t, models.Pooling(t.get_embedding_dimension(), "mean"), models.Normalize()],
+                             device="cpu")
+    d = fresh(FIXTURES / ST_NAME)
+    st.save(str(d))
+    (d / "README.md").unlink()  # the generated model card: nothing bertkit reads
+    import torch
+    from safetensors.torch import load_file
+    saved, source = load_file(str(d / "model.safetensors")), load_file(str(FIXTURES / "bert-pooler" / "safetensors" / "model.safetensors"))
+    assert saved.keys() == source.keys() and all(torch.equal(saved[k], source[k]) for k in source)
+    write_golden(ST_NAME, d)
+
+
+def write_golden(name: str, folder: Path = None) -> None:
     import record
     from golden_io import save_safetensors
 
-    folder = FIXTURES / name / "safetensors"
+    folder = folder or FIXTURES / name / "safetensors"
     examples = TEXTS.get(name, SINGLES)
     tensors = record.record(folder, examples)
-    source = f"golden/fixtures/heads/{name}/safetensors"
+    source = str(folder.relative_to(HERE.parent))
     save_safetensors(EXPECTED / f"{name}.acts.safetensors", tensors, record.metadata(examples, source, record.architecture(folder)))
 
 
@@ -234,6 +259,7 @@ def main() -> None:
         write_formats(name)
         write_golden(name)
         print(f"wrote {FIXTURES / name} and {EXPECTED / name}.acts.safetensors", file=sys.stderr)
+    write_sentence_transformers()
     if not args.skip_keras:
         if not TF_PYTHON.exists():
             sys.exit(f"{TF_PYTHON} is missing: make it with\n  python3 -m venv golden/.venv-tf && "

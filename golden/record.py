@@ -21,6 +21,8 @@ says when the two disagree. `bertkit verify MODEL OUT.safetensors` then checks b
 - Inputs: each `--text` (with the `--pair` that follows it, if any) is encoded by the folder's own
   tokenizer (`AutoTokenizer`) with `[CLS]`/`[SEP]` and no truncation, then right-padded with
   `pad_token_id` to the longest row (attention_mask 0, token_type_ids 0 on padding).
+- A sentence-transformers folder (`modules.json`) also gets `sentence_embedding`: its own modules
+  (`SentenceTransformer(folder)`, eager attention) on the same padded inputs.
 - Multiple choice: each `--text` is a context and its `--choice`s (every text the same number C) the
   second segments, `[CLS] context [SEP] choice [SEP]`; all B·C rows are padded to the longest and
   the inputs stored as transformers takes them, `[B, C, S]`.
@@ -189,10 +191,22 @@ def record(folder: Path, examples) -> dict:
     if base_out.pooler_output is not None:
         tensors["pooler_output"] = base_out.pooler_output
     tensors.update({f: getattr(out, f) for f in head.outputs})
+    if (folder / "modules.json").exists():
+        tensors["sentence_embedding"] = sentence_embedding(folder, inputs)
     tensors = {n: t.detach().to(torch.float32).contiguous().clone() for n, t in tensors.items()}
     assert not set(tensors) & set(inputs), "an activation named like an input"
     tensors.update(inputs)
     return tensors
+
+
+def sentence_embedding(folder: Path, inputs: dict):
+    """A sentence-transformers folder's (modules.json) own modules on the same padded inputs: its
+    Transformer module with eager attention, then Pooling (and Normalize) as the folder says."""
+    from sentence_transformers import SentenceTransformer
+
+    st = SentenceTransformer(str(folder), device="cpu", model_kwargs={"attn_implementation": "eager"}).eval()
+    with torch.no_grad():
+        return st(dict(inputs))["sentence_embedding"]
 
 
 def metadata(examples, source: str, arch: str) -> dict:

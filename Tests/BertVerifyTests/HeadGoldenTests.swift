@@ -61,6 +61,19 @@ final class HeadGoldenTests: XCTestCase {
         }
     }
 
+    /// A folder sentence-transformers 6.2 saved (its modules.json names
+    /// `sentence_transformers.sentence_transformer.modules.pooling.Pooling`): bertkit reads the
+    /// pooling, and record.py's `sentence_embedding` verifies with the rest.
+    func testASentenceTransformersSixFolderVerifiesItsSentenceEmbedding() throws {
+        let c = try CheckpointLoader.load(path: Repo.fixture("heads/sentence-transformers"))
+        XCTAssertEqual(c.pooling, SentencePooling(mode: .mean, normalize: true))
+        let m = try BertModel(checkpoint: c)
+        let g = try GoldenFile.read(path: Repo.expected("heads/sentence-transformers.acts.safetensors"), layers: 2, head: m.head)
+        XCTAssertTrue(g.entries.contains { $0.tap == .sentenceEmbedding })
+        let r = try Verifier.verify(model: m, golden: g)
+        XCTAssertTrue(r.passed, r.taps.filter { !$0.passed }.map(\.goldenName).joined(separator: ", "))
+    }
+
     /// `bertkit diff MODEL GOLDEN` runs the model on the golden's rows, so a multiple-choice golden's
     /// `logits` [B, C] meets the model's [B, C] too (not [B·C, 1]): every head's diff passes, with
     /// every tensor of the golden in a row.
