@@ -35,6 +35,9 @@ final class HeadConvertTests: XCTestCase {
                 XCTAssertEqual(r.stderr.contains("stored once (tied): cls.predictions.decoder.weight, cls.predictions.decoder.bias"), tiedBin,
                                "\(name)/\(format): \(r.stderr)")
             }
+            // Without --json the summary line names it too.
+            let text = try ToolRun.run(["convert", folder(name, "safetensors"), "\(tmp)/\(name).safetensors"])
+            XCTAssertTrue(text.stdout.hasPrefix("wrote \(tmp)/\(name).safetensors (safetensors): \(architecture), "), text.stdout)
         }
     }
 
