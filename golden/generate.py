@@ -1087,7 +1087,8 @@ def part_hooks():
         rows = [list(t) if isinstance(t, tuple) else [t] for t in texts]
         source = f"golden/fixtures/{name}"
         tensors = record.record(FIXTURES / name, rows)
-        save_safetensors(EXPECTED / f"{name}.hooks.safetensors", tensors, record.metadata(rows, source))
+        save_safetensors(EXPECTED / f"{name}.hooks.safetensors", tensors,
+                         record.metadata(rows, source, record.architecture(FIXTURES / name)))
     # tiny-cls ran on the same tokens as tiny-cls.acts.safetensors: every tensor equals its tap there.
     from safetensors import safe_open
 

@@ -3,19 +3,29 @@
 
     golden/.venv/bin/python golden/record.py MODEL_FOLDER --text "Who won?" --pair "Prices fell." \\
         --text "Go!" -o OUT.safetensors
+    golden/.venv/bin/python golden/record.py MC_FOLDER --text "The cat sat." --choice "On the mat." \\
+        --choice "At the bank." -o OUT.safetensors          # BertForMultipleChoice
 
 It records the way most people do by hand: forward hooks on the modules, named as
 `model.named_modules()` names them (`bert.embeddings`, `bert.encoder.layer.0.attention.self`, ...,
 `classifier`), plus the model's own outputs with `output_hidden_states=True, output_attentions=True`
-(`hidden_states.{k}`, `attentions.{i}`, `last_hidden_state`, `pooler_output`, `logits`). So most taps
+(`hidden_states.{k}`, `attentions.{i}`, `last_hidden_state`, `pooler_output`, and the head's fields:
+`logits`, `prediction_logits`, `seq_relationship_logits`, `start_logits`, `end_logits`). So most taps
 appear twice, under a module path and under an output name; `bertkit verify` compares each of them and
 says when the two disagree. `bertkit verify MODEL OUT.safetensors` then checks bertkit against the run.
 
 - Model: `from_pretrained(MODEL_FOLDER, attn_implementation="eager", dtype=float32)`, `eval()`,
-  `torch.no_grad()`; the class comes from `config.json`'s `architectures[0]` through HEADS below.
+  `torch.no_grad()`; the class comes from `config.json`'s `architectures[0]` through HEADS below
+  (written to the golden's `architecture` metadata). A `BertModel` whose weights have no pooler is
+  loaded with `add_pooling_layer=False`, as it was saved.
 - Inputs: each `--text` (with the `--pair` that follows it, if any) is encoded by the folder's own
   tokenizer (`AutoTokenizer`) with `[CLS]`/`[SEP]` and no truncation, then right-padded with
   `pad_token_id` to the longest row (attention_mask 0, token_type_ids 0 on padding).
+- A sentence-transformers folder (`modules.json`) also gets `sentence_embedding`: its own modules
+  (`SentenceTransformer(folder)`, eager attention) on the same padded inputs.
+- Multiple choice: each `--text` is a context and its `--choice`s (every text the same number C) the
+  second segments, `[CLS] context [SEP] choice [SEP]`; all B·C rows are padded to the longest and
+  the inputs stored as transformers takes them, `[B, C, S]`.
 - Deterministic: one torch thread, the writer of golden_io.py (sorted names and metadata keys).
   Offline: offline_env.py is imported before transformers.
 """
@@ -45,8 +55,17 @@ class Head:
 # `attentions` are recorded for every entry; a head adds its own modules and output fields here.
 HEADS = {
     "BertModel": Head(),
+    "BertForPreTraining": Head(hooks=("cls.predictions", "cls.seq_relationship"),
+                               outputs=("prediction_logits", "seq_relationship_logits")),
+    "BertForMaskedLM": Head(hooks=("cls.predictions",), outputs=("logits",)),
+    "BertForNextSentencePrediction": Head(hooks=("cls.seq_relationship",), outputs=("logits",)),
     "BertForSequenceClassification": Head(hooks=("classifier",), outputs=("logits",)),
+    "BertForTokenClassification": Head(hooks=("classifier",), outputs=("logits",)),
+    "BertForQuestionAnswering": Head(hooks=("qa_outputs",), outputs=("start_logits", "end_logits")),
+    # The classifier runs on B·C pooled rows ([B·C, 1]); `logits` is that viewed as [B, C].
+    "BertForMultipleChoice": Head(hooks=("classifier",), outputs=("logits",)),
 }
+MULTIPLE_CHOICE = "BertForMultipleChoice"
 
 # The encoder modules hooked in each layer (relative to `encoder.layer.{i}`). Attention modules return
 # (output, weights); their first element is the tap.
@@ -59,22 +78,45 @@ def producer() -> str:
     return f"transformers {transformers.__version__} / torch {torch.__version__.split('+')[0]}"
 
 
-def load_model(folder: Path):
-    import transformers
-
+def architecture(folder: Path) -> str:
+    """The transformers class the folder's config.json names (`BertModel` when it names none)."""
     config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     arch = (config.get("architectures") or ["BertModel"])[0]
     if arch not in HEADS:
         raise SystemExit(f"error: {folder}/config.json: architecture {arch} has no entry in record.py's HEADS "
                          f"(known: {', '.join(sorted(HEADS))})")
-    model = getattr(transformers, arch).from_pretrained(str(folder), attn_implementation="eager",
-                                                        dtype=torch.float32).eval()
+    return arch
+
+
+def load(folder: Path):
+    """The model as its class loads it (eval, eager attention, float32), with transformers' loading
+    info (`missing_keys`, `unexpected_keys`, `mismatched_keys`) and the class name."""
+    import transformers
+
+    arch = architecture(folder)
+    cls = getattr(transformers, arch)
+    kwargs = dict(attn_implementation="eager", dtype=torch.float32, output_loading_info=True)
+    model, info = cls.from_pretrained(str(folder), **kwargs)
+    if arch == "BertModel" and info["missing_keys"] and all(k.startswith("pooler.") for k in info["missing_keys"]):
+        # Saved from BertModel(add_pooling_layer=False): config.json cannot say so, the weights do.
+        model, info = cls.from_pretrained(str(folder), add_pooling_layer=False, **kwargs)
+    model.eval()
     assert model.config._attn_implementation == "eager" and model.dtype == torch.float32
+    return model, info, arch
+
+
+def load_model(folder: Path):
+    """The model and its HEADS entry, refusing weights that leave a parameter of the class unset."""
+    model, info, arch = load(folder)
+    if info["missing_keys"] or info["mismatched_keys"]:
+        raise SystemExit(f"error: {folder}: {arch} leaves parameters unset: missing {sorted(info['missing_keys'])}, "
+                         f"mismatched {sorted(str(k) for k in info['mismatched_keys'])}")
     return model, HEADS[arch]
 
 
-def encode(tokenizer, rows, max_positions: int):
-    """Each row ([text] or [text, pair]) with special tokens, right-padded to the longest."""
+def encode(tokenizer, rows, max_positions: int, choices: int = 0):
+    """Each row ([text] or [text, pair]) with special tokens, right-padded to the longest; with
+    `choices` C the rows are B examples × C choices, example-major, stored as [B, C, S]."""
     encoded = []
     for r in rows:
         e = tokenizer(*r, return_token_type_ids=True, return_attention_mask=True, truncation=False)
@@ -87,16 +129,38 @@ def encode(tokenizer, rows, max_positions: int):
     def padded(k, value):
         return torch.tensor([e[k] + [value] * (S - len(e[k])) for e in encoded], dtype=torch.int64)
 
-    return {"input_ids": padded(0, pad), "token_type_ids": padded(1, 0), "attention_mask": padded(2, 0)}
+    inputs = {"input_ids": padded(0, pad), "token_type_ids": padded(1, 0), "attention_mask": padded(2, 0)}
+    if choices:
+        inputs = {k: v.view(len(rows) // choices, choices, S) for k, v in inputs.items()}
+    return inputs
 
 
-def record(folder: Path, rows) -> dict:
-    """Runs the model once and returns every tensor of the golden (inputs, hooks, outputs) by name."""
+def rows_of(examples, arch: str):
+    """The tokenizer rows of `examples` ([text], [text, pair] or [context, [choice, ...]]), and C
+    (0 unless multiple choice). Multiple choice needs choices, the same number for every text."""
+    multiple = arch == MULTIPLE_CHOICE
+    with_choices = [e for e in examples if len(e) == 2 and isinstance(e[1], list)]
+    if not multiple:
+        if with_choices:
+            raise SystemExit(f"error: --choice is for BertForMultipleChoice; this model is {arch}")
+        return [list(e) for e in examples], 0
+    if len(with_choices) != len(examples):
+        raise SystemExit("error: BertForMultipleChoice takes a context and its choices: give each --text its --choice options")
+    counts = sorted({len(e[1]) for e in examples})
+    if len(counts) != 1:
+        raise SystemExit(f"error: every --text needs the same number of --choice options (found {counts})")
+    return [[e[0], c] for e in examples for c in e[1]], counts[0]
+
+
+def record(folder: Path, examples) -> dict:
+    """Runs the model once and returns every tensor of the golden (inputs, hooks, outputs) by name.
+    `examples`: [text], [text, pair], or for multiple choice [context, [choice, ...]]."""
     from transformers import AutoTokenizer
 
     torch.set_num_threads(1)
     model, head = load_model(folder)
-    inputs = encode(AutoTokenizer.from_pretrained(str(folder)), rows, model.config.max_position_embeddings)
+    rows, choices = rows_of(examples, architecture(folder))
+    inputs = encode(AutoTokenizer.from_pretrained(str(folder)), rows, model.config.max_position_embeddings, choices)
     names = {m: n for n, m in model.named_modules()}
     base = model.base_model
     modules = [base.embeddings]
@@ -127,13 +191,28 @@ def record(folder: Path, rows) -> dict:
     if base_out.pooler_output is not None:
         tensors["pooler_output"] = base_out.pooler_output
     tensors.update({f: getattr(out, f) for f in head.outputs})
+    if (folder / "modules.json").exists():
+        tensors["sentence_embedding"] = sentence_embedding(folder, inputs)
     tensors = {n: t.detach().to(torch.float32).contiguous().clone() for n, t in tensors.items()}
     assert not set(tensors) & set(inputs), "an activation named like an input"
     tensors.update(inputs)
     return tensors
 
 
-def metadata(rows, source: str) -> dict:
+def sentence_embedding(folder: Path, inputs: dict):
+    """A sentence-transformers folder's (modules.json) own modules on the same padded inputs: its
+    Transformer module with eager attention, then Pooling (and Normalize) as the folder says."""
+    from sentence_transformers import SentenceTransformer
+
+    st = SentenceTransformer(str(folder), device="cpu", model_kwargs={"attn_implementation": "eager"}).eval()
+    with torch.no_grad():
+        return st(dict(inputs))["sentence_embedding"]
+
+
+def metadata(examples, source: str, arch: str) -> dict:
+    """The golden's metadata. `texts` has one entry per row the model runs: multiple choice's
+    examples are flattened to [context, choice] pairs, example-major, as bertkit runs them."""
+    rows, _ = rows_of(examples, arch)
     texts = [r[0] if len(r) == 1 else r for r in rows]
     return {
         "format": "bertkit-golden",
@@ -142,6 +221,7 @@ def metadata(rows, source: str) -> dict:
         "source": source,
         "producer": producer(),
         "attn_implementation": "eager",
+        "architecture": arch,
     }
 
 
@@ -153,8 +233,18 @@ class _Text(argparse.Action):
 class _Pair(argparse.Action):
     def __call__(self, parser, ns, value, option_string=None):
         if not ns.rows or len(ns.rows[-1]) == 2:
-            parser.error("--pair gives the second text of the --text just before it (one --pair per --text)")
+            parser.error("--pair gives the second text of the --text just before it (one --pair per --text, "
+                         "and not with --choice)")
         ns.rows[-1].append(value)
+
+
+class _Choice(argparse.Action):
+    def __call__(self, parser, ns, value, option_string=None):
+        if not ns.rows or (len(ns.rows[-1]) == 2 and not isinstance(ns.rows[-1][1], list)):
+            parser.error("--choice gives a choice for the --text just before it (repeatable; not with --pair)")
+        if len(ns.rows[-1]) == 1:
+            ns.rows[-1].append([])
+        ns.rows[-1][1].append(value)
 
 
 def main(argv=None):
@@ -162,17 +252,19 @@ def main(argv=None):
     ap.add_argument("model", type=Path, metavar="MODEL_FOLDER", help="a transformers model folder (config.json, weights, tokenizer)")
     ap.add_argument("--text", dest="rows", action=_Text, metavar="TEXT", help="one input row (repeatable)")
     ap.add_argument("--pair", dest="rows", action=_Pair, metavar="TEXT", help="the second text of the --text just before it")
+    ap.add_argument("--choice", dest="rows", action=_Choice, metavar="TEXT",
+                    help="multiple choice: one choice for the --text (the context) just before it (repeatable)")
     ap.add_argument("-o", "--output", type=Path, required=True, help="the golden to write (.safetensors)")
     ap.add_argument("--source", help="the `source` metadata (default: MODEL_FOLDER as given)")
     args = ap.parse_args(argv)
     if not args.rows:
         ap.error("give at least one --text")
-    rows = [list(r) for r in args.rows]
+    examples = [list(r) for r in args.rows]
     source = args.source or str(args.model)
-    tensors = record(args.model, rows)
-    save_safetensors(args.output, tensors, metadata(rows, source))
-    print(f"wrote {len(tensors) - 3} activations for {tensors['input_ids'].shape[0]}×{tensors['input_ids'].shape[1]} "
-          f"tokens to {args.output}", file=sys.stderr)
+    tensors = record(args.model, examples)
+    save_safetensors(args.output, tensors, metadata(examples, source, architecture(args.model)))
+    shape = "×".join(str(n) for n in tensors["input_ids"].shape)
+    print(f"wrote {len(tensors) - 3} activations for {shape} tokens to {args.output}", file=sys.stderr)
 
 
 if __name__ == "__main__":

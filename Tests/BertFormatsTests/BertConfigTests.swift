@@ -52,6 +52,28 @@ final class BertConfigTests: XCTestCase {
                        "transformers' default of two labels")
     }
 
+    /// transformers writes the label maps sorted by key: "10" before "2", names alphabetically. A
+    /// config that is only read and written keeps that order (an export's config.json is then the
+    /// source's, byte for byte); labels that changed are written in class order.
+    func testLabelMapsKeepTheFilesKeyOrder() throws {
+        let names = (0..<11).map { "L\(Character(UnicodeScalar(UInt8(75 - $0))))" }  // LK, LJ, …, LA: reverse-alphabetical
+        let ids = (0..<11).map { String($0) }.sorted()
+        let id2label = "{" + ids.map { "\"\($0)\": \"\(names[Int($0)!])\"" }.joined(separator: ", ") + "}"
+        let label2id = "{" + names.enumerated().sorted { $0.1 < $1.1 }.map { "\"\($1)\": \($0)" }.joined(separator: ", ") + "}"
+        let c = try config(["id2label": id2label, "label2id": label2id])
+        XCTAssertEqual(c.id2label, names)
+        XCTAssertEqual(c.json["id2label"]?.objectValue?.keys, ids)
+        XCTAssertEqual(c.json["id2label"]?.objectValue?.keys.prefix(3), ["0", "1", "10"])
+        XCTAssertEqual(c.json["label2id"]?.objectValue?.keys, names.sorted())
+        XCTAssertEqual(c.json["id2label"], c.raw["id2label"])
+        XCTAssertEqual(c.json["label2id"], c.raw["label2id"])
+        var changed = c
+        changed.id2label[0] = "new"
+        XCTAssertEqual(changed.json["id2label"]?.objectValue?.keys, (0..<11).map { String($0) })
+        XCTAssertEqual(changed.json["label2id"]?.objectValue?.keys.first, "new")
+        XCTAssertEqual(changed.json["id2label"]?.objectValue?["0"], .string("new"))
+    }
+
     func testValidationNamesTheKey() {
         assertRefused(["hidden_size": "30"], key: "hidden_size", "not a multiple of num_attention_heads 4")
         assertRefused(["num_hidden_layers": "0"], key: "num_hidden_layers", "must be positive")

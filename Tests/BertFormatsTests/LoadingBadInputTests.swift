@@ -159,4 +159,30 @@ final class LoadingBadInputTests: XCTestCase {
         try Data(#"{"pooling_mode_cls_token": true}"#.utf8).write(to: URL(fileURLWithPath: dir + "/1_Pooling/config.json"))
         XCTAssertEqual(try CheckpointLoader.load(path: dir).sentenceTransformers, SentenceTransformersSettings(pooling: .cls, normalize: false))
     }
+
+    /// sentence-transformers 6 spells modules by their class's module path and the pooling config as
+    /// one `pooling_mode` (a name or a list); both are read, and what bertkit cannot do is refused by name.
+    func testSentenceTransformersSixModulesAndPoolingMode() throws {
+        let dir = try copy("tiny-bert")
+        let modules = #"[{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.base.modules.transformer.Transformer"},"#
+            + #" {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.sentence_transformer.modules.pooling.Pooling"},"#
+            + #" {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.base.modules.normalize.Normalize"}]"#
+        try Data(modules.utf8).write(to: URL(fileURLWithPath: dir + "/modules.json"))
+        try FileManager.default.createDirectory(atPath: dir + "/1_Pooling", withIntermediateDirectories: true)
+        let config = dir + "/1_Pooling/config.json"
+        for (text, mode) in [(#"{"embedding_dimension": 32, "pooling_mode": "mean", "include_prompt": true}"#, SentencePooling.Mode.mean),
+                             (#"{"pooling_mode": ["max"]}"#, .max), (#"{"pooling_mode": "mean_sqrt_len_tokens"}"#, .meanSqrtLen)] {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: config))
+            let st = try CheckpointLoader.load(path: dir).sentenceTransformers
+            XCTAssertEqual(st?.pooling?.mode, mode, text)
+            XCTAssertEqual(st?.normalizes, true, text)
+        }
+        for (text, fragment) in [(#"{"pooling_mode": "weightedmean"}"#, "unsupported pooling mode \"weightedmean\""),
+                                 (#"{"pooling_mode": ["cls", "mean"]}"#, "2 pooling modes are on"),
+                                 (#"{"pooling_mode": 3}"#, "expected a mode name or a list of them")] {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: config))
+            let m = thrownMessage { _ = try CheckpointLoader.load(path: dir) }
+            XCTAssertTrue(m.contains(config) && m.contains("\"pooling_mode\"") && m.contains(fragment), m)
+        }
+    }
 }

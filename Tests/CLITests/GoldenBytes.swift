@@ -37,6 +37,13 @@ struct GoldenBytes {
         withUnsafeBytes(of: v.bitPattern.littleEndian) { for k in 0..<4 { data[at + k] = $0[k] } }
     }
 
+    /// Adds an F32 tensor after the others.
+    mutating func append(_ name: String, shape: [Int], floats: [Float]) {
+        let start = data.count
+        for v in floats { withUnsafeBytes(of: v.bitPattern.littleEndian) { data += $0 } }
+        header[name] = ["dtype": "F32", "shape": shape, "data_offsets": [start, data.count]] as [String: Any]
+    }
+
     mutating func rename(_ from: String, to: String) {
         header[to] = header.removeValue(forKey: from)
     }

@@ -76,8 +76,9 @@ public enum CheckpointExporter {
         if let t = c.tokenizer {
             if c.tokenizerFiles["tokenizer_config.json"] == nil { try json(.object(t.json), "tokenizer_config.json") }
             if c.tokenizerFiles["special_tokens_map.json"] == nil {
-                try json(.object(JSONObject([("unk_token", .string(t.unkToken)), ("sep_token", .string(t.sepToken)), ("pad_token", .string(t.padToken)),
-                                             ("cls_token", .string(t.clsToken)), ("mask_token", .string(t.maskToken))])), "special_tokens_map.json")
+                // Sorted keys, as transformers (4.x, the last to write this file) writes it.
+                try json(.object(JSONObject([("cls_token", .string(t.clsToken)), ("mask_token", .string(t.maskToken)), ("pad_token", .string(t.padToken)),
+                                             ("sep_token", .string(t.sepToken)), ("unk_token", .string(t.unkToken))])), "special_tokens_map.json")
             }
         }
         if let s = c.sentenceTransformers {

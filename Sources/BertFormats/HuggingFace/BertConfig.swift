@@ -142,10 +142,18 @@ public struct BertConfig: Sendable, Equatable {
         o["model_type"] = .string(modelType)
         if let p = problemType { o["problem_type"] = .string(p.rawValue) }
         if !id2label.isEmpty {
-            o["id2label"] = .object(JSONObject(id2label.enumerated().map { (String($0), .string($1)) }))
-            o["label2id"] = .object(JSONObject(id2label.enumerated().map { ($1, .int($0)) }))
+            o["id2label"] = .object(Self.keepingOrder(raw["id2label"], JSONObject(id2label.enumerated().map { (String($0), .string($1)) })))
+            o["label2id"] = .object(Self.keepingOrder(raw["label2id"], JSONObject(id2label.enumerated().map { ($1, .int($0)) })))
         }
         return o
+    }
+
+    /// `raw` when it already says `wanted` in another key order, else `wanted`. transformers writes
+    /// the label maps sorted by key ("0", "1", "10", "2", …; names alphabetically), so keeping the
+    /// file's own order is what makes a config round trip byte-identical.
+    static func keepingOrder(_ raw: JSONValue?, _ wanted: JSONObject) -> JSONObject {
+        guard let r = raw?.objectValue, r.count == wanted.count, wanted.allSatisfy({ r[$0.key] == $0.value }) else { return wanted }
+        return r
     }
 }
 

@@ -60,10 +60,12 @@ struct TapValues {
     var order: [Tap] = []
     var values: [Tap: [Recorded]] = [:]
 
-    init(model: BertModel, input: BertInput) throws {
+    /// `choices`: a multiple-choice golden's rows are examples × choices, and its `logits` [examples, choices].
+    init(model: BertModel, input: BertInput, choices: Int = 1) throws {
         // The masked-LM logits at every position are compared too: they are the head's output.
         let buffers = model.makeBuffers(batch: input.batch, seq: input.seq, keepEveryLayer: true,
                                         allPredictions: model.head.hasMaskedLM)
+        buffers.choices = choices
         try model.forward(input, into: buffers)
         for t in Tap.all(for: model, predictions: model.head.hasMaskedLM) {
             order.append(t)

@@ -71,7 +71,7 @@ public struct ModelDiff: Sendable, Codable {
             }
             notes.append("inputs: the \(g.batch)×\(g.seq) tokens recorded in \(g.path)")
             let input = try (sa.config ?? sb.config).map { try g.input(config: $0) }
-            let tokens = Tokens(batch: g.batch, seq: g.seq, mask: g.attentionMask)
+            let tokens = Tokens(batch: g.batch, seq: g.seq, mask: g.attentionMask, choices: g.choices)
             return try finish(sa, sb, input, input, tokens, nil, notes, tolerance)
         case (.model(_, _, let ma), .model(_, _, let mb)):
             let t = texts ?? defaultTexts
@@ -95,17 +95,18 @@ public struct ModelDiff: Sendable, Codable {
     /// Compares two models on the tokens a golden file recorded (`--inputs GOLDEN`).
     public static func run(_ sa: DiffSide, _ sb: DiffSide, golden g: GoldenFile, tolerance: Tolerance) throws -> ModelDiff {
         let ia = try sa.config.map { try g.input(config: $0) }, ib = try sb.config.map { try g.input(config: $0) }
-        return try finish(sa, sb, ia, ib, Tokens(batch: g.batch, seq: g.seq, mask: g.attentionMask),
+        return try finish(sa, sb, ia, ib, Tokens(batch: g.batch, seq: g.seq, mask: g.attentionMask, choices: g.choices),
                           nil, ["inputs: the \(g.batch)×\(g.seq) tokens recorded in \(g.path)"], tolerance)
     }
 
-    struct Tokens { var batch: Int, seq: Int, mask: [Int] }
+    /// The rows both sides run; `choices` per example when a multiple-choice golden gave them.
+    struct Tokens { var batch: Int, seq: Int, mask: [Int], choices = 1 }
 
     static func finish(_ sa: DiffSide, _ sb: DiffSide, _ ia: BertInput?, _ ib: BertInput?, _ tokens: Tokens,
                        _ mismatch: TokenizerMismatch?, _ notes: [String], _ tol: Tolerance) throws -> ModelDiff {
         func values(_ s: DiffSide, _ i: BertInput?) throws -> TapValues {
             switch s {
-            case .model(_, _, let m): try TapValues(model: m, input: i!)
+            case .model(_, _, let m): try TapValues(model: m, input: i!, choices: tokens.choices)
             case .dump(let g): TapValues(dump: g)
             }
         }

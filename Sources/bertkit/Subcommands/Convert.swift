@@ -71,7 +71,7 @@ struct Convert: ParsableCommand {
                 ("warnings", strings(r.warnings)), ("seconds", .double((seconds * 1000).rounded() / 1000)),
             ])).serialized(indent: 2))
         } else {
-            Console.out("wrote \(output) (\(format.rawValue)): \(all.count) tensors, \(InspectText.grouped(count)) parameters, "
+            Console.out("wrote \(output) (\(format.rawValue)): \(c.architecture.className), \(all.count) tensors, \(InspectText.grouped(count)) parameters, "
                         + "\(InspectText.grouped(bytes)) bytes of \(dtypes.joined(separator: "/")), in \(String(format: "%.2f", seconds)) s")
         }
         if !r.unused.isEmpty { Console.log("not carried over (unused): " + r.unused.joined(separator: ", ")) }

@@ -10,9 +10,11 @@ struct Dump: ParsableCommand {
         discussion: """
             Runs MODEL on the texts and writes the inputs and every tap, named by transformers' module \
             paths, in the layout of formats/golden.md (a safetensors file): embeddings; per layer \
-            attention.probs, attention.self, attention, intermediate, output; then pooler, classifier and \
-            sentence_embedding when the model has them. `bertkit verify` reads it back, against this or \
-            another model (for example the same model converted to f16).
+            attention.probs, attention.self, attention, intermediate, output; then pooler, the head's taps \
+            (cls.predictions, cls.seq_relationship, classifier, qa_outputs with start_logits and end_logits, \
+            multiple choice's logits) and sentence_embedding when the model has them, and the architecture \
+            in the metadata. `bertkit verify` reads it back, against this or another model (for example the \
+            same model converted to f16).
 
             EXAMPLES
               bertkit dump .cache/models/all-MiniLM-L6-v2 'Hello, world!' 'Go!' -o minilm.acts.safetensors

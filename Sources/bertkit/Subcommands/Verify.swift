@@ -13,7 +13,10 @@ struct Verify: ParsableCommand {
             each recorded tap is compared at the positions whose attention_mask is 1 (for attention.probs, \
             query and key both real). Tap names may be module paths (with or without a leading bert.) or \
             transformers' output names (hidden_states.k, attentions.i, last_hidden_state, pooler_output, \
-            logits), as golden/record.py writes them.
+            logits, prediction_logits, seq_relationship_logits, start_logits, end_logits), as golden/record.py \
+            writes them. Head taps: cls.predictions, cls.seq_relationship, classifier, qa_outputs; logits is \
+            the head's output (for BertForMultipleChoice, whose inputs may be [examples, choices, seq], the \
+            [examples, choices] scores).
 
             One row per recorded tensor, in forward order, under the name the golden gives it: max and \
             mean absolute error, max relative error, cosine similarity, the worst index, NaN/Inf counts \
@@ -41,6 +44,7 @@ struct Verify: ParsableCommand {
               bertkit verify minilm-f16.bkm golden/expected/minilm.acts.safetensors --atol 2e-2 --rtol 1e-2
               bertkit verify golden/fixtures/tiny-cls golden/expected/tiny-cls.acts.safetensors --json --fail-fast
               bertkit verify golden/fixtures/tiny-cls golden/expected/tiny-cls.hooks.safetensors
+              bertkit verify golden/fixtures/heads/multiple-choice/bin golden/expected/heads/multiple-choice.acts.safetensors
             """)
 
     @Argument(help: "A model folder, weights file or .bkm.") var model: String
