@@ -59,7 +59,7 @@ public final class Trainer: @unchecked Sendable {
             activations = a
             gradientBuffers = d
         }
-        try model.forward(input, into: a, dropout: given ?? drawMasks(batch: input.batch, seq: input.seq))
+        try model.forward(input, into: a, dropout: given ?? drawMasks(batch: input.batch, seq: input.seq), packedWeights: false)
         let n = model.config.numLabels
         let loss = classificationLoss(problem, logits: a.logits!, targets: targets, batch: input.batch, labels: n,
                                       dlogits: d.logits)
@@ -97,6 +97,7 @@ public final class Trainer: @unchecked Sendable {
             // Without clipping the norm is only reported: read it in the update's pass.
             norm = optimizer.updateReturningGradientNorm(params: params, grads: UnsafeBufferPointer(grads), lr: lr)
         }
+        model.parameters.didChange()
         return StepResult(loss: loss, gradientNorm: norm, learningRate: lr, logits: logits)
     }
 }

@@ -31,6 +31,9 @@ struct Bench: ParsableCommand {
     @Flag(help: "Also print the time spent in each phase of the forward.") var profile = false
     @Flag(help: "Time one training step (forward, backward, AdamW update) instead of the forward.") var train = false
     @Flag(inversion: .prefixedNo, help: "With --train: dropout at the config's rates, as in training.") var dropout = true
+    @Flag(inversion: .prefixedNo,
+          help: "Forwards of at most 256 rows (batch × seq) run the encoder's GEMMs on weights packed once; --no-packed: OpenBLAS for every GEMM.")
+    var packed = true
     @Flag(help: "Print JSON.") var json = false
     @OptionGroup var files: ModelFiles
 
@@ -50,7 +53,8 @@ struct Bench: ParsableCommand {
                 throw ValidationError("--seq \(seq) is longer than the model's \(c.maxPositionEmbeddings) positions")
             }
             ForwardProfile.enabled = profile
-            let r = try ForwardBenchmark.run(model: m, batch: batch, seq: seq, warmup: warmup, runs: runs)
+            let r = try ForwardBenchmark.run(model: m, batch: batch, seq: seq, warmup: warmup, runs: runs,
+                                                packedWeights: packed)
             if json {
                 try Console.outJSON(r, pretty: false)  // one line per run: golden/bench.sh reads lines
                 return
@@ -60,7 +64,7 @@ struct Bench: ParsableCommand {
                 shape \(batch)×\(seq), \(r.threads) thread\(r.threads == 1 ? "" : "s"), BLAS core \(r.blasCore), kernels \(r.kernels)
                 \(String(format: "%.2f", r.medianMs)) ms per batch (median of \(r.runs); min \(String(format: "%.2f", r.minMs)); CPU \(String(format: "%.2f", r.cpuMsPerBatch)) ms)
                 \(String(format: "%.1f", r.sequencesPerSecond)) sequences/s, \(String(format: "%.1f", r.gflops)) GFLOPS
-                peak RSS \(String(format: "%.0f", r.peakRSSMiB)) MiB (parameters \(String(format: "%.0f", r.parameterMiB)) MiB, activations \(String(format: "%.0f", r.bufferMiB)) MiB)
+                peak RSS \(String(format: "%.0f", r.peakRSSMiB)) MiB (parameters \(String(format: "%.0f", r.parameterMiB)) MiB, activations \(String(format: "%.0f", r.bufferMiB)) MiB, packed weights \(String(format: "%.0f", r.packedWeightMiB)) MiB)
                 """)
             if profile {
                 let all = ForwardProfile.seconds, total = all.reduce(0) { $0 + $1.1 }
