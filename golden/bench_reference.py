@@ -188,6 +188,14 @@ def run_ct2(args):
     import transformers
 
     class Converter(ctranslate2.converters.TransformersConverter):
+        # CTranslate2's BertLoader checks config.position_embedding_type, which transformers 5 no
+        # longer writes for its (absolute-position) BertConfig() defaults.
+        def load_model(self, model_class, model_name_or_path, **kwargs):
+            model = super().load_model(model_class, model_name_or_path, **kwargs)
+            if not hasattr(model.config, "position_embedding_type"):
+                model.config.position_embedding_type = "absolute"
+            return model
+
         # The converter stores a vocabulary; the bert-base-shaped model has none, and only ids are fed.
         def load_tokenizer(self, tokenizer_class, model_name_or_path, **kwargs):
             try:
