@@ -13,7 +13,9 @@ struct Bench: ParsableCommand {
             the BLAS kernels in use and the peak resident memory (getrusage).
 
             --threads sets OpenBLAS's threads for the GEMMs and bertkit's workers for everything else \
-            (default: every CPU). golden/bench.sh runs this next to PyTorch and ONNX Runtime.
+            (default: every CPU). Forwards of at most 256 rows (batch × seq) run the encoder's GEMMs on \
+            a copy of its weights packed once, on first use (--no-packed: OpenBLAS throughout). \
+            golden/bench.sh runs this next to PyTorch, ONNX Runtime, OpenVINO and CTranslate2.
 
             EXAMPLES
               bertkit bench .cache/models/all-MiniLM-L6-v2
