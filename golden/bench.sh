@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Times bertkit's forward next to PyTorch eager and ONNX Runtime on the same shapes and thread count,
-# and prints one table (the one in formats/benchmarks.md).
+# Times bertkit's forward next to PyTorch eager, ONNX Runtime (plain and with its transformer
+# fusions), OpenVINO and CTranslate2 on the same shapes and thread count, and prints one table (the
+# one in formats/benchmarks.md).
 #
-#   golden/bench.sh                       # MiniLM and a bert-base-shaped model, 8×128 and 1×128, 2 threads
-#   THREADS=1 SHAPES="8x128" MODELS=".cache/models/all-MiniLM-L6-v2" golden/bench.sh
+#   golden/bench.sh                       # MiniLM and a bert-base-shaped model, batch 1 and 8 × seq 32, 128
+#                                         # and 512, 2 threads, every backend
+#   THREADS=1 SHAPES="8x128" MODELS=".cache/models/all-MiniLM-L6-v2" BACKENDS="torch ort" golden/bench.sh
 #   TRAIN=1 golden/bench.sh               # one training step at 8×128, bertkit vs PyTorch, dropout on and off
 #
 # The bert-base-shaped model (12 layers, hidden 768, random weights: BertModel(BertConfig())) is made
 # once with transformers into .cache/models/bert-base-random (git-ignored). Each measurement runs in its
-# own process (so peak RSS is its own). The three backends take turns per shape, ROUNDS times (default
-# 3), and the table keeps each backend's lowest median: on a shared machine, load from other processes
+# own process (so peak RSS is its own). The backends take turns per shape, ROUNDS times (default 3),
+# and the table keeps each backend's lowest median: on a shared machine, load from other processes
 # then affects them alike and mostly drops out. Needs golden/.venv (golden/README.md) or
 # PYTHON=/path/to/python.
 set -euo pipefail
@@ -20,7 +22,9 @@ threads=${THREADS:-2}
 runs=${RUNS:-10}
 rounds=${ROUNDS:-3}
 train=${TRAIN:-0}
-if [ "$train" = 1 ]; then shapes=${SHAPES:-8x128}; else shapes=${SHAPES:-"8x128 1x128"}; fi
+if [ "$train" = 1 ]; then shapes=${SHAPES:-8x128}; else shapes=${SHAPES:-"1x32 1x128 1x512 8x32 8x128 8x512"}; fi
+# golden/bench_reference.py's --backend names, run after bertkit in this order.
+backends=${BACKENDS:-"torch ort ort-fused openvino ct2"}
 bertbase=.cache/models/bert-base-random
 models=${MODELS:-"${BERTKIT_MINILM:-.cache/models/all-MiniLM-L6-v2} $bertbase"}
 
@@ -60,8 +64,10 @@ for m in $models; do
     fi
     "$bk" bench "$m" --batch "$b" --seq "$q" --threads "$threads" --runs "$runs" --json \
       | sed "s|^{|{\"backend\":\"bertkit\",\"model\":\"$m\",\"mode\":\"forward\",|" >> "$results"
-    "$py" golden/bench_reference.py "$m" --backend torch --batch "$b" --seq "$q" --threads "$threads" --runs "$runs" 2>/dev/null >> "$results"
-    "$py" golden/bench_reference.py "$m" --backend ort --batch "$b" --seq "$q" --threads "$threads" --runs "$runs" 2>/dev/null >> "$results"
+    for be in $backends; do
+      "$py" golden/bench_reference.py "$m" --backend "$be" --batch "$b" --seq "$q" --threads "$threads" --runs "$runs" \
+        2>/dev/null >> "$results"
+    done
   done
 done
 done
@@ -82,7 +88,7 @@ print(f"(lowest median of {rounds} round{'s' if rounds > 1 else ''} per backend)
 print("| model | batch×seq | what | threads | backend | median ms | seq/s | GFLOPS | peak RSS MiB | vs PyTorch |")
 print("| --- | --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: |")
 for r in rows:
-    torch = next(x for x in rows if x["backend"] == "pytorch" and same(x, r))
+    torch = next((x for x in rows if x["backend"] == "pytorch" and same(x, r)), r)
     gflops = f"{r['gflops']:.1f}" if r["mode"] == "forward" else "—"
     print(f"| {os.path.basename(os.path.normpath(r['model']))} | {r['batch']}×{r['seq']} | {r['mode']} | {r['threads']} "
           f"| {r['backend']} | {r['medianMs']:.1f} | {r['sequencesPerSecond']:.1f} | {gflops} | {r['peakRSSMiB']:.0f} "
@@ -91,6 +97,16 @@ print("\nall rounds (median ms): " + "; ".join(
     f"{os.path.basename(os.path.normpath(m))} {b}×{q} {mode} {be} " + "/".join(f"{x['medianMs']:.0f}" for x in runs
         if (x["model"], x["batch"], x["seq"], x["mode"], x["backend"]) == (m, b, q, mode, be))
     for (m, b, q, mode, be) in best))
+# One line per model and shape: every backend's lowest median, and bertkit against the fastest other.
+names = list(dict.fromkeys(r["backend"] for r in rows))
+print("\n| model | batch×seq | what | " + " | ".join(names) + " | fastest other / bertkit |")
+print("| --- | --- | --- | " + " | ".join("---:" for _ in names) + " | ---: |")
+for key in dict.fromkeys((r["model"], r["batch"], r["seq"], r["mode"]) for r in rows):
+    cell = {r["backend"]: r["medianMs"] for r in rows if (r["model"], r["batch"], r["seq"], r["mode"]) == key}
+    others = [v for k, v in cell.items() if k != "bertkit"]
+    ratio = f"{min(others) / cell['bertkit']:.2f}×" if others and "bertkit" in cell else "—"
+    print(f"| {os.path.basename(os.path.normpath(key[0]))} | {key[1]}×{key[2]} | {key[3]} | "
+          + " | ".join(f"{cell[n]:.1f}" if n in cell else "—" for n in names) + f" | {ratio} |")
 bk = next((x for x in rows if x["backend"] == "bertkit"), None)
 if bk:
     print(f"\nbertkit BLAS core: {bk.get('blasCore', 'see bertkit bench')}, kernels: {bk.get('kernels', '-')}; "

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Times the references bertkit bench is compared with: PyTorch eager and ONNX Runtime.
+"""Times the references bertkit bench is compared with: PyTorch eager, ONNX Runtime (plain and
+with its transformer fusions), OpenVINO and CTranslate2.
 
 Same forward as `bertkit bench` (BertModel with its pooler, synthetic ids, every position real),
 same batch shape and thread count; warm-up runs, then timed runs, median reported. One backend per
@@ -7,6 +8,7 @@ process so each peak RSS is its own. Prints one JSON object per line.
 
   golden/.venv/bin/python golden/bench_reference.py MODEL --backend torch --batch 8 --seq 128 --threads 2
   golden/.venv/bin/python golden/bench_reference.py MODEL --backend ort   --batch 8 --seq 128 --threads 2
+  golden/.venv/bin/python golden/bench_reference.py MODEL --backend ort-fused|openvino|ct2 ...
   golden/.venv/bin/python golden/bench_reference.py MODEL --backend torch --train   # one training step
 
 --train times what `bertkit bench --train` does: BertForSequenceClassification (2 labels, eager
@@ -17,7 +19,14 @@ torch.optim.AdamW(lr=1e-6, foreach=False) step, zero_grad(set_to_none=False).
 PyTorch runs eagerly (no torch.compile) under torch.inference_mode() with transformers' default
 attention (sdpa). ONNX Runtime runs the model exported by torch.onnx.export (opset 17, the
 TorchScript exporter, cached under .cache/onnx/), CPU provider, all graph optimisations on,
-intra-op threads = --threads, inter-op threads = 1.
+intra-op threads = --threads, inter-op threads = 1. ort-fused: the same export passed through
+onnxruntime.transformers.optimizer.optimize_model(model_type="bert", num_heads, hidden_size) (its
+attention, LayerNorm, GELU and bias fusions; cached as NAME-fused.onnx), run as ort. openvino: the
+same export read by OpenVINO's CPU plugin, INFERENCE_PRECISION_HINT f32, PERFORMANCE_HINT LATENCY,
+INFERENCE_NUM_THREADS = --threads. ct2: the checkpoint converted by CTranslate2's
+TransformersConverter (float32, cached under .cache/ct2/), ctranslate2.Encoder on CPU with
+compute_type float32, intra_threads = --threads, inter_threads 1; forward_batch on the ids (it
+returns the last hidden state and the pooler output).
 """
 import argparse
 import json
@@ -96,8 +105,8 @@ def onnx_path(args, cfg):
     return os.path.join(d, f"{name}.onnx")
 
 
-def run_ort(args):
-    import onnxruntime as ort
+def exported_onnx(args):
+    """The model exported to ONNX (made once), its config and the synthetic input."""
     import torch
     import transformers
     model = transformers.BertModel.from_pretrained(args.model, attn_implementation="eager").eval()
@@ -123,20 +132,106 @@ def run_ort(args):
                               dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes})
         os.replace(tmp, path)
     del model
+    return path, cfg, (ids, mask, types)
+
+
+def ort_session(path, threads):
+    import onnxruntime as ort
     so = ort.SessionOptions()
-    so.intra_op_num_threads = args.threads
+    so.intra_op_num_threads = threads
     so.inter_op_num_threads = 1
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
-    feed = {"input_ids": ids.numpy(), "attention_mask": mask.numpy(), "token_type_ids": types.numpy()}
-    times = timed(lambda: sess.run(None, feed), args.warmup, args.runs)
+    return ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+
+
+def feed(inputs):
+    ids, mask, types = inputs
+    return {"input_ids": ids.numpy(), "attention_mask": mask.numpy(), "token_type_ids": types.numpy()}
+
+
+def run_ort(args):
+    import onnxruntime as ort
+    path, cfg, inputs = exported_onnx(args)
+    sess, f = ort_session(path, args.threads), feed(inputs)
+    times = timed(lambda: sess.run(None, f), args.warmup, args.runs)
     return cfg, times, f"onnxruntime {ort.__version__}"
+
+
+def run_ort_fused(args):
+    import onnxruntime as ort
+    from onnxruntime.transformers import optimizer
+    path, cfg, inputs = exported_onnx(args)
+    fused = path[:-len(".onnx")] + "-fused.onnx"
+    if not os.path.exists(fused):
+        m = optimizer.optimize_model(path, model_type="bert", num_heads=cfg.num_attention_heads, hidden_size=cfg.hidden_size)
+        m.save_model_to_file(fused + ".partial.onnx")
+        os.replace(fused + ".partial.onnx", fused)
+    sess, f = ort_session(fused, args.threads), feed(inputs)
+    times = timed(lambda: sess.run(None, f), args.warmup, args.runs)
+    return cfg, times, f"onnxruntime {ort.__version__} (transformers optimizer, model_type bert)"
+
+
+def run_openvino(args):
+    import openvino as ov
+    path, cfg, inputs = exported_onnx(args)
+    core = ov.Core()
+    compiled = core.compile_model(core.read_model(path), "CPU", {
+        "INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": args.threads})
+    request, f = compiled.create_infer_request(), feed(inputs)
+    times = timed(lambda: request.infer(f), args.warmup, args.runs)
+    return cfg, times, f"openvino {ov.__version__}"
+
+
+def run_ct2(args):
+    import ctranslate2
+    import torch
+    import transformers
+
+    class Converter(ctranslate2.converters.TransformersConverter):
+        # CTranslate2's BertLoader checks config.position_embedding_type, which transformers 5 no
+        # longer writes for its (absolute-position) BertConfig() defaults.
+        def load_model(self, model_class, model_name_or_path, **kwargs):
+            model = super().load_model(model_class, model_name_or_path, **kwargs)
+            if not hasattr(model.config, "position_embedding_type"):
+                model.config.position_embedding_type = "absolute"
+            return model
+
+        # The converter stores a vocabulary; the bert-base-shaped model has none, and only ids are fed.
+        def load_tokenizer(self, tokenizer_class, model_name_or_path, **kwargs):
+            try:
+                return super().load_tokenizer(tokenizer_class, model_name_or_path, **kwargs)
+            except (OSError, ValueError, TypeError):
+                import tempfile
+                vocab = os.path.join(tempfile.mkdtemp(), "vocab.txt")
+                with open(vocab, "w") as f:
+                    f.write("[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n")
+                return transformers.BertTokenizer(vocab)
+
+    cfg = transformers.AutoConfig.from_pretrained(args.model)
+    out = os.path.join(REPO, ".cache", "ct2", os.path.basename(os.path.normpath(args.model)))
+    if not os.path.exists(os.path.join(out, "model.bin")):
+        Converter(args.model).convert(out + ".partial", force=True)
+        if os.path.exists(out):
+            import shutil
+            shutil.rmtree(out)
+        os.replace(out + ".partial", out)
+    encoder = ctranslate2.Encoder(out, device="cpu", compute_type="float32", intra_threads=args.threads, inter_threads=1)
+    ids, _, types = synthetic(cfg, args.batch, args.seq, torch)
+    ids, types = ids.tolist(), types.tolist()
+    times = timed(lambda: encoder.forward_batch(ids, token_type_ids=types), args.warmup, args.runs)
+    return cfg, times, f"ctranslate2 {ctranslate2.__version__}"
+
+
+# --backend: (the name in the JSON and the table, the runner)
+BACKENDS = {"torch": ("pytorch", run_torch), "ort": ("onnxruntime", run_ort),
+            "ort-fused": ("onnxruntime-fused", run_ort_fused), "openvino": ("openvino", run_openvino),
+            "ct2": ("ctranslate2", run_ct2)}
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model")
-    p.add_argument("--backend", choices=["torch", "ort"], required=True)
+    p.add_argument("--backend", choices=list(BACKENDS), required=True)
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--seq", type=int, default=128)
     p.add_argument("--threads", type=int, default=os.cpu_count())
@@ -150,10 +245,10 @@ def main():
     if args.train:
         cfg, times, version = run_torch_train(args)
     else:
-        cfg, times, version = run_torch(args) if args.backend == "torch" else run_ort(args)
+        cfg, times, version = BACKENDS[args.backend][1](args)
     median = statistics.median(times)
     print(json.dumps({
-        "backend": "pytorch" if args.backend == "torch" else "onnxruntime", "version": version,
+        "backend": BACKENDS[args.backend][0], "version": version,
         "mode": f"train, dropout {'on' if args.dropout else 'off'}" if args.train else "forward",
         "model": args.model, "batch": args.batch, "seq": args.seq, "threads": args.threads, "runs": len(times),
         "medianMs": median, "minMs": min(times), "sequencesPerSecond": args.batch / (median / 1000),

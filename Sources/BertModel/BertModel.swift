@@ -22,6 +22,20 @@ public final class BertModel: @unchecked Sendable {
 
     /// The inference buffers of the last shape run, reused while the shape stays the same.
     private var cached: ActivationBuffers?
+    /// The encoder's weights packed for forwards with few rows, made on first such use (PackedLinear.swift).
+    private var packed: PackedLinears?
+
+    /// The packed weights, (re)made if missing or older than the parameters.
+    func packedLinears() -> PackedLinears {
+        if let p = packed, p.version == parameters.version { return p }
+        packed = nil
+        let p = PackedLinears(parameters, config: config)
+        packed = p
+        return p
+    }
+
+    /// Bytes held by the packed weights (0 until a forward with few rows made them).
+    public var packedWeightBytes: Int { packed?.byteCount ?? 0 }
 
     public init(checkpoint: Checkpoint) throws {
         try BLAS.load()

@@ -30,7 +30,10 @@ extension BertModel {
 
     /// Runs the whole forward on `input`, writing every activation into `a`. With `dropout` (training)
     /// its masks apply and stay with `a` for the backward; without, every dropout is the identity.
-    public func forward(_ input: BertInput, into a: ActivationBuffers, dropout: DropoutMasks? = nil) throws {
+    /// `packedWeights` lets forwards of at most `PackedWeight.maxRows` rows run the encoder's GEMMs on
+    /// weights packed once (PackedLinear.swift); training passes false, since each step changes them.
+    public func forward(_ input: BertInput, into a: ActivationBuffers, dropout: DropoutMasks? = nil,
+                        packedWeights: Bool = true) throws {
         precondition(a.batch == input.batch && a.seq == input.seq, "buffers are for another shape")
         precondition(dropout.map { $0.batch == input.batch && $0.seq == input.seq && a.keepEveryLayer } ?? true,
                      "dropout masks are for training buffers of this shape")
@@ -45,6 +48,7 @@ extension BertModel {
         let s = input.seq, t = input.batch * s, h = c.hiddenSize, inter = c.intermediateSize
         let eps = Float(c.layerNormEps)
         let weights = (0..<c.numHiddenLayers).map { LayerWeights(p, layer: $0) }
+        let packed = packedWeights && t <= PackedWeight.maxRows ? packedLinears().layers : nil
         let grain = 8
         var clock = ForwardProfile.Clock()
 
@@ -75,7 +79,10 @@ extension BertModel {
                 let x = l == 0 ? a.embeddings : a.layers[l - 1].output
                 let la = a.layers[l], w = weights[l]
                 // BertSelfAttention
-                linearAccumulate(out: la.qkv, inp: x, weight: w.qkvWeight, rows: t, inFeatures: h, outFeatures: 3 * h)
+                let pw = packed?[l]
+                if let pw { linearAccumulate(out: la.qkv, inp: x, packed: pw.qkv, rows: t) } else {
+                    linearAccumulate(out: la.qkv, inp: x, weight: w.qkvWeight, rows: t, inFeatures: h, outFeatures: 3 * h)
+                }
                 clock.lap(.qkvGEMM)
                 attentionForward(context: la.context, probs: la.probs, qkv: la.qkv, mask: mask.baseAddress!, keys: a.keys,
                                  batch: input.batch, seq: s, hidden: h, heads: c.numAttentionHeads,
@@ -83,8 +90,10 @@ extension BertModel {
                                  scratch: a.attentionScratch)
                 clock.lap(.attention)
                 // BertSelfOutput: dense + residual (rows written before) + LayerNorm
-                linearAccumulate(out: la.attentionSum, inp: la.context, weight: w.attnOutWeight, rows: t, inFeatures: h,
-                                 outFeatures: h)
+                if let pw { linearAccumulate(out: la.attentionSum, inp: la.context, packed: pw.attentionOutput, rows: t) } else {
+                    linearAccumulate(out: la.attentionSum, inp: la.context, weight: w.attnOutWeight, rows: t, inFeatures: h,
+                                     outFeatures: h)
+                }
                 clock.lap(.attentionOutputGEMM)
                 let attnDrop = dropout?.apply(.attentionOutput(layer: l)), outDrop = dropout?.apply(.output(layer: l))
                 parallelFor(t, grain: grain) { rows in
@@ -99,16 +108,20 @@ extension BertModel {
                 }
                 clock.lap(.attentionNorm)
                 // BertIntermediate
-                linearAccumulate(out: la.intermediatePre, inp: la.attention, weight: w.interWeight, rows: t, inFeatures: h,
-                                 outFeatures: inter)
+                if let pw { linearAccumulate(out: la.intermediatePre, inp: la.attention, packed: pw.intermediate, rows: t) } else {
+                    linearAccumulate(out: la.intermediatePre, inp: la.attention, weight: w.interWeight, rows: t, inFeatures: h,
+                                     outFeatures: inter)
+                }
                 clock.lap(.intermediateGEMM)
                 parallelFor(t * inter, grain: 4096) { range in
                     activationForward(c.hiddenAct, out: la.intermediate, inp: la.intermediatePre, range: range)
                 }
                 clock.lap(.activation)
                 // BertOutput: dense + residual + LayerNorm, then the next layer's bias rows
-                linearAccumulate(out: la.outputSum, inp: la.intermediate, weight: w.outWeight, rows: t, inFeatures: inter,
-                                 outFeatures: h)
+                if let pw { linearAccumulate(out: la.outputSum, inp: la.intermediate, packed: pw.output, rows: t) } else {
+                    linearAccumulate(out: la.outputSum, inp: la.intermediate, weight: w.outWeight, rows: t, inFeatures: inter,
+                                     outFeatures: h)
+                }
                 clock.lap(.outputGEMM)
                 let next = l + 1 < c.numHiddenLayers ? (a.layers[l + 1], weights[l + 1]) : nil
                 parallelFor(t, grain: grain) { rows in

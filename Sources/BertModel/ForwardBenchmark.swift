@@ -24,6 +24,8 @@ public struct ForwardBenchmark: Sendable, Codable {
     public let peakRSSMiB: Double
     public let bufferMiB: Double
     public let parameterMiB: Double
+    /// The packed copy of the encoder's weights the small-M GEMM uses (0 when it did not run).
+    public let packedWeightMiB: Double
 
     /// Synthetic ids: a fixed pseudo-random sequence over the vocabulary, every token real.
     public static func syntheticInput(config c: BertConfig, batch: Int, seq: Int) throws -> BertInput {
@@ -35,15 +37,16 @@ public struct ForwardBenchmark: Sendable, Codable {
         return try BertInput(batch: batch, seq: seq, inputIds: ids, config: c)
     }
 
-    public static func run(model: BertModel, batch: Int, seq: Int, warmup: Int = 3, runs: Int = 10) throws -> ForwardBenchmark {
+    public static func run(model: BertModel, batch: Int, seq: Int, warmup: Int = 3, runs: Int = 10,
+                           packedWeights: Bool = true) throws -> ForwardBenchmark {
         let input = try syntheticInput(config: model.config, batch: batch, seq: seq)
         let buffers = model.makeBuffers(batch: batch, seq: seq, keepEveryLayer: false)
-        for _ in 0..<warmup { try model.forward(input, into: buffers) }
+        for _ in 0..<warmup { try model.forward(input, into: buffers, packedWeights: packedWeights) }
         var times: [Double] = []
         let cpu0 = cpuSeconds()
         for _ in 0..<max(1, runs) {
             let t0 = DispatchTime.now().uptimeNanoseconds
-            try model.forward(input, into: buffers)
+            try model.forward(input, into: buffers, packedWeights: packedWeights)
             times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
         }
         let cpu = (cpuSeconds() - cpu0) * 1000 / Double(times.count)
@@ -54,7 +57,8 @@ public struct ForwardBenchmark: Sendable, Codable {
             meanMs: times.reduce(0, +) / Double(times.count), cpuMsPerBatch: cpu, sequencesPerSecond: Double(batch) / (median / 1000),
             gflops: model.flops(batch: batch, seq: seq) / (median / 1000) / 1e9, blasCore: BLAS.info.core,
             kernels: String(cString: bk_kernels_isa()), peakRSSMiB: peakRSSMiB(), bufferMiB: Double(buffers.byteCount) / 1_048_576,
-            parameterMiB: Double(model.parameters.count * 4) / 1_048_576)
+            parameterMiB: Double(model.parameters.count * 4) / 1_048_576,
+            packedWeightMiB: Double(model.packedWeightBytes) / 1_048_576)
     }
 
     static func usage() -> rusage {

@@ -19,6 +19,11 @@ public final class ParameterStore: @unchecked Sendable {
 
     public var count: Int { layout.count }
 
+    /// Bumped by whoever changes the values after loading (`didChange`, called by each training
+    /// step), so copies derived from them (the packed weights of the small-M GEMM) know to remake.
+    public private(set) var version = 0
+    public func didChange() { version &+= 1 }
+
     /// The view of one parameter.
     public subscript(p: BertParameter) -> UnsafeMutablePointer<Float> { base + layout.offset(of: p) }
 

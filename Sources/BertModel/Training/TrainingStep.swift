@@ -78,7 +78,7 @@ public final class Trainer: @unchecked Sendable {
             gradientBuffers = d
         }
         if case .choices(let y) = targets { a.choices = input.batch / y.count }
-        try model.forward(input, into: a, dropout: given ?? drawMasks(batch: input.batch, seq: input.seq))
+        try model.forward(input, into: a, dropout: given ?? drawMasks(batch: input.batch, seq: input.seq), packedWeights: false)
         let loss = model.loss(a, d, targets: targets, problem: problem)
         let grads = gradients.base
         parallelFor(gradients.count, grain: 1 << 20) { r in (grads + r.lowerBound).update(repeating: 0, count: r.count) }
@@ -130,6 +130,7 @@ public final class Trainer: @unchecked Sendable {
             norm = optimizer.updateReturningGradientNorm(params: params, grads: UnsafeBufferPointer(grads), lr: lr,
                                                         frozen: frozenRanges)
         }
+        model.parameters.didChange()
         return StepResult(loss: loss, gradientNorm: norm, learningRate: lr, logits: logits)
     }
 }

@@ -113,4 +113,17 @@ void bk_adam_update(float *params, const float *grads, float *exp_avg, float *ex
 /// Σ x² in f64, in one fixed order on both paths (16 strided lanes, then the lanes in order).
 double bk_sum_squares(const float *x, size_t n);
 
+// ---- packed_gemm.c -------------------------------------------------------------------------
+/// A Linear's weight W[N, K] (transformers' [out, in]) packed for `bk_packed_gemm`: panels of 32
+/// output columns, each K × 32 floats (k-major), the last zero-padded. The buffer must be 64-byte
+/// aligned and hold `bk_packed_floats(n, k)` floats.
+int bk_packed_panels(int n);
+size_t bk_packed_floats(int n, int k);
+/// Packs panels p0..<p1 (callers may split the panels across threads).
+void bk_pack_weight(float *packed, const float *w, int n, int k, int p0, int p1);
+/// C[M, N] += A[M, K] · Wᵀ for the columns of panels p0..<p1, from the packed W. A and C are
+/// row-major with strides lda and ldc. Each element adds its products in k order onto C's value.
+void bk_packed_gemm(float *c, int ldc, const float *a, int lda, const float *packed, int m, int n, int k, int p0,
+                    int p1);
+
 #endif

@@ -13,7 +13,9 @@ struct Bench: ParsableCommand {
             the BLAS kernels in use and the peak resident memory (getrusage).
 
             --threads sets OpenBLAS's threads for the GEMMs and bertkit's workers for everything else \
-            (default: every CPU). golden/bench.sh runs this next to PyTorch and ONNX Runtime.
+            (default: every CPU). Forwards of at most 256 rows (batch × seq) run the encoder's GEMMs on \
+            a copy of its weights packed once, on first use (--no-packed: OpenBLAS throughout). \
+            golden/bench.sh runs this next to PyTorch, ONNX Runtime, OpenVINO and CTranslate2.
 
             EXAMPLES
               bertkit bench .cache/models/all-MiniLM-L6-v2
@@ -38,6 +40,9 @@ struct Bench: ParsableCommand {
     @Option(help: ArgumentHelp("With --train: the model's own head to train, on synthetic targets.",
                                valueName: HeadKind.allCases.filter { $0 != .none }.map(\.rawValue).joined(separator: "|")))
     var task: String?
+    @Flag(inversion: .prefixedNo,
+          help: "Forwards of at most 256 rows (batch × seq) run the encoder's GEMMs on weights packed once; --no-packed: OpenBLAS for every GEMM.")
+    var packed = true
     @Flag(help: "Print JSON.") var json = false
     @OptionGroup var files: ModelFiles
 
@@ -64,7 +69,8 @@ struct Bench: ParsableCommand {
                 throw ValidationError("--seq \(seq) is longer than the model's \(c.maxPositionEmbeddings) positions")
             }
             ForwardProfile.enabled = profile
-            let r = try ForwardBenchmark.run(model: m, batch: batch, seq: seq, warmup: warmup, runs: runs)
+            let r = try ForwardBenchmark.run(model: m, batch: batch, seq: seq, warmup: warmup, runs: runs,
+                                                packedWeights: packed)
             if json {
                 try Console.outJSON(r, pretty: false)  // one line per run: golden/bench.sh reads lines
                 return
@@ -74,7 +80,7 @@ struct Bench: ParsableCommand {
                 shape \(batch)×\(seq), \(r.threads) thread\(r.threads == 1 ? "" : "s"), BLAS core \(r.blasCore), kernels \(r.kernels)
                 \(String(format: "%.2f", r.medianMs)) ms per batch (median of \(r.runs); min \(String(format: "%.2f", r.minMs)); CPU \(String(format: "%.2f", r.cpuMsPerBatch)) ms)
                 \(String(format: "%.1f", r.sequencesPerSecond)) sequences/s, \(String(format: "%.1f", r.gflops)) GFLOPS
-                peak RSS \(String(format: "%.0f", r.peakRSSMiB)) MiB (parameters \(String(format: "%.0f", r.parameterMiB)) MiB, activations \(String(format: "%.0f", r.bufferMiB)) MiB)
+                peak RSS \(String(format: "%.0f", r.peakRSSMiB)) MiB (parameters \(String(format: "%.0f", r.parameterMiB)) MiB, activations \(String(format: "%.0f", r.bufferMiB)) MiB, packed weights \(String(format: "%.0f", r.packedWeightMiB)) MiB)
                 """)
             if profile {
                 let all = ForwardProfile.seconds, total = all.reduce(0) { $0 + $1.1 }
