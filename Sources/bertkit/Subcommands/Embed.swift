@@ -25,6 +25,8 @@ struct Embed: ParsableCommand {
     @OptionGroup var inputs: TextInputs
     @Flag(help: "Print JSON: {dimension, pooling, embeddings: [[Float]]}.") var json = false
 
+    func validate() throws { try inputs.requireTexts() }
+
     func run() throws {
         try runReportingErrors {
             let (model, encoded, texts) = try inputs.load(limit: SentenceBertConfig.maxSeqLength(model: inputs.model))

@@ -20,26 +20,40 @@ struct Run: ParsableCommand {
             Texts longer than max_position_embeddings tokens are truncated with a warning; --no-truncate \
             refuses them (exit 2).
 
+            question-answering (BertForQuestionAnswering) takes --question Q --context C pairs or --jsonl \
+            instead of TEXT and prints the best answer spans of each context, as transformers' (4.57) \
+            question-answering pipeline: long contexts are split into overlapping windows.
+
             EXAMPLES
               bertkit run golden/fixtures/tiny-cls 'The team will win today.'
               bertkit run .cache/models/all-MiniLM-L6-v2 'Hello, world!' 'Go!' --json
               bertkit run nli-model 'A man is eating.' --pair 'Somebody eats.'
+              bertkit run squad-model --question 'Who wrote it?' --context 'It was written by Ada.' --top-k 3 --json
             """)
 
     @OptionGroup var inputs: TextInputs
     @Option(help: "The task (default: the one the model's head is for): \(PipelineTask.allCases.map(\.rawValue).joined(separator: ", ")).")
     var task: PipelineTask?
     @Flag(help: "Print JSON: one object per text.") var json = false
+    @OptionGroup(title: "Question answering") var qa: QuestionAnsweringArguments
+
+    func validate() throws {
+        // Question answering takes --question/--context or --jsonl instead of TEXT.
+        if qa.given { try qa.validate(with: inputs) } else { try inputs.requireTexts() }
+    }
 
     func run() throws {
         try runReportingErrors {
+            if qa.given { return try answerQuestions() }
             let (model, encoded, texts) = try inputs.load()
             let task = self.task ?? PipelineTask.default(for: model.head)
             try task.check(model.architecture)
             switch task {
             case .textClassification, .featureExtraction:
                 try classifyOrPool(model, encoded, texts)
-            case .fillMask, .tokenClassification, .questionAnswering, .nextSentence, .multipleChoice:
+            case .questionAnswering:
+                throw ValidationError(QuestionAnsweringArguments.textsRefused)
+            case .fillMask, .tokenClassification, .nextSentence, .multipleChoice:
                 throw ValidationError("--task \(task.rawValue) is not built yet")
             }
         }
@@ -93,17 +107,26 @@ struct TextInputs: ParsableArguments {
     @OptionGroup var files: ModelFiles
 
     func validate() throws {
-        guard !texts.isEmpty else { throw ValidationError("give at least one TEXT") }
         guard pair.count <= texts.count else { throw ValidationError("\(pair.count) --pair values for \(texts.count) texts") }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
-    /// Loads the model and encodes the texts; warns on stderr for each truncated text.
-    func load(limit: Int? = nil) throws -> (BertModel, EncodedTexts, [[String]]) {
+    /// For commands whose only inputs are the TEXTs.
+    func requireTexts() throws {
+        guard !texts.isEmpty else { throw ValidationError("give at least one TEXT") }
+    }
+
+    /// Loads the model (with --threads, --config, --vocab); warns on stderr about the checkpoint.
+    func loadModel() throws -> BertModel {
         if let t = threads { ComputeThreads.set(t) }
         let checkpoint = try files.load(model)
         for w in checkpoint.report.warnings { Console.log("warning: \(w)") }
-        let m = try BertModel(checkpoint: checkpoint)
+        return try BertModel(checkpoint: checkpoint)
+    }
+
+    /// Loads the model and encodes the texts; warns on stderr for each truncated text.
+    func load(limit: Int? = nil) throws -> (BertModel, EncodedTexts, [[String]]) {
+        let m = try loadModel()
         // An empty pair is no pair, as transformers treats it.
         let inputs = texts.enumerated().map { TextInput($1, pair: $0 < pair.count && !pair[$0].isEmpty ? pair[$0] : nil) }
         let encoded = try BertInput.encode(inputs, tokenizer: m.makeTokenizer(), config: m.config, limit: limit,
