@@ -210,6 +210,16 @@ extension QuestionAnsweringTests {
         XCTAssertNil(refusal(["max_seq_len": 64, "doc_stride": 64]), "the pipeline allows doc_stride == max_seq_len")
     }
 
+    func testATokenizerThatPadsOnTheLeftIsRefused() throws {
+        // transformers would put the context first and let every token be part of an answer.
+        _ = try Repo.requireMiniLM()
+        var checkpoint = try MiniLMWithHead.checkpoint("question-answering")
+        checkpoint.tokenizer?.paddingSide = "left"
+        XCTAssertThrowsError(try QuestionAnswering(model: BertModel(checkpoint: checkpoint))) { e in
+            XCTAssertEqual(e as? QuestionAnsweringError, .tokenizerPadsLeft)
+        }
+    }
+
     func testAModelWithAnotherHeadIsRefused() throws {
         let model = try BertModel(checkpoint: CheckpointLoader.load(path: Repo.fixture("tiny-cls")))
         XCTAssertThrowsError(try QuestionAnswering(model: model)) { e in

@@ -21,8 +21,12 @@ struct Run: ParsableCommand {
             refuses them (exit 2).
 
             question-answering (BertForQuestionAnswering) takes --question Q --context C pairs or --jsonl \
-            instead of TEXT and prints the best answer spans of each context, as transformers' (4.57) \
-            question-answering pipeline: long contexts are split into overlapping windows.
+            instead of TEXT and finds the best answer spans in each context, as transformers' (4.57) \
+            question-answering pipeline: long contexts are split into windows that share --doc-stride tokens, \
+            answers are widened to whole words, equal answers (ignoring case) add up. --json prints per input \
+            {score, start, end, answer} (start and end index the context's code points), or a list of them \
+            when there are several (--top-k). A question that leaves no room for the context in a window is \
+            refused (exit 2).
 
             EXAMPLES
               bertkit run golden/fixtures/tiny-cls 'The team will win today.'
