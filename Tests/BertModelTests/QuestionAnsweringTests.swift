@@ -144,6 +144,14 @@ extension QuestionAnsweringTests {
         XCTAssertEqual(qa.answers(context: "x y", windows: [x, y], logits: [(even, even), (even, even)]).map(\.answer), ["x", "y", ""])
     }
 
+    func testAnswersAreComparedLowercasedAsPythonDoes() {
+        func lower(_ s: String) -> String { String(String.UnicodeScalarView(QuestionAnswering.pythonLowercased(s.unicodeScalars))) }
+        // Expected values from Python 3.11's str.lower().
+        XCTAssertEqual(Array(lower("ΣΑΣ ΟΔΟΣ.").unicodeScalars), Array("σας οδος.".unicodeScalars))
+        XCTAssertEqual(Array(lower("Σ ΑΣ'Α").unicodeScalars), Array("σ ασ'α".unicodeScalars))
+        XCTAssertEqual(Array(lower("İstanbul ÉLODIE").unicodeScalars), Array("i\u{307}stanbul élodie".unicodeScalars))
+    }
+
     func testFewerPositiveSpansThanTopKGiveFewerAnswers() throws {
         // "No." has 3 spans; the pipeline would pad its 16 candidates with zero-score cells.
         let qa = try pipeline(["top_k": 10])

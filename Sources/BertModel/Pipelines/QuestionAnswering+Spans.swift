@@ -64,6 +64,26 @@ extension QuestionAnswering {
         return w.offsets[first].lowerBound..<w.offsets[last].upperBound
     }
 
+    /// Python's `str.lower()`: full lowercase mappings, and capital sigma as final sigma at the end of a
+    /// word (preceded by a cased letter, not followed by one, case-ignorable ones skipped), which Swift's
+    /// `lowercased()` does not do.
+    static func pythonLowercased(_ s: String.UnicodeScalarView) -> [Unicode.Scalar] {
+        let a = Array(s)
+        var out: [Unicode.Scalar] = []
+        out.reserveCapacity(a.count)
+        for (i, c) in a.enumerated() {
+            guard c == "\u{03A3}" else {
+                out += c.properties.lowercaseMapping.unicodeScalars
+                continue
+            }
+            let before = a[..<i].last { !$0.properties.isCaseIgnorable }
+            let after = a[(i + 1)...].first { !$0.properties.isCaseIgnorable }
+            let final = before?.properties.isCased == true && after?.properties.isCased != true
+            out.append(final ? "\u{03C2}" : "\u{03C3}")
+        }
+        return out
+    }
+
     /// postprocess for one input: its windows' logits to its best `top_k` answers.
     func answers(context: String, windows: [QuestionAnsweringWindow],
                  logits: ArraySlice<(start: [Float], end: [Float])>) -> [Answer] {
@@ -79,7 +99,7 @@ extension QuestionAnswering {
                 let chars = Self.characters(span, in: w)
                 var answer = String.UnicodeScalarView()
                 answer.append(contentsOf: text[chars])
-                let key = Array(String(answer).lowercased().unicodeScalars)
+                let key = Self.pythonLowercased(answer)
                 if let k = index[key] {
                     answers[k].score += Double(span.score)
                 } else {
