@@ -24,6 +24,8 @@ struct Dump: ParsableCommand {
     @OptionGroup var inputs: TextInputs
     @Option(name: .shortAndLong, help: "The golden file to write (.safetensors).") var output: String
 
+    func validate() throws { try inputs.requireTexts() }
+
     func run() throws {
         try runReportingErrors {
             let (model, encoded, texts) = try inputs.load()

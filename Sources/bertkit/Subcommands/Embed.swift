@@ -33,6 +33,8 @@ struct Embed: ParsableCommand {
     var promptName: String?
     @Flag(help: "Print JSON: {dimension, pooling, embeddings: [[Float]]}.") var json = false
 
+    func validate() throws { try inputs.requireTexts() }
+
     func run() throws {
         try runReportingErrors {
             let (model, encoded, texts) = try inputs.load { m, texts, truncate in

@@ -23,11 +23,20 @@ struct Run: ParsableCommand {
             Texts longer than max_position_embeddings tokens are truncated with a warning (pairs as \
             transformers' BertTokenizer cuts them; see --truncation-rule); --no-truncate refuses them (exit 2).
 
+            question-answering (BertForQuestionAnswering) takes --question Q --context C pairs or --jsonl \
+            instead of TEXT and finds the best answer spans in each context, as transformers' (4.57) \
+            question-answering pipeline: long contexts are split into windows that share --doc-stride tokens, \
+            answers are widened to whole words, equal answers (ignoring case) add up. --json prints per input \
+            {score, start, end, answer} (start and end index the context's code points), or a list of them \
+            when there are several (--top-k). A question that leaves no room for the context in a window is \
+            refused (exit 2).
+
             EXAMPLES
               bertkit run golden/fixtures/tiny-cls 'The team will win today.'
               bertkit run .cache/models/all-MiniLM-L6-v2 'Hello, world!' 'Go!' --json
               bertkit run nli-model 'A man is eating.' --pair 'Somebody eats.'
               bertkit run golden/fixtures/tiny-tokcls 'hello world' --aggregation simple
+              bertkit run squad-model --question 'Who wrote it?' --context 'It was written by Ada.' --top-k 3 --json
             """)
 
     @OptionGroup var inputs: TextInputs
@@ -35,9 +44,16 @@ struct Run: ParsableCommand {
     var task: PipelineTask?
     @Flag(help: "Print JSON: one element per text (token-classification: the pipeline's list of entities).") var json = false
     @OptionGroup(title: "token-classification") var tokenClassification: TokenClassificationOptions
+    @OptionGroup(title: "Question answering") var qa: QuestionAnsweringArguments
+
+    func validate() throws {
+        // Question answering takes --question/--context or --jsonl instead of TEXT.
+        if qa.given { try qa.validate(with: inputs) } else { try inputs.requireTexts() }
+    }
 
     func run() throws {
         try runReportingErrors {
+            if qa.given { return try answerQuestions() }
             let (model, encoded, texts) = try inputs.load()
             let task = self.task ?? PipelineTask.default(for: model.head)
             try task.check(model.architecture)
@@ -47,7 +63,9 @@ struct Run: ParsableCommand {
                 try classifyOrPool(model, encoded, texts)
             case .tokenClassification:
                 try classifyTokens(model, encoded)
-            case .fillMask, .questionAnswering, .nextSentence, .multipleChoice:
+            case .questionAnswering:
+                throw ValidationError(QuestionAnsweringArguments.textsRefused)
+            case .fillMask, .nextSentence, .multipleChoice:
                 throw ValidationError("--task \(task.rawValue) is not built yet")
             }
         }
@@ -102,18 +120,27 @@ struct TextInputs: ParsableArguments {
     @OptionGroup var files: ModelFiles
 
     func validate() throws {
-        guard !texts.isEmpty else { throw ValidationError("give at least one TEXT") }
         guard pair.count <= texts.count else { throw ValidationError("\(pair.count) --pair values for \(texts.count) texts") }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    /// For commands whose only inputs are the TEXTs.
+    func requireTexts() throws {
+        guard !texts.isEmpty else { throw ValidationError("give at least one TEXT") }
+    }
+
+    /// Loads the model (with --threads, --config, --vocab); warns on stderr about the checkpoint.
+    func loadModel() throws -> BertModel {
+        if let t = threads { ComputeThreads.set(t) }
+        let checkpoint = try files.load(model)
+        for w in checkpoint.report.warnings { Console.log("warning: \(w)") }
+        return try BertModel(checkpoint: checkpoint)
     }
 
     /// Loads the model and encodes the texts (`encode`: by default tokenized as they are, cut to
     /// max_position_embeddings); warns on stderr for each truncated text.
     func load(encode: ((BertModel, [TextInput], _ truncate: Bool) throws -> EncodedTexts)? = nil) throws -> (BertModel, EncodedTexts, [[String]]) {
-        if let t = threads { ComputeThreads.set(t) }
-        let checkpoint = try files.load(model)
-        for w in checkpoint.report.warnings { Console.log("warning: \(w)") }
-        let m = try BertModel(checkpoint: checkpoint)
+        let m = try loadModel()
         // An empty pair is no pair, as transformers treats it.
         let inputs = texts.enumerated().map { TextInput($1, pair: $0 < pair.count && !pair[$0].isEmpty ? pair[$0] : nil) }
         let encoded = try encode?(m, inputs, !noTruncate)

@@ -22,6 +22,16 @@ enum Hints {
             return "leave out --no-truncate to keep its first \(l) tokens"
         case ModelError.noClassifier:
             return "fine-tune it first: bertkit finetune MODEL --train data.csv --labels a,b,c -o out.bkm"
+        case let e as QuestionAnsweringInputError:
+            switch e.problem {
+            case .noRoomForContext: return "shorten the question, or raise --max-seq-len"
+            case .strideNotBelowWindow: return "lower --doc-stride, or raise --max-seq-len"
+            default: return nil
+            }
+        case QuestionAnsweringError.badOption(let name, _, _):
+            return "set --" + name.replacingOccurrences(of: "_", with: "-")
+        case QuestionAnsweringError.tokenizerPadsLeft:
+            return "set \"padding_side\": \"right\" in tokenizer_config.json to put the question first"
         case ArchitectureError.ambiguousHead, ArchitectureError.unexplainedHeads(_, nil, _):
             return "add \"architectures\": [\"BertFor…\"] to config.json to name the model's class"
         default:
