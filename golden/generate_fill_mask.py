@@ -51,7 +51,7 @@ TEXTS = [
     "[MASK] [MASK] [MASK]",
     "[MASK]",
     "The [MASK]s were unbelievably hyperparameterized.",
-    "[PAD] padding around the [MASK] token",
+    "[PAD] padding around the [MASK] and [MASK] tokens",
     "Москва — [MASK] России, а Αθήνα είναι η πρωτεύουσα της Ελλάδας.",
     "서울은 한국의 [MASK] 도시입니다.",
     " ".join(["The committee reviewed every proposal in detail before the vote."] * 12) + " The result was [MASK].",
