@@ -127,5 +127,7 @@ final class RunFillMaskTests: XCTestCase {
         // Options of another task are refused, not ignored.
         CLI.assertBadInput(try ToolRun.run(["run", try MiniLMWithHead.bkm("fill-mask"), "A [MASK].", "--choice", "a"]),
                            names: ["--choice", "multiple-choice"])
+        CLI.assertBadInput(try ToolRun.run(["run", try MiniLMWithHead.bkm("next-sentence"), "A.", "--pair", "B.", "--top-k", "3"]),
+                           names: ["--top-k", "fill-mask", "next-sentence"])
     }
 }
