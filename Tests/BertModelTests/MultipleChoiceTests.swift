@@ -31,7 +31,7 @@ final class MultipleChoiceTests: XCTestCase {
             XCTAssertEqual(try rows.map { try pipeline.tokenizer.encode($0.text, pair: $0.pair).inputIds }, c.input_ids, c.context)
             let out = try pipeline(contexts: [c.context], stems: [c.stem], choices: c.choices)
             XCTAssertEqual(out.scores.count, 1)
-            XCTAssertEqual(out.scores[0].map(\.choice), c.choices, c.context)
+            assertSameScalars(out.scores[0].map(\.choice), c.choices, c.context)
             // Softmax of logits that match PyTorch's to ~1e-6; the choices' scores differ by > 1e-3.
             assertClose(out.scores[0].map { Float($0.score) }, c.output.map { Float($0.score) }, atol: 1e-5, label: c.context)
         }

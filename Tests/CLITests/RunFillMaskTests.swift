@@ -65,8 +65,8 @@ final class RunFillMaskTests: XCTestCase {
             XCTAssertEqual(g.masks.count, w.masks.count, file: file, line: line)
             for (gl, wl) in zip(g.masks, w.masks) {
                 XCTAssertEqual(gl.map(\.token), wl.map(\.token), "\(label) text \(t + 1)", file: file, line: line)
-                XCTAssertEqual(gl.map(\.token_str), wl.map(\.token_str), "\(label) text \(t + 1)", file: file, line: line)
-                XCTAssertEqual(gl.map(\.sequence), wl.map(\.sequence), "\(label) text \(t + 1)", file: file, line: line)
+                assertSameScalars(gl.map(\.token_str), wl.map(\.token_str), "\(label) text \(t + 1)", file: file, line: line)
+                assertSameScalars(gl.map(\.sequence), wl.map(\.sequence), "\(label) text \(t + 1)", file: file, line: line)
                 assertClose(gl.map { Float($0.score) }, wl.map { Float($0.score) }, atol: 1e-5, label: "\(label) text \(t + 1) scores",
                             file: file, line: line)
             }

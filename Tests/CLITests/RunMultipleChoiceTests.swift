@@ -31,7 +31,7 @@ final class RunMultipleChoiceTests: XCTestCase {
             XCTAssertEqual(r.status, 0, r.stderr)
             let got = try JSONDecoder().decode([[Choice]].self, from: Data(r.stdout.utf8))
             XCTAssertEqual(got.count, 1)
-            XCTAssertEqual(got[0].map(\.choice), c.choices)
+            assertSameScalars(got[0].map(\.choice), c.choices, c.context)
             // Softmax of logits that match PyTorch's to ~1e-6; the bar is 1e-5.
             assertClose(got[0].map { Float($0.score) }, c.output.map { Float($0.score) }, atol: 1e-5, label: c.context)
         }
