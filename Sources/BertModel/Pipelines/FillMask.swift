@@ -92,7 +92,7 @@ public enum FillMaskError: LocalizedError, Equatable {
 public struct FillMask {
     public let model: BertModel
     public let tokenizer: BertTokenizer
-    public let decoder: WordPieceDecoder
+    public let decoder: TokenDecoder
     public let maskToken: String
     public let maskTokenId: Int
 
@@ -107,7 +107,7 @@ public struct FillMask {
         try PipelineTask.fillMask.check(model.architecture)
         self.model = model
         tokenizer = try model.makeTokenizer()
-        decoder = WordPieceDecoder(vocabulary: tokenizer.vocabulary, settings: tokenizer.settings)
+        decoder = TokenDecoder(vocabulary: tokenizer.vocabulary, settings: tokenizer.settings)
         let s = tokenizer.settings
         maskToken = s.maskToken
         guard let id = s.addedTokens.first(where: { $0.content == s.maskToken })?.id ?? tokenizer.vocabulary[s.maskToken] else {

@@ -7,8 +7,8 @@ import BertFormats
 // tokenizer.json says); then transformers' clean_up_tokenization when the tokenizer config sets
 // clean_up_tokenization_spaces (its default in transformers 5 is false).
 
-/// Token ids back to text, as transformers' decode does for a WordPiece tokenizer.
-public struct WordPieceDecoder: Sendable {
+/// Token ids back to text, as transformers' `tokenizer.decode` does for a WordPiece tokenizer.
+public struct TokenDecoder: Sendable {
     private let vocabulary: [String]
     /// Added tokens by id; they win over the vocabulary entry of the same id.
     private let added: [Int: String]

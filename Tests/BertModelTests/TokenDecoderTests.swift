@@ -7,7 +7,7 @@ import XCTest
 /// golden/expected/pipelines/decode.json (golden/generate_fill_mask.py): transformers' `decode` of
 /// MiniLM's tokenizer on the ids of the fill-mask texts, the corpus's 320 hand-written texts and
 /// hand-made id lists, with skip_special_tokens and clean_up_tokenization_spaces each on and off.
-final class WordPieceDecoderTests: XCTestCase {
+final class TokenDecoderTests: XCTestCase {
     struct Golden: Decodable {
         struct Case: Decodable {
             var ids: [Int]
@@ -22,8 +22,8 @@ final class WordPieceDecoderTests: XCTestCase {
         XCTAssertGreaterThan(golden.cases.count, 300)
         var cleaning = settings
         cleaning.raw["clean_up_tokenization_spaces"] = .bool(true)
-        let plain = WordPieceDecoder(vocabulary: vocabulary, settings: settings)
-        let cleaned = WordPieceDecoder(vocabulary: vocabulary, settings: cleaning)
+        let plain = TokenDecoder(vocabulary: vocabulary, settings: settings)
+        let cleaned = TokenDecoder(vocabulary: vocabulary, settings: cleaning)
         XCTAssertFalse(plain.cleanUpTokenizationSpaces)  // MiniLM's tokenizer_config.json does not set it: transformers 5's default
         XCTAssertTrue(cleaned.cleanUpTokenizationSpaces)
         var failures = 0
