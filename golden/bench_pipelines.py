@@ -10,6 +10,10 @@ inputs, and the script checks that their top answers agree before it prints any 
 - transformers: `pipeline(task, model=folder)` loaded once; a warm-up pass, then `--runs` timed
   passes over all inputs, at each `--hf-batch` (the pipeline's `batch_size`; 1 is its default);
   torch.set_num_threads(--threads), one inter-op thread, inference mode (the pipeline's own).
+  OMP_WAIT_POLICY is PASSIVE unless `--omp-wait-policy` says otherwise: libgomp's idle threads
+  spin, and on a machine whose cores other jobs are using that spinning made torch 5-10x slower
+  at 2 threads (MiniLM's encoder on 25 tokens: 313 ms ACTIVE/default, 27 ms PASSIVE, 27 ms at
+  1 thread), which would flatter bertkit.
 - bertkit: the release binary (`swift build -c release`) run as users run it, one process per pass:
   `bertkit run FOLDER TEXT... --json --threads N` (bertkit batches all texts, right-padded). A pass
   includes the process start and the model load, so each pass is timed twice, with all inputs and
@@ -108,7 +112,10 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--hf-batch", type=int, nargs="+", default=[1, 8])
     ap.add_argument("--bertkit", default=str(ROOT / ".build" / "release" / "bertkit"))
+    ap.add_argument("--omp-wait-policy", default="PASSIVE", choices=["PASSIVE", "ACTIVE", "default"])
     args = ap.parse_args()
+    if args.omp_wait_policy != "default":
+        os.environ["OMP_WAIT_POLICY"] = args.omp_wait_policy  # read when libgomp starts: before torch loads
 
     import torch
     import transformers
@@ -160,6 +167,7 @@ def main() -> None:
     rows.append({"tool": "bertkit run, end to end (process + load + all texts)", "seconds": t_all,
                  "ms_per_text": 1000 * t_all / n, "texts_per_s": n / t_all})
     print(json.dumps({"task": args.task, "texts": n, "threads": args.threads, "runs": args.runs,
+                      "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "default"),
                       "torch": torch.__version__, "bertkit_one_text_seconds": t_one,
                       "top_answers_agree": True, "max_top_score_diff": max_score_diff}))
     for r in rows:
