@@ -2,7 +2,8 @@
 """Times `bertkit run --task T` against transformers' pipeline for T, in the same run, same threads.
 
 The model is all-MiniLM-L6-v2 under the task's random head (golden/head_models.py), saved once to
-.cache/bench/<task>/ with save_pretrained, so both tools read the same folder. The inputs are
+`--cache`/<task>/ (default .cache/bench/pipelines/) with save_pretrained, so both tools read the
+same folder. The inputs are
 golden/data/agnews-mini/test.csv's descriptions (120 texts of 20-50 tokens), made into the task's
 inputs by the task's entry in TASKS (fill-mask: one word masked). Both tools then answer the same
 inputs, and the script checks that their top answers agree before it prints any figure.
@@ -42,7 +43,7 @@ from typing import Callable
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-CACHE = ROOT / ".cache" / "bench"
+CACHE = ROOT / ".cache" / "bench" / "pipelines"
 CORPUS = HERE / "data" / "agnews-mini" / "test.csv"
 
 
@@ -85,14 +86,15 @@ def corpus() -> list:
         return [row[2] for row in csv.reader(f)]
 
 
-def model_folder(name: str, task: Task) -> Path:
+def model_folder(cache: Path, name: str, task: Task) -> Path:
     """MiniLM + the task's head, saved once (weights + tokenizer) for both tools."""
-    folder = CACHE / name
+    folder = cache / name
     if not (folder / "config.json").exists():
         from head_models import minilm_with_head
 
         model, tok = minilm_with_head(task.head, seed=task.seed)
         tmp = folder.with_name(folder.name + ".tmp")
+        tmp.parent.mkdir(parents=True, exist_ok=True)
         model.save_pretrained(tmp)
         tok.save_pretrained(tmp)
         os.replace(tmp, folder)
@@ -112,6 +114,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--hf-batch", type=int, nargs="+", default=[1, 8])
     ap.add_argument("--bertkit", default=str(ROOT / ".build" / "release" / "bertkit"))
+    ap.add_argument("--cache", type=Path, default=CACHE, help="where the model folders are saved")
     ap.add_argument("--omp-wait-policy", default="PASSIVE", choices=["PASSIVE", "ACTIVE", "default"])
     args = ap.parse_args()
     if args.omp_wait_policy != "default":
@@ -123,7 +126,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
     task = TASKS[args.task]
-    folder = model_folder(args.task, task)
+    folder = model_folder(args.cache, args.task, task)
     inputs = task.inputs(corpus())
     pipe = transformers.pipeline(args.task, model=str(folder), device="cpu", **task.pipeline_kwargs)
 
