@@ -17,8 +17,6 @@ struct QuestionAnsweringArguments: ParsableArguments {
     var docStride: Int?
     @Option(help: "The longest answer, in tokens (default: 15).")
     var maxAnswerLen: Int?
-    @Option(help: "Answers per question (default: 1).")
-    var topK: Int?
     @Flag(help: "Also offer the empty answer (the context does not answer the question).")
     var handleImpossibleAnswer = false
 
@@ -30,10 +28,9 @@ struct QuestionAnsweringArguments: ParsableArguments {
         if let v = maxSeqLen, v < 1 { throw ValidationError("--max-seq-len must be at least 1") }
         if let v = docStride, v < 0 { throw ValidationError("--doc-stride must be at least 0") }
         if let v = maxAnswerLen, v < 1 { throw ValidationError("--max-answer-len must be at least 1") }
-        if let v = topK, v < 1 { throw ValidationError("--top-k must be at least 1") }
-        let tuned = maxSeqLen != nil || docStride != nil || maxAnswerLen != nil || topK != nil || handleImpossibleAnswer
+        let tuned = maxSeqLen != nil || docStride != nil || maxAnswerLen != nil || handleImpossibleAnswer
         if tuned, !given {
-            throw ValidationError("--max-seq-len, --doc-stride, --max-answer-len, --top-k and --handle-impossible-answer "
+            throw ValidationError("--max-seq-len, --doc-stride, --max-answer-len and --handle-impossible-answer "
                                   + "are for question-answering, with --question/--context or --jsonl")
         }
     }
@@ -51,7 +48,8 @@ struct QuestionAnsweringArguments: ParsableArguments {
         }
     }
 
-    var options: QuestionAnsweringOptions {
+    /// The pipeline's parameters; `topK` is run's --top-k, shared with fill-mask.
+    func options(topK: Int?) -> QuestionAnsweringOptions {
         var o = QuestionAnsweringOptions(maxSeqLen: maxSeqLen, docStride: docStride, handleImpossibleAnswer: handleImpossibleAnswer)
         if let v = maxAnswerLen { o.maxAnswerLen = v }
         if let v = topK { o.topK = v }
@@ -71,7 +69,7 @@ extension Run {
             throw ValidationError("--question, --context and --jsonl are inputs for --task question-answering, not \(t.rawValue)")
         }
         let questions = try qa.read()
-        let pipeline = try QuestionAnswering(model: try inputs.loadModel(), options: qa.options)
+        let pipeline = try QuestionAnswering(model: try inputs.loadModel(), options: qa.options(topK: topK))
         let results: [AnswerResult]
         do {
             results = try pipeline.answer(questions)

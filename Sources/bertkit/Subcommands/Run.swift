@@ -6,7 +6,7 @@ import Foundation
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a model on texts: a classifier's label and probabilities, or an encoder's pooled vector.",
+        abstract: "Run a model on texts by task: a classifier's label and probabilities, an encoder's pooled vector, fill-mask, next-sentence or multiple-choice.",
         discussion: """
             Each TEXT is one input ([CLS] TEXT [SEP]); --pair gives the text at the same position a second \
             segment ([CLS] TEXT [SEP] PAIR [SEP]). Texts are batched together, right-padded.
@@ -19,6 +19,21 @@ struct Run: ParsableCommand {
             dropped; tokens past the length limit get none. An encoder prints the size and \
             first values of its pooled vector: the pooler output (tanh of the dense first token), or the \
             sentence-transformers embedding when it has no pooler.
+
+            fill-mask (BertForMaskedLM, BertForPreTraining), as transformers' fill-mask pipeline: every \
+            [MASK] (the model's mask token) of a TEXT is filled with the --top-k most probable tokens \
+            (softmax over the whole vocabulary, special tokens included), or only with --targets; --json \
+            gives per text the pipeline's list of {score, token, token_str, sequence}, one list per mask \
+            when a text has several. A text without the mask token is refused (exit 2).
+
+            next-sentence (BertForNextSentencePrediction, BertForPreTraining): TEXT is sentence A, its \
+            --pair sentence B; prints the softmax of the NSP logits as {"is_next": p, "not_next": 1 - p} \
+            (label 0, is_next, means B follows A). transformers has no pipeline for it.
+
+            multiple-choice (BertForMultipleChoice): each TEXT is a context scored against every \
+            --choice, built as run_swag.py builds them ([CLS] TEXT [SEP] CHOICE [SEP]; with --pair STEM, \
+            [CLS] TEXT [SEP] STEM CHOICE [SEP]); prints one {choice, score} per choice in the given \
+            order, the softmax over the choices. transformers has no pipeline for it.
 
             Texts longer than max_position_embeddings tokens are truncated with a warning (pairs as \
             transformers' BertTokenizer cuts them; see --truncation-rule); --no-truncate refuses them (exit 2).
@@ -37,36 +52,54 @@ struct Run: ParsableCommand {
               bertkit run nli-model 'A man is eating.' --pair 'Somebody eats.'
               bertkit run golden/fixtures/tiny-tokcls 'hello world' --aggregation simple
               bertkit run squad-model --question 'Who wrote it?' --context 'It was written by Ada.' --top-k 3 --json
+              bertkit run mlm-model 'Paris is the [MASK] of France.' --top-k 3 --json
+              bertkit run mlm-model 'Paris is the [MASK] of France.' --targets capital --targets city
+              bertkit run nsp-model 'The man went to the store.' --pair 'He bought milk.' --task next-sentence
+              bertkit run swag-model 'The chef tasted the soup.' --choice 'It needed salt.' --choice 'It flew away.'
             """)
 
     @OptionGroup var inputs: TextInputs
     @Option(help: "The task (default: the one the model's head is for): \(PipelineTask.allCases.map(\.rawValue).joined(separator: ", ")).")
     var task: PipelineTask?
-    @Flag(help: "Print JSON: one element per text (token-classification: the pipeline's list of entities).") var json = false
+    @Flag(help: "Print JSON: one array, one element per text (exactly the value transformers' pipeline returns for that text).")
+    var json = false
     @OptionGroup(title: "token-classification") var tokenClassification: TokenClassificationOptions
+    @Option(help: "fill-mask: candidates per mask (default 5; at most the number of --targets); question-answering: answers per question (default 1).")
+    var topK: Int?
+    @OptionGroup(title: "fill-mask") var fillMaskOptions: FillMaskOptions
+    @OptionGroup(title: "multiple-choice") var choiceOptions: MultipleChoiceOptions
     @OptionGroup(title: "Question answering") var qa: QuestionAnsweringArguments
 
     func validate() throws {
         // Question answering takes --question/--context or --jsonl instead of TEXT.
         if qa.given { try qa.validate(with: inputs) } else { try inputs.requireTexts() }
+        if let k = topK, k < 1 { throw ValidationError("--top-k must be at least 1") }
     }
 
     func run() throws {
         try runReportingErrors {
             if qa.given { return try answerQuestions() }
-            let (model, encoded, texts) = try inputs.load()
+            let model = try inputs.loadModel()
             let task = self.task ?? PipelineTask.default(for: model.head)
             try task.check(model.architecture)
             try tokenClassification.check(task)
+            try fillMaskOptions.check(task)
+            if topK != nil, task != .fillMask {
+                throw ValidationError("--top-k is for --task fill-mask and question-answering, not \(task.rawValue)")
+            }
+            try choiceOptions.check(task)
             switch task {
             case .textClassification, .featureExtraction:
+                let (encoded, texts) = try inputs.encode(for: model)
                 try classifyOrPool(model, encoded, texts)
             case .tokenClassification:
+                let (encoded, _) = try inputs.encode(for: model)
                 try classifyTokens(model, encoded)
             case .questionAnswering:
                 throw ValidationError(QuestionAnsweringArguments.textsRefused)
-            case .fillMask, .nextSentence, .multipleChoice:
-                throw ValidationError("--task \(task.rawValue) is not built yet")
+            case .fillMask: try fillMask(model)
+            case .nextSentence: try nextSentence(model)
+            case .multipleChoice: try multipleChoice(model)
             }
         }
     }
@@ -129,7 +162,7 @@ struct TextInputs: ParsableArguments {
         guard !texts.isEmpty else { throw ValidationError("give at least one TEXT") }
     }
 
-    /// Loads the model (with --threads, --config, --vocab); warns on stderr about the checkpoint.
+    /// Sets --threads and loads the model, warning on stderr about what the loader noticed.
     func loadModel() throws -> BertModel {
         if let t = threads { ComputeThreads.set(t) }
         let checkpoint = try files.load(model)
@@ -141,14 +174,31 @@ struct TextInputs: ParsableArguments {
     /// max_position_embeddings); warns on stderr for each truncated text.
     func load(encode: ((BertModel, [TextInput], _ truncate: Bool) throws -> EncodedTexts)? = nil) throws -> (BertModel, EncodedTexts, [[String]]) {
         let m = try loadModel()
-        // An empty pair is no pair, as transformers treats it.
-        let inputs = texts.enumerated().map { TextInput($1, pair: $0 < pair.count && !pair[$0].isEmpty ? pair[$0] : nil) }
+        let inputs = textInputs
         let encoded = try encode?(m, inputs, !noTruncate)
             ?? BertInput.encode(inputs, tokenizer: m.makeTokenizer(), config: m.config, truncate: !noTruncate, rule: truncationRule)
-        for t in encoded.truncated {
-            Console.log("warning: text \(t.row + 1) has \(t.tokens) tokens; truncated to \(encoded.limit) (--no-truncate refuses it)")
-        }
+        warnTruncated(encoded.truncated, limit: encoded.limit)
         return (m, encoded, inputs.map { [$0.text] + ($0.pair.map { [$0] } ?? []) })
+    }
+
+    /// Each TEXT with its --pair; an empty pair is no pair, as transformers treats it.
+    var textInputs: [TextInput] {
+        texts.enumerated().map { TextInput($1, pair: $0 < pair.count && !pair[$0].isEmpty ? pair[$0] : nil) }
+    }
+
+    /// The texts encoded for `m`; warns on stderr for each truncated text.
+    func encode(for m: BertModel, limit: Int? = nil) throws -> (EncodedTexts, [[String]]) {
+        let inputs = textInputs
+        let encoded = try BertInput.encode(inputs, tokenizer: m.makeTokenizer(), config: m.config, limit: limit,
+                                           truncate: !noTruncate, rule: truncationRule)
+        warnTruncated(encoded.truncated, limit: encoded.limit)
+        return (encoded, inputs.map { [$0.text] + ($0.pair.map { [$0] } ?? []) })
+    }
+
+    func warnTruncated(_ rows: [(row: Int, tokens: Int)], limit: Int) {
+        for t in rows {
+            Console.log("warning: text \(t.row + 1) has \(t.tokens) tokens; truncated to \(limit) (--no-truncate refuses it)")
+        }
     }
 }
 
