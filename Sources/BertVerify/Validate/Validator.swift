@@ -71,6 +71,11 @@ public enum Validator {
             checks.append(NumberChecks.outputs(try model.run(e), model: model))
             checks += try BehaviourChecks.run(model, tokenizer, probes: probes)
         }
+        if PipelineTask.default(for: model.head) != .featureExtraction, model.head != .sequenceClassification {
+            guarded("Behaviour", "\(PipelineTask.default(for: model.head).rawValue) runs") {
+                if let c = try TaskChecks.run(model) { checks.append(c) }
+            }
+        }
         if let g = o.golden {
             guarded("Fidelity", "golden taps") { checks.append(try FidelityQualityChecks.fidelity(model, golden: g, tolerance: o.goldenTolerance)) }
         }
