@@ -163,7 +163,10 @@ extension RunQuestionAnsweringTests {
         try usage([model, "--question", "q", "--context", "c", "--jsonl", "f.jsonl"], "not both")
         try usage([model, "--question", "q", "--context", "c", "--no-truncate"], "split into windows")
         try usage([model, "--question", "q", "--context", "c", "--top-k", "0"], "--top-k must be at least 1")
-        try usage([Repo.fixture("tiny-cls"), "text", "--top-k", "3"], "are for question-answering")
+        // --top-k is fill-mask's and question answering's: on a classifier it is bad input once the task is known.
+        let topK = try ToolRun.run(["run", Repo.fixture("tiny-cls"), "text", "--top-k", "3"])
+        CLI.assertBadInput(topK, names: ["--top-k is for --task fill-mask and question-answering, not text-classification"])
+        try usage([Repo.fixture("tiny-cls"), "text", "--max-answer-len", "3"], "are for question-answering")
         try usage([Repo.fixture("tiny-cls")], "give at least one TEXT")
         // embed and dump still need their texts.
         let e = try ToolRun.run(["embed", model])
