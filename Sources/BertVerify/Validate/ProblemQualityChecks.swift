@@ -105,12 +105,6 @@ public struct QualityBoundError: LocalizedError, Sendable {
     public let option: String
     public let problem: ProblemType
     public var errorDescription: String? {
-        let fits = switch problem {
-        case .singleLabel: "--min-accuracy"
-        case .multiLabel: "--min-accuracy (per-label accuracy) or --min-f1 (micro F1)"
-        case .regression: "--max-mse"
-        }
-        return "\(option) does not apply to this model: its config.json has problem_type \(problem.rawValue)\n"
-            + "---> HINT: use \(fits) for a \(problem.rawValue) model."
+        "\(option) does not apply to this model: its config.json has problem_type \(problem.rawValue)"
     }
 }

@@ -1,5 +1,6 @@
 import BertFormats
 import BertModel
+import BertVerify
 
 /// What to do next, for library errors whose fix is a command-line flag: the library says what is
 /// wrong, the CLI says which of its options helps.
@@ -34,6 +35,13 @@ enum Hints {
             return "set \"padding_side\": \"right\" in tokenizer_config.json to put the question first"
         case ArchitectureError.ambiguousHead, ArchitectureError.unexplainedHeads(_, nil, _):
             return "add \"architectures\": [\"BertFor…\"] to config.json to name the model's class"
+        case let e as QualityBoundError:
+            let fits = switch e.problem {
+            case .singleLabel: "--min-accuracy"
+            case .multiLabel: "--min-accuracy (per-label accuracy) or --min-f1 (micro F1)"
+            case .regression: "--max-mse"
+            }
+            return "use \(fits) for a \(e.problem.rawValue) model."
         default:
             return nil
         }
