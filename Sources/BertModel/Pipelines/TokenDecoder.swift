@@ -42,11 +42,10 @@ public struct TokenDecoder: Sendable {
         return cleanUpTokenizationSpaces ? Self.cleanUpTokenization(text) : text
     }
 
-    /// tokenizers' `decoders::wordpiece::cleanup`, in its order.
+    /// tokenizers' `decoders::wordpiece::cleanup`, in its order (the one table, WordPieceDecoder's).
     static func wordPieceCleanup(_ s: String) -> String {
         guard s.utf8.contains(0x20) else { return s }  // every pattern holds a space
-        return replacing(s, [(" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"), (" n't", "n't"),
-                             (" 'm", "'m"), (" do not", " don't"), (" 's", "'s"), (" 've", "'ve"), (" 're", "'re")])
+        return replacing(s, WordPieceDecoder.cleanups)
     }
 
     /// transformers' `clean_up_tokenization` (tokenization_utils_base.py), in its order.
