@@ -18,9 +18,10 @@ public enum HDF5Reader {
     /// No single dataset is allowed to decode to more than this (64 GiB).
     public static let maxDatasetBytes = 1 << 36
 
-    /// Every weight dataset in the file, with `naming` telling how to map its names.
+    /// Every weight dataset in the file, with `naming` telling how to map its names. libhdf5 runs in
+    /// a child process (`HDF5Isolation`), so a file that crashes it is an error, not a crash.
     public static func read(path: String) throws -> NamedTensors {
-        try HDF5Library.locked {
+        try HDF5Isolation.read(path: path) {
             let file = try HDF5File(path: path)
             if let (group, where_) = try file.kerasWeightsGroup() {
                 return NamedTensors(file: path, naming: .keras, entries: try file.readKeras(group, at: where_))
