@@ -201,7 +201,7 @@ final class BKMTests: XCTestCase {
 
     func testB21TensorsMustMatchTheConfig() throws {
         let shape = try brokenMessage { b in var t = b.tensors; t[3]["shape"] = .array([.int(2), .int(2)]); b.tensors = t }
-        XCTAssertTrue(shape.contains("embeddings.LayerNorm.weight: expected [4] from the config, found [2, 2]"), shape)
+        XCTAssertTrue(shape.contains("embeddings.LayerNorm.weight: expected [4] from the config (hidden_size), found [2, 2]"), shape)
         let missing = try brokenMessage { b in var t = b.tensors; t[4]["name"] = .string("pooler.extra.bias"); b.tensors = t }
         XCTAssertTrue(missing.contains("missing") && missing.contains("embeddings.LayerNorm.bias [4]"), missing)
         // A parameter the config has no room for (layer 1 of a 1-layer model), added as an empty tensor.

@@ -21,10 +21,12 @@ public struct NamedTensors: Sendable {
 extension Checkpoint {
     /// Binds a file's tensors to the parameters of the architecture the config and the tensors name
     /// (`Architecture.resolve`), strictly: every missing tensor and every wrong shape is listed in one
-    /// error; unexpected names, ignored buffers and tied duplicates go in the report.
+    /// error; unexpected names, ignored buffers and tied duplicates go in the report. A vocabulary
+    /// must have one token per embedding row; `vocabularyFile` and `configFile` name them in that
+    /// error (the weights file when nil).
     public static func bind(
         config: BertConfig, tensors: NamedTensors, vocabulary: Vocabulary? = nil, tokenizer: TokenizerSettings? = nil,
-        pooling: SentencePooling? = nil, provenance: Provenance = Provenance()
+        pooling: SentencePooling? = nil, provenance: Provenance = Provenance(), vocabularyFile: String? = nil, configFile: String? = nil
     ) throws -> Checkpoint {
         var report = LoadReport()
         var found: [BertParameter: (source: String, tensor: RawTensor)] = [:]
@@ -63,18 +65,26 @@ extension Checkpoint {
         for (p, v) in found where !expectedSet.contains(p) { report.unexpected.append(v.source) }
         report.unexpected.sort()
         if let v = vocabulary {
-            if v.count > config.vocabSize {
-                throw CheckpointError.vocabularyTooLarge(file: tensors.file, vocabulary: v.count, embeddingRows: config.vocabSize)
-            }
-            if v.count < config.vocabSize {
-                report.warnings.append("the vocabulary has \(v.count) tokens, fewer than the \(config.vocabSize) embedding rows")
-            }
+            try checkVocabularySize(v, tokenizer: tokenizer, config: config, vocabularyFile: vocabularyFile ?? tensors.file,
+                                    configFile: configFile ?? tensors.file)
         }
         return Checkpoint(
             config: config, vocabulary: vocabulary, tokenizer: tokenizer, pooling: pooling,
             parameters: expected.map { ($0.name.name, found[$0.name]!.tensor) }, architecture: arch,
             sourceNames: Dictionary(uniqueKeysWithValues: found.map { ($0.key.name, $0.value.source) }),
             provenance: provenance, report: report)
+    }
+
+    /// The tokenizer's ids (its vocabulary, and added tokens past it) must be the embedding rows,
+    /// one each: more and the tokenizer emits ids the model cannot embed; fewer and it is another
+    /// model's tokenizer (BertTokenizer and BertModel agree on vocab_size).
+    public static func checkVocabularySize(_ v: Vocabulary, tokenizer: TokenizerSettings?, config: BertConfig,
+                                           vocabularyFile: String, configFile: String) throws {
+        let tokens = max(v.count, (tokenizer?.addedTokens.map(\.id).max() ?? -1) + 1)
+        guard tokens == config.vocabSize else {
+            throw CheckpointError.vocabularySize(vocabularyFile: vocabularyFile, tokens: tokens, embeddingRows: config.vocabSize,
+                                                 configFile: configFile)
+        }
     }
 
     /// With tied weights transformers keeps one tensor: the word embeddings for the decoder,

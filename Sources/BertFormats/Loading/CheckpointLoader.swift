@@ -32,13 +32,15 @@ public struct RawModel: Sendable {
     public var tensors: NamedTensors
     /// Every file read, weights last (shards in order).
     public var files: [String]
+    /// The file the vocabulary came from (vocab.txt or tokenizer.json).
+    public var vocabularyFile: String?
     public var warnings: [String] = []
 
     /// Binds the tensors to the config strictly (see `Checkpoint.bind`).
     public func bind(provenance: Provenance = Provenance()) throws -> Checkpoint {
         guard let config else { throw LoadError.needsConfig(weights: source.weights, folderConfig: Self.folderConfig(beside: source.weights)) }
         var c = try Checkpoint.bind(config: config, tensors: tensors, vocabulary: vocabulary, tokenizer: tokenizer,
-                                    pooling: pooling, provenance: provenance)
+                                    pooling: pooling, provenance: provenance, vocabularyFile: vocabularyFile, configFile: source.config)
         c.report.warnings += warnings
         return c
     }
@@ -120,7 +122,7 @@ public enum CheckpointLoader {
                             pooling: b.pooling, tensors: try b.named(verify: false), files: [source.weights])
         }
         return RawModel(source: source, config: config, vocabulary: vocabulary, tokenizer: tokenizer, pooling: pooling,
-                        tensors: tensors, files: files, warnings: warnings)
+                        tensors: tensors, files: files, vocabularyFile: tokenizerFiles.vocabularyFile, warnings: warnings)
     }
 
     /// Source files (name, size, SHA-256 when `hash`), the tool version and the time.

@@ -64,7 +64,7 @@ public struct ModelInspection: Sendable {
             let byName = Dictionary(raw.tensors.entries.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
             readTensor = { byName[$0]! }
             r.report.warnings = raw.warnings
-            if raw.config != nil { r.bindReport(raw.tensors, bkmReport: nil) }
+            if raw.config != nil { r.bindReport(raw.tensors, bkmReport: nil, vocabularyFile: raw.vocabularyFile, configFile: source.config) }
         }
         r.totalTensors = r.rows.count
         r.totalBytes = r.rows.reduce(0) { $0 + $1.bytes }
@@ -83,10 +83,11 @@ public struct ModelInspection: Sendable {
     }
 
     /// Binds without reading tensor data and records what is missing, misshapen, unused or unexpected.
-    private mutating func bindReport(_ tensors: NamedTensors, bkmReport: LoadReport?) {
+    private mutating func bindReport(_ tensors: NamedTensors, bkmReport: LoadReport?, vocabularyFile: String? = nil, configFile: String? = nil) {
         guard let config else { return }
         do {
-            let c = try Checkpoint.bind(config: config, tensors: tensors, vocabulary: vocabulary, tokenizer: tokenizer, pooling: pooling)
+            let c = try Checkpoint.bind(config: config, tensors: tensors, vocabulary: vocabulary, tokenizer: tokenizer, pooling: pooling,
+                                        vocabularyFile: vocabularyFile, configFile: configFile)
             architecture = c.architecture
             let warnings = report.warnings
             report = c.report

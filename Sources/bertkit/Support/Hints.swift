@@ -22,6 +22,14 @@ enum Hints {
             return "leave out --no-truncate to keep its first \(l) tokens"
         case ModelError.noClassifier:
             return "fine-tune it first: bertkit finetune MODEL --train data.csv --labels a,b,c -o out.bkm"
+        case CheckpointError.unexpectedTensors:
+            return "check num_hidden_layers and the other sizes in config.json; --drop-unexpected converts without these tensors "
+                + "(and records them)"
+        case CheckpointError.nonFiniteWeights:
+            return "the checkpoint is broken (or --dtype f16 overflowed): leave out --strict-finite to convert it as it is, "
+                + "or see bertkit validate"
+        case CheckpointError.vocabularySize:
+            return "pass --vocab with the vocab.txt (or tokenizer.json) this model was trained with, or fix vocab_size in config.json"
         case ArchitectureError.ambiguousHead, ArchitectureError.unexplainedHeads(_, nil, _):
             return "add \"architectures\": [\"BertFor…\"] to config.json to name the model's class"
         default:
