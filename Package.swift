@@ -9,6 +9,7 @@ import PackageDescription
 //   BertModel          forward + backward, optimizers, fine-tuning
 //   BertVerify         goldens, verify, diff, validate, SVG/HTML pictures
 //   bertkit            the command-line tool (the only target that imports ArgumentParser)
+//   BertFuzz           the fuzz targets' checks (Fuzz/Harness); the regression tests replay them
 let package = Package(
     name: "BertKit",
     platforms: [.macOS(.v14)],
@@ -49,5 +50,17 @@ let package = Package(
         .testTarget(name: "BertModelTests", dependencies: ["BertModel", "TestSupport"]),
         .testTarget(name: "BertVerifyTests", dependencies: ["BertVerify", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+        .target(name: "BertFuzz", dependencies: ["BertTensors", "BertFormats", "BertTokenizer", "BertVerify"], path: "Fuzz/Harness"),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["BertFuzz", "TestSupport"]),
     ]
 )
+
+// The libFuzzer executables, one per FuzzTarget, exist only for fuzz builds (.ci/fuzz):
+//   BERTKIT_FUZZ=1 swift build -c debug --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address
+// Elsewhere they would not link (LLVMFuzzerRunDriver comes with -sanitize=fuzzer).
+if Context.environment["BERTKIT_FUZZ"] != nil {
+    for name in ["safetensors", "safetensors-index", "bkm", "zip", "pickle", "json", "config", "vocab", "tokenizer-json",
+                 "tokenizer-config", "csv", "jsonl", "golden", "hdf5"] {
+        package.targets.append(.executableTarget(name: "fuzz-" + name, dependencies: ["BertFuzz"], path: "Fuzz/Targets/fuzz-" + name))
+    }
+}
