@@ -121,6 +121,15 @@ final class BKMTests: XCTestCase {
         XCTAssertTrue(m.contains("header.vocabulary") && m.contains("duplicate token \"hello\""), m)
     }
 
+    /// Limits (formats/bkm.md §6): a crc32c of 2^32 − 1 is a valid field (the tensor then fails its
+    /// checksum when read); 2^32 is refused when the header is read.
+    func testB14Crc32cUpTo2To32Minus1() throws {
+        let at = try brokenMessage { b in var t = b.tensors; t[1]["crc32c"] = .int(Int(UInt32.max)); b.tensors = t }
+        XCTAssertTrue(at.contains("embeddings.position_embeddings.weight") && at.contains("stored 0xFFFFFFFF"), at)
+        let past = try brokenMessage { b in var t = b.tensors; t[1]["crc32c"] = .int(Int(UInt32.max) + 1); b.tensors = t }
+        XCTAssertTrue(past.contains("crc32c: 4294967296 does not fit 32 bits"), past)
+    }
+
     func testB13BadPooling() throws {
         XCTAssertTrue(try brokenMessage { $0.header["pooling"] = .object(JSONObject([("mode", .string("sum")), ("normalize", .bool(true))])) }
             .contains("header.pooling.mode: expected mean, cls, max or mean_sqrt_len, found \"sum\""))

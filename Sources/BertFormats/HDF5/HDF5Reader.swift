@@ -10,8 +10,9 @@ import Foundation
 ///   `tf_bert_model/bert/encoder/layer_._0/attention/self/query/kernel:0`.
 /// Only hard-linked datasets stored in the file are read; every size is bounded before allocating.
 public enum HDF5Reader {
-    /// More objects than this is not a weights file (BERT-large has under 400 tensors).
-    public static let maxObjects = 1 << 20
+    /// More objects than this is not a weights file (BERT-large has under 400 tensors, and a Keras
+    /// file a group per layer beside them).
+    public static let maxObjects = 1 << 16
     public static let maxDepth = 64
     /// A compressed dataset may decode to at most this many times its stored bytes.
     public static let maxExpansion = 1024

@@ -7,8 +7,9 @@ import Foundation
 /// Contiguous tensors point straight into the memory-mapped file; tensors that share a storage
 /// (tied weights) share those bytes.
 public enum PyTorchBinReader {
-    /// A state dict's pickle is a few hundred bytes per tensor; anything near this is not one.
-    public static let maxPickleBytes = 256 << 20
+    /// A state dict's pickle is a few hundred bytes per tensor (BERT-large's is ~100 kB); 16 MiB
+    /// holds ~50,000 tensors, past what the unpickler's container limit allows anyway.
+    public static let maxPickleBytes = 16 << 20
 
     public static func read(path: String) throws -> NamedTensors {
         try read(storage: ByteStorage.map(path: path), path: path)
