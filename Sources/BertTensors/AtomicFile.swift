@@ -20,14 +20,15 @@ public final class AtomicFileWriter {
 
     public init(destination: String) throws {
         TemporaryName.removeStale(for: destination)
+        let shown = PendingWrites.shared.shown(destination)
         var made: (path: String, fd: Int32)?
         for _ in 0..<100 {
             let p = TemporaryName.make(for: destination)
             let fd = open(p, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
             if fd >= 0 { made = (p, fd); break }
-            guard errno == EEXIST else { throw IOError.cannotWrite(path: PendingWrites.shared.shown(destination), reason: String(cString: strerror(errno))) }
+            guard errno == EEXIST else { throw IOError.cannotWrite(path: shown, reason: String(cString: strerror(errno))) }
         }
-        guard let (path, fd) = made else { throw IOError.cannotWrite(path: PendingWrites.shared.shown(destination), reason: "no free temporary name") }
+        guard let (path, fd) = made else { throw IOError.cannotWrite(path: shown, reason: "no free temporary name") }
         // Held until the file is renamed or removed: a later writer sees the file is not stale.
         flock(fd, LOCK_EX)
         self.fd = fd

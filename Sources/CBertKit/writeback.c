@@ -5,6 +5,9 @@
 #include <errno.h>
 #include <signal.h>
 #include <sys/resource.h>
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
 #include <fcntl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -47,4 +50,10 @@ void bk_quiet_child(void) {
     int fatal[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP};
     for (unsigned i = 0; i < sizeof fatal / sizeof fatal[0]; i++) signal(fatal[i], SIG_DFL);
     if (__sanitizer_set_death_callback) __sanitizer_set_death_callback(0);
+    // Ctrl-C and the parent's end stop the child too (the parent ignores SIGINT, and so would it).
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+#if defined(__linux__)
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
 }

@@ -28,7 +28,8 @@ int bk_memfd_create(const char *name);
 
 /// For a forked child about to run code that may crash on its input (libhdf5): a crash must end
 /// only the child, quietly. No core file, default handlers for the fatal signals, and no
-/// sanitizer death callback (a fuzzer's would record the parent's input as a crash).
+/// sanitizer death callback (a fuzzer's would record the parent's input as a crash); and it ends
+/// with the parent or on Ctrl-C.
 void bk_quiet_child(void);
 
 #endif
