@@ -31,7 +31,7 @@ final class CheckpointLoaderTests: XCTestCase {
     func testBareWeightsFileNeedsAConfig() throws {
         let dir = try Repo.requireMiniLM()
         let m = thrownMessage { _ = try CheckpointLoader.load(path: dir + "/model.safetensors") }
-        XCTAssertTrue(m.contains("--config"), m)
+        XCTAssertTrue(m.contains("a bare weights file has no config") && m.contains("config.json is beside it"), m)
         let c = try CheckpointLoader.load(path: dir + "/model.safetensors", configOverride: dir + "/config.json",
                                           vocabOverride: dir + "/vocab.txt")
         XCTAssertEqual(c.vocabulary?.count, 30522)

@@ -51,7 +51,7 @@ final class InputTests: XCTestCase {
         XCTAssertEqual(e.input.inputIds[e.input.seq - 1], Int32(tokenizer.sepTokenId), "truncation keeps the final [SEP]")
         _ = try model.run(e.input)
         let m = message { _ = try BertInput.encode([TextInput(long)], tokenizer: tokenizer, config: model.config, truncate: false) }
-        XCTAssertTrue(m.contains("text 1") && m.contains("--no-truncate"), m)
+        XCTAssertTrue(m.contains("text 1") && m.contains("over the model's limit"), m)
     }
 
     /// A pair too long for the positions is cut by the rule asked for (run, embed and dump take it):
