@@ -22,7 +22,7 @@ extension FuzzTarget {
         case .tokenizerJSON: ["golden/fixtures/*/tokenizer.json"]
         case .tokenizerConfig: ["golden/fixtures/*/tokenizer_config.json", "golden/fixtures/*/special_tokens_map.json"]
         case .csv: ["golden/data/*.csv", "golden/data/*/*.csv"]
-        case .jsonl: ["golden/corpus/*.jsonl", "golden/expected/tokenizer/*.jsonl"]
+        case .jsonl: ["golden/corpus/*.jsonl", "golden/expected/tokenizer/offsets.jsonl"]
         case .golden: ["golden/expected/tiny-*.safetensors"]
         case .hdf5: ["golden/fixtures/formats/*/*.h5"]
         }
