@@ -181,4 +181,42 @@ final class LimitsTests: XCTestCase {
         var d = [hsize_t](repeating: 1, count: 33)
         XCTAssertLessThan(H5Screate_simple(33, &d, nil), 0)
     }
+
+    /// A Keras-style file whose root `layer_names` attribute holds `count` fixed-length strings of
+    /// `size` bytes ("a…a"). The latest file format stores attributes past 64 KiB.
+    private func kerasNames(count: Int, size: Int, _ name: String) -> String {
+        let p = Repo.temporaryDirectory(name) + "/tf_model.h5"
+        _ = try? HDF5Library.locked {
+            let fapl = H5Pcreate(bk_h5p_file_access())
+            H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_V110)  // H5F_LIBVER_LATEST, a macro Swift does not import
+            let f = H5Fcreate(p, bk_h5f_acc_trunc(), 0, fapl)
+            let type = H5Tcopy(bk_h5t_c_s1())
+            H5Tset_size(type, size)
+            var n = hsize_t(count)
+            let space = H5Screate_simple(1, &n, nil)
+            let a = H5Acreate2(f, "layer_names", type, space, 0, 0)
+            var text = [UInt8](repeating: UInt8(ascii: "a"), count: count * size)
+            H5Awrite(a, type, &text)
+            H5Aclose(a)
+            H5Sclose(space)
+            H5Tclose(type)
+            H5Fclose(f)
+            H5Pclose(fapl)
+        }
+        return p
+    }
+
+    func testHDF5StringAttributesUpToTheirLimits() throws {
+        // At each limit the names are read (then refused: no such layer); one past, the attribute is.
+        func message(_ count: Int, _ size: Int) -> String {
+            let p = kerasNames(count: count, size: size, "names\(count)x\(size)")
+            return thrownMessage { _ = try HDF5Reader.read(path: p) }
+        }
+        XCTAssertTrue(message(1, 65536).contains("layer_names lists layer aaaa"))
+        XCTAssertTrue(message(1, 65537).contains("attribute layer_names of / has 1 strings of 65537 bytes"))
+        XCTAssertTrue(message(HDF5Reader.maxObjects, 1).contains("layer_names lists layer a,"))
+        XCTAssertTrue(message(HDF5Reader.maxObjects + 1, 1).contains("attribute layer_names of / holds 65537 values"))
+        XCTAssertTrue(message(1024, 65536).contains("layer_names lists layer aaaa"), "64 MiB in all")
+        XCTAssertTrue(message(1025, 65536).contains("has 1025 strings of 65536 bytes"))
+    }
 }
