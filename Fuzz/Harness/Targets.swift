@@ -42,11 +42,14 @@ enum Targets {
         let again = Scratch.shared.root + "/again.bkm"
         try BKMWriter.write(c, to: again)
         let g = try BKMFile.open(path: again)
-        // The config as written (typed fields over the file's keys), not its raw keys: a key the
-        // file left out is written with its default.
-        guard g.config.json == f.config.json, g.entries.map(\.name) == f.entries.map(\.name), g.vocabulary == f.vocabulary,
-              g.tokenizer == f.tokenizer, g.pooling == f.pooling
-        else { throw InvariantViolation("a .bkm written from \(file) reads back differently") }
+        // The config and tokenizer settings as written (typed fields over the file's keys), not
+        // their raw keys: a key the file left out is written with its value.
+        let differs = [("config", g.config.json == f.config.json), ("tensor names", g.entries.map(\.name) == f.entries.map(\.name)),
+                       ("vocabulary", g.vocabulary == f.vocabulary), ("tokenizer", g.tokenizer?.json == f.tokenizer?.json),
+                       ("pooling", g.pooling == f.pooling)].filter { !$0.1 }.map(\.0)
+        guard differs.isEmpty else {
+            throw InvariantViolation("a .bkm written from \(file) reads back with another \(differs.joined(separator: ", "))")
+        }
     }
 
     static func zip(_ bytes: UnsafeRawBufferPointer, file: String) throws {
