@@ -9,6 +9,7 @@ import PackageDescription
 //   BertModel          forward + backward, optimizers, fine-tuning
 //   BertVerify         goldens, verify, diff, validate, SVG/HTML pictures
 //   bertkit            the command-line tool (the only target that imports ArgumentParser)
+//   BertFuzz           the fuzz targets' checks (Fuzz/Harness); the regression tests replay them
 let package = Package(
     name: "BertKit",
     platforms: [.macOS(.v14)],
@@ -49,5 +50,21 @@ let package = Package(
         .testTarget(name: "BertModelTests", dependencies: ["BertModel", "TestSupport"]),
         .testTarget(name: "BertVerifyTests", dependencies: ["BertVerify", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+        .target(name: "BertFuzz", dependencies: ["BertTensors", "BertFormats", "BertTokenizer", "BertVerify"], path: "Fuzz/Harness"),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["BertFuzz", "TestSupport"]),
     ]
 )
+
+// The libFuzzer executables, one per FuzzTarget, exist only for fuzz builds (.ci/fuzz):
+//   BERTKIT_FUZZ=1 swift build -c debug --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address
+// Elsewhere they would not link (LLVMFuzzerRunDriver comes with -sanitize=fuzzer). A fuzz build
+// is the libraries and the targets alone: the tool does not link with -sanitize=fuzzer, and the
+// tests are not needed.
+if Context.environment["BERTKIT_FUZZ"] != nil {
+    package.products.removeAll { $0.name == "bertkit" }
+    package.targets.removeAll { $0.name == "bertkit" || $0.name == "TestSupport" || $0.type == .test }
+    for name in ["safetensors", "safetensors-index", "bkm", "zip", "pickle", "json", "config", "vocab", "tokenizer-json",
+                 "tokenizer-config", "csv", "jsonl", "golden", "hdf5"] {
+        package.targets.append(.executableTarget(name: "fuzz-" + name, dependencies: ["BertFuzz"], path: "Fuzz/Targets/fuzz-" + name))
+    }
+}

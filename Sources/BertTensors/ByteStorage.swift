@@ -49,7 +49,11 @@ public final class ByteStorage: @unchecked Sendable {
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw IOError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
         guard (st.st_mode & S_IFMT) == S_IFREG else { throw IOError.notARegularFile(path: path) }
-        let size = Int(st.st_size)
+        return try map(fd: fd, size: Int(st.st_size), origin: path)
+    }
+
+    /// Maps the first `size` bytes of an open file read-only (the caller keeps or closes `fd`).
+    public static func map(fd: Int32, size: Int, origin path: String) throws -> ByteStorage {
         if size == 0 {
             let p = UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 64)
             return ByteStorage(base: UnsafeRawPointer(p), count: 0, origin: path) { p.deallocate() }

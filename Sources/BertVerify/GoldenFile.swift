@@ -121,8 +121,14 @@ public struct GoldenFile: Sendable {
 
     /// The golden's inputs as the model takes them (ids and types checked against `config`).
     public func input(config: BertConfig) throws -> BertInput {
-        try BertInput(batch: batch, seq: seq, inputIds: inputIds, tokenTypeIds: tokenTypeIds, attentionMask: attentionMask,
-                      config: config)
+        do {
+            return try BertInput(batch: batch, seq: seq, inputIds: inputIds, tokenTypeIds: tokenTypeIds, attentionMask: attentionMask,
+                                 config: config)
+        } catch let e as ModelError {
+            // The inputs came from this file: say so.
+            let name = switch e { case .badMaskValue: "attention_mask"; case .tokenTypeOutOfRange: "token_type_ids"; default: "input_ids" }
+            throw GoldenError.badInput(file: path, name: name, problem: e.errorDescription ?? "\(e)")
+        }
     }
 
     /// Writes a golden: the inputs, then `taps` in the order given, with the required metadata.

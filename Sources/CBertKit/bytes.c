@@ -61,6 +61,13 @@ uint32_t bk_crc32c(uint32_t crc, const void *data, size_t len) {
 }
 
 // ---- half floats -----------------------------------------------------------------------------
+// Tensor bytes may sit at any offset of a mapped file (safetensors allows it), so the scalar paths
+// load and store through memcpy: a plain `src[i]` there is a misaligned access (UBSan found it).
+static inline uint16_t load_u16(const uint16_t *p, size_t i) { uint16_t v; memcpy(&v, (const char *)p + 2 * i, 2); return v; }
+static inline float load_f32(const float *p, size_t i) { float v; memcpy(&v, (const char *)p + 4 * i, 4); return v; }
+static inline void store_u16(uint16_t *p, size_t i, uint16_t v) { memcpy((char *)p + 2 * i, &v, 2); }
+static inline void store_f32(float *p, size_t i, float v) { memcpy((char *)p + 4 * i, &v, 4); }
+
 static float f16_to_f32_one(uint16_t h) {
     uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1F, man = h & 0x3FF, bits;
     if (exp == 0x1F) bits = sign | 0x7F800000u | (man << 13);
@@ -100,7 +107,7 @@ __attribute__((target("f16c,avx"))) static void f16_to_f32_hw(const uint16_t *s,
     size_t i = 0;
     for (; i + 8 <= n; i += 8)
         _mm256_storeu_ps(d + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(s + i))));
-    for (; i < n; i++) d[i] = f16_to_f32_one(s[i]);
+    for (; i < n; i++) store_f32(d, i, f16_to_f32_one(load_u16(s, i)));
 }
 __attribute__((target("f16c,avx"))) static void f32_to_f16_hw(const float *s, uint16_t *d, size_t n) {
     size_t i = 0;
@@ -108,12 +115,12 @@ __attribute__((target("f16c,avx"))) static void f32_to_f16_hw(const float *s, ui
         __m256 v = _mm256_loadu_ps(s + i);
         // NaNs take the scalar path so that every NaN becomes 0x7E00 as in PyTorch.
         if (_mm256_movemask_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q))) {
-            for (size_t j = i; j < i + 8; j++) d[j] = f32_to_f16_one(s[j]);
+            for (size_t j = i; j < i + 8; j++) store_u16(d, j, f32_to_f16_one(load_f32(s, j)));
             continue;
         }
         _mm_storeu_si128((__m128i *)(d + i), _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT));
     }
-    for (; i < n; i++) d[i] = f32_to_f16_one(s[i]);
+    for (; i < n; i++) store_u16(d, i, f32_to_f16_one(load_f32(s, i)));
 }
 #endif
 
@@ -121,28 +128,28 @@ void bk_f16_to_f32(const uint16_t *src, float *dst, size_t n) {
 #if defined(__x86_64__)
     if (bk_cpu_has_f16c()) { f16_to_f32_hw(src, dst, n); return; }
 #endif
-    for (size_t i = 0; i < n; i++) dst[i] = f16_to_f32_one(src[i]);
+    for (size_t i = 0; i < n; i++) store_f32(dst, i, f16_to_f32_one(load_u16(src, i)));
 }
 
 void bk_f32_to_f16(const float *src, uint16_t *dst, size_t n) {
 #if defined(__x86_64__)
     if (bk_cpu_has_f16c()) { f32_to_f16_hw(src, dst, n); return; }
 #endif
-    for (size_t i = 0; i < n; i++) dst[i] = f32_to_f16_one(src[i]);
+    for (size_t i = 0; i < n; i++) store_u16(dst, i, f32_to_f16_one(load_f32(src, i)));
 }
 
 void bk_bf16_to_f32(const uint16_t *src, float *dst, size_t n) {
     for (size_t i = 0; i < n; i++) {
-        uint32_t bits = (uint32_t)src[i] << 16;
-        memcpy(dst + i, &bits, 4);
+        uint32_t bits = (uint32_t)load_u16(src, i) << 16;
+        memcpy((char *)dst + 4 * i, &bits, 4);
     }
 }
 
 void bk_f32_to_bf16(const float *src, uint16_t *dst, size_t n) {
     for (size_t i = 0; i < n; i++) {
         uint32_t x;
-        memcpy(&x, src + i, 4);
-        if ((x & 0x7FFFFFFFu) > 0x7F800000u) { dst[i] = 0x7FC0; continue; }
-        dst[i] = (uint16_t)((x + 0x7FFF + ((x >> 16) & 1)) >> 16);
+        memcpy(&x, (const char *)src + 4 * i, 4);
+        if ((x & 0x7FFFFFFFu) > 0x7F800000u) { store_u16(dst, i, 0x7FC0); continue; }
+        store_u16(dst, i, (uint16_t)((x + 0x7FFF + ((x >> 16) & 1)) >> 16));
     }
 }

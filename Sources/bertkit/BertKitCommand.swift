@@ -16,7 +16,8 @@ struct BertKitCommand: ParsableCommand {
               0    success; every check passed
               1    a check failed (verify, diff, validate found values beyond tolerance)
               2    bad input: a file is missing, malformed or inconsistent (the message names it)
-              3    an output could not be written (nothing partial is left behind)
+              3    an output could not be written (nothing partial is left behind), or --force
+                   would delete files bertkit did not write
               64   wrong command-line usage
               130  interrupted (Ctrl-C); temporary files are removed
             """,

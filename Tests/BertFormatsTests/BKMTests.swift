@@ -122,6 +122,15 @@ final class BKMTests: XCTestCase {
         XCTAssertTrue(m.contains("header.vocabulary") && m.contains("duplicate token \"hello\""), m)
     }
 
+    /// Limits (formats/bkm.md §7): a crc32c of 2^32 − 1 is a valid field (the tensor then fails its
+    /// checksum when read); 2^32 is refused when the header is read.
+    func testB14Crc32cUpTo2To32Minus1() throws {
+        let at = try brokenMessage { b in var t = b.tensors; t[1]["crc32c"] = .int(Int(UInt32.max)); b.tensors = t }
+        XCTAssertTrue(at.contains("embeddings.position_embeddings.weight") && at.contains("stored 0xFFFFFFFF"), at)
+        let past = try brokenMessage { b in var t = b.tensors; t[1]["crc32c"] = .int(Int(UInt32.max) + 1); b.tensors = t }
+        XCTAssertTrue(past.contains("crc32c: 4294967296 does not fit 32 bits"), past)
+    }
+
     func testB13BadPooling() throws {
         func pooling(_ key: String, _ v: JSONValue) throws -> String {
             try brokenMessage { b in b.edit("sentence_transformers") { st in st.editModule(0) { $0[key] = v } } }
@@ -204,7 +213,7 @@ final class BKMTests: XCTestCase {
 
     func testB21TensorsMustMatchTheConfig() throws {
         let shape = try brokenMessage { b in var t = b.tensors; t[3]["shape"] = .array([.int(2), .int(2)]); b.tensors = t }
-        XCTAssertTrue(shape.contains("embeddings.LayerNorm.weight: expected [4] from the config, found [2, 2]"), shape)
+        XCTAssertTrue(shape.contains("embeddings.LayerNorm.weight: expected [4] from the config (hidden_size), found [2, 2]"), shape)
         let missing = try brokenMessage { b in var t = b.tensors; t[4]["name"] = .string("pooler.extra.bias"); b.tensors = t }
         XCTAssertTrue(missing.contains("missing") && missing.contains("embeddings.LayerNorm.bias [4]"), missing)
         // A parameter the config has no room for (layer 1 of a 1-layer model), added as an empty tensor.

@@ -53,7 +53,7 @@ final class CheckpointBindingTests: XCTestCase {
         XCTAssertThrowsError(try Checkpoint.bind(config: c, tensors: tensors(c, reshape: bad))) { e in
             guard case .shapeMismatches(_, let found) = e as? CheckpointError else { return XCTFail("\(e)") }
             XCTAssertEqual(Set(found.map(\.name)), Set(bad.keys))
-            XCTAssertTrue((e as! CheckpointError).errorDescription!.contains("expected [10, 4] from the config, found [11, 4]"))
+            XCTAssertTrue((e as! CheckpointError).errorDescription!.contains("expected [10, 4] from the config (vocab_size × hidden_size), found [11, 4]"))
         }
     }
 

@@ -15,9 +15,13 @@ final class LoadingBadInputTests: XCTestCase {
     }
 
     private func editConfig(_ dir: String, _ edit: (inout JSONObject) -> Void) throws {
-        var o = try JSONParser.parse(contentsOf: dir + "/config.json").objectValue!
+        try editJSON(dir + "/config.json", edit)
+    }
+
+    private func editJSON(_ path: String, _ edit: (inout JSONObject) -> Void) throws {
+        var o = try JSONParser.parse(contentsOf: path).objectValue!
         edit(&o)
-        try Data(JSONValue.object(o).serialized().utf8).write(to: URL(fileURLWithPath: dir + "/config.json"))
+        try Data(JSONValue.object(o).serialized().utf8).write(to: URL(fileURLWithPath: path))
     }
 
     private func replaceText(_ path: String, _ old: String, _ new: String) throws {
@@ -71,7 +75,7 @@ final class LoadingBadInputTests: XCTestCase {
         try editConfig(dir) { $0["intermediate_size"] = .int(40) }
         let m = thrownMessage { _ = try CheckpointLoader.load(path: dir) }
         XCTAssertTrue(m.contains(dir + "/model.safetensors") && m.contains("6 tensors have the wrong shape"), m)
-        XCTAssertTrue(m.contains("encoder.layer.1.intermediate.dense.weight: expected [40, 32] from the config, found [37, 32]"), m)
+        XCTAssertTrue(m.contains("encoder.layer.1.intermediate.dense.weight: expected [40, 32] from the config (intermediate_size × hidden_size), found [37, 32]"), m)
     }
 
     func testDuplicateTokensInTheVocabulary() throws {
@@ -88,7 +92,61 @@ final class LoadingBadInputTests: XCTestCase {
         h.write(Data("extra1\nextra2\n".utf8))
         try h.close()
         let m = thrownMessage { _ = try CheckpointLoader.load(path: dir) }
-        XCTAssertTrue(m.contains(dir + "/model.safetensors") && m.contains("219 tokens but word_embeddings has only 217 rows"), m)
+        XCTAssertTrue(m.hasPrefix(dir + "/vocab.txt: the vocabulary has 219 tokens, more than the 217 rows of the word embeddings "
+                                  + "(vocab_size in \(dir)/config.json); ids from 217 up have no embedding"), m)
+    }
+
+    /// Issue 12: a vocabulary shorter than the embedding rows was a warning that named no file.
+    func testVocabularySmallerThanTheEmbeddingRows() throws {
+        let dir = try copy("tiny-bert")
+        let lines = try String(contentsOfFile: dir + "/vocab.txt", encoding: .utf8).split(separator: "\n")
+        try (lines.dropLast(2).joined(separator: "\n") + "\n").write(toFile: dir + "/vocab.txt", atomically: false, encoding: .utf8)
+        let m = thrownMessage { _ = try CheckpointLoader.load(path: dir) }
+        XCTAssertTrue(m.hasPrefix(dir + "/vocab.txt: the vocabulary has 215 tokens, fewer than the 217 rows"), m)
+        XCTAssertTrue(m.contains("does not belong to this model"), m)
+        // Added tokens count: a vocabulary padded by tokenizer_config.json's added tokens to the rows is whole.
+        try editJSON(dir + "/tokenizer_config.json") { o in
+            var d = o["added_tokens_decoder"]!.objectValue!
+            for (id, token) in [("215", "<new1>"), ("216", "<new2>")] {
+                d[id] = .object(JSONObject([("content", .string(token)), ("lstrip", .bool(false)), ("normalized", .bool(false)),
+                                            ("rstrip", .bool(false)), ("single_word", .bool(false)), ("special", .bool(true))]))
+            }
+            o["added_tokens_decoder"] = .object(d)
+        }
+        XCTAssertNoThrow(try CheckpointLoader.load(path: dir))
+    }
+
+    /// Issue 12: `vocab_size: null` became 30522, and the shape error that followed named no key.
+    func testNullSizesAreRefusedByKey() throws {
+        for key in ["vocab_size", "hidden_size", "num_hidden_layers", "intermediate_size", "layer_norm_eps", "hidden_act",
+                    "hidden_dropout_prob", "tie_word_embeddings", "model_type"] {
+            let dir = try copy("tiny-bert")
+            try editConfig(dir) { $0[key] = .null }
+            let m = thrownMessage { _ = try CheckpointLoader.load(path: dir) }
+            XCTAssertTrue(m.hasPrefix(dir + "/config.json: \"\(key)\": is null; expected "), "\(key): \(m)")
+        }
+        // Where transformers gives None a meaning, null keeps it.
+        for key in ["pad_token_id", "classifier_dropout", "position_embedding_type", "architectures", "problem_type"] {
+            let dir = try copy("tiny-bert")
+            try editConfig(dir) { $0[key] = .null }
+            XCTAssertNoThrow(try CheckpointLoader.load(path: dir), key)
+        }
+    }
+
+    /// Issue 12: "found a fractional number (1e400)" and "expected an integer, found an integer (99999999999999999999)".
+    func testOutOfRangeNumbersSaySo() throws {
+        for (key, value, expected) in [
+            ("vocab_size", "1e400", "expected an integer, found 1e400, a number out of range (past ±1.8e308)"),
+            ("vocab_size", "99999999999999999999", "expected an integer, found 99999999999999999999, an integer out of range (past ±2^63)"),
+            ("pad_token_id", "-99999999999999999999", "found -99999999999999999999, an integer out of range"),
+            ("layer_norm_eps", "1e400", "expected a number, found 1e400, a number out of range (past ±1.8e308)"),
+            ("hidden_size", "1e3", "expected an integer, found a number with an exponent (1e3)"),
+        ] {
+            let dir = try copy("tiny-bert")
+            try editConfig(dir) { $0[key] = .number(value) }
+            let m = thrownMessage { _ = try CheckpointLoader.load(path: dir) }
+            XCTAssertTrue(m.contains(dir + "/config.json: \"\(key)\": ") && m.contains(expected), "\(key)=\(value): \(m)")
+        }
     }
 
     func testEveryMissingTensorIsListedInOneError() throws {

@@ -69,7 +69,7 @@ struct PickleWriter {
 }
 
 final class PickleTests: XCTestCase {
-    private func decode(_ b: [UInt8]) throws -> PickleValue {
+    private func decode(_ b: [UInt8]) throws -> PickleDocument {
         try b.withUnsafeBytes { try PickleDecoder.decode($0, source: "test.pkl") }
     }
 
@@ -89,10 +89,11 @@ final class PickleTests: XCTestCase {
             ("a.weight", "0", "FloatStorage", 12, 0, [3, 4], [4, 1]),
             ("b", "1", "BFloat16Storage", 6, 2, [4], [1]),
         ])
-        guard case .dict(let d) = try decode(b) else { return XCTFail("not a dict") }
-        XCTAssertEqual(d.items.count, 2)
-        guard case .string("a.weight") = d.items[0].key, case .tensor(let a) = d.items[0].value,
-              case .tensor(let c) = d.items[1].value else { return XCTFail("wrong entries") }
+        let doc = try decode(b)
+        guard let d = doc.arena.dict(doc.root) else { return XCTFail("not a dict") }
+        XCTAssertEqual(d.count, 2)
+        guard case .string("a.weight") = d[0].key, case .tensor(let a) = d[0].value,
+              case .tensor(let c) = d[1].value else { return XCTFail("wrong entries") }
         XCTAssertEqual(a, TensorRef(storage: StorageRef(key: "0", dtype: .f32, elementCount: 12), storageOffset: 0, shape: [3, 4], strides: [4, 1]))
         XCTAssertEqual(c.storage.dtype, .bf16)
         XCTAssertEqual(c.storageOffset, 2)
@@ -104,8 +105,9 @@ final class PickleTests: XCTestCase {
         let p = Repo.fixture("formats/tiny-cls-bin/pytorch_model.bin")
         let z = try ZipArchive(path: p, storage: ByteStorage.map(path: p))
         let pkl = z.entries.first { $0.name.hasSuffix("/data.pkl") }!
-        guard case .dict(let d) = try PickleDecoder.decode(try z.verifiedBytes(pkl), source: p) else { return XCTFail("not a dict") }
-        XCTAssertEqual(d.items.count, 57)
+        let doc = try PickleDecoder.decode(try z.verifiedBytes(pkl), source: p)
+        guard let d = doc.arena.dict(doc.root) else { return XCTFail("not a dict") }
+        XCTAssertEqual(d.count, 57)
     }
 
     func testIntegers() throws {
@@ -118,7 +120,8 @@ final class PickleTests: XCTestCase {
         w.op(0x4D, 0x34, 0x12)  // BININT2 0x1234
         w.op(0x74)
         w.stop()
-        guard case .tuple(let t) = try decode(w.bytes) else { return XCTFail("not a tuple") }
+        let doc = try decode(w.bytes)
+        guard let t = doc.arena.tuple(doc.root) else { return XCTFail("not a tuple") }
         let ints = t.compactMap { if case .int(let i) = $0 { i } else { nil } }
         XCTAssertEqual(ints, [255, -2, -256, 0, 0x1234])
     }
@@ -131,8 +134,9 @@ final class PickleTests: XCTestCase {
         w.int(1)
         w.op(0x73, 0x30, 0x68, 0)  // SETITEM POP BINGET 0
         w.stop()
-        guard case .dict(let d) = try decode(w.bytes) else { return XCTFail("not a dict") }
-        XCTAssertEqual(d.items.count, 1)
+        let doc = try decode(w.bytes)
+        guard let d = doc.arena.dict(doc.root) else { return XCTFail("not a dict") }
+        XCTAssertEqual(d.count, 1)
     }
 
     func testForbiddenGlobalIsRefusedByName() {
@@ -220,6 +224,146 @@ final class PickleTests: XCTestCase {
         expectError(w.bytes) { e, m in
             guard case .malformed = e else { return XCTFail(m) }
             XCTAssertTrue(m.contains("persistent id"), m)
+        }
+    }
+
+    // MARK: - Nesting (issue 12: 30,000 nested lists crashed bertkit when they were freed)
+
+    func testThirtyThousandNestedListsAreRefusedNotACrash() {
+        // The issue's data.pkl: EMPTY_LIST ×30000, APPEND ×29999, STOP.
+        let b: [UInt8] = [0x80, 0x02] + [UInt8](repeating: 0x5D, count: 30000) + [UInt8](repeating: 0x61, count: 29999) + [0x2E]
+        expectError(b) { e, m in
+            guard case .tooDeep(_, _, PickleDecoder.maxDepth) = e else { return XCTFail(m) }
+            XCTAssertTrue(m.contains("deeper than 64 levels"), m)
+        }
+    }
+
+    func testFortyThousandNestedTuplesAreRefusedNotACrash() {
+        // EMPTY_TUPLE, then TUPLE1 ×40000: each wraps the last.
+        let b: [UInt8] = [0x80, 0x02, 0x29] + [UInt8](repeating: 0x85, count: 40000) + [0x2E]
+        expectError(b) { e, m in
+            guard case .tooDeep = e else { return XCTFail(m) }
+        }
+    }
+
+    /// `depth` tuples, each wrapping the next: EMPTY_TUPLE is depth 1.
+    private func nestedTuples(_ depth: Int) -> [UInt8] {
+        [0x80, 0x02, 0x29] + [UInt8](repeating: 0x85, count: depth - 1) + [0x2E]
+    }
+
+    func testNestingAtTheLimitDecodesAndOnePastItIsRefused() throws {
+        let doc = try decode(nestedTuples(PickleDecoder.maxDepth))
+        XCTAssertEqual(doc.arena.depth(doc.root), PickleDecoder.maxDepth)
+        expectError(nestedTuples(PickleDecoder.maxDepth + 1)) { e, m in
+            guard case .tooDeep(_, let offset, 64) = e else { return XCTFail(m) }
+            XCTAssertEqual(offset, 2 + 1 + PickleDecoder.maxDepth - 1, "the TUPLE1 that went one level too deep")
+        }
+    }
+
+    func testDictNestingCountsItsValues() {
+        // {k: {k: ... {}}}: EMPTY_DICT, then (string, EMPTY_DICT, ..., SETITEM ×n) builds inner to outer.
+        var w = PickleWriter()
+        w.op(0x7D)
+        for _ in 0..<PickleDecoder.maxDepth {
+            w.string("k")
+            w.op(0x7D)
+        }
+        for _ in 0..<PickleDecoder.maxDepth { w.op(0x73) }
+        w.stop()
+        expectError(w.bytes) { e, m in
+            guard case .tooDeep = e else { return XCTFail(m) }
+        }
+    }
+
+    func testAListThatHoldsItselfDecodes() throws {
+        // l = []; l.append(l): EMPTY_LIST BINPUT 0 BINGET 0 APPEND STOP. A cycle, harmless in the arena.
+        let doc = try decode([0x80, 0x02, 0x5D, 0x71, 0, 0x68, 0, 0x61, 0x2E])
+        guard case .list(let i) = doc.root else { return XCTFail("not a list") }
+        XCTAssertEqual(doc.arena.lists[i], [.list(i)])
+    }
+
+    func testContainerCountAtTheLimitDecodesAndOnePastItIsRefused() throws {
+        // EMPTY_LIST POP, over and over: each list is garbage but still counted.
+        func lists(_ n: Int) -> [UInt8] { [0x80, 0x02] + Array([[UInt8]](repeating: [0x5D, 0x30], count: n).joined()) + [0x4E, 0x2E] }
+        XCTAssertEqual(try decode(lists(PickleDecoder.maxContainers)).arena.count, PickleDecoder.maxContainers)
+        expectError(lists(PickleDecoder.maxContainers + 1)) { e, m in
+            guard case .malformed(_, let w, let at) = e else { return XCTFail(m) }
+            XCTAssertTrue(w.contains("more than 262144 tuples, lists and dicts"), w)
+            XCTAssertEqual(at, 2 + 2 * PickleDecoder.maxContainers)
+        }
+    }
+
+    func testStackAtTheLimitDecodesAndOnePastItIsRefused() throws {
+        // MARK, n × NONE, POP_MARK, NONE, STOP: n values on the stack at once.
+        func values(_ n: Int) -> [UInt8] { [0x80, 0x02, 0x28] + [UInt8](repeating: 0x4E, count: n) + [0x31, 0x4E, 0x2E] }
+        XCTAssertEqual(try decode(values(PickleDecoder.maxStack)).root, PickleValue.none)
+        expectError(values(PickleDecoder.maxStack + 1)) { e, m in
+            guard case .malformed(_, let w, _) = e else { return XCTFail(m) }
+            XCTAssertTrue(w.contains("more than 262144 values on the stack"), w)
+        }
+    }
+
+    func testMemoAtTheLimitDecodesAndOnePastItIsRefused() throws {
+        // NONE, then LONG_BINPUT at the highest index allowed, and one past it.
+        func put(_ i: UInt32) -> [UInt8] { [0x80, 0x02, 0x4E, 0x72] + le32(i) + [0x2E] }
+        XCTAssertEqual(try decode(put(UInt32(PickleDecoder.maxMemo - 1))).root, PickleValue.none)
+        expectError(put(UInt32(PickleDecoder.maxMemo))) { e, m in
+            guard case .malformed(_, let w, 3) = e else { return XCTFail(m) }
+            XCTAssertTrue(w.contains("memo index 262144 is too large"), w)
+        }
+        // MEMOIZE fills slots 0, 1, 2, …: the memo holds at most maxMemo entries.
+        func memoize(_ n: Int) -> [UInt8] { [0x80, 0x02, 0x4E] + [UInt8](repeating: 0x94, count: n) + [0x2E] }
+        XCTAssertNoThrow(try decode(memoize(PickleDecoder.maxMemo)))
+        expectError(memoize(PickleDecoder.maxMemo + 1)) { e, m in
+            guard case .malformed(_, let w, _) = e else { return XCTFail(m) }
+            XCTAssertTrue(w.contains("too large"), w)
+        }
+    }
+
+    func testGlobalNameAtTheLimitIsReadAndOnePastItIsRefused() {
+        // A 256-byte module name is read (and then refused as not allowed); 257 bytes is too long.
+        func global(_ n: Int) -> [UInt8] { [0x80, 0x02, 0x63] + [UInt8](repeating: 0x61, count: n) + [0x0A] + Array("x\n".utf8) + [0x2E] }
+        expectError(global(PickleDecoder.maxGlobalName)) { e, m in
+            guard case .forbiddenGlobal = e else { return XCTFail(m) }
+        }
+        expectError(global(PickleDecoder.maxGlobalName + 1)) { e, m in
+            guard case .malformed(_, "GLOBAL name longer than 256 bytes", 2) = e else { return XCTFail(m) }
+        }
+    }
+
+    // MARK: - FRAME (protocol 4)
+
+    private func framed(_ body: [UInt8], length: UInt64? = nil) -> [UInt8] {
+        [0x80, 0x04, 0x95] + le64(length ?? UInt64(body.count)) + body
+    }
+
+    func testFramedPickleDecodes() throws {
+        let doc = try decode(framed([0x4B, 7, 0x2E]))
+        XCTAssertEqual(doc.root, .int(7))
+    }
+
+    func testFrameLongerThanTheRestIsRefused() {
+        expectError(framed([0x4B, 7, 0x2E], length: 4)) { e, m in
+            guard case .truncated(_, 2, 4, 3) = e else { return XCTFail(m) }
+        }
+        expectError(framed([0x4B, 7, 0x2E], length: UInt64.max)) { e, m in
+            guard case .truncated(_, 2, _, 3) = e else { return XCTFail(m) }
+        }
+    }
+
+    func testFrameInsideAFrameIsRefused() {
+        let inner: [UInt8] = [0x95] + le64(3) + [0x4B, 7, 0x2E]
+        expectError(framed([0x4E, 0x30] + inner)) { e, m in
+            guard case .malformed(_, let w, 13) = e else { return XCTFail(m) }
+            XCTAssertTrue(w.contains("FRAME begins before the previous frame ends"), w)
+        }
+    }
+
+    func testOpcodeRunningPastItsFrameIsRefused() {
+        // The frame holds BININT's opcode and one of its four bytes.
+        expectError(framed([0x4A, 1, 0, 0, 0, 0x2E], length: 2)) { e, m in
+            guard case .malformed(_, let w, 11) = e else { return XCTFail(m) }
+            XCTAssertTrue(w.contains("runs past the end of its frame"), w)
         }
     }
 }

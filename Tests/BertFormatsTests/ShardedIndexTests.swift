@@ -57,6 +57,53 @@ final class ShardedIndexTests: XCTestCase {
         XCTAssertTrue(thrownMessage { _ = try CheckpointLoader.readRaw(path: dir) }.contains("outside the model folder"))
     }
 
+    /// Issue 12: `lnk/passwd` with `lnk` → /etc passed the text check and was opened. A shard's real
+    /// path must be inside the folder; here the outside file is a valid shard, which the old check
+    /// read as if it were the folder's.
+    func testI3ShardLinkedOutOfTheFolderIsRefused() throws {
+        let p = folder(#"{"weight_map":{"x":"lnk/a.safetensors","y":"b.safetensors"}}"#)
+        let dir = (p as NSString).deletingLastPathComponent
+        let outside = Repo.temporaryDirectory()
+        try FileManager.default.moveItem(atPath: dir + "/a.safetensors", toPath: outside + "/a.safetensors")
+        try FileManager.default.createSymbolicLink(atPath: dir + "/lnk", withDestinationPath: outside)
+        let real = URL(fileURLWithPath: outside + "/a.safetensors").resolvingSymlinksInPath().path
+        assertThrows(ShardIndexError.shardLinksOutside(file: p, tensor: "x", shard: "lnk/a.safetensors", resolved: real),
+                     mentions: [p, "lnk/a.safetensors", real, "not opened"]) {
+            _ = try ShardedSafeTensors.read(indexPath: p)
+        }
+        // A link to the shard file itself is refused the same way; a link inside the folder is fine.
+        let q = folder(#"{"weight_map":{"x":"c.safetensors"}}"#, function: "linkToTheFile")
+        try FileManager.default.createSymbolicLink(atPath: (q as NSString).deletingLastPathComponent + "/c.safetensors",
+                                                   withDestinationPath: outside + "/a.safetensors")
+        XCTAssertTrue(thrownMessage { _ = try ShardedSafeTensors.read(indexPath: q) }.contains("symbolic link"))
+        let r = folder(#"{"weight_map":{"x":"d.safetensors","y":"b.safetensors"}}"#, function: "linkInside")
+        try FileManager.default.createSymbolicLink(atPath: (r as NSString).deletingLastPathComponent + "/d.safetensors", withDestinationPath: "a.safetensors")
+        XCTAssertEqual(try ShardedSafeTensors.read(indexPath: r).tensors.entries.map(\.name), ["x", "y"])
+    }
+
+    /// The Hugging Face hub cache: `snapshots/<rev>/` holds links to `../../blobs/<hash>`.
+    func testI3HubCacheSnapshotLinksIntoItsBlobs() throws {
+        let repo = Repo.temporaryDirectory() + "/models--tiny"
+        let snapshot = repo + "/snapshots/0123abc"
+        try FileManager.default.createDirectory(atPath: snapshot, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: repo + "/blobs", withIntermediateDirectories: true)
+        let source = Repo.fixture("tiny-bert-sharded")
+        for name in listing(source) {
+            let blob = repo + "/blobs/" + String(name.hashValue.magnitude, radix: 16)
+            try FileManager.default.copyItem(atPath: source + "/" + name, toPath: blob)
+            try FileManager.default.createSymbolicLink(atPath: snapshot + "/" + name, withDestinationPath: "../../blobs/" + (blob as NSString).lastPathComponent)
+        }
+        XCTAssertEqual(try CheckpointLoader.load(path: snapshot).parameters.count, try CheckpointLoader.load(path: source).parameters.count)
+        // A blob outside this repo's own blobs folder is not one.
+        let other = Repo.temporaryDirectory() + "/x.safetensors"
+        try FileManager.default.copyItem(atPath: source + "/model-00003-of-00003.safetensors", toPath: other)
+        try FileManager.default.removeItem(atPath: snapshot + "/model-00003-of-00003.safetensors")
+        try FileManager.default.createSymbolicLink(atPath: snapshot + "/model-00003-of-00003.safetensors", withDestinationPath: other)
+        XCTAssertTrue(thrownMessage { _ = try CheckpointLoader.load(path: snapshot) }.contains("leads through a symbolic link"))
+    }
+
+    private func listing(_ dir: String) -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted() }
+
     func testI4MissingShard() throws {
         let p = folder(#"{"weight_map":{"x":"c.safetensors"}}"#)
         assertThrows(ShardIndexError.shardMissing(file: p, shard: "c.safetensors"), mentions: [p, "c.safetensors"]) {

@@ -93,6 +93,24 @@ public enum BertParameter: Hashable, Sendable, Comparable, CustomStringConvertib
 
     public static func < (a: BertParameter, b: BertParameter) -> Bool { a.rank < b.rank }
 
+    /// The config keys that give the parameter's dimensions, in order, for shape errors; nil for
+    /// the heads (whose rows come from labels or the vocabulary).
+    public var configKeys: [String]? {
+        switch self {
+        case .embeddings(.word): ["vocab_size", "hidden_size"]
+        case .embeddings(.position): ["max_position_embeddings", "hidden_size"]
+        case .embeddings(.tokenType): ["type_vocab_size", "hidden_size"]
+        case .embeddings: ["hidden_size"]
+        case .layer(_, .queryWeight), .layer(_, .keyWeight), .layer(_, .valueWeight), .layer(_, .attentionOutputWeight),
+             .pooler(.weight): ["hidden_size", "hidden_size"]
+        case .layer(_, .intermediateWeight): ["intermediate_size", "hidden_size"]
+        case .layer(_, .intermediateBias): ["intermediate_size"]
+        case .layer(_, .outputWeight): ["hidden_size", "intermediate_size"]
+        case .layer, .pooler: ["hidden_size"]
+        case .head: nil
+        }
+    }
+
     /// The encoder's parameters with their shapes (Linear weights `[out, in]`), in forward order.
     public static func encoder(_ c: BertConfig, pooler: Bool) -> [(BertParameter, [Int])] {
         let h = c.hiddenSize, i = c.intermediateSize

@@ -23,10 +23,12 @@ extension Checkpoint {
     /// (`Architecture.resolve`), strictly: every missing tensor and every wrong shape is listed in one
     /// error; unexpected names, ignored buffers and tied duplicates go in the report. `moduleTensors`
     /// must be exactly the tensors the sentence-transformers Dense modules need, with their shapes.
+    /// A vocabulary must have one token per embedding row; `vocabularyFile` and `configFile` name
+    /// them in that error (the weights file when nil).
     public static func bind(
         config: BertConfig, tensors: NamedTensors, vocabulary: Vocabulary? = nil, tokenizer: TokenizerSettings? = nil,
         sentenceTransformers: SentenceTransformersSettings? = nil, moduleTensors: [(name: String, tensor: RawTensor)] = [],
-        provenance: Provenance = Provenance()
+        provenance: Provenance = Provenance(), vocabularyFile: String? = nil, configFile: String? = nil
     ) throws -> Checkpoint {
         var report = LoadReport()
         var found: [BertParameter: (source: String, tensor: RawTensor)] = [:]
@@ -65,12 +67,8 @@ extension Checkpoint {
         for (p, v) in found where !expectedSet.contains(p) { report.unexpected.append(v.source) }
         report.unexpected.sort()
         if let v = vocabulary {
-            if v.count > config.vocabSize {
-                throw CheckpointError.vocabularyTooLarge(file: tensors.file, vocabulary: v.count, embeddingRows: config.vocabSize)
-            }
-            if v.count < config.vocabSize {
-                report.warnings.append("the vocabulary has \(v.count) tokens, fewer than the \(config.vocabSize) embedding rows")
-            }
+            try checkVocabularySize(v, tokenizer: tokenizer, config: config, vocabularyFile: vocabularyFile ?? tensors.file,
+                                    configFile: configFile ?? tensors.file)
         }
         var c = Checkpoint(
             config: config, vocabulary: vocabulary, tokenizer: tokenizer, sentenceTransformers: sentenceTransformers,
@@ -79,6 +77,18 @@ extension Checkpoint {
             provenance: provenance, report: report)
         c.moduleTensors = try bindModuleTensors(moduleTensors, to: sentenceTransformers, file: tensors.file, report: &c.report)
         return c
+    }
+
+    /// The tokenizer's ids (its vocabulary, and added tokens past it) must be the embedding rows,
+    /// one each: more and the tokenizer emits ids the model cannot embed; fewer and it is another
+    /// model's tokenizer (BertTokenizer and BertModel agree on vocab_size).
+    public static func checkVocabularySize(_ v: Vocabulary, tokenizer: TokenizerSettings?, config: BertConfig,
+                                           vocabularyFile: String, configFile: String) throws {
+        let tokens = max(v.count, (tokenizer?.addedTokens.map(\.id).max() ?? -1) + 1)
+        guard tokens == config.vocabSize else {
+            throw CheckpointError.vocabularySize(vocabularyFile: vocabularyFile, tokens: tokens, embeddingRows: config.vocabSize,
+                                                 configFile: configFile)
+        }
     }
 
     /// With tied weights transformers keeps one tensor: the word embeddings for the decoder,

@@ -25,6 +25,14 @@ public enum WeightNames {
         return BertParameter(name: n).map { .parameter($0, transposed: false) } ?? .unexpected
     }
 
+    /// The layer a `state_dict` name belongs to (`encoder.layer.3.…` → 3), whether or not the
+    /// rest of the name is a parameter.
+    public static func layerIndex(huggingFace name: String) -> Int? {
+        let parts = name.split(separator: ".")
+        guard let k = parts.firstIndex(of: "layer"), k > 0, parts[k - 1] == "encoder", k + 1 < parts.count else { return nil }
+        return Int(parts[k + 1])
+    }
+
     /// Maps a Keras `tf_model.h5` weight name such as
     /// `tf_bert_model/bert/encoder/layer_._0/attention/self/query/kernel:0` or
     /// `tf_bert_for_pre_training/mlm___cls/predictions/transform/dense/kernel:0`.

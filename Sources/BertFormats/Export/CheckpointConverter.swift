@@ -10,12 +10,20 @@ public enum CheckpointConverter {
         public var dtype: DType?
         /// Replace an existing output.
         public var replace = false
+        /// Write the model without the tensors that are not its parameters (recorded in the
+        /// report and a .bkm's load_report); otherwise they fail the conversion.
+        public var dropUnexpected = false
+        /// Refuse weights that are NaN or infinite.
+        public var strictFinite = false
 
-        public init(configOverride: String? = nil, vocabOverride: String? = nil, dtype: DType? = nil, replace: Bool = false) {
+        public init(configOverride: String? = nil, vocabOverride: String? = nil, dtype: DType? = nil, replace: Bool = false,
+                    dropUnexpected: Bool = false, strictFinite: Bool = false) {
             self.configOverride = configOverride
             self.vocabOverride = vocabOverride
             self.dtype = dtype
             self.replace = replace
+            self.dropUnexpected = dropUnexpected
+            self.strictFinite = strictFinite
         }
     }
 
@@ -39,6 +47,10 @@ public enum CheckpointConverter {
             files = raw.files
             hasher?.start(files)
             c = try raw.bind(provenance: CheckpointLoader.provenance(of: raw, hash: false))
+            // A converter that loses tensors without failing is not faithful.
+            if !c.report.unexpected.isEmpty, !options.dropUnexpected {
+                throw CheckpointError.unexpectedTensors(file: raw.tensors.file, names: c.report.unexpected, layers: c.config.numHiddenLayers)
+            }
         }
         if let d = options.dtype {
             c = c.converted(to: d)
@@ -47,6 +59,14 @@ public enum CheckpointConverter {
             c.parameters = c.parameters.map { ($0.name, narrowed($0.tensor)) }
             c.moduleTensors = c.moduleTensors.map { ($0.name, narrowed($0.tensor)) }
             c.report.warnings.append("F64 parameters were stored as F32 (rounded to nearest even)")
+        }
+        // After rounding: a weight past F16's range becomes infinite.
+        if options.strictFinite {
+            let bad = c.parameters.compactMap { p -> (name: String, nan: Int, inf: Int)? in
+                let s = TensorStats(of: p.tensor)
+                return s.nan + s.inf > 0 ? (c.sourceNames[p.name] ?? p.name, s.nan, s.inf) : nil
+            }
+            if !bad.isEmpty { throw CheckpointError.nonFiniteWeights(file: src.weights, tensors: bad, roundedTo: options.dtype) }
         }
         guard format == .bkm else {
             if format != .huggingFaceFolder, !c.moduleTensors.isEmpty {

@@ -2,7 +2,7 @@ import BertTensors
 import Foundation
 
 /// An HDF5 file bertkit will not read or write, naming the file and the dataset, group or link.
-public enum HDF5Error: LocalizedError, Equatable {
+public enum HDF5Error: LocalizedError, Equatable, Codable {
     case notHDF5(path: String)
     case library(path: String, operation: String, object: String, message: String)
     case externalLink(path: String, link: String, target: String)
@@ -25,6 +25,8 @@ public enum HDF5Error: LocalizedError, Equatable {
     case notADataset(path: String, object: String)
     case conflictingCopies(path: String, weight: String, layers: [String])
     case cannotWrite(path: String, tensor: String, why: String)
+    /// libhdf5 crashed or hung reading the file, in the child process that reads it (`HDF5Isolation`).
+    case readerFailed(path: String, how: String)
 
     public var errorDescription: String? {
         switch self {
@@ -76,6 +78,9 @@ public enum HDF5Error: LocalizedError, Equatable {
             return "\(p): weight \(w) is stored by layers \(ls.joined(separator: " and ")) with different values"
         case .cannotWrite(let p, let t, let w):
             return "\(p): cannot write tensor \(t): \(w) (nothing was left at \(p))"
+        case .readerFailed(let p, let how):
+            return "\(p): libhdf5 \(how) reading this file, which is malformed or hostile (bertkit reads HDF5 in a separate "
+                + "process, so nothing else was affected)"
         }
     }
 }

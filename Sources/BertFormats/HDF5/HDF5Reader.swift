@@ -10,17 +10,19 @@ import Foundation
 ///   `tf_bert_model/bert/encoder/layer_._0/attention/self/query/kernel:0`.
 /// Only hard-linked datasets stored in the file are read; every size is bounded before allocating.
 public enum HDF5Reader {
-    /// More objects than this is not a weights file (BERT-large has under 400 tensors).
-    public static let maxObjects = 1 << 20
+    /// More objects than this is not a weights file (BERT-large has under 400 tensors, and a Keras
+    /// file a group per layer beside them).
+    public static let maxObjects = 1 << 16
     public static let maxDepth = 64
     /// A compressed dataset may decode to at most this many times its stored bytes.
     public static let maxExpansion = 1024
     /// No single dataset is allowed to decode to more than this (64 GiB).
     public static let maxDatasetBytes = 1 << 36
 
-    /// Every weight dataset in the file, with `naming` telling how to map its names.
+    /// Every weight dataset in the file, with `naming` telling how to map its names. libhdf5 runs in
+    /// a child process (`HDF5Isolation`), so a file that crashes it is an error, not a crash.
     public static func read(path: String) throws -> NamedTensors {
-        try HDF5Library.locked {
+        try HDF5Isolation.read(path: path) {
             let file = try HDF5File(path: path)
             if let (group, where_) = try file.kerasWeightsGroup() {
                 return NamedTensors(file: path, naming: .keras, entries: try file.readKeras(group, at: where_))

@@ -93,14 +93,16 @@ public struct BertConfig: Sendable, Equatable {
         layerNormEps = try r.positiveDouble("layer_norm_eps", default: 1e-12)
         maxPositionEmbeddings = try r.positiveInt("max_position_embeddings", default: 512)
         typeVocabSize = try r.positiveInt("type_vocab_size", default: 2)
-        padTokenId = try r.int("pad_token_id", default: 0)
+        // null: no padding index (transformers' nn.Embedding(padding_idx=None)); 0 serves as well.
+        padTokenId = try r.int("pad_token_id", default: 0, nullable: true)
         initializerRange = try r.positiveDouble("initializer_range", default: 0.02)
         hiddenDropoutProb = try r.probability("hidden_dropout_prob", default: 0.1)
         attentionProbsDropoutProb = try r.probability("attention_probs_dropout_prob", default: 0.1)
         classifierDropout = try r.optionalProbability("classifier_dropout")
         architectures = try r.stringArray("architectures")
         tieWordEmbeddings = try r.bool("tie_word_embeddings", default: true)
-        let pet = try r.string("position_embedding_type", default: "absolute")
+        // null: transformers' BertSelfAttention falls back to absolute.
+        let pet = try r.string("position_embedding_type", default: "absolute", nullable: true)
         guard Self.supportedPositionEmbeddings.contains(pet) else {
             throw ConfigError(file: file, key: "position_embedding_type",
                               "unsupported \"\(pet)\"; bertkit supports only \"absolute\" (plain BERT)")
@@ -164,21 +166,33 @@ private struct ConfigReader {
 
     func fail(_ key: String, _ problem: String) -> ConfigError { ConfigError(file: file, key: key, problem) }
 
-    func int(_ key: String, default d: Int) throws -> Int {
-        guard let v = o[key], !v.isNull else { return d }
+    /// The key's value; nil when absent, or null where null means "unset" (`nullable`). Elsewhere
+    /// transformers would carry the None into the model and fail there, so null is refused here.
+    func value(_ key: String, nullable: Bool, expected: String) throws -> JSONValue? {
+        guard let v = o[key] else { return nil }
+        if v.isNull {
+            guard nullable else { throw fail(key, "is null; expected \(expected)") }
+            return nil
+        }
+        return v
+    }
+
+    func int(_ key: String, default d: Int, nullable: Bool = false) throws -> Int {
+        guard let v = try value(key, nullable: nullable, expected: "an integer") else { return d }
         guard let i = v.intValue else { throw fail(key, "expected an integer, found \(v.kind)") }
         return i
     }
 
     func positiveInt(_ key: String, default d: Int) throws -> Int {
-        let i = try int(key, default: d)
+        guard let v = try value(key, nullable: false, expected: "a positive integer") else { return d }
+        guard let i = v.intValue else { throw fail(key, "expected an integer, found \(v.kind)") }
         guard i > 0 else { throw fail(key, "must be positive, found \(i)") }
         guard i <= 1 << 24 else { throw fail(key, "\(i) is implausibly large (over 16,777,216)") }
         return i
     }
 
-    func double(_ key: String, default d: Double) throws -> Double {
-        guard let v = o[key], !v.isNull else { return d }
+    func double(_ key: String, default d: Double, nullable: Bool = false) throws -> Double {
+        guard let v = try value(key, nullable: nullable, expected: "a number") else { return d }
         guard let x = v.doubleValue, x.isFinite else { throw fail(key, "expected a number, found \(v.kind)") }
         return x
     }
@@ -195,19 +209,20 @@ private struct ConfigReader {
         return x
     }
 
+    /// `classifier_dropout`: null means "use hidden_dropout_prob", as in transformers.
     func optionalProbability(_ key: String) throws -> Double? {
         guard let v = o[key], !v.isNull else { return nil }
         return try probability(key, default: 0)
     }
 
     func bool(_ key: String, default d: Bool) throws -> Bool {
-        guard let v = o[key], !v.isNull else { return d }
+        guard let v = try value(key, nullable: false, expected: "true or false") else { return d }
         guard let b = v.boolValue else { throw fail(key, "expected true or false, found \(v.kind)") }
         return b
     }
 
-    func string(_ key: String, default d: String) throws -> String {
-        guard let v = o[key], !v.isNull else { return d }
+    func string(_ key: String, default d: String, nullable: Bool = false) throws -> String {
+        guard let v = try value(key, nullable: nullable, expected: "a string") else { return d }
         guard let s = v.stringValue else { throw fail(key, "expected a string, found \(v.kind)") }
         return s
     }

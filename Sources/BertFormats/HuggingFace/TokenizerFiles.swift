@@ -65,6 +65,9 @@ public struct TokenizerFiles: Sendable {
         return out
     }
 
+    /// The file the vocabulary comes from: vocab.txt, else tokenizer.json.
+    public var vocabularyFile: String? { vocabTxt ?? tokenizerJSON }
+
     /// The files actually read (for provenance).
     public var used: [String] {
         [vocabTxt ?? tokenizerJSON, tokenizerConfig, specialTokensMap, addedTokensJSON].compactMap { $0 }

@@ -35,11 +35,23 @@ public indirect enum JSONValue: Equatable, Sendable {
         switch self {
         case .null: "null"
         case .bool: "a boolean"
-        case .number(let s): s.contains(where: { ".eE".contains($0) }) ? "a fractional number (\(s))" : "an integer (\(s))"
+        case .number(let s): Self.describe(number: s)
         case .string(let s): "a string (\"\(s.prefix(40))\")"
         case .array: "an array"
         case .object: "an object"
         }
+    }
+}
+
+extension JSONValue {
+    /// A number literal for messages, saying when it is out of range (integers are read exactly, as
+    /// 64-bit values; other numbers as doubles).
+    static func describe(number s: String) -> String {
+        if !s.contains(where: { ".eE".contains($0) }) {
+            return Int(s) != nil ? "an integer (\(s))" : "\(s), an integer out of range (past ±2^63)"
+        }
+        guard let d = Double(s), d.isFinite else { return "\(s), a number out of range (past ±1.8e308)" }
+        return s.contains(".") ? "a fractional number (\(s))" : "a number with an exponent (\(s))"
     }
 }
 

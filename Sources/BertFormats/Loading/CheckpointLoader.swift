@@ -36,13 +36,16 @@ public struct RawModel: Sendable {
     public var moduleTensors: [(name: String, tensor: RawTensor)] = []
     /// Every file read, weights last (shards in order).
     public var files: [String]
+    /// The file the vocabulary came from (vocab.txt or tokenizer.json).
+    public var vocabularyFile: String?
     public var warnings: [String] = []
 
     /// Binds the tensors to the config strictly (see `Checkpoint.bind`).
     public func bind(provenance: Provenance = Provenance()) throws -> Checkpoint {
         guard let config else { throw LoadError.needsConfig(weights: source.weights, folderConfig: Self.folderConfig(beside: source.weights)) }
         var c = try Checkpoint.bind(config: config, tensors: tensors, vocabulary: vocabulary, tokenizer: tokenizer,
-                                    sentenceTransformers: sentenceTransformers, moduleTensors: moduleTensors, provenance: provenance)
+                                    sentenceTransformers: sentenceTransformers, moduleTensors: moduleTensors, provenance: provenance,
+                                    vocabularyFile: vocabularyFile, configFile: source.config)
         c.tokenizerFiles = tokenizerFiles
         c.report.warnings += warnings
         return c
@@ -131,7 +134,7 @@ public enum CheckpointLoader {
         }
         return RawModel(source: source, config: config, vocabulary: vocabulary, tokenizer: tokenizer, tokenizerFiles: verbatim,
                         sentenceTransformers: sentence?.settings, tensors: tensors, moduleTensors: sentence?.tensors ?? [],
-                        files: files, warnings: warnings)
+                        files: files, vocabularyFile: tokenizerFiles.vocabularyFile, warnings: warnings)
     }
 
     /// Source files (name, size, SHA-256 when `hash`), the tool version and the time.

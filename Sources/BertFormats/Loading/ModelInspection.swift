@@ -67,7 +67,9 @@ public struct ModelInspection: Sendable {
             let byName = Dictionary(all.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
             readTensor = { byName[$0]! }
             r.report.warnings = raw.warnings
-            if raw.config != nil { r.bindReport(raw.tensors, modules: raw.moduleTensors, bkmReport: nil) }
+            if raw.config != nil {
+                r.bindReport(raw.tensors, modules: raw.moduleTensors, bkmReport: nil, vocabularyFile: raw.vocabularyFile, configFile: source.config)
+            }
         }
         r.totalTensors = r.rows.count
         r.totalBytes = r.rows.reduce(0) { $0 + $1.bytes }
@@ -86,11 +88,13 @@ public struct ModelInspection: Sendable {
     }
 
     /// Binds without reading tensor data and records what is missing, misshapen, unused or unexpected.
-    private mutating func bindReport(_ tensors: NamedTensors, modules: [(name: String, tensor: RawTensor)], bkmReport: LoadReport?) {
+    private mutating func bindReport(_ tensors: NamedTensors, modules: [(name: String, tensor: RawTensor)], bkmReport: LoadReport?,
+                                     vocabularyFile: String? = nil, configFile: String? = nil) {
         guard let config else { return }
         do {
             let c = try Checkpoint.bind(config: config, tensors: tensors, vocabulary: vocabulary, tokenizer: tokenizer,
-                                        sentenceTransformers: sentenceTransformers, moduleTensors: modules)
+                                        sentenceTransformers: sentenceTransformers, moduleTensors: modules,
+                                        vocabularyFile: vocabularyFile, configFile: configFile)
             architecture = c.architecture
             let warnings = report.warnings
             report = c.report

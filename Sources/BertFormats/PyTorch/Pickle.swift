@@ -48,21 +48,20 @@ struct TensorRef: Equatable {
     let strides: [Int]
 }
 
-/// A mutable container: pickle's memo shares it, and SETITEMS/APPENDS change it in place.
-final class PickleDict { var items: [(key: PickleValue, value: PickleValue)] = [] }
-final class PickleList { var items: [PickleValue] = [] }
-
-/// What the restricted unpickler builds.
-indirect enum PickleValue {
+/// What the restricted unpickler builds. Tuples, lists and dicts are indices into the document's
+/// `PickleArena`, so no value owns another: however deep a hostile pickle nests, nothing is freed
+/// recursively (a recursive enum of 30,000 nested lists overflowed the stack when it was freed),
+/// and a list that contains itself (legal in pickle) is no cycle for reference counting.
+enum PickleValue: Equatable {
     case none
     case bool(Bool)
     case int(Int)
     case float(Double)
     case string(String)
     case bytes([UInt8])
-    case tuple([PickleValue])
-    case list(PickleList)
-    case dict(PickleDict)
+    case tuple(Int)
+    case list(Int)
+    case dict(Int)
     case global(PickleGlobal)
     case storage(StorageRef)
     case tensor(TensorRef)
@@ -85,6 +84,39 @@ indirect enum PickleValue {
     }
 }
 
+/// Every tuple, list and dict of one pickle, each with its nesting depth (1 for a container of
+/// scalars). Lists and dicts change in place (APPEND, SETITEMS), and the memo shares them.
+struct PickleArena {
+    var tuples: [[PickleValue]] = []
+    var lists: [[PickleValue]] = []
+    var dicts: [[(key: PickleValue, value: PickleValue)]] = []
+    var tupleDepths: [Int] = []
+    var listDepths: [Int] = []
+    var dictDepths: [Int] = []
+
+    var count: Int { tuples.count + lists.count + dicts.count }
+
+    /// How deep `v` nests containers: 0 for a scalar.
+    func depth(_ v: PickleValue) -> Int {
+        switch v {
+        case .tuple(let i): tupleDepths[i]
+        case .list(let i): listDepths[i]
+        case .dict(let i): dictDepths[i]
+        default: 0
+        }
+    }
+
+    func tuple(_ v: PickleValue) -> [PickleValue]? { if case .tuple(let i) = v { tuples[i] } else { nil } }
+    func list(_ v: PickleValue) -> [PickleValue]? { if case .list(let i) = v { lists[i] } else { nil } }
+    func dict(_ v: PickleValue) -> [(key: PickleValue, value: PickleValue)]? { if case .dict(let i) = v { dicts[i] } else { nil } }
+}
+
+/// A decoded pickle: its value and the containers it refers to.
+struct PickleDocument {
+    let root: PickleValue
+    let arena: PickleArena
+}
+
 /// Decodes a pickle without running it. `source` names the file and entry in errors.
 struct PickleDecoder {
     let source: String
@@ -93,20 +125,29 @@ struct PickleDecoder {
     private var stack: [PickleValue] = []
     private var marks: [Int] = []
     private var memo: [Int: PickleValue] = [:]
+    private var arena = PickleArena()
+    /// Where the current FRAME ends (protocol 4+); 0 outside frames.
+    private var frameEnd = 0
     /// The offset of the opcode being decoded, for errors.
     private var at = 0
 
-    static let maxStack = 1 << 20
-    static let maxMemo = 1 << 22
+    // A state dict needs ~10 memo entries and ~5 containers per tensor, and its stack holds at
+    // most one batch of 1,000 items (pickle.py `_BATCHSIZE`): these bounds allow ~25,000 tensors.
+    static let maxStack = 1 << 18
+    static let maxMemo = 1 << 18
+    static let maxContainers = 1 << 18
+    /// A state dict nests 3 deep (its `_metadata`); Python's own pickler stops near 1,000.
+    static let maxDepth = 64
 
     init(bytes: UnsafeRawBufferPointer, source: String) {
         self.bytes = bytes
         self.source = source
     }
 
-    static func decode(_ bytes: UnsafeRawBufferPointer, source: String) throws -> PickleValue {
+    static func decode(_ bytes: UnsafeRawBufferPointer, source: String) throws -> PickleDocument {
         var d = PickleDecoder(bytes: bytes, source: source)
-        return try d.run()
+        let root = try d.run()
+        return PickleDocument(root: root, arena: d.arena)
     }
 
     private mutating func run() throws -> PickleValue {
@@ -117,7 +158,13 @@ struct PickleDecoder {
             case 0x80:  // PROTO
                 let v = try byte()
                 guard (2...5).contains(v) else { throw fail("pickle protocol \(v); torch.save writes protocol 2") }
-            case 0x95: _ = try read(8)  // FRAME: a length hint only
+            case 0x95:  // FRAME: the next n bytes hold whole opcodes (pickle.py `_Unframer`)
+                let n = try length(8)
+                guard pos >= frameEnd else { throw fail("a FRAME begins before the previous frame ends (at byte \(frameEnd))") }
+                guard n <= bytes.count - pos else {
+                    throw PickleError.truncated(source: source, offset: at, needed: n, available: bytes.count - pos)
+                }
+                frameEnd = pos + n
             case 0x2E:  // STOP
                 guard let v = stack.popLast(), stack.isEmpty else { throw fail("STOP with \(stack.count) values on the stack") }
                 return v
@@ -125,40 +172,34 @@ struct PickleDecoder {
             case 0x30: _ = try pop()  // POP
             case 0x31: _ = try popMark()  // POP_MARK
             case 0x32: try push(try peek())  // DUP
-            case 0x7D: try push(.dict(PickleDict()))  // EMPTY_DICT
-            case 0x5D: try push(.list(PickleList()))  // EMPTY_LIST
-            case 0x29: try push(.tuple([]))  // EMPTY_TUPLE
-            case 0x74: try push(.tuple(try popMark()))  // TUPLE
+            case 0x7D: try push(try newDict([]))  // EMPTY_DICT
+            case 0x5D: try push(try newList([]))  // EMPTY_LIST
+            case 0x29: try push(try newTuple([]))  // EMPTY_TUPLE
+            case 0x74: try push(try newTuple(try popMark()))  // TUPLE
             case 0x85, 0x86, 0x87:  // TUPLE1..3
                 let n = Int(op) - 0x84
                 guard stack.count >= n + (marks.last ?? 0) else { throw fail("TUPLE\(n) needs \(n) values") }
                 let items = Array(stack.suffix(n))
                 stack.removeLast(n)
-                try push(.tuple(items))
-            case 0x6C:  // LIST
-                let l = PickleList()
-                l.items = try popMark()
-                try push(.list(l))
-            case 0x64:  // DICT
-                let d = PickleDict()
-                try setItems(d, try popMark())
-                try push(.dict(d))
+                try push(try newTuple(items))
+            case 0x6C: try push(try newList(try popMark()))  // LIST
+            case 0x64: try push(try newDict(try pairs(try popMark())))  // DICT
             case 0x61:  // APPEND
                 let v = try pop()
                 guard case .list(let l) = try peek() else { throw fail("APPEND to a \(try peek().kind)") }
-                l.items.append(v)
+                try append(l, [v])
             case 0x65:  // APPENDS
                 let vs = try popMark()
                 guard case .list(let l) = try peek() else { throw fail("APPENDS to a \(try peek().kind)") }
-                l.items += vs
+                try append(l, vs)
             case 0x73:  // SETITEM
                 let v = try pop(), k = try pop()
                 guard case .dict(let d) = try peek() else { throw fail("SETITEM on a \(try peek().kind)") }
-                d.items.append((k, v))
+                try setItems(d, [(k, v)])
             case 0x75:  // SETITEMS
                 let kv = try popMark()
                 guard case .dict(let d) = try peek() else { throw fail("SETITEMS on a \(try peek().kind)") }
-                try setItems(d, kv)
+                try setItems(d, try pairs(kv))
             case 0x4A: try push(.int(Int(Int32(bitPattern: try uint(4)))))  // BININT
             case 0x4B: try push(.int(Int(try byte())))  // BININT1
             case 0x4D: try push(.int(Int(try uint(2))))  // BININT2
@@ -209,6 +250,58 @@ struct PickleDecoder {
         }
     }
 
+    // MARK: - Containers
+
+    private mutating func containerSlot() throws {
+        guard arena.count < Self.maxContainers else { throw fail("more than \(Self.maxContainers) tuples, lists and dicts") }
+    }
+
+    /// 1 + the deepest of `items`, refused past `maxDepth`.
+    private func depth(holding items: [PickleValue]) throws -> Int {
+        let d = 1 + items.reduce(0) { max($0, arena.depth($1)) }
+        guard d <= Self.maxDepth else { throw PickleError.tooDeep(source: source, offset: at, limit: Self.maxDepth) }
+        return d
+    }
+
+    private mutating func newTuple(_ items: [PickleValue]) throws -> PickleValue {
+        try containerSlot()
+        arena.tupleDepths.append(try depth(holding: items))
+        arena.tuples.append(items)
+        return .tuple(arena.tuples.count - 1)
+    }
+
+    private mutating func newList(_ items: [PickleValue]) throws -> PickleValue {
+        try containerSlot()
+        arena.listDepths.append(try depth(holding: items))
+        arena.lists.append(items)
+        return .list(arena.lists.count - 1)
+    }
+
+    private mutating func newDict(_ items: [(key: PickleValue, value: PickleValue)]) throws -> PickleValue {
+        try containerSlot()
+        arena.dictDepths.append(try depth(holding: items.flatMap { [$0.key, $0.value] }))
+        arena.dicts.append(items)
+        return .dict(arena.dicts.count - 1)
+    }
+
+    /// In place, as the memo may share the list. A container's depth only grows as items are
+    /// added; one already inside another does not update its parents, so the limit bounds how
+    /// deep a pickle builds, not the longest path through shared containers (which nothing walks).
+    private mutating func append(_ l: Int, _ items: [PickleValue]) throws {
+        arena.listDepths[l] = max(arena.listDepths[l], try depth(holding: items))
+        arena.lists[l] += items
+    }
+
+    private mutating func setItems(_ d: Int, _ items: [(key: PickleValue, value: PickleValue)]) throws {
+        arena.dictDepths[d] = max(arena.dictDepths[d], try depth(holding: items.flatMap { [$0.key, $0.value] }))
+        arena.dicts[d] += items
+    }
+
+    private func pairs(_ kv: [PickleValue]) throws -> [(key: PickleValue, value: PickleValue)] {
+        guard kv.count % 2 == 0 else { throw fail("SETITEMS with an odd number (\(kv.count)) of keys and values") }
+        return stride(from: 0, to: kv.count, by: 2).map { (kv[$0], kv[$0 + 1]) }
+    }
+
     // MARK: - Globals, calls and persistent ids
 
     private func allowed(_ module: String, _ name: String) throws -> PickleGlobal {
@@ -218,13 +311,13 @@ struct PickleDecoder {
         return g
     }
 
-    private func reduce(_ callable: PickleValue, _ args: PickleValue) throws -> PickleValue {
+    private mutating func reduce(_ callable: PickleValue, _ args: PickleValue) throws -> PickleValue {
         guard case .global(let g) = callable else { throw fail("REDUCE calls a \(callable.kind), not an allowed global") }
-        guard case .tuple(let a) = args else { throw fail("REDUCE arguments are a \(args.kind), not a tuple") }
+        guard let a = arena.tuple(args) else { throw fail("REDUCE arguments are a \(args.kind), not a tuple") }
         switch g {
         case .orderedDict:
             guard a.isEmpty else { throw fail("collections.OrderedDict called with \(a.count) arguments; expected none") }
-            return .dict(PickleDict())
+            return try newDict([])
         case .rebuildTensorV2:
             return .tensor(try rebuildTensor(a))
         case .storage:
@@ -239,12 +332,12 @@ struct PickleDecoder {
         guard case .int(let offset) = a[1] else { throw fail("_rebuild_tensor_v2: storage_offset is a \(a[1].kind)") }
         let shape = try ints(a[2], "size"), strides = try ints(a[3], "stride")
         guard case .bool = a[4] else { throw fail("_rebuild_tensor_v2: requires_grad is a \(a[4].kind)") }
-        guard case .dict(let hooks) = a[5], hooks.items.isEmpty else { throw fail("_rebuild_tensor_v2: backward_hooks must be an empty dict") }
+        guard let hooks = arena.dict(a[5]), hooks.isEmpty else { throw fail("_rebuild_tensor_v2: backward_hooks must be an empty dict") }
         return TensorRef(storage: s, storageOffset: offset, shape: shape, strides: strides)
     }
 
     private func ints(_ v: PickleValue, _ what: String) throws -> [Int] {
-        guard case .tuple(let t) = v else { throw fail("_rebuild_tensor_v2: \(what) is a \(v.kind), not a tuple") }
+        guard let t = arena.tuple(v) else { throw fail("_rebuild_tensor_v2: \(what) is a \(v.kind), not a tuple") }
         return try t.map {
             guard case .int(let i) = $0 else { throw fail("_rebuild_tensor_v2: \(what) holds a \($0.kind)") }
             return i
@@ -253,7 +346,7 @@ struct PickleDecoder {
 
     /// torch.save's persistent id for a storage: `('storage', storage_type, key, location, numel)`.
     private func persistentLoad(_ pid: PickleValue) throws -> PickleValue {
-        guard case .tuple(let t) = pid, t.count == 5, case .string("storage") = t[0] else {
+        guard let t = arena.tuple(pid), t.count == 5, case .string("storage") = t[0] else {
             throw fail("persistent id is not ('storage', type, key, location, numel)")
         }
         guard case .global(.storage(let dtype)) = t[1] else { throw fail("persistent id names a \(t[1].kind), not a torch storage type") }
@@ -287,11 +380,6 @@ struct PickleDecoder {
         return items
     }
 
-    private func setItems(_ d: PickleDict, _ kv: [PickleValue]) throws {
-        guard kv.count % 2 == 0 else { throw fail("SETITEMS with an odd number (\(kv.count)) of keys and values") }
-        for i in stride(from: 0, to: kv.count, by: 2) { d.items.append((kv[i], kv[i + 1])) }
-    }
-
     private mutating func put(_ i: Int) throws {
         guard i < Self.maxMemo, memo.count < Self.maxMemo else { throw fail("memo index \(i) is too large") }
         memo[i] = try peek()
@@ -304,10 +392,12 @@ struct PickleDecoder {
 
     // MARK: - Reading bytes
 
+    /// `n` bytes; inside a frame they must not run past its end, as pickle.py refuses.
     private mutating func read(_ n: Int) throws -> UnsafeRawBufferPointer {
         guard n >= 0, n <= bytes.count - pos else {
             throw PickleError.truncated(source: source, offset: at, needed: n, available: bytes.count - pos)
         }
+        if pos < frameEnd, n > frameEnd - pos { throw fail("an opcode runs past the end of its frame (at byte \(frameEnd))") }
         defer { pos += n }
         return UnsafeRawBufferPointer(rebasing: bytes[pos..<pos + n])
     }
@@ -344,15 +434,18 @@ struct PickleDecoder {
         let start = pos
         while pos < bytes.count, bytes[pos] != 0x0A {
             pos += 1
-            guard pos - start <= 256 else { throw fail("GLOBAL name longer than 256 bytes") }
+            guard pos - start <= Self.maxGlobalName else { throw fail("GLOBAL name longer than \(Self.maxGlobalName) bytes") }
         }
         guard pos < bytes.count else { throw PickleError.truncated(source: source, offset: at, needed: 1, available: 0) }
+        if pos < frameEnd, pos + 1 > frameEnd { throw fail("an opcode runs past the end of its frame (at byte \(frameEnd))") }
         defer { pos += 1 }
         guard let s = String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<pos]), as: UTF8.self) else {
             throw fail("GLOBAL name is not UTF-8")
         }
         return s
     }
+
+    static let maxGlobalName = 256
 
     private func fail(_ what: String) -> PickleError { .malformed(source: source, what: what, offset: at) }
 }
@@ -363,6 +456,7 @@ public enum PickleError: LocalizedError, Equatable {
     case unsupportedOpcode(source: String, opcode: UInt8, offset: Int)
     case malformed(source: String, what: String, offset: Int)
     case truncated(source: String, offset: Int, needed: Int, available: Int)
+    case tooDeep(source: String, offset: Int, limit: Int)
 
     public var errorDescription: String? {
         switch self {
@@ -376,6 +470,8 @@ public enum PickleError: LocalizedError, Equatable {
             return "\(s): malformed pickle at byte \(o): \(w)"
         case .truncated(let s, let o, let n, let a):
             return "\(s): the pickle is cut short at byte \(o): \(n) more bytes needed, \(a) left"
+        case .tooDeep(let s, let o, let l):
+            return "\(s): the pickle nests tuples, lists and dicts deeper than \(l) levels (at byte \(o)); a state dict nests 3"
         }
     }
 }

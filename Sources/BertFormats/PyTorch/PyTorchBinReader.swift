@@ -7,11 +7,16 @@ import Foundation
 /// Contiguous tensors point straight into the memory-mapped file; tensors that share a storage
 /// (tied weights) share those bytes.
 public enum PyTorchBinReader {
-    /// A state dict's pickle is a few hundred bytes per tensor; anything near this is not one.
-    public static let maxPickleBytes = 256 << 20
+    /// A state dict's pickle is a few hundred bytes per tensor (BERT-large's is ~100 kB); 16 MiB
+    /// holds ~50,000 tensors, past what the unpickler's container limit allows anyway.
+    public static let maxPickleBytes = 16 << 20
 
     public static func read(path: String) throws -> NamedTensors {
-        let file = try ByteStorage.map(path: path)
+        try read(storage: ByteStorage.map(path: path), path: path)
+    }
+
+    /// Reads a .bin already in memory (or mapped); `path` names it in errors.
+    public static func read(storage file: ByteStorage, path: String) throws -> NamedTensors {
         try refuseLegacy(file.buffer, path: path)
         let zip = try ZipArchive(path: path, storage: file)
 
@@ -27,20 +32,32 @@ public enum PyTorchBinReader {
         guard pkl.size <= maxPickleBytes else {
             throw ZipError.entryTooLarge(path: path, entry: pkl.name, size: UInt64(pkl.size), available: maxPickleBytes)
         }
-        let source = "\(path) (\(pkl.name))"
-        let root = try PickleDecoder.decode(try zip.verifiedBytes(pkl), source: source)
-        guard case .dict(let dict) = root else { throw PyTorchBinError.notADict(path: path, found: root.kind) }
-
+        let refs = try stateDict(try zip.verifiedBytes(pkl), source: "\(path) (\(pkl.name))", path: path)
         var storages = StorageTable(archive: zip, prefix: prefix)
-        var entries: [(name: String, tensor: RawTensor)] = []
+        return NamedTensors(file: path, naming: .huggingFace, entries: try refs.map { ($0.name, try storages.tensor($0.ref, name: $0.name)) })
+    }
+
+    /// Decodes a `data.pkl` on its own, without its archive, with every check `read` makes on
+    /// it: each tensor's name, storage key, dtype and shape. Nothing is run. (For tools that look
+    /// inside a pickle, and for the fuzz target Fuzz/Targets/fuzz-pickle.)
+    public static func describeStateDict(pickle: UnsafeRawBufferPointer, source: String) throws
+        -> [(name: String, storage: String, dtype: DType, shape: [Int])] {
+        try stateDict(pickle, source: source, path: source).map { ($0.name, $0.ref.storage.key, $0.ref.storage.dtype, $0.ref.shape) }
+    }
+
+    /// The state dict's entries: string keys, tensor values, unique names.
+    static func stateDict(_ pickle: UnsafeRawBufferPointer, source: String, path: String) throws -> [(name: String, ref: TensorRef)] {
+        let doc = try PickleDecoder.decode(pickle, source: source)
+        guard let items = doc.arena.dict(doc.root) else { throw PyTorchBinError.notADict(path: path, found: doc.root.kind) }
+        var out: [(name: String, ref: TensorRef)] = []
         var seen = Set<String>()
-        for (k, v) in dict.items {
+        for (k, v) in items {
             guard case .string(let name) = k else { throw PyTorchBinError.nonStringKey(path: path, found: k.kind) }
             guard case .tensor(let t) = v else { throw PyTorchBinError.notATensor(path: path, name: name, found: v.kind) }
             guard seen.insert(name).inserted else { throw PyTorchBinError.duplicateName(path: path, name: name) }
-            entries.append((name, try storages.tensor(t, name: name)))
+            out.append((name, t))
         }
-        return NamedTensors(file: path, naming: .huggingFace, entries: entries)
+        return out
     }
 
     /// torch.save before 1.6 wrote a bare pickle stream (or, earlier still, a tar archive).

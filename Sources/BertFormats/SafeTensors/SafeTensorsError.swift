@@ -71,6 +71,8 @@ public enum ShardIndexError: LocalizedError, Equatable {
     case badField(file: String, field: String, problem: String)
     /// A shard path that is absolute or climbs out of the model folder.
     case shardOutsideFolder(file: String, tensor: String, shard: String)
+    /// A shard path inside the folder that a symbolic link takes out of it.
+    case shardLinksOutside(file: String, tensor: String, shard: String, resolved: String)
     case shardMissing(file: String, shard: String)
     /// A tensor stored in two shards.
     case tensorInTwoShards(file: String, tensor: String, shards: [String])
@@ -84,6 +86,8 @@ public enum ShardIndexError: LocalizedError, Equatable {
         case .badField(let f, let field, let p): "\(f): \(field): \(p)"
         case .shardOutsideFolder(let f, let t, let s):
             "\(f): weight_map.\(t): shard path \"\(s)\" points outside the model folder; shard paths must be plain relative file names"
+        case .shardLinksOutside(let f, let t, let s, let r):
+            "\(f): weight_map.\(t): shard path \"\(s)\" leads through a symbolic link to \(r), outside the model folder; it was not opened"
         case .shardMissing(let f, let s): "\(f): weight_map: shard \"\(s)\" does not exist"
         case .tensorInTwoShards(let f, let t, let s):
             "\(f): tensor \"\(t)\" is stored in two shards: \(s.joined(separator: " and "))"

@@ -25,13 +25,18 @@ public struct ShardedSafeTensors: Sendable {
         }
         var shardOrder: [String] = []
         var wanted: [(tensor: String, shard: String)] = []
+        var firstTensor: [String: String] = [:]
         for (tensor, v) in map {
             guard let shard = v.stringValue else {
                 throw ShardIndexError.badField(file: indexPath, field: "weight_map.\(tensor)", problem: "expected a file name, found \(v.kind)")
             }
             guard isInsideFolder(shard) else { throw ShardIndexError.shardOutsideFolder(file: indexPath, tensor: tensor, shard: shard) }
-            if !shardOrder.contains(shard) { shardOrder.append(shard) }
+            if !shardOrder.contains(shard) { shardOrder.append(shard); firstTensor[shard] = tensor }
             wanted.append((tensor, shard))
+        }
+        // Every shard's real path is checked before any shard is opened.
+        for shard in shardOrder {
+            try requireInside(shard: shard, folder: folder, index: indexPath, tensor: firstTensor[shard]!)
         }
         var shards: [String: SafeTensorsFile] = [:]
         var holder: [String: String] = [:]
@@ -62,8 +67,30 @@ public struct ShardedSafeTensors: Sendable {
                                   tensors: NamedTensors(file: indexPath, naming: .huggingFace, entries: entries))
     }
 
-    /// A shard path must stay in the model folder: relative, no `..`, no empty or `.` parts.
-    /// (Checked on the text, not by resolving links: HF caches link shards to blobs elsewhere.)
+    /// A shard's real path (every symbolic link resolved, nothing opened) must lie inside the model
+    /// folder's, with one exception: a Hugging Face hub cache snapshot (`<repo>/snapshots/<rev>/`)
+    /// links its files to `<repo>/blobs/`, so a shard there may resolve into that `blobs` folder.
+    static func requireInside(shard: String, folder: String, index: String, tensor: String) throws {
+        guard let real = realPath(folder + "/" + shard) else {
+            // A dangling link is refused as missing, as is a missing file.
+            throw ShardIndexError.shardMissing(file: index, shard: shard)
+        }
+        guard let root = realPath(folder) else { throw ShardIndexError.shardMissing(file: index, shard: shard) }
+        if real.hasPrefix(root == "/" ? "/" : root + "/") { return }
+        let snapshots = (root as NSString).deletingLastPathComponent
+        if (snapshots as NSString).lastPathComponent == "snapshots",
+           real.hasPrefix((snapshots as NSString).deletingLastPathComponent + "/blobs/") { return }
+        throw ShardIndexError.shardLinksOutside(file: index, tensor: tensor, shard: shard, resolved: real)
+    }
+
+    static func realPath(_ p: String) -> String? {
+        guard let r = realpath(p, nil) else { return nil }
+        defer { free(r) }
+        return String(cString: r)
+    }
+
+    /// A shard path must stay in the model folder: relative, no `..`, no empty or `.` parts
+    /// (then `requireInside` resolves links).
     static func isInsideFolder(_ p: String) -> Bool {
         guard !p.isEmpty, !p.hasPrefix("/"), !p.contains("\\"), !p.contains("\0") else { return false }
         return p.split(separator: "/", omittingEmptySubsequences: false).allSatisfy { !$0.isEmpty && $0 != "." && $0 != ".." }

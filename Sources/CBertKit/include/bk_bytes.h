@@ -19,4 +19,17 @@ void bk_f32_to_bf16(const float *src, uint16_t *dst, size_t n);
 /// (sync_file_range SYNC_FILE_RANGE_WRITE). Not a durability guarantee: fsync still is.
 int bk_start_writeback(int fd, int64_t offset, int64_t count);
 
+/// Swaps two paths atomically (renameat2 RENAME_EXCHANGE, Linux 3.15+): both exist before and
+/// after. -1 with errno (EINVAL, ENOSYS) where the filesystem or kernel cannot.
+int bk_rename_exchange(const char *a, const char *b);
+
+/// An anonymous in-memory file (memfd_create, Linux 3.17+), close-on-exec; -1 with errno elsewhere.
+int bk_memfd_create(const char *name);
+
+/// For a forked child about to run code that may crash on its input (libhdf5): a crash must end
+/// only the child, quietly. No core file, default handlers for the fatal signals, and no
+/// sanitizer death callback (a fuzzer's would record the parent's input as a crash); and it ends
+/// with the parent or on Ctrl-C.
+void bk_quiet_child(void);
+
 #endif

@@ -20,6 +20,12 @@ struct Convert: ParsableCommand {
             Without --dtype every tensor keeps its bits. --dtype rounds to nearest even, as PyTorch's .to() \
             does. The output appears only when complete: a failed or interrupted conversion leaves nothing.
 
+            Every tensor of SRC must be a parameter of the model its config describes: a tensor that is not \
+            (another model's, or a layer past num_hidden_layers) fails the conversion, naming them all. \
+            --drop-unexpected writes the model without them and records them (a .bkm's load_report; \
+            "not carried over" below). --force replaces OUT; a folder only when it holds nothing but files \
+            the export writes. --strict-finite refuses NaN and infinite weights (after --dtype rounding).
+
             EXAMPLES
               bertkit convert .cache/models/all-MiniLM-L6-v2 minilm.bkm
               bertkit convert minilm.bkm minilm-hf --dtype f16
@@ -32,7 +38,9 @@ struct Convert: ParsableCommand {
     @Option(help: "Store every parameter as f32, f16 or bf16.") var dtype: String?
     @Option(help: "A config.json for a bare weights file.") var config: String?
     @Option(help: "A vocab.txt or tokenizer.json for a bare weights file.") var vocab: String?
-    @Flag(help: "Replace OUT if it exists.") var force = false
+    @Flag(help: "Replace OUT if it exists (a folder only if it holds nothing bertkit would not write).") var force = false
+    @Flag(help: "Leave out tensors that are not parameters of the model (recorded in the output's report).") var dropUnexpected = false
+    @Flag(help: "Refuse NaN or infinite weights.") var strictFinite = false
     @Flag(help: "Print a JSON summary.") var json = false
 
     func validate() throws {
@@ -48,7 +56,8 @@ struct Convert: ParsableCommand {
             let bar = ProgressBar(enabled: Console.stdoutIsTerminal && Console.stderrIsTerminal)
             let c = try CheckpointConverter.convert(
                 source: source, output: output,
-                options: .init(configOverride: config, vocabOverride: vocab, dtype: dtype.flatMap(DType.init(userSpelling:)), replace: force),
+                options: .init(configOverride: config, vocabOverride: vocab, dtype: dtype.flatMap(DType.init(userSpelling:)), replace: force,
+                               dropUnexpected: dropUnexpected, strictFinite: strictFinite),
                 progress: bar.update)
             bar.finish()
             report(c, format: format, seconds: Date().timeIntervalSince(start))
@@ -76,7 +85,7 @@ struct Convert: ParsableCommand {
         }
         if !r.unused.isEmpty { Console.log("not carried over (unused): " + r.unused.joined(separator: ", ")) }
         if !r.tied.isEmpty { Console.log("stored once (tied): " + r.tied.joined(separator: ", ")) }
-        if !r.unexpected.isEmpty { Console.log("not carried over (unexpected): " + r.unexpected.joined(separator: ", ")) }
+        if !r.unexpected.isEmpty { Console.log("not carried over (unexpected, --drop-unexpected): " + r.unexpected.joined(separator: ", ")) }
         if !r.ignored.isEmpty { Console.log("not carried over (buffers): " + r.ignored.joined(separator: ", ")) }
         for w in r.warnings { Console.log("warning: " + w) }
     }

@@ -198,15 +198,24 @@ enum TokenizerLoading {
         guard FileManager.default.fileExists(atPath: model, isDirectory: &isDir) else {
             throw ConfigError(file: model, key: "MODEL", "no such file or folder")
         }
-        if isDir.boolValue { return try BertTokenizer(folder: model) }
-        if (try? WeightsFormat.detect(path: model)) == .bkm {
+        if !isDir.boolValue, (try? WeightsFormat.detect(path: model)) == .bkm {
             let bkm = try BKMFile.open(path: model)
             guard let vocabulary = bkm.vocabulary else {
                 throw ConfigError(file: model, key: "vocabulary", "this .bkm carries no tokenizer (its source had no vocab.txt or tokenizer.json)")
             }
+            try Checkpoint.checkVocabularySize(vocabulary, tokenizer: bkm.tokenizer, config: bkm.config,
+                                               vocabularyFile: model + ": header.vocabulary", configFile: model + ": header.config")
             return try BertTokenizer(vocabulary: vocabulary, settings: bkm.tokenizer ?? TokenizerSettings(), source: model)
         }
-        // A weights or config file: its folder holds the tokenizer files.
-        return try BertTokenizer(folder: (model as NSString).deletingLastPathComponent)
+        // A folder, or a weights or config file whose folder holds the tokenizer files.
+        let folder = isDir.boolValue ? model : (model as NSString).deletingLastPathComponent
+        let tokenizer = try BertTokenizer(folder: folder)
+        // Ids past the model's embedding rows would be tokens no model can take.
+        let config = (folder as NSString).appendingPathComponent("config.json")
+        if FileManager.default.fileExists(atPath: config), let vocabularyFile = TokenizerFiles(folder: folder).vocabularyFile {
+            try Checkpoint.checkVocabularySize(tokenizer.vocabulary, tokenizer: tokenizer.settings, config: BertConfig(contentsOf: config),
+                                               vocabularyFile: vocabularyFile, configFile: config)
+        }
+        return tokenizer
     }
 }

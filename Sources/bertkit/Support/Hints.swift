@@ -33,6 +33,14 @@ enum Hints {
             return "set --" + name.replacingOccurrences(of: "_", with: "-")
         case QuestionAnsweringError.tokenizerPadsLeft:
             return "set \"padding_side\": \"right\" in tokenizer_config.json to put the question first"
+        case CheckpointError.unexpectedTensors:
+            return "check num_hidden_layers and the other sizes in config.json; --drop-unexpected converts without these tensors "
+                + "(and records them)"
+        case CheckpointError.nonFiniteWeights:
+            return "the checkpoint is broken (or --dtype f16 overflowed): leave out --strict-finite to convert it as it is, "
+                + "or see bertkit validate"
+        case CheckpointError.vocabularySize:
+            return "pass --vocab with the vocab.txt (or tokenizer.json) this model was trained with, or fix vocab_size in config.json"
         case ArchitectureError.ambiguousHead, ArchitectureError.unexplainedHeads(_, nil, _):
             return "add \"architectures\": [\"BertFor…\"] to config.json to name the model's class"
         case let e as QualityBoundError:

@@ -1,0 +1,6 @@
+import BertTensors
+
+// The errors BertModel throws, all typed (see `BertKitError`).
+extension ModelError: BertKitError {}
+extension PipelineError: BertKitError {}
+extension FineTuningError: BertKitError {}

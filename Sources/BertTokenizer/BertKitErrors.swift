@@ -1,0 +1,5 @@
+import BertTensors
+
+// The errors BertTokenizer throws, all typed (see `BertKitError`).
+extension TokenizerError: BertKitError {}
+extension InputFileError: BertKitError {}

@@ -1,0 +1,5 @@
+import BertTensors
+
+// The errors BertVerify throws, all typed (see `BertKitError`).
+extension GoldenError: BertKitError {}
+extension QualityBoundError: BertKitError {}
