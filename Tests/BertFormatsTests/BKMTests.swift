@@ -320,7 +320,7 @@ extension BKMTests {
         let bytes = [UInt8](FileManager.default.contents(atPath: p)!)
         let h = Int(bytes[8..<16].withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
         XCTAssertEqual(bytes[24 + h - 1], UInt8(ascii: " "), "the reserved header of a tiny model is padded")
-        var b = BKMBytes(path: p)
+        let b = BKMBytes(path: p)
         let text = Array(JSONValue.object(b.header).serialized(indent: 0).utf8) + [UInt8](repeating: 0x20, count: 200)
         b.write(to: p, headerText: text)
         XCTAssertNoThrow(try BKMFile.open(path: p).checkpoint())

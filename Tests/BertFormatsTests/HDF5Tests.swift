@@ -23,6 +23,19 @@ final class HDF5Tests: XCTestCase {
 
     // MARK: - PyTorch layouts
 
+    /// libhdf5 never returns on this fuzzer-made file (a 170 KB `.h5`): the reading child is killed
+    /// at the time limit (10 s for a small file, formats/hdf5.md "Limits"), not after minutes.
+    func testAFileOnWhichLibHDF5NeverReturnsIsRefusedInTime() throws {
+        let path = Repo.root + "/Fuzz/regressions/hdf5/libhdf5-loops-forever.h5"
+        let started = Date()
+        expectError(path) { e, m in
+            guard case .readerFailed = e else { return XCTFail("expected readerFailed, found \(e)") }
+            XCTAssertTrue(m.contains("did not finish in 10 s"), m)
+        }
+        // 10 s, plus the fork and the kill on a loaded machine.
+        XCTAssertLessThan(Date().timeIntervalSince(started), 30)
+    }
+
     func testFlatLayoutReadsEveryDatasetBitForBit() throws {
         let h5 = try HDF5Reader.read(path: Repo.fixture("formats/tiny-cls-h5-flat/model.h5"))
         let original = try SafeTensorsOriginal.read(Repo.fixture("tiny-cls/model.safetensors"))

@@ -19,6 +19,21 @@ public enum Repo {
         ProcessInfo.processInfo.environment["BERTKIT_MINILM"] ?? root + "/.cache/models/all-MiniLM-L6-v2"
     }
 
+    /// Every test folder lives under `$TMPDIR/bertkit-tests/<pid>`, removed when the test process
+    /// exits, and a dead process's root (a crashed run) at the next start: a suite run copies models
+    /// into hundreds of folders, and leaving them filled the disk.
+    public static let testRoot: String = {
+        let base = NSTemporaryDirectory() + "bertkit-tests", fm = FileManager.default
+        try? fm.createDirectory(atPath: base, withIntermediateDirectories: true)
+        for d in (try? fm.contentsOfDirectory(atPath: base)) ?? [] {
+            if let pid = Int32(d), kill(pid, 0) != 0, errno == ESRCH { try? fm.removeItem(atPath: base + "/" + d) }
+        }
+        let r = base + "/\(getpid())"
+        try? fm.createDirectory(atPath: r, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(atPath: NSTemporaryDirectory() + "bertkit-tests/\(getpid())") }
+        return r
+    }()
+
     /// The MiniLM folder, or a test failure with the command that fetches it.
     public static func requireMiniLM(file: StaticString = #filePath, line: UInt = #line) throws -> String {
         let p = miniLM
@@ -30,10 +45,10 @@ public enum Repo {
         return p
     }
 
-    /// A fresh empty folder, removed when the process ends is not needed: it lives under /tmp.
+    /// A fresh empty folder under the test process's own root (`testRoot`).
     public static func temporaryDirectory(_ name: String = #function) -> String {
         let safe = name.filter { $0.isLetter || $0.isNumber }
-        let p = NSTemporaryDirectory() + "bertkit-test-\(safe)-\(UUID().uuidString.prefix(8))"
+        let p = testRoot + "/bertkit-test-\(safe)-\(UUID().uuidString.prefix(8))"
         try! FileManager.default.createDirectory(atPath: p, withIntermediateDirectories: true)
         return p
     }
