@@ -1,6 +1,5 @@
 import BertFormats
 import BertModel
-import BertTensors
 import Foundation
 import TestSupport
 import XCTest
@@ -11,46 +10,34 @@ import XCTest
 final class QuestionAnsweringLearnabilityTests: XCTestCase {
     static let features = QuestionAnsweringFeatureOptions(maxSeqLength: 96, docStride: 32)
 
-    static func qaModel(_ path: String) throws -> BertModel {
-        var c = try CheckpointLoader.load(path: path)
-        // transformers' _init_weights for the new qa_outputs: normal(0, initializer_range), zero bias.
-        var rng = SeededGenerator(seed: 0)
-        let h = c.config.hiddenSize
-        c.parameters.removeAll { $0.name.hasPrefix("pooler.") }
-        c.parameters.append(("qa_outputs.weight", RawTensor(floats: (0..<2 * h).map { _ in Float(rng.normal() * c.config.initializerRange) }, shape: [2, h])))
-        c.parameters.append(("qa_outputs.bias", RawTensor(floats: [0, 0], shape: [2])))
-        c.architecture = Architecture(modelType: c.architecture.modelType, head: .questionAnswering, pooler: false)
-        c.config.architectures = [HeadKind.questionAnswering.architectureName]
-        return try BertModel(checkpoint: c)
-    }
-
     func testFineTuningMiniLMOnSQuADMiniAnswersHeldOutQuestions() throws {
         let path = try Repo.requireMiniLM()
-        let model = try Self.qaModel(path)
+        let (checkpoint, created) = try CheckpointLoader.load(path: path).forHead(.questionAnswering, labels: [], seed: 0)
+        XCTAssertEqual(created, ["qa_outputs.bias", "qa_outputs.weight"])
+        let model = try BertModel(checkpoint: checkpoint)
         let train = try SQuADDataset(contentsOf: Repo.golden("data/squad-mini/train.json"))
         let dev = try SQuADDataset(contentsOf: Repo.golden("data/squad-mini/dev.jsonl"))
         XCTAssertEqual([train.examples.count, dev.examples.count], [116, 32])
-        let data = try QuestionAnsweringTrainingData(dataset: train, tokenizer: model.makeTokenizer(), options: Self.features)
-        XCTAssertEqual(data.features.count, 116, "every question fits one window of 96 tokens")
+        let data = try QuestionAnsweringBatchSource(dataset: train, model: model, options: Self.features)
+        XCTAssertEqual(data.count, 116, "every question fits one window of 96 tokens")
         let before = try QuestionAnsweringEvaluation.run(model: model, dataset: dev, features: Self.features).scores
-        let env = ProcessInfo.processInfo.environment
-        let steps = Int(env["QA_STEPS"] ?? "") ?? 45, lr = Float(env["QA_LR"] ?? "") ?? 1e-4
-        let trainer = Trainer(model: model, optimizer: .init(kind: .adamw, learningRate: lr), schedule: .constant, seed: 0)
-        var rng = SeededGenerator(seed: 0)
-        var order: [Int] = [], losses: [Float] = []
+        // 45 steps of 8 windows (about 3 epochs), AdamW at 2e-4, dropout as in the config.
+        let trainer = Trainer(model: model, optimizer: .init(kind: .adamw, learningRate: 2e-4), seed: 0)
+        var options = FineTuningOptions(steps: 45)
+        options.seed = 0
+        options.reportEvery = 15
+        let loop = try FineTuningLoop(trainer: trainer, source: data, options: options, template: checkpoint)
         let start = Date()
-        for _ in 0..<steps {
-            if order.count < 8 { order += Array(data.features.indices).shuffled(using: &rng) }
-            let rows = Array(order.prefix(8))
-            order.removeFirst(8)
-            let (input, targets) = try data.batch(rows, config: model.config)
-            losses.append(try trainer.step(input, targets: targets).loss)
-        }
+        try loop.run()
         let trained = Date().timeIntervalSince(start)
         let after = try QuestionAnsweringEvaluation.run(model: model, dataset: dev, features: Self.features).scores
-        print("QA learnability: \(steps) steps at lr \(lr) in \(String(format: "%.1f", trained)) s; EM/F1 before \(before.exactMatch)/\(before.f1), after \(after.exactMatch)/\(after.f1); loss \(losses.first!) → \(losses.suffix(5))")
+        print("QA learnability: 45 steps in \(String(format: "%.1f", trained)) s; EM/F1 before \(before.exactMatch)/\(before.f1), after \(after.exactMatch)/\(after.f1); \(loop.reports)")
+        // Before: EM 0, F1 8 (arbitrary spans). After, measured: EM 62.5, F1 75.0 (20 of 32 exact). The
+        // thresholds sit 5–6 questions below that, for summation-order differences between machines
+        // and thread counts, and far above the untrained head.
         XCTAssertLessThan(before.f1, 15, "an untrained head picks arbitrary spans")
-        XCTAssertGreaterThanOrEqual(after.exactMatch, 40)
-        XCTAssertGreaterThanOrEqual(after.f1, 55)
+        XCTAssertGreaterThanOrEqual(after.exactMatch, 45, "held-out exact match")
+        XCTAssertGreaterThanOrEqual(after.f1, 60, "held-out F1")
+        XCTAssertLessThan(loop.reports.last!.loss, loop.reports.first!.loss, "training loss falls")
     }
 }

@@ -44,7 +44,8 @@ struct Validate: ParsableCommand {
     @Option(help: "Relative tolerance for --golden.") var rtol = Tolerance.f32.rtol
     @Option(help: "Labelled CSV (text,label or AG News) for the quality check, read by the model's problem_type.") var data: String?
     @Option(help: "Smallest accuracy that passes (0–1); multi-label: per-label accuracy at 0.5.") var minAccuracy: Double?
-    @Option(help: "Multi-label: smallest micro F1 that passes (0–1).") var minF1: Double?
+    @Option(help: "Multi-label: smallest micro F1 that passes (0–1); question answering: smallest SQuAD F1 (0–1).") var minF1: Double?
+    @Option(help: "Question answering: smallest SQuAD exact match that passes (0–1).") var minExactMatch: Double?
     @Option(help: "Regression: largest mean squared error that passes.") var maxMse: Double?
     @Option(help: "Largest median forward latency that passes, in ms.") var maxLatencyMs: Double?
     @Option(help: "Batch for the latency check.") var batch = 1
@@ -56,8 +57,9 @@ struct Validate: ParsableCommand {
     func validate() throws {
         if let m = minAccuracy, !(0...1).contains(m) { throw ValidationError("--min-accuracy must be between 0 and 1") }
         if let m = minF1, !(0...1).contains(m) { throw ValidationError("--min-f1 must be between 0 and 1") }
+        if let m = minExactMatch, !(0...1).contains(m) { throw ValidationError("--min-exact-match must be between 0 and 1") }
         if let m = maxMse, !(m >= 0) { throw ValidationError("--max-mse must be a number ≥ 0") }
-        for (flag, given) in [("--min-accuracy", minAccuracy), ("--min-f1", minF1), ("--max-mse", maxMse)] where given != nil && data == nil {
+        for (flag, given) in [("--min-accuracy", minAccuracy), ("--min-f1", minF1), ("--max-mse", maxMse), ("--min-exact-match", minExactMatch)] where given != nil && data == nil {
             throw ValidationError("\(flag) needs --data")
         }
         guard batch >= 1, seq >= 1 else { throw ValidationError("--batch and --seq must be at least 1") }
@@ -72,6 +74,7 @@ struct Validate: ParsableCommand {
             o.data = data
             o.minAccuracy = minAccuracy
             o.minF1 = minF1
+            o.minExactMatch = minExactMatch
             o.maxMSE = maxMse
             o.maxLatencyMs = maxLatencyMs
             o.batch = batch
