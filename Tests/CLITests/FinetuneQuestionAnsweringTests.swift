@@ -1,3 +1,4 @@
+import BertTensors
 import Foundation
 import TestSupport
 import XCTest
@@ -71,5 +72,24 @@ final class FinetuneQuestionAnsweringTests: XCTestCase {
         CLI.assertBadInput(e, names: [bad, "answer_start 31"])
         let notQA = try ToolRun.run(["evaluate", Repo.fixture("tiny-cls"), "--task", "question-answering", "--data", Self.dev])
         XCTAssertEqual(notQA.status, 2, notQA.stderr)
+    }
+
+    /// golden/check_qa_export.py: transformers loads what this command saves, cleanly, with the logits
+    /// bertkit computes (every tap of `bertkit verify`, qa_outputs' start and end logits among them).
+    func testTransformersLoadsTheFineTunedFolderWithTheSameLogits() throws {
+        let record = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Repo.expected("question-answering/export.json")))) as! [String: Any]
+        XCTAssertEqual(record["architecture"] as? String, "BertForQuestionAnswering")
+        for k in ["missing_keys", "unexpected_keys", "mismatched_keys"] { XCTAssertEqual(record[k] as? [String], [], k) }
+        let folder = Repo.temporaryDirectory() + "/qa"
+        let command = (record["command"] as! [String]).map { $0.hasPrefix("golden/") ? Repo.root + "/" + $0 : $0 }
+        let r = try ToolRun.run(command + ["-o", folder])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        // The record is of the model today's bertkit makes from that command, byte for byte.
+        for (file, sha) in record["sha256"] as! [String: String] {
+            XCTAssertEqual(try FileDigest.sha256(path: folder + "/" + file), sha, "\(file): rerun golden/check_qa_export.py")
+        }
+        let v = try ToolRun.run(["verify", folder, Repo.expected("question-answering/export.acts.safetensors")])
+        XCTAssertEqual(v.status, 0, v.stdout + v.stderr)
+        XCTAssertTrue(v.stdout.contains("start_logits") && v.stdout.contains("end_logits"), v.stdout)
     }
 }
