@@ -5,7 +5,7 @@ import Foundation
 
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Score a fine-tuned model on a labelled CSV: classification, multi-label or regression metrics.",
+        abstract: "Score a fine-tuned model: classification, multi-label or regression metrics on a CSV; SQuAD EM/F1 for question answering.",
         discussion: """
             The CSV layouts are those of `bertkit finetune` (AG News style, or a `text,label` header). Labels \
             are matched to the model's id2label (names, or 1-based numbers in the AG News layout). \
@@ -34,7 +34,7 @@ struct Evaluate: ParsableCommand {
     @Argument(help: "A fine-tuned model: folder, weights file or .bkm.") var model: String
     @Option(help: "\(FinetuneTask.allCases.map(\.rawValue).joined(separator: ", ")) (default: the model's head).")
     var task: String?
-    @Option(help: "The labelled data (a CSV for sequence classification).") var data: String
+    @Option(help: "The labelled data (a CSV for sequence classification, SQuAD JSON or JSONL for question answering).") var data: String
     @Option(help: "single_label_classification, multi_label_classification or regression (default: the model config's problem_type).")
     var problemType: String?
     @Option(help: "Multi-label: the probability at which a label is on.") var threshold = 0.5

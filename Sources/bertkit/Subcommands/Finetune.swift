@@ -65,7 +65,7 @@ struct Finetune: ParsableCommand {
     @Argument(help: "A model folder, weights file or .bkm.") var model: String
     @Option(help: "\(FinetuneTask.allCases.map(\.rawValue).joined(separator: ", ")) (default: the model's head; sequence-classification for an encoder or a pre-training head).")
     var task: String?
-    @Option(help: "The training data (a CSV for sequence classification).") var train: String
+    @Option(help: "The training data (a CSV for sequence classification, SQuAD JSON or JSONL for question answering).") var train: String
     @Option(help: "Data to evaluate on after training (and every --eval-every steps), in --train's layout.") var eval: String?
     @Option(help: "Steps between evaluations on --eval (default: only after training).") var evalEvery: Int?
     @Option(help: "single_label_classification, multi_label_classification or regression (default: the model config's problem_type, else single-label).")

@@ -20,6 +20,9 @@ struct Validate: ParsableCommand {
             problem_type): single-label, accuracy ≥ --min-accuracy with the confusion matrix; \
             multi-label, per-label accuracy at probability 0.5 ≥ --min-accuracy and micro F1 ≥ --min-f1 \
             (exact-match accuracy reported); regression, MSE ≤ --max-mse (MAE, Pearson r reported). \
+            A BertForQuestionAnswering is scored on SQuAD JSON or JSONL (formats/squad.md) as `evaluate \
+            --task question-answering` does with run_qa's defaults: SQuAD exact match ≥ --min-exact-match and \
+            F1 ≥ --min-f1, both as fractions (0.75 = 75.0), the first wrong answers listed. \
             Without a bound the check is WARN with its figures. A bad CSV row stops with its file:line \
             (exit 2), as in `finetune`. Latency (--max-latency-ms): median of 5 forwards at --batch × --seq.
 
@@ -35,6 +38,7 @@ struct Validate: ParsableCommand {
               bertkit validate finetuned/ --data test.csv --min-accuracy 0.9 --manifest release.json
               bertkit validate topics/ --data golden/data/problems/topics.csv --min-accuracy 0.8 --min-f1 0.6
               bertkit validate sentiment.bkm --data golden/data/problems/sentiment.csv --max-mse 0.5 --json
+              bertkit validate qa.bkm --data golden/data/squad-mini/dev.jsonl --min-exact-match 0.5 --min-f1 0.6
               bertkit validate minilm.bkm --max-latency-ms 20 --batch 1 --seq 128 --json
             """)
 
