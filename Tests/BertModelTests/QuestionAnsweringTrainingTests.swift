@@ -199,4 +199,25 @@ final class QuestionAnsweringTrainingTests: XCTestCase {
         let none = QuestionAnsweringPostprocessing(nBest: 1).predict(e, windows: [w], logits: [([0, 9, 0, 0, 0, 0, 8], [0, 9, 0, 0, 0, 0, 8])])
         XCTAssertEqual(none.text, "empty")
     }
+
+    /// The report line's span accuracy: start and end argmax both right, over each window's own positions.
+    func testSpanAccuracyCountsWindowsWithBothEndsRight() throws {
+        let w3 = QuestionAnsweringWindow(inputIds: [101, 5, 102], tokenTypeIds: [0, 0, 1], wordIds: [nil, 0, nil],
+                                         offsets: [0..<0, 0..<1, 0..<0], context: 1..<2)
+        let w2 = QuestionAnsweringWindow(inputIds: [101, 102], tokenTypeIds: [0, 1], wordIds: [nil, nil], offsets: [0..<0, 0..<0], context: 1..<1)
+        let features = [QuestionAnsweringFeature(window: w3, example: 0, startPosition: 1, endPosition: 1),
+                        QuestionAnsweringFeature(window: w2, example: 1, startPosition: 0, endPosition: 0)]
+        var m = QuestionAnsweringBatchSource.SpanAccuracy(features: features)
+        let input = try BertInput(rows: [w3.inputIds, w2.inputIds], config: BertModel(checkpoint: CheckpointLoader.load(path: Repo.fixture("tiny-bert"))).config)
+        // [B=2, S=3, 2]: row 0 start/end argmax at 1 (right); row 1's padding position 2 has the largest
+        // logits but is not the window's, so its argmax is 0 (right).
+        let logits: [Float] = [0, 0, 5, 5, 1, 1, /* row 1 */ 3, 2, 1, 4, 9, 9]
+        let batch = TrainingBatch(input: input, targets: .spans(start: [1, 0], end: [1, 0]), rows: [0, 1])
+        m.add(Trainer.StepResult(loss: 0, gradientNorm: 0, learningRate: 0, logits: logits), batch: batch)
+        XCTAssertEqual(m.value, 0.5, "row 1's end argmax is position 1 (4 > 2): wrong")
+        m.reset()
+        m.add(Trainer.StepResult(loss: 0, gradientNorm: 0, learningRate: 0, logits: [0, 0, 5, 5, 1, 1, 3, 4, 1, 2, 9, 9]), batch: batch)
+        XCTAssertEqual(m.value, 1)
+        XCTAssertEqual(m.name, "Span accuracy")
+    }
 }
