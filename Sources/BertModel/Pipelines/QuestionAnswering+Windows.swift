@@ -30,6 +30,14 @@ public struct QuestionAnsweringWindow: Sendable, Equatable {
 extension QuestionAnswering {
     /// The windows the pipeline runs for `input` (`index` names it in errors).
     public func windows(_ input: QuestionContext, index: Int = 0) throws -> [QuestionAnsweringWindow] {
+        try Self.windows(input, tokenizer: tokenizer, maxSeqLen: maxSeqLen, docStride: docStride, index: index)
+    }
+
+    /// The fast tokenizer's `(question, context, truncation="only_second", max_length=maxSeqLen,
+    /// stride=docStride, return_overflowing_tokens=True)`, unpadded: the pipeline's windows, and
+    /// run_qa's features.
+    public static func windows(_ input: QuestionContext, tokenizer: BertTokenizer, maxSeqLen: Int, docStride: Int,
+                               index: Int = 0) throws -> [QuestionAnsweringWindow] {
         func fail(_ p: QuestionAnsweringInputError.Problem) -> QuestionAnsweringInputError {
             QuestionAnsweringInputError(index: index, problem: p)
         }
@@ -47,7 +55,7 @@ extension QuestionAnswering {
             guard docStride < n else { throw fail(.strideNotBelowWindow(docStride: docStride, contextPerWindow: n)) }
             slices = Self.slices(count: c.ids.count, length: n, stride: docStride)
         }
-        let qWords = words(q.ids), cWords = words(c.ids)
+        let qWords = words(q.ids, tokenizer), cWords = words(c.ids, tokenizer)
         let cls = tokenizer.clsTokenId, sep = tokenizer.sepTokenId
         let none = 0..<0
         return slices.map { s in
@@ -75,7 +83,7 @@ extension QuestionAnswering {
     }
 
     /// The word of each token: a new word at every token without WordPiece's "##".
-    func words(_ ids: [Int]) -> [Int] {
+    static func words(_ ids: [Int], _ tokenizer: BertTokenizer) -> [Int] {
         var word = -1
         return ids.map { id in
             if word < 0 || !tokenizer.token(of: id).hasPrefix("##") { word += 1 }

@@ -27,7 +27,7 @@ enum ProblemQualityChecks {
     static func checkBounds(_ o: Validator.Options, problem: ProblemType) throws {
         let misplaced = [("--min-accuracy", o.minAccuracy != nil && problem == .regression),
                          ("--min-f1", o.minF1 != nil && problem != .multiLabel),
-                         ("--max-mse", o.maxMSE != nil && problem != .regression)]
+                         ("--max-mse", o.maxMSE != nil && problem != .regression), ("--min-exact-match", o.minExactMatch != nil)]
         if let m = misplaced.first(where: \.1) { throw QualityBoundError(option: m.0, problem: problem) }
     }
 

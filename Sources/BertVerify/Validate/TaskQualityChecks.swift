@@ -18,6 +18,7 @@ enum TaskQualityChecks {
 
     static func prepare(_ model: BertModel, data: String, _ o: Validator.Options) throws -> Scoring {
         switch model.head {
+        case .questionAnswering: try QuestionAnsweringQuality.prepare(model, data: data, o)
         default: throw TaskQualityError.noQualityCheck(head: model.head)
         }
     }

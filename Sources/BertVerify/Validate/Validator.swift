@@ -14,6 +14,8 @@ public enum Validator {
         public var minAccuracy: Double?
         /// Multi-label micro F1.
         public var minF1: Double?
+        /// Question answering: SQuAD exact match (0–1).
+        public var minExactMatch: Double?
         /// Regression mean squared error.
         public var maxMSE: Double?
         public var maxLatencyMs: Double?

@@ -5,7 +5,7 @@ import Foundation
 
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Score a fine-tuned model on a labelled CSV: classification, multi-label or regression metrics.",
+        abstract: "Score a fine-tuned model: classification, multi-label or regression metrics on a CSV; SQuAD EM/F1 for question answering.",
         discussion: """
             The CSV layouts are those of `bertkit finetune` (AG News style, or a `text,label` header). Labels \
             are matched to the model's id2label (names, or 1-based numbers in the AG News layout). \
@@ -19,17 +19,22 @@ struct Evaluate: ParsableCommand {
             - regression: MSE, MAE, Pearson r and Spearman ρ over every row × target, and per target when \
             there are several (r and ρ are null when one side is constant).
 
+            - question-answering: SQuAD v1.1/v2.0 JSON or HF JSONL; windows and postprocessing as run_qa.py \
+            (n-best 20, max answer length 30, for v2 the null answer and --null-score-diff-threshold), then the \
+            official SQuAD exact match and F1 (×100); v2 adds HasAns/NoAns and the best thresholds.
+
             EXAMPLES
               bertkit evaluate agnews.bkm --data golden/data/agnews-mini/test.csv
               bertkit evaluate agnews-folder --data golden/data/text-label.csv --json
               bertkit evaluate topics --data golden/data/problems/topics.csv --threshold 0.4
               bertkit evaluate sentiment.bkm --data golden/data/problems/sentiment.csv --json
+              bertkit evaluate qa.bkm --data golden/data/squad-mini/dev.jsonl --max-seq-len 96 --json
             """)
 
     @Argument(help: "A fine-tuned model: folder, weights file or .bkm.") var model: String
     @Option(help: "\(FinetuneTask.allCases.map(\.rawValue).joined(separator: ", ")) (default: the model's head).")
     var task: String?
-    @Option(help: "The labelled data (a CSV for sequence classification).") var data: String
+    @Option(help: "The labelled data (a CSV for sequence classification, SQuAD JSON or JSONL for question answering).") var data: String
     @Option(help: "single_label_classification, multi_label_classification or regression (default: the model config's problem_type).")
     var problemType: String?
     @Option(help: "Multi-label: the probability at which a label is on.") var threshold = 0.5
@@ -37,6 +42,8 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Rows per batch.") var batchSize = 32
     @Flag(help: "Skip malformed rows, unknown labels and empty texts instead of stopping.") var skipBadRows = false
     @Flag(help: "Print JSON.") var json = false
+    @Option(help: "Question answering: write run_qa's predictions.json (id → answer) here.") var predictions: String?
+    @OptionGroup var qa: QuestionAnsweringFlags
 
     func validate() throws {
         guard threshold > 0, threshold < 1 else { throw ValidationError("--threshold must be between 0 and 1") }
@@ -48,6 +55,7 @@ struct Evaluate: ParsableCommand {
             let m = try BertModel(checkpoint: CheckpointLoader.load(path: model))
             switch try FinetuneTask(option: task, head: m.head) {
             case .sequenceClassification: try sequenceClassification(m)
+            case .questionAnswering: try questionAnswering(m)
             }
         }
     }

@@ -22,6 +22,13 @@ struct Finetune: ParsableCommand {
             row (malformed, unknown label, empty text, bad number) stops with its file:line (exit 2) unless \
             --skip-bad-rows.
 
+            question-answering: \
+            SQuAD v1.1/v2.0 JSON or the JSONL HF datasets export (formats/squad.md); an answer_start that does not \
+            match its text stops with the JSON path or line (exit 2) unless --skip-bad-rows. Windows as run_qa.py: \
+            --max-seq-len 384, --doc-stride 128, the first answer mapped to token positions, [CLS] where a window \
+            lacks it (--max-length does not apply). The report metric is span accuracy (start and end both right); \
+            --eval gives SQuAD exact match and F1.
+
             --problem-type is transformers' problem_type (default: the model config's, else \
             single_label_classification) and picks the loss as BertForSequenceClassification does; it is \
             written to the saved config.json.
@@ -51,12 +58,14 @@ struct Finetune: ParsableCommand {
                   --problem-type multi_label_classification --labels sport,money,tech --lr 1e-2 --steps 20 -o topics
               bertkit finetune golden/fixtures/tiny-bert --train golden/data/problems/sentiment.csv \
                   --problem-type regression --num-labels 1 --lr 1e-2 --steps 30 -o sentiment.bkm
+              bertkit finetune .cache/models/all-MiniLM-L6-v2 --task question-answering --train golden/data/squad-mini/train.json \
+                  --eval golden/data/squad-mini/dev.jsonl --max-seq-len 96 --lr 2e-4 --steps 45 -o qa.bkm
             """)
 
     @Argument(help: "A model folder, weights file or .bkm.") var model: String
     @Option(help: "\(FinetuneTask.allCases.map(\.rawValue).joined(separator: ", ")) (default: the model's head; sequence-classification for an encoder or a pre-training head).")
     var task: String?
-    @Option(help: "The training data (a CSV for sequence classification).") var train: String
+    @Option(help: "The training data (a CSV for sequence classification, SQuAD JSON or JSONL for question answering).") var train: String
     @Option(help: "Data to evaluate on after training (and every --eval-every steps), in --train's layout.") var eval: String?
     @Option(help: "Steps between evaluations on --eval (default: only after training).") var evalEvery: Int?
     @Option(help: "single_label_classification, multi_label_classification or regression (default: the model config's problem_type, else single-label).")
@@ -82,6 +91,7 @@ struct Finetune: ParsableCommand {
     @Flag(help: "Replace an existing classifier head.") var resetHead = false
     @Option(help: "Optimizer state to continue from.") var resume: String?
     @Option(name: .shortAndLong, help: "The fine-tuned model: .bkm or a folder.") var output: String
+    @OptionGroup var qa: QuestionAnsweringFlags
 
     func validate() throws {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
@@ -104,6 +114,7 @@ struct Finetune: ParsableCommand {
             for w in source.report.warnings { Console.log("warning: \(w)") }
             switch try FinetuneTask(option: task, head: source.architecture.head) {
             case .sequenceClassification: try runSequenceClassification(source)
+            case .questionAnswering: try runQuestionAnswering(source)
             }
         }
     }
@@ -215,6 +226,7 @@ struct Finetune: ParsableCommand {
 /// task; an encoder or a pre-training head (MLM, NSP) gets a sequence classifier, as before --task.
 enum FinetuneTask: String, CaseIterable {
     case sequenceClassification = "sequence-classification"
+    case questionAnswering = "question-answering"
 
     init(option: String?, head: HeadKind) throws {
         if let o = option {

@@ -20,6 +20,9 @@ struct Validate: ParsableCommand {
             problem_type): single-label, accuracy ≥ --min-accuracy with the confusion matrix; \
             multi-label, per-label accuracy at probability 0.5 ≥ --min-accuracy and micro F1 ≥ --min-f1 \
             (exact-match accuracy reported); regression, MSE ≤ --max-mse (MAE, Pearson r reported). \
+            A BertForQuestionAnswering is scored on SQuAD JSON or JSONL (formats/squad.md) as `evaluate \
+            --task question-answering` does with run_qa's defaults: SQuAD exact match ≥ --min-exact-match and \
+            F1 ≥ --min-f1, both as fractions (0.75 = 75.0), the first wrong answers listed. \
             Without a bound the check is WARN with its figures. A bad CSV row stops with its file:line \
             (exit 2), as in `finetune`. Latency (--max-latency-ms): median of 5 forwards at --batch × --seq.
 
@@ -35,6 +38,7 @@ struct Validate: ParsableCommand {
               bertkit validate finetuned/ --data test.csv --min-accuracy 0.9 --manifest release.json
               bertkit validate topics/ --data golden/data/problems/topics.csv --min-accuracy 0.8 --min-f1 0.6
               bertkit validate sentiment.bkm --data golden/data/problems/sentiment.csv --max-mse 0.5 --json
+              bertkit validate qa.bkm --data golden/data/squad-mini/dev.jsonl --min-exact-match 0.5 --min-f1 0.6
               bertkit validate minilm.bkm --max-latency-ms 20 --batch 1 --seq 128 --json
             """)
 
@@ -44,7 +48,8 @@ struct Validate: ParsableCommand {
     @Option(help: "Relative tolerance for --golden.") var rtol = Tolerance.f32.rtol
     @Option(help: "Labelled CSV (text,label or AG News) for the quality check, read by the model's problem_type.") var data: String?
     @Option(help: "Smallest accuracy that passes (0–1); multi-label: per-label accuracy at 0.5.") var minAccuracy: Double?
-    @Option(help: "Multi-label: smallest micro F1 that passes (0–1).") var minF1: Double?
+    @Option(help: "Multi-label: smallest micro F1 that passes (0–1); question answering: smallest SQuAD F1 (0–1).") var minF1: Double?
+    @Option(help: "Question answering: smallest SQuAD exact match that passes (0–1).") var minExactMatch: Double?
     @Option(help: "Regression: largest mean squared error that passes.") var maxMse: Double?
     @Option(help: "Largest median forward latency that passes, in ms.") var maxLatencyMs: Double?
     @Option(help: "Batch for the latency check.") var batch = 1
@@ -56,8 +61,9 @@ struct Validate: ParsableCommand {
     func validate() throws {
         if let m = minAccuracy, !(0...1).contains(m) { throw ValidationError("--min-accuracy must be between 0 and 1") }
         if let m = minF1, !(0...1).contains(m) { throw ValidationError("--min-f1 must be between 0 and 1") }
+        if let m = minExactMatch, !(0...1).contains(m) { throw ValidationError("--min-exact-match must be between 0 and 1") }
         if let m = maxMse, !(m >= 0) { throw ValidationError("--max-mse must be a number ≥ 0") }
-        for (flag, given) in [("--min-accuracy", minAccuracy), ("--min-f1", minF1), ("--max-mse", maxMse)] where given != nil && data == nil {
+        for (flag, given) in [("--min-accuracy", minAccuracy), ("--min-f1", minF1), ("--max-mse", maxMse), ("--min-exact-match", minExactMatch)] where given != nil && data == nil {
             throw ValidationError("\(flag) needs --data")
         }
         guard batch >= 1, seq >= 1 else { throw ValidationError("--batch and --seq must be at least 1") }
@@ -72,6 +78,7 @@ struct Validate: ParsableCommand {
             o.data = data
             o.minAccuracy = minAccuracy
             o.minF1 = minF1
+            o.minExactMatch = minExactMatch
             o.maxMSE = maxMse
             o.maxLatencyMs = maxLatencyMs
             o.batch = batch

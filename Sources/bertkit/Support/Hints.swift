@@ -43,6 +43,8 @@ enum Hints {
             return "pass --vocab with the vocab.txt (or tokenizer.json) this model was trained with, or fix vocab_size in config.json"
         case ArchitectureError.ambiguousHead, ArchitectureError.unexplainedHeads(_, nil, _):
             return "add \"architectures\": [\"BertFor…\"] to config.json to name the model's class"
+        case is SQuADError:
+            return "--skip-bad-rows skips a bad question (not a broken file) and counts it"
         case let e as QualityBoundError:
             let fits = switch e.problem {
             case .singleLabel: "--min-accuracy"
