@@ -213,12 +213,8 @@ struct Finetune: ParsableCommand {
     }
 
     func writePlot(_ reports: [TrainingReport], to path: String) throws {
-        let metric = reports.first?.metricName.lowercased() ?? "accuracy"
-        let chart = LineChart(title: "Fine-tuning \(model)", xLabels: reports.map { String($0.step) },
-                              series: [.init(name: "loss", values: reports.map(\.loss)),
-                                       .init(name: metric, values: reports.map(\.metric))],
-                              logY: false, yLabel: "loss / \(metric)")
-        try AtomicFileWriter.write(Data(chart.svg().utf8), to: path)
+        let svg = TrainingCurve.svg(title: TrainingCurve.modelName(model), reports: reports)
+        try AtomicFileWriter.write(Data(svg.utf8), to: path)
     }
 }
 
