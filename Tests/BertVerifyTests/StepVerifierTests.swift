@@ -104,9 +104,25 @@ final class StepVerifierTests: XCTestCase {
         XCTAssertEqual(r.firstFailure?.comparison.failing, 1)
         XCTAssertEqual(r.firstFailure?.comparison.worstIndex, [0, 5])
 
+        XCTAssertEqual(r.divergenceOrigin, name)
+
         let failFast = try verify("train-verify/token-classification", golden, failFast: true)
         XCTAssertEqual(failFast.rows.last?.comparison.goldenName, "grad." + name)
         XCTAssertTrue(failFast.notCompared.contains("param1.classifier.bias"))
+    }
+
+    /// Two gradients off: the first in forward order is named first, and the later one (which backward
+    /// computes first) as where backward goes wrong, as a mistake in layer 1's backward spoils layer 0 too.
+    func testDivergenceOriginIsTheLastDivergentGradientInForwardOrder() throws {
+        let early = "encoder.layer.0.attention.self.query.weight", late = "encoder.layer.1.intermediate.dense.bias"
+        let bump = { (g: [Float]) -> [Float] in var g = g; g[0] += 1e-2 * (g.map(abs).max() ?? 0); return g }
+        let tok = recorded("token-classification")
+        let once = try edited(tok, replacing("grad." + late, bump))
+        let golden = try edited(once, replacing("grad." + early, bump))
+        let r = try verify("train-verify/token-classification", golden)
+        XCTAssertEqual(r.firstDivergentGradient, early)
+        XCTAssertEqual(r.divergenceOrigin, late)
+        XCTAssertNil(try verify("train-verify/token-classification", golden, failFast: true).divergenceOrigin)
     }
 
     /// A parameter after the step off by 1% of lr (twice the rule) fails with no divergent gradient.

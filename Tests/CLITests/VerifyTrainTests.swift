@@ -55,11 +55,13 @@ final class VerifyTrainTests: XCTestCase {
         let r = try verify(model, path)
         XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
         XCTAssertTrue(r.stdout.contains("first divergent gradient: \(name) (in forward order)"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("backward goes wrong at: \(name) "), r.stdout)
         XCTAssertTrue(r.stdout.contains("first failing tensor: grad.\(name): 1 of 384 elements fail"), r.stdout)
         XCTAssertTrue(r.stdout.contains("FAIL: 1 of"), r.stdout)
         let j = CLI.json(try verify(model, path, ["--json"]).stdout)
         XCTAssertEqual(j["first_divergent_gradient"] as? String, name)
         XCTAssertEqual(j["first_failure_name"] as? String, "grad." + name)
+        XCTAssertEqual(j["divergence_origin"] as? String, name)
     }
 
     func testGoldensThatDoNotFitExitTwoNamingTheTensor() throws {

@@ -37,8 +37,14 @@ public struct StepVerifyReport: Sendable, Encodable {
     public let skipped: [Skipped]
     public var passed: Bool { notCompared.isEmpty && rows.allSatisfy(\.comparison.passed) }
     public var firstFailure: StepComparison? { rows.first { !$0.comparison.passed } }
-    /// The first parameter in forward order whose gradient is outside its rule: where backward goes wrong.
+    /// The first parameter in forward order whose gradient is outside its rule.
     public var firstDivergentGradient: String? { rows.first { $0.kind == .gradient && !$0.comparison.passed }?.parameter }
+    /// The last one in forward order, which is the first that backward computes: a mistake in backward
+    /// spoils the gradients it computes and every one computed after it (all earlier layers), so this is
+    /// where backward goes wrong. nil with fail-fast, which stops at the first.
+    public var divergenceOrigin: String? {
+        notCompared.isEmpty ? rows.last { $0.kind == .gradient && !$0.comparison.passed }?.parameter : nil
+    }
 }
 
 public enum StepVerifier {

@@ -20,7 +20,8 @@ extension Verify {
     }
 }
 
-/// verify --train --json: as verify --json, plus each row's kind and rule and the first divergent gradient.
+/// verify --train --json: as verify --json, plus each row's kind and rule, the first divergent gradient
+/// (forward order) and where backward goes wrong (the last in forward order).
 struct StepVerifyJSON: Encodable {
     let report: StepVerifyReport
     func encode(to encoder: Encoder) throws {
@@ -30,13 +31,14 @@ struct StepVerifyJSON: Encodable {
         try c.encodeIfPresent(report.firstFailure?.comparison.tap, forKey: .firstFailure)
         try c.encodeIfPresent(report.firstFailure?.comparison.goldenName, forKey: .firstFailureName)
         try c.encodeIfPresent(report.firstDivergentGradient, forKey: .firstDivergentGradient)
+        try c.encodeIfPresent(report.divergenceOrigin, forKey: .divergenceOrigin)
         try c.encode(report.rows, forKey: .taps)
         try c.encode(report.skipped, forKey: .skipped)
         try c.encode(report.notCompared, forKey: .notCompared)
     }
     enum Key: String, CodingKey {
         case passed, golden, firstFailure = "first_failure", firstFailureName = "first_failure_name"
-        case firstDivergentGradient = "first_divergent_gradient", taps, skipped, notCompared = "not_compared"
+        case firstDivergentGradient = "first_divergent_gradient", divergenceOrigin = "divergence_origin", taps, skipped, notCompared = "not_compared"
     }
 }
 
@@ -50,6 +52,9 @@ enum StepVerifyText {
         if let f = r.firstFailure {
             let c = f.comparison
             if let p = r.firstDivergentGradient { lines.append("first divergent gradient: \(p) (in forward order)") }
+            if let p = r.divergenceOrigin {
+                lines.append("backward goes wrong at: \(p) (the first divergent gradient backward computes, the last in forward order)")
+            }
             lines.append("first failing tensor: \(c.goldenName): \(c.failing) of \(c.compared) elements fail; "
                          + "worst \(c.worstIndex): \(c.worstActual) vs \(c.worstExpected) (rule: atol \(e(f.tolerance.atol)), rtol \(e(f.tolerance.rtol)))")
             lines.append("FAIL: \(failing.count) of \(r.rows.count) tensors of the step fail")

@@ -42,7 +42,8 @@ struct Verify: ParsableCommand {
             the loss, the head's output, every gradient, Adam's exp_avg and exp_avg_sq, and every parameter \
             after the step, in forward order, each by its own rule (1e-5 relative + 1e-5 of the tensor's \
             largest element for gradients; see formats/golden.md), so --atol/--rtol/--stat do not apply. It \
-            names the first parameter whose gradient diverges: where backward goes wrong. Gradients that \
+            names the first parameter whose gradient diverges (in forward order) and the last, which is \
+            the first that backward computes: where backward goes wrong. Gradients that \
             are 0 in exact arithmetic (the attention key biases, shift-invariant biases) are bounded instead, \
             and their moments and values skipped.
 
