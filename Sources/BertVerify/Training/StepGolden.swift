@@ -7,7 +7,7 @@ import Foundation
 /// off: the batch and its targets, the loss, every gradient, Adam's moments and the parameters
 /// after the step. `golden/record.py --train` writes one for a user's model; golden/generate_training*.py
 /// write longer ones, whose first step this reads.
-public struct StepGolden: @unchecked Sendable {
+public struct StepGolden: Sendable {
     public let file: SafeTensorsFile
     public var path: String { file.path }
     /// transformers' class name (`architecture` metadata); older sequence-classification goldens have none.
