@@ -49,8 +49,8 @@ final class ChartTests: XCTestCase {
     }
 
     func testTrainingCurveHasTwoPanelsOverOneLabelledStepAxis() throws {
-        let evals = [TrainingCurve.EvalPoint(step: 40, metricName: "Accuracy", metric: 0.6, loss: 0.8),
-                     .init(step: 80, metricName: "Accuracy", metric: 0.85, loss: 0.5)]
+        let evals = [EvalPoint(step: 40, name: "accuracy", value: 0.6, summary: "accuracy = 0.6000"),
+                     EvalPoint(step: 80, name: "accuracy", value: 0.85, summary: "accuracy = 0.8500")]
         let title = TrainingCurve.modelName(".cache/models/all-MiniLM-L6-v2/")
         XCTAssertEqual(title, "all-MiniLM-L6-v2")
         XCTAssertEqual(TrainingCurve.modelName("runs/agnews.bkm"), "agnews")
@@ -66,7 +66,7 @@ final class ChartTests: XCTestCase {
         XCTAssertEqual(texts.filter { $0.attributes["data-role"] == "x-tick" }.map(\.text), ["0", "20", "40", "60", "80"])
         XCTAssertEqual(ticks(svg, "y-tick", panel: 0), [0, 0.5, 1, 1.5])
         XCTAssertEqual(ticks(svg, "y-tick", panel: 1), [0.2, 0.4, 0.6, 0.8, 1])
-        XCTAssertEqual(texts.filter { $0.attributes["data-role"] == "legend" }.map(\.text), ["loss", "eval loss", "accuracy", "eval accuracy"])
+        XCTAssertEqual(texts.filter { $0.attributes["data-role"] == "legend" }.map(\.text), ["loss", "accuracy", "eval accuracy"])
 
         // Points sit where the ticks say: an eval marker at step 40 is under the x tick "40", and
         // accuracy 0.6 on the y tick "0.6" of the second panel (tick text is drawn 4 px below its line).
@@ -86,8 +86,7 @@ final class ChartTests: XCTestCase {
         XCTAssertEqual(Double(lossAt20.attributes["cx"]!)!, try tick("x-tick", 20).x, accuracy: 0.01)
         XCTAssertEqual(Double(lossAt20.attributes["cy"]!)!, try tick("y-tick", 1, panel: 0).y - 0.1 / 1.5 * 200 * 1, accuracy: 0.01,
                        "1.1 is a fifth of the way from tick 1.0 to 1.5 (200 px a panel over 1.5)")
-        XCTAssertEqual(circles.filter { $0.attributes["data-series"] == "eval loss" }.map { $0.all("title").first!.text },
-                       ["eval loss @ 40: 0.8", "eval loss @ 80: 0.5"])
+        XCTAssertEqual(markers.map { $0.all("title").first!.text }, ["eval accuracy @ 40: 0.6", "eval accuracy @ 80: 0.85"])
         XCTAssertEqual(svg.all("polyline").map { $0.attributes["data-series"] }, ["loss", "accuracy"], "lines for the running values only")
     }
 
