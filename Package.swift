@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(name: "BertTensorsTests", dependencies: ["BertTensors", "TestSupport"]),
         .testTarget(name: "BertFormatsTests", dependencies: ["BertFormats", "TestSupport"]),
         .testTarget(name: "BertTokenizerTests", dependencies: ["BertTokenizer", "TestSupport"]),
-        .testTarget(name: "BertModelTests", dependencies: ["BertModel", "TestSupport"]),
+        .testTarget(name: "BertModelTests", dependencies: ["BertModel", "BertVerify", "TestSupport"]),
         .testTarget(name: "BertVerifyTests", dependencies: ["BertVerify", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
         .target(name: "BertFuzz", dependencies: ["BertTensors", "BertFormats", "BertTokenizer", "BertVerify"], path: "Fuzz/Harness"),

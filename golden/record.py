@@ -5,6 +5,8 @@
         --text "Go!" -o OUT.safetensors
     golden/.venv/bin/python golden/record.py MC_FOLDER --text "The cat sat." --choice "On the mat." \\
         --choice "At the bank." -o OUT.safetensors          # BertForMultipleChoice
+    golden/.venv/bin/python golden/record.py MODEL_FOLDER --train BATCH.jsonl --lr 5e-5 -o STEP.safetensors
+                                                            # one training step (record_train.py)
 
 It records the way most people do by hand: forward hooks on the modules, named as
 `model.named_modules()` names them (`bert.embeddings`, `bert.encoder.layer.0.attention.self`, ...,
@@ -256,7 +258,22 @@ def main(argv=None):
                     help="multiple choice: one choice for the --text (the context) just before it (repeatable)")
     ap.add_argument("-o", "--output", type=Path, required=True, help="the golden to write (.safetensors)")
     ap.add_argument("--source", help="the `source` metadata (default: MODEL_FOLDER as given)")
+    train = ap.add_argument_group("training step (--train; see record_train.py for the JSONL layouts)")
+    train.add_argument("--train", type=Path, metavar="BATCH.jsonl",
+                       help="record one training step on this batch (a step golden) instead of activations")
+    train.add_argument("--optimizer", choices=("adamw", "adam"), default="adamw")
+    train.add_argument("--lr", type=float, default=5e-5)
+    train.add_argument("--weight-decay", type=float, default=0.01)
+    train.add_argument("--betas", type=float, nargs=2, default=(0.9, 0.999))
+    train.add_argument("--eps", type=float, default=1e-8)
+    train.add_argument("--clip-norm", type=float, help="clip_grad_norm_ max_norm (default: no clipping)")
     args = ap.parse_args(argv)
+    if args.train is not None:
+        if args.rows:
+            ap.error("--train takes its inputs from BATCH.jsonl; drop --text/--pair/--choice")
+        import record_train
+
+        return record_train.main(args)
     if not args.rows:
         ap.error("give at least one --text")
     examples = [list(r) for r in args.rows]

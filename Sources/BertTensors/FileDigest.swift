@@ -38,3 +38,12 @@ public enum FileDigest {
         bk_crc32c(seed, bytes.baseAddress, bytes.count)
     }
 }
+
+/// SHA-256 over several pieces in turn (a step golden's `weights_sha256`: each parameter's name
+/// and f32 bytes), without joining them first.
+public struct StreamingSHA256 {
+    private var hasher = SHA256()
+    public init() {}
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) { hasher.update(bufferPointer: bytes) }
+    public func hex() -> String { hasher.finalize().map { String(format: "%02x", $0) }.joined() }
+}

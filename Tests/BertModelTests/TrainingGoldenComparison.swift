@@ -1,6 +1,7 @@
 import BertFormats
 import BertModel
 import BertTensors
+import BertVerify
 import TestSupport
 import XCTest
 
@@ -16,10 +17,7 @@ extension XCTestCase {
 
     func ints(_ t: RawTensor) -> [Int] { (0..<t.elementCount).map { Int(t.element($0)) } }
 
-    /// Gradients: 1e-5 relative (the aim) plus 1e-5 of the tensor's largest element, since
-    /// f32 sums of a few hundred terms in another order than PyTorch's leave a small element with
-    /// the big ones' rounding (measured: within 1e-6 of the largest for all but a few elements per
-    /// tensor, all within 1e-5). A dropped term (e.g. LayerNorm's mean(g·n)) is off by > 1e-2.
+    /// Gradients by StepTolerance.gradient (as `bertkit verify --train` judges them; the reasons are there).
     func compareGradients(_ f: SafeTensorsFile, _ t: Trainer, noise: Set<String>, label: String, skipping: Set<String> = [],
                           file: StaticString = #filePath, line: UInt = #line) {
         for e in t.gradients.layout.entries where !skipping.contains(e.name) {
@@ -32,14 +30,14 @@ extension XCTestCase {
                 XCTAssertLessThanOrEqual(want.map(abs).max() ?? 0, 3e-8, "\(label) PyTorch grad.\(e.name)", file: file, line: line)
                 continue
             }
-            let scale = want.map(abs).max() ?? 0
-            assertClose(got, want, atol: 1e-5 * scale + 1e-9, rtol: 1e-5, label: "\(label) grad.\(e.name)", file: file, line: line)
+            let tol = StepTolerance.gradient(largest: Double(want.map(abs).max() ?? 0))
+            assertClose(got, want, atol: Float(tol.atol), rtol: Float(tol.rtol), label: "\(label) grad.\(e.name)", file: file, line: line)
         }
     }
 
-    /// Parameters and moments after steps: Adam divides by √v, so an f32 gradient difference of
-    /// 1e-4 relative moves the update by about as much; parameters are O(0.1–1), moments follow g.
-    /// `exempt`: elements (by parameter name) whose values are not compared (their moments are).
+    /// Parameters and moments after steps, by StepTolerance (as `bertkit verify --train`): Adam
+    /// divides by √v, so an f32 gradient difference of 1e-4 relative moves the update by about as
+    /// much; parameters are O(0.1–1), moments follow g. `exempt`: elements (by parameter name) whose values are not compared (their moments are).
     func compareState(_ f: SafeTensorsFile, _ t: Trainer, suffix: String, noise: Set<String>, skipping: Set<String> = [],
                       exempt: [String: Set<Int>] = [:], file: StaticString = #filePath, line: UInt = #line) {
         let off = { (n: String) in t.gradients.layout.offset(of: n) }
@@ -54,17 +52,18 @@ extension XCTestCase {
                     p = p.indices.filter { !x.contains($0) }.map { p[$0] }
                     want = want.indices.filter { !x.contains($0) }.map { want[$0] }
                 }
-                // lr 1e-3 per step: 5e-6 is 0.5% of one step. Adam's update lr·m̂/√v̂ turns a 1e-4
-                // relative gradient difference on an element with a near-zero moment into ~3e-6.
-                assertClose(p, want, atol: 5e-6, label: pk + e.name, file: file, line: line)
+                // Every golden steps at lr 1e-3: 5e-6.
+                let tol = StepTolerance.parameter(learningRate: Double(t.optimizer.settings.learningRate))
+                assertClose(p, want, atol: Float(tol.atol), rtol: Float(tol.rtol), label: pk + e.name, file: file, line: line)
             }
             if let want = f["exp_avg\(suffix)." + e.name]?.floats() {
-                let s = want.map(abs).max() ?? 0
-                assertClose(m, want, atol: 1e-4 * s + 1e-10, rtol: 1e-3, label: "exp_avg\(suffix).\(e.name)", file: file, line: line)
+                let tol = StepTolerance.firstMoment(largest: Double(want.map(abs).max() ?? 0))
+                assertClose(m, want, atol: Float(tol.atol), rtol: Float(tol.rtol), label: "exp_avg\(suffix).\(e.name)", file: file, line: line)
             }
             if let want = f["exp_avg_sq\(suffix)." + e.name]?.floats() {
-                let s = want.map(abs).max() ?? 0
-                assertClose(v, want, atol: 2e-4 * s + 1e-14, rtol: 2e-3, label: "exp_avg_sq\(suffix).\(e.name)", file: file, line: line)
+                let tol = StepTolerance.secondMoment(largest: Double(want.map(abs).max() ?? 0))
+                assertClose(v, want, atol: Float(tol.atol), rtol: Float(tol.rtol), label: "exp_avg_sq\(suffix).\(e.name)",
+                            file: file, line: line)
             }
         }
     }

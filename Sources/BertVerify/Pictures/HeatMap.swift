@@ -23,7 +23,7 @@ public struct HeatMap {
         let lw = labels ? min(140, 6.5 * Double(rowLabels.map(\.count).max() ?? 4) + 8) : 0
         let th = labels ? lw : 0
         let top = y + 18 + th
-        s.text(title, x: x, y: y + 12, size: 12, weight: "bold")
+        s.text(title, x: x, y: y + 12, size: 12, weight: "bold", extra: ["data-role": "title"])
         if labels {
             for (j, l) in columnLabels.enumerated() {
                 let cx = x + lw + (Double(j) + 0.5) * cell
@@ -54,8 +54,13 @@ public struct HeatMap {
         for k in 0..<10 {
             s.rect(x: w + 30, y: 40 + Double(9 - k) * 14, w: 14, h: 14, fill: Palette.blues(Double(k) / 9))
         }
-        s.text("1", x: w + 48, y: 51, size: 10)
-        s.text("0", x: w + 48, y: 175, size: 10)
+        // The key spans 0...1 (y 180 → 40) with nice 1-2-5 ticks, as every chart's axes.
+        let key = NiceScale(lo: 0, hi: 1, count: 6)
+        for v in key.ticks {
+            let y = 180 - 140 * v
+            s.line(x1: w + 44, y1: y, x2: w + 47, y2: y, stroke: "#333")
+            s.text(key.label(v), x: w + 50, y: y + 4, size: 10, extra: ["data-role": "y-tick", "data-value": String(v)])
+        }
         return s.render(title: title)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 
-/// Lines over a shared categorical x axis (taps, steps), optionally on a log₁₀ y axis.
+/// Lines over a shared categorical x axis (taps), optionally on a log₁₀ y axis, with nice 1-2-5
+/// ticks (NiceScale). Training curves, over a numeric step axis, are StackedChart's.
 /// Points that are missing, non-finite, or ≤ 0 on a log axis are left out of the line.
 public struct LineChart {
     public struct Series {
@@ -39,23 +40,23 @@ public struct LineChart {
         }
         var all = series.flatMap { $0.values.compactMap(usable) } + thresholds.compactMap { usable($0.value) }
         if all.isEmpty { all = [0, 1] }
-        var lo = all.min()!, hi = all.max()!
-        if logY { lo = lo.rounded(.down); hi = hi.rounded(.up) }
-        if hi - lo < 1e-12 { hi = lo + 1 }
+        // Nice 1-2-5 ticks (NiceScale); on a log axis, decades (every 2nd or 5th when there are many).
+        let ticks = logY ? NiceScale.decades(lo: all.min()!, hi: all.max()!) : NiceScale(lo: all.min()!, hi: all.max()!).ticks
+        let scale = logY ? nil : NiceScale(lo: all.min()!, hi: all.max()!)
+        let lo = ticks.first!, hi = ticks.last!
         let n = max(xLabels.count, 1)
         func x(_ i: Int) -> Double { left + (n == 1 ? pw / 2 : pw * Double(i) / Double(n - 1)) }
         func y(_ v: Double) -> Double { top + ph * (1 - (v - lo) / (hi - lo)) }
 
         var s = SVG(width: width, height: height)
-        s.text(title, x: left, y: 20, size: 14, weight: "bold")
-        // y grid and ticks
-        let ticks: [Double] = logY ? Array(stride(from: lo, through: hi, by: 1)) : (0...4).map { lo + (hi - lo) * Double($0) / 4 }
+        s.text(title, x: left, y: 20, size: 14, weight: "bold", extra: ["data-role": "title"])
         for t in ticks {
             s.line(x1: left, y1: y(t), x2: left + pw, y2: y(t), stroke: "#e5e5e5")
-            let label = logY ? "1e\(Int(t))" : String(format: "%.3g", t)
-            s.text(label, x: left - 6, y: y(t) + 4, size: 10, anchor: "end", fill: "#555")
+            let label = logY ? "1e\(Int(t))" : scale!.label(t)
+            s.text(label, x: left - 6, y: y(t) + 4, size: 10, anchor: "end", fill: "#555",
+                   extra: ["data-role": "y-tick", "data-value": logY ? String(pow(10, t)) : String(t)])
         }
-        s.text(yLabel, x: 16, y: top + ph / 2, size: 11, anchor: "middle", rotate: -90)
+        s.text(yLabel, x: 16, y: top + ph / 2, size: 11, anchor: "middle", rotate: -90, extra: ["data-role": "y-label"])
         s.line(x1: left, y1: top + ph, x2: left + pw, y2: top + ph, stroke: "#333")
         s.line(x1: left, y1: top, x2: left, y2: top + ph, stroke: "#333")
         // x labels (thinned so they stay legible)

@@ -67,9 +67,11 @@ public struct SVG {
         body.append("<polyline points=\"\(p)\" fill=\"none\" stroke=\"\(stroke)\" stroke-width=\"\(SVG.num(width))\"\(SVG.attrs(extra))/>")
     }
 
-    public mutating func circle(x: Double, y: Double, r: Double, fill: String, title: String? = nil) {
+    public mutating func circle(x: Double, y: Double, r: Double, fill: String, title: String? = nil, stroke: String? = nil,
+                                extra: KeyValuePairs<String, String> = [:]) {
         let t = title.map { "<title>\(SVG.escape($0))</title>" } ?? ""
-        body.append("<circle cx=\"\(SVG.num(x))\" cy=\"\(SVG.num(y))\" r=\"\(SVG.num(r))\" fill=\"\(fill)\">\(t)</circle>")
+        let st = stroke.map { " stroke=\"\($0)\" stroke-width=\"1.5\"" } ?? ""
+        body.append("<circle cx=\"\(SVG.num(x))\" cy=\"\(SVG.num(y))\" r=\"\(SVG.num(r))\" fill=\"\(fill)\"\(st)\(SVG.attrs(extra))>\(t)</circle>")
     }
 
     /// The document. `title` becomes the SVG's accessible name.

@@ -209,16 +209,8 @@ struct Finetune: ParsableCommand {
     }
 
     func writePlot(_ reports: [TrainingReport], _ evals: [EvalPoint], to path: String) throws {
-        let metric = reports.first?.metricName.lowercased() ?? "accuracy"
-        let steps = Array(Set(reports.map(\.step) + evals.map(\.step))).sorted()
-        let byStep = Dictionary(reports.map { ($0.step, $0) }, uniquingKeysWith: { a, _ in a })
-        let evalByStep = Dictionary(evals.map { ($0.step, $0.value) }, uniquingKeysWith: { a, _ in a })
-        var series: [LineChart.Series] = [.init(name: "loss", values: steps.map { byStep[$0]?.loss }),
-                                          .init(name: metric, values: steps.map { byStep[$0]?.metric })]
-        if let e = evals.first { series.append(.init(name: "eval \(e.name)", values: steps.map { evalByStep[$0] })) }
-        let chart = LineChart(title: "Fine-tuning \(model)", xLabels: steps.map(String.init), series: series,
-                              logY: false, yLabel: "loss / \(metric)")
-        try AtomicFileWriter.write(Data(chart.svg().utf8), to: path)
+        let svg = TrainingCurve.svg(title: TrainingCurve.modelName(model), reports: reports, evalPoints: evals)
+        try AtomicFileWriter.write(Data(svg.utf8), to: path)
     }
 }
 

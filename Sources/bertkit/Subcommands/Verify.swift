@@ -36,8 +36,20 @@ struct Verify: ParsableCommand {
             f32 original's golden at --atol 2e-2 --rtol 1e-2 (bf16: --atol 2e-1 --rtol 1e-1); see \
             formats/benchmarks.md.
 
+            TRAINING STEP (--train): GOLDEN is a step golden (formats/golden.md, Step goldens) that \
+            golden/record.py --train wrote from one PyTorch step on your model and batch. bertkit runs the \
+            same step (dropout off, the golden's Adam/AdamW settings, its first batch and targets) and compares \
+            the loss, the head's output, every gradient, Adam's exp_avg and exp_avg_sq, and every parameter \
+            after the step, in forward order, each by its own rule (1e-5 relative + 1e-5 of the tensor's \
+            largest element for gradients; see formats/golden.md), so --atol/--rtol/--stat do not apply. It \
+            names the first parameter whose gradient diverges (in forward order) and the last, which is \
+            the first that backward computes: where backward goes wrong. Gradients that \
+            are 0 in exact arithmetic (the attention key biases, shift-invariant biases) are bounded instead, \
+            and their moments and values skipped.
+
             Exit status: 0 when every tensor passes, 1 when one fails or two tensors of one tap disagree, 2 \
-            when the golden does not fit the model (the message names the tensor).
+            when the golden does not fit the model (the message names the tensor: a missing gradient, a wrong \
+            shape, another architecture, other weights).
 
             EXAMPLES
               bertkit verify .cache/models/all-MiniLM-L6-v2 golden/expected/minilm.acts.safetensors
@@ -45,29 +57,38 @@ struct Verify: ParsableCommand {
               bertkit verify golden/fixtures/tiny-cls golden/expected/tiny-cls.acts.safetensors --json --fail-fast
               bertkit verify golden/fixtures/tiny-cls golden/expected/tiny-cls.hooks.safetensors
               bertkit verify golden/fixtures/heads/multiple-choice/bin golden/expected/heads/multiple-choice.acts.safetensors
+              bertkit verify golden/fixtures/train-verify/token-classification \\
+                  golden/expected/train-verify/token-classification.step.safetensors --train
             """)
 
     @Argument(help: "A model folder, weights file or .bkm.") var model: String
     @Argument(help: "A golden activation file (.safetensors).") var golden: String
-    @Option(help: "Absolute tolerance.") var atol = Tolerance.f32.atol
-    @Option(help: "Relative tolerance.") var rtol = Tolerance.f32.rtol
-    @Option(help: "How many elements must pass: max (all), mean, median or p99.") var stat = Tolerance.Stat.max.rawValue
+    @Option(help: "Absolute tolerance (default 1e-4).") var atol: Double?
+    @Option(help: "Relative tolerance (default 1e-4).") var rtol: Double?
+    @Option(help: "How many elements must pass: max (all), mean, median or p99 (default max).") var stat: String?
+    @Flag(help: "GOLDEN is a step golden (golden/record.py --train): run one training step and compare it.") var train = false
     @Flag(help: "Stop comparing with bertkit at the first failing tensor.") var failFast = false
     @Option(help: "Threads (default: every CPU).") var threads: Int?
     @Flag(help: "Print JSON.") var json = false
     @OptionGroup var files: ModelFiles
 
     func validate() throws {
-        guard Tolerance.Stat(rawValue: stat) != nil else { throw ValidationError("--stat must be max, mean, median or p99") }
-        guard atol >= 0, rtol >= 0, atol.isFinite, rtol.isFinite else { throw ValidationError("--atol and --rtol must be finite and ≥ 0") }
+        if train, atol != nil || rtol != nil || stat != nil {
+            throw ValidationError("--train judges each tensor by its own rule (formats/golden.md, Step goldens); drop --atol, --rtol and --stat")
+        }
+        guard Tolerance.Stat(rawValue: stat ?? "max") != nil else { throw ValidationError("--stat must be max, mean, median or p99") }
+        for t in [atol, rtol].compactMap({ $0 }) where !(t >= 0 && t.isFinite) {
+            throw ValidationError("--atol and --rtol must be finite and ≥ 0")
+        }
     }
 
     func run() throws {
         try runReportingErrors {
             if let t = threads { ComputeThreads.set(t) }
             let m = try BertModel(checkpoint: files.load(model))
+            if train { return try verifyStep(m) }
             let g = try GoldenFile.read(path: golden, layers: m.config.numHiddenLayers, head: m.head)
-            let tol = Tolerance(atol: atol, rtol: rtol, stat: Tolerance.Stat(rawValue: stat)!)
+            let tol = Tolerance(atol: atol ?? Tolerance.f32.atol, rtol: rtol ?? Tolerance.f32.rtol, stat: Tolerance.Stat(rawValue: stat ?? "max")!)
             let r = try Verifier.verify(model: m, golden: g, tolerance: tol, failFast: failFast)
             if json {
                 try Console.outJSON(VerifyJSON(report: r))
@@ -100,11 +121,13 @@ struct VerifyJSON: Encodable {
 }
 
 enum VerifyText {
-    static func render(_ r: VerifyReport) -> String {
-        func e(_ x: Double) -> String { x.isFinite ? String(format: "%.2e", x) : (x.isNaN ? "nan" : "inf") }
-        let width = max(34, ((r.taps.map(\.goldenName) + r.notCompared).map(\.count).max() ?? 0) + 2)
-        var lines = ["tap".padded(width) + "max abs   mean abs  max rel   cosine       worst index      nan/inf  result"]
-        for t in r.taps {
+    static func e(_ x: Double) -> String { x.isFinite ? String(format: "%.2e", x) : (x.isNaN ? "nan" : "inf") }
+
+    /// One row per compared tensor (verify and verify --train share it), then those --fail-fast left out.
+    static func table(_ rows: [TapComparison], notCompared: [String], heading: String = "tap") -> [String] {
+        let width = max(34, ((rows.map(\.goldenName) + notCompared).map(\.count).max() ?? 0) + 2)
+        var lines = [heading.padded(width) + "max abs   mean abs  max rel   cosine       worst index      nan/inf  result"]
+        for t in rows {
             let nonFinite = "\(t.nanActual + t.nanExpected)/\(t.infActual + t.infExpected)"
             let cells: [String] = [
                 t.goldenName.padded(width), e(t.maxAbsError).padded(10), e(t.meanAbsError).padded(10), e(t.maxRelError).padded(10),
@@ -113,7 +136,12 @@ enum VerifyText {
             ]
             lines.append(cells.joined())
         }
-        for n in r.notCompared { lines.append(n.padded(width) + "(not compared: --fail-fast)") }
+        for n in notCompared { lines.append(n.padded(width) + "(not compared: --fail-fast)") }
+        return lines
+    }
+
+    static func render(_ r: VerifyReport) -> String {
+        var lines = table(r.taps, notCompared: r.notCompared)
         let tol = "atol \(e(r.tolerance.atol)), rtol \(e(r.tolerance.rtol)), stat \(r.tolerance.stat.rawValue)"
         let bad = r.aliasDisagreements.count
         let selfDisagreement = "the golden disagrees with itself on \(bad) pair\(bad == 1 ? "" : "s")"
@@ -137,6 +165,6 @@ enum VerifyText {
     }
 }
 
-private extension String {
+extension String {
     func padded(_ n: Int) -> String { self + String(repeating: " ", count: max(0, n - count)) }
 }
