@@ -86,7 +86,7 @@ struct Finetune: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Dropout at the config's rates, as transformers trains (masks from --seed and the step).")
     var dropout = true
     @Option(help: "Steps between report lines.") var reportEvery = 50
-    @Option(help: "Write an SVG of loss and accuracy over steps.") var plot: String?
+    @Option(help: "Write an SVG training curve: the loss and the task's metric in panels over the step axis, --eval points marked.") var plot: String?
     @Flag(help: "Skip malformed rows, unknown labels and empty texts instead of stopping.") var skipBadRows = false
     @Flag(help: "Replace an existing classifier head.") var resetHead = false
     @Option(help: "Optimizer state to continue from.") var resume: String?
