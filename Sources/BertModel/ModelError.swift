@@ -1,4 +1,5 @@
 import Foundation
+import BertFormats
 
 /// Why the model cannot run on the given parameters or inputs.
 public enum ModelError: LocalizedError, Equatable {
@@ -14,6 +15,8 @@ public enum ModelError: LocalizedError, Equatable {
     case textTooLong(row: Int, tokens: Int, limit: Int)
     case noTokenizer
     case noClassifier
+    /// The task needs the `expected` head; the model has `found`.
+    case wrongHead(expected: HeadKind, found: HeadKind)
     case unknownPrompt(name: String, prompts: [String])
 
     public var errorDescription: String? {
@@ -42,6 +45,8 @@ public enum ModelError: LocalizedError, Equatable {
             return "the model has no vocabulary (vocab.txt or tokenizer.json), so it cannot tokenize text"
         case .noClassifier:
             return "the model has no sequence-classification head (classifier.weight/bias)"
+        case let .wrongHead(expected, found):
+            return "the model is a \(found.architectureName) (head \(found.rawValue)); this needs a \(expected.architectureName)"
         case .unknownPrompt(let n, let p):
             return "the model has no prompt named \"\(n)\"; "
                 + (p.isEmpty ? "it has no prompts (config_sentence_transformers.json)" : "its prompts are \(p.joined(separator: ", "))")

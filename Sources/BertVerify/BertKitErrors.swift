@@ -3,3 +3,4 @@ import BertTensors
 // The errors BertVerify throws, all typed (see `BertKitError`).
 extension GoldenError: BertKitError {}
 extension QualityBoundError: BertKitError {}
+extension TaskQualityError: BertKitError {}

@@ -79,7 +79,18 @@ public enum Validator {
         if let g = o.golden {
             guarded("Fidelity", "golden taps") { checks.append(try FidelityQualityChecks.fidelity(model, golden: g, tolerance: o.goldenTolerance)) }
         }
-        if let d = o.data {
+        if let d = o.data, model.head != .sequenceClassification {
+            let name = TaskQualityChecks.name(model.head)
+            var scoring: TaskQualityChecks.Scoring?
+            do { scoring = try TaskQualityChecks.prepare(model, data: d, o) } catch { checks.append(try badData(name, error)) }
+            if let score = scoring {
+                guarded("Quality", name) {
+                    let (c, lines) = try score()
+                    checks.append(c)
+                    details += lines
+                }
+            }
+        } else if let d = o.data {
             let problem = ProblemQualityChecks.problem(of: model), name = ProblemQualityChecks.name(problem)
             var dataset: LabelledDataset?
             do {

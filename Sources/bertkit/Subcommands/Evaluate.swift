@@ -26,8 +26,10 @@ struct Evaluate: ParsableCommand {
               bertkit evaluate sentiment.bkm --data golden/data/problems/sentiment.csv --json
             """)
 
-    @Argument(help: "A fine-tuned classifier: folder, weights file or .bkm.") var model: String
-    @Option(help: "The labelled CSV.") var data: String
+    @Argument(help: "A fine-tuned model: folder, weights file or .bkm.") var model: String
+    @Option(help: "\(FinetuneTask.allCases.map(\.rawValue).joined(separator: ", ")) (default: the model's head).")
+    var task: String?
+    @Option(help: "The labelled data (a CSV for sequence classification).") var data: String
     @Option(help: "single_label_classification, multi_label_classification or regression (default: the model config's problem_type).")
     var problemType: String?
     @Option(help: "Multi-label: the probability at which a label is on.") var threshold = 0.5
@@ -44,24 +46,30 @@ struct Evaluate: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             let m = try BertModel(checkpoint: CheckpointLoader.load(path: model))
-            guard m.head == .sequenceClassification else { throw ModelError.noClassifier }
-            let problem = try ProblemType(option: problemType) ?? m.config.problemType ?? .singleLabel
-            let d = try LabelledDataset(contentsOf: data, labels: m.config.id2label, problem: problem, skipBadRows: skipBadRows)
-            for s in d.skipped { Console.log("skipped \(data) \(s)") }
-            switch problem {
-            case .singleLabel: try singleLabel(m, d)
-            case .multiLabel:
-                let logits = try m.classifierLogits(d, batchSize: batchSize, maxLength: maxLength)
-                let mt = MultiLabelMetrics(labels: m.config.id2label, truth: d.examples.flatMap(\.values), logits: logits,
-                                           threshold: threshold)
-                if json { return try Console.outJSON(mt) }
-                Console.out(table(mt))
-            case .regression:
-                let logits = try m.classifierLogits(d, batchSize: batchSize, maxLength: maxLength)
-                let mt = RegressionMetrics(labels: m.config.id2label, truth: d.examples.flatMap(\.values), predicted: logits)
-                if json { return try Console.outJSON(mt) }
-                Console.out(table(mt))
+            switch try FinetuneTask(option: task, head: m.head) {
+            case .sequenceClassification: try sequenceClassification(m)
             }
+        }
+    }
+
+    func sequenceClassification(_ m: BertModel) throws {
+        guard m.head == .sequenceClassification else { throw ModelError.noClassifier }
+        let problem = try ProblemType(option: problemType) ?? m.config.problemType ?? .singleLabel
+        let d = try LabelledDataset(contentsOf: data, labels: m.config.id2label, problem: problem, skipBadRows: skipBadRows)
+        for s in d.skipped { Console.log("skipped \(data) \(s)") }
+        switch problem {
+        case .singleLabel: try singleLabel(m, d)
+        case .multiLabel:
+            let logits = try m.classifierLogits(d, batchSize: batchSize, maxLength: maxLength)
+            let mt = MultiLabelMetrics(labels: m.config.id2label, truth: d.examples.flatMap(\.values), logits: logits,
+                                       threshold: threshold)
+            if json { return try Console.outJSON(mt) }
+            Console.out(table(mt))
+        case .regression:
+            let logits = try m.classifierLogits(d, batchSize: batchSize, maxLength: maxLength)
+            let mt = RegressionMetrics(labels: m.config.id2label, truth: d.examples.flatMap(\.values), predicted: logits)
+            if json { return try Console.outJSON(mt) }
+            Console.out(table(mt))
         }
     }
 

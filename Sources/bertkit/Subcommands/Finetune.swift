@@ -7,8 +7,16 @@ import Foundation
 
 struct Finetune: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Fine-tune a BERT sequence classifier or regressor on a labelled CSV.",
+        abstract: "Fine-tune a BERT model for a task: sequence classification or regression on a labelled CSV, …",
         discussion: """
+            --task picks what is trained (default: the model's own head; an encoder or a pre-training \
+            head gets a sequence classifier). A head the checkpoint lacks is created as transformers' \
+            _init_weights does (Linear weights normal(0, initializer_range) from --seed, biases zero; an MLM \
+            head's LayerNorm ones and zeros, its decoder tied to the word embeddings) and the new weights are \
+            listed. With --eval the model is scored after training, and every --eval-every steps \
+            (`Eval at step N: …` lines, marked on --plot).
+
+            sequence-classification: \
             The CSV is either AG News style (no header; first column the class, 1-based or a label name; \
             the other columns joined as the text) or has a header with `text` and `label` columns. A bad \
             row (malformed, unknown label, empty text, bad number) stops with its file:line (exit 2) unless \
@@ -46,8 +54,11 @@ struct Finetune: ParsableCommand {
             """)
 
     @Argument(help: "A model folder, weights file or .bkm.") var model: String
-    @Option(help: "The training CSV.") var train: String
-    @Option(help: "A CSV to evaluate on after training.") var eval: String?
+    @Option(help: "\(FinetuneTask.allCases.map(\.rawValue).joined(separator: ", ")) (default: the model's head; sequence-classification for an encoder or a pre-training head).")
+    var task: String?
+    @Option(help: "The training data (a CSV for sequence classification).") var train: String
+    @Option(help: "Data to evaluate on after training (and every --eval-every steps), in --train's layout.") var eval: String?
+    @Option(help: "Steps between evaluations on --eval (default: only after training).") var evalEvery: Int?
     @Option(help: "single_label_classification, multi_label_classification or regression (default: the model config's problem_type, else single-label).")
     var problemType: String?
     @Option(help: "Number of labels (names LABEL_0…); for regression, targets per row.") var numLabels: Int?
@@ -75,6 +86,10 @@ struct Finetune: ParsableCommand {
     func validate() throws {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         guard reportEvery >= 1 else { throw ValidationError("--report-every must be at least 1") }
+        if let e = evalEvery {
+            guard e >= 1 else { throw ValidationError("--eval-every must be at least 1") }
+            guard eval != nil else { throw ValidationError("--eval-every needs --eval") }
+        }
         guard ["adam", "adamw"].contains(optimizer) else { throw ValidationError("--optimizer is adam or adamw") }
         if steps != nil && epochs != nil { throw ValidationError("give --steps or --epochs, not both") }
         if let s = steps, s < 1 { throw ValidationError("--steps must be at least 1") }
@@ -83,143 +98,136 @@ struct Finetune: ParsableCommand {
         _ = try ProblemType(option: problemType)
     }
 
-    static func optimizerPath(for out: String) -> String {
-        (try? OutputFormat.detect(path: out)) == .huggingFaceFolder ? out + "/optimizer.safetensors" : out + ".optim.safetensors"
-    }
-
     func run() throws {
         try runReportingErrors {
             let source = try CheckpointLoader.load(path: model)
             for w in source.report.warnings { Console.log("warning: \(w)") }
-            let problem = try ProblemType(option: problemType) ?? source.config.problemType ?? .singleLabel
-            let names = try labelNames(source, problem: problem)
-            if problem == .singleLabel && names.count < 2 {
-                throw ValidationError("single-label classification needs at least 2 labels, found \(names.count) (\(names.joined(separator: ", ")))\n---> HINT: one number per row is --problem-type regression")
+            switch try FinetuneTask(option: task, head: source.architecture.head) {
+            case .sequenceClassification: try runSequenceClassification(source)
             }
-            var (checkpoint, created) = try source.forSequenceClassification(labels: names, resetHead: resetHead, seed: seed)
-            // As transformers' forward sets it from the labels, and save_pretrained writes it.
-            checkpoint.config.problemType = problem
-            if !created.isEmpty {
-                Console.log("Some weights of BertForSequenceClassification were not initialized from the model checkpoint at \(model) and are newly initialized: \(created)\nYou should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference.")
-            }
-            let data = try LabelledDataset(contentsOf: train, labels: names, problem: problem, skipBadRows: skipBadRows)
-            for s in data.skipped { Console.log("skipped \(train) \(s)") }
-            guard !data.examples.isEmpty else { throw FineTuningError.noExamples(path: train) }
-            var evalData: LabelledDataset?
-            if let e = eval {
-                evalData = try LabelledDataset(contentsOf: e, labels: names, problem: problem, skipBadRows: skipBadRows)
-                for s in evalData!.skipped { Console.log("skipped \(e) \(s)") }
-            }
+        }
+    }
 
-            let m = try BertModel(checkpoint: checkpoint)
-            let settings = AdamOptimizer.Settings(kind: optimizer == "adam" ? .adam : .adamw, learningRate: lr, weightDecay: weightDecay)
-            let perEpoch = (data.examples.count + batchSize - 1) / batchSize
-            let total = steps ?? max(1, Int((Double(perEpoch) * (epochs ?? 1)).rounded()))
-            let trainer = Trainer(model: m, optimizer: settings,
-                                  schedule: warmupSteps.map { .linear(warmupSteps: $0, totalSteps: total) } ?? .constant,
-                                  clipNorm: clipNorm, problem: problem, dropout: dropout ? nil : .off, seed: seed)
-            if let r = resume {
-                trainer.optimizer = try OptimizerStateFile.read(path: r, settings: settings, parameterCount: m.parameters.count)
-                Console.log("resuming at step \(trainer.optimizer.step) from \(r)")
-            }
-            var options = FineTuningOptions(steps: total)
-            options.batchSize = batchSize
-            options.maxLength = maxLength
-            options.shuffle = shuffle
-            options.seed = seed
-            options.reportEvery = reportEvery
-            let loop = try FineTuningLoop(trainer: trainer, dataset: data, options: options)
+    /// What a task's file hands to `train`: the model with its head, the batches, and an
+    /// evaluation for --eval.
+    struct Plan {
+        var checkpoint: Checkpoint
+        /// The tensors `forHead` created, for transformers' "newly initialized" report.
+        var created: [String]
+        /// Sequence classification's loss (nil for every other task).
+        var problem: ProblemType?
+        var source: (BertModel) throws -> any TrainingBatchSource
+        /// The --eval figures at a step; nil without --eval.
+        var evaluate: ((BertModel, Int) throws -> EvalPoint)?
+    }
 
-            // The last good state, saved on Ctrl-C and after a NaN.
-            let save = { (c: Checkpoint, o: AdamOptimizer) throws in
-                try CheckpointExporter.write(c, to: output, replace: true)
-                try OptimizerStateFile.write(o, to: Self.optimizerPath(for: output))
-            }
-            let lock = NSLock()
-            nonisolated(unsafe) var good = (m.checkpoint(like: checkpoint), trainer.optimizer)
-            Interrupts.onInterrupt {
-                lock.lock()
-                let (c, o) = good
-                do {
-                    try save(c, o)
-                    Console.log("\ninterrupted at step \(o.step); saved \(output) (resume with --resume \(Self.optimizerPath(for: output)))")
-                } catch {
-                    Console.error("interrupted; could not save: \(error.localizedDescription)")
-                }
-                // _exit, not exit: exit() runs OpenBLAS's destructor, which joins its worker threads and
-                // can hang forever while the main thread is inside a GEMM.
-                fflush(nil)
-                _exit(130)
-            }
-            let started = Date()
-            var bar = ProgressLine(enabled: Console.stdoutIsTerminal)
+    /// The loop every task shares: the new-weights report, optimizer, --resume, report lines and
+    /// progress bar, periodic --eval, saving (Ctrl-C and NaN keep the last good state) and --plot.
+    func train(_ plan: Plan) throws {
+        if !plan.created.isEmpty {
+            Console.log("Some weights of \(plan.checkpoint.architecture.className) were not initialized from the model checkpoint at \(model) and are newly initialized: \(plan.created)\nYou should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference.")
+        }
+        let m = try BertModel(checkpoint: plan.checkpoint)
+        let data = try plan.source(m)
+        guard data.count > 0 else { throw FineTuningError.noExamples(path: train) }
+        let settings = AdamOptimizer.Settings(kind: optimizer == "adam" ? .adam : .adamw, learningRate: lr, weightDecay: weightDecay)
+        let perEpoch = (data.count + batchSize - 1) / batchSize
+        let total = steps ?? max(1, Int((Double(perEpoch) * (epochs ?? 1)).rounded()))
+        let trainer = Trainer(model: m, optimizer: settings,
+                              schedule: warmupSteps.map { .linear(warmupSteps: $0, totalSteps: total) } ?? .constant,
+                              clipNorm: clipNorm, problem: plan.problem, dropout: dropout ? nil : .off, seed: seed)
+        if let r = resume {
+            trainer.optimizer = try OptimizerStateFile.read(path: r, settings: settings, parameterCount: m.parameters.count)
+            Console.log("resuming at step \(trainer.optimizer.step) from \(r)")
+        }
+        var options = FineTuningOptions(steps: total)
+        options.batchSize = batchSize
+        options.maxLength = maxLength
+        options.shuffle = shuffle
+        options.seed = seed
+        options.reportEvery = reportEvery
+        options.evalEvery = evalEvery
+        let loop = try FineTuningLoop(trainer: trainer, source: data, options: options, template: plan.checkpoint)
+        let good = loop.lastGood!
+        let optimizerPath = TrainingSnapshot.optimizerPath(for: output)
+        Interrupts.onInterrupt {
             do {
-                let firstStep = trainer.optimizer.step
-                try loop.run(onStep: { _, running in
-                    let step = running.step
-                    // Snapshot cheaply only every report, keeping memory flat on big models.
-                    if step % reportEvery == 0 || step == total {
-                        lock.lock(); good = (m.checkpoint(like: checkpoint), trainer.optimizer); lock.unlock()
-                    }
-                    let secs = Date().timeIntervalSince(started)
-                    let done = step - firstStep  // this run's steps (a resumed run starts past 0)
-                    let rate = Double(done * batchSize) / max(secs, 1e-9)
-                    let eta = Int((Double(total - step) * secs / Double(max(done, 1))).rounded())
-                    bar.show("step \(step)/\(total)  loss \(String(format: "%.4f", running.loss))  "
-                             + "\(running.metricName.lowercased()) \(String(format: "%.4f", running.metric))  "
-                             + "\(String(format: "%.1f", rate)) seq/s  ETA \(eta)s")
-                }, onReport: { rep in
-                    bar.clear()
-                    Console.out("Step \(rep.step): Loss = \(String(format: "%.4f", rep.loss)), \(rep.metricName) = \(String(format: "%.4f", rep.metric))")
-                })
-            } catch let e as FineTuningError {
-                bar.clear()
-                lock.lock()
-                try save(good.0, good.1)
-                throw e
+                let step = try good.save(to: output, hold: true)
+                Console.log("\ninterrupted at step \(step); saved \(output) (resume with --resume \(optimizerPath))")
+            } catch {
+                Console.error("interrupted; could not save: \(error.localizedDescription)")
             }
+            // _exit, not exit: exit() runs OpenBLAS's destructor, which joins its worker threads and
+            // can hang forever while the main thread is inside a GEMM.
+            fflush(nil)
+            _exit(130)
+        }
+        let started = Date()
+        var bar = ProgressLine(enabled: Console.stdoutIsTerminal)
+        let firstStep = trainer.optimizer.step
+        var final: EvalPoint?
+        do {
+            try loop.run(onStep: { _, running in
+                let step = running.step
+                let secs = Date().timeIntervalSince(started)
+                let done = step - firstStep  // this run's steps (a resumed run starts past 0)
+                let rate = Double(done * batchSize) / max(secs, 1e-9)
+                let eta = Int((Double(total - step) * secs / Double(max(done, 1))).rounded())
+                bar.show("step \(step)/\(total)  loss \(String(format: "%.4f", running.loss))  "
+                         + "\(running.metricName.lowercased()) \(String(format: "%.4f", running.metric))  "
+                         + "\(String(format: "%.1f", rate)) seq/s  ETA \(eta)s")
+            }, onReport: { rep in
+                bar.clear()
+                Console.out("Step \(rep.step): Loss = \(String(format: "%.4f", rep.loss)), \(rep.metricName) = \(String(format: "%.4f", rep.metric))")
+            }, evaluate: plan.evaluate.map { e in { step in try e(m, step) } }, onEval: { p in
+                bar.clear()
+                if p.step == total { final = p } else { Console.out("Eval at step \(p.step): \(p.summary)") }
+            })
+        } catch let e as FineTuningError {
             bar.clear()
-            lock.lock()
-            try save(m.checkpoint(like: checkpoint), trainer.optimizer)
-            lock.unlock()
-            Console.log("saved \(output) and \(Self.optimizerPath(for: output)) after \(trainer.optimizer.step) steps")
-            if let p = plot { try writePlot(loop.reports, to: p) }
-            if let e = evalData { try evaluate(m, on: e) }
+            try good.save(to: output, hold: true)
+            throw e
         }
+        bar.clear()
+        try good.save(to: output)
+        Console.log("saved \(output) and \(optimizerPath) after \(trainer.optimizer.step) steps")
+        if let p = plot { try writePlot(loop.reports, loop.evalPoints, to: p) }
+        // A resumed run that had nothing left to do still scores the model.
+        if final == nil, let e = plan.evaluate { final = try e(m, trainer.optimizer.step) }
+        if let f = final { Console.out("Eval \(f.summary)") }
     }
 
-    /// One line of scores after training, by problem type.
-    func evaluate(_ m: BertModel, on e: LabelledDataset) throws {
-        let f = { (x: Double?) in x.map { String(format: "%.4f", $0) } ?? "n/a" }
-        let scores: String
-        switch e.problem {
-        case .singleLabel:
-            scores = "accuracy = " + f(try ClassifierEvaluation.run(model: m, dataset: e, batchSize: 32, maxLength: maxLength).metrics.accuracy)
-        case .multiLabel:
-            let r = MultiLabelMetrics(labels: m.config.id2label, truth: e.examples.flatMap(\.values),
-                                      logits: try m.classifierLogits(e, maxLength: maxLength), threshold: 0.5)
-            scores = "micro F1 = \(f(r.microF1)), subset accuracy = \(f(r.subsetAccuracy))"
-        case .regression:
-            let r = RegressionMetrics(labels: m.config.id2label, truth: e.examples.flatMap(\.values),
-                                      predicted: try m.classifierLogits(e, maxLength: maxLength))
-            scores = "MSE = \(f(r.mse)), MAE = \(f(r.mae)), Pearson r = \(f(r.pearson))"
-        }
-        Console.out("Eval \(scores) on \(e.examples.count) rows of \(eval!)")
-    }
-
-    func labelNames(_ c: Checkpoint, problem: ProblemType) throws -> [String] {
-        try FineTuningLabels.resolve(explicit: labels.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },
-                                     count: numLabels, model: c, problem: problem, train: train)
-    }
-
-    func writePlot(_ reports: [TrainingReport], to path: String) throws {
+    func writePlot(_ reports: [TrainingReport], _ evals: [EvalPoint], to path: String) throws {
         let metric = reports.first?.metricName.lowercased() ?? "accuracy"
-        let chart = LineChart(title: "Fine-tuning \(model)", xLabels: reports.map { String($0.step) },
-                              series: [.init(name: "loss", values: reports.map(\.loss)),
-                                       .init(name: metric, values: reports.map(\.metric))],
+        let steps = Array(Set(reports.map(\.step) + evals.map(\.step))).sorted()
+        let byStep = Dictionary(reports.map { ($0.step, $0) }, uniquingKeysWith: { a, _ in a })
+        let evalByStep = Dictionary(evals.map { ($0.step, $0.value) }, uniquingKeysWith: { a, _ in a })
+        var series: [LineChart.Series] = [.init(name: "loss", values: steps.map { byStep[$0]?.loss }),
+                                          .init(name: metric, values: steps.map { byStep[$0]?.metric })]
+        if let e = evals.first { series.append(.init(name: "eval \(e.name)", values: steps.map { evalByStep[$0] })) }
+        let chart = LineChart(title: "Fine-tuning \(model)", xLabels: steps.map(String.init), series: series,
                               logY: false, yLabel: "loss / \(metric)")
         try AtomicFileWriter.write(Data(chart.svg().utf8), to: path)
     }
+}
+
+/// The --task values: every head that fine-tunes. Without --task, a task head's model trains its own
+/// task; an encoder or a pre-training head (MLM, NSP) gets a sequence classifier, as before --task.
+enum FinetuneTask: String, CaseIterable {
+    case sequenceClassification = "sequence-classification"
+
+    init(option: String?, head: HeadKind) throws {
+        if let o = option {
+            guard let t = FinetuneTask(rawValue: o) else {
+                throw ValidationError("--task is one of \(Self.allCases.map(\.rawValue).joined(separator: ", ")), found \"\(o)\"")
+            }
+            self = t
+        } else {
+            self = FinetuneTask(rawValue: head.rawValue) ?? .sequenceClassification
+        }
+    }
+
+    var head: HeadKind { HeadKind(rawValue: rawValue)! }
 }
 
 /// One overwritten status line on stderr, only when stdout is a terminal.
