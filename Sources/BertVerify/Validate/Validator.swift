@@ -16,6 +16,8 @@ public enum Validator {
         public var minF1: Double?
         /// Regression mean squared error.
         public var maxMSE: Double?
+        /// Masked-LM perplexity.
+        public var maxPerplexity: Double?
         public var maxLatencyMs: Double?
         public var batch = 1
         public var seq = 128

@@ -37,6 +37,9 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Rows per batch.") var batchSize = 32
     @Flag(help: "Skip malformed rows, unknown labels and empty texts instead of stopping.") var skipBadRows = false
     @Flag(help: "Print JSON.") var json = false
+    @Option(help: "masked-lm: the share of tokens masked.") var mlmProbability = 0.15
+    @Flag(help: "masked-lm: mask whole words (DataCollatorForWholeWordMask).") var wholeWordMask = false
+    @Option(help: "masked-lm: the masking seed (the same seed scores two models on the same masks).") var seed: UInt64 = 0
 
     func validate() throws {
         guard threshold > 0, threshold < 1 else { throw ValidationError("--threshold must be between 0 and 1") }
@@ -48,6 +51,8 @@ struct Evaluate: ParsableCommand {
             let m = try BertModel(checkpoint: CheckpointLoader.load(path: model))
             switch try FinetuneTask(option: task, head: m.head) {
             case .sequenceClassification: try sequenceClassification(m)
+            case .maskedLM: try maskedLM(m)
+            case .multipleChoice: try multipleChoice(m)
             }
         }
     }

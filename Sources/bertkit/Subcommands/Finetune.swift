@@ -82,6 +82,8 @@ struct Finetune: ParsableCommand {
     @Flag(help: "Replace an existing classifier head.") var resetHead = false
     @Option(help: "Optimizer state to continue from.") var resume: String?
     @Option(name: .shortAndLong, help: "The fine-tuned model: .bkm or a folder.") var output: String
+    @Option(help: "masked-lm: the share of tokens masked (DataCollatorForLanguageModeling's mlm_probability).") var mlmProbability = 0.15
+    @Flag(help: "masked-lm: mask whole words (a token and its ## pieces), as DataCollatorForWholeWordMask.") var wholeWordMask = false
 
     func validate() throws {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
@@ -104,6 +106,8 @@ struct Finetune: ParsableCommand {
             for w in source.report.warnings { Console.log("warning: \(w)") }
             switch try FinetuneTask(option: task, head: source.architecture.head) {
             case .sequenceClassification: try runSequenceClassification(source)
+            case .maskedLM: try runMaskedLM(source)
+            case .multipleChoice: try runMultipleChoice(source)
             }
         }
     }
@@ -215,6 +219,8 @@ struct Finetune: ParsableCommand {
 /// task; an encoder or a pre-training head (MLM, NSP) gets a sequence classifier, as before --task.
 enum FinetuneTask: String, CaseIterable {
     case sequenceClassification = "sequence-classification"
+    case maskedLM = "masked-lm"
+    case multipleChoice = "multiple-choice"
 
     init(option: String?, head: HeadKind) throws {
         if let o = option {

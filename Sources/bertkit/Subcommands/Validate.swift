@@ -46,6 +46,7 @@ struct Validate: ParsableCommand {
     @Option(help: "Smallest accuracy that passes (0–1); multi-label: per-label accuracy at 0.5.") var minAccuracy: Double?
     @Option(help: "Multi-label: smallest micro F1 that passes (0–1).") var minF1: Double?
     @Option(help: "Regression: largest mean squared error that passes.") var maxMse: Double?
+    @Option(help: "Masked LM: largest perplexity that passes (--data: one document a line, masks from seed 0).") var maxPerplexity: Double?
     @Option(help: "Largest median forward latency that passes, in ms.") var maxLatencyMs: Double?
     @Option(help: "Batch for the latency check.") var batch = 1
     @Option(help: "Sequence length for the latency check.") var seq = 128
@@ -57,7 +58,7 @@ struct Validate: ParsableCommand {
         if let m = minAccuracy, !(0...1).contains(m) { throw ValidationError("--min-accuracy must be between 0 and 1") }
         if let m = minF1, !(0...1).contains(m) { throw ValidationError("--min-f1 must be between 0 and 1") }
         if let m = maxMse, !(m >= 0) { throw ValidationError("--max-mse must be a number ≥ 0") }
-        for (flag, given) in [("--min-accuracy", minAccuracy), ("--min-f1", minF1), ("--max-mse", maxMse)] where given != nil && data == nil {
+        for (flag, given) in [("--min-accuracy", minAccuracy), ("--min-f1", minF1), ("--max-mse", maxMse), ("--max-perplexity", maxPerplexity)] where given != nil && data == nil {
             throw ValidationError("\(flag) needs --data")
         }
         guard batch >= 1, seq >= 1 else { throw ValidationError("--batch and --seq must be at least 1") }
@@ -73,6 +74,7 @@ struct Validate: ParsableCommand {
             o.minAccuracy = minAccuracy
             o.minF1 = minF1
             o.maxMSE = maxMse
+            o.maxPerplexity = maxPerplexity
             o.maxLatencyMs = maxLatencyMs
             o.batch = batch
             o.seq = seq

@@ -42,12 +42,16 @@ public enum MaskingError: LocalizedError, Equatable {
     case noMaskToken(token: String)
     /// The tokenizer has more ids than the model's vocabulary: a random replacement could fall outside it.
     case vocabulary(tokenizer: Int, model: Int)
+    /// A training batch in which masking chose no token: its loss would be torch's NaN (a mean over nothing).
+    case nothingMasked(step: Int, documents: Int)
 
     public var errorDescription: String? {
         switch self {
         case let .probability(name, value): "\(name) is \(value); expected a probability in 0...1"
         case let .noMaskToken(token): "the vocabulary has no mask token \(token) (mask_token), so nothing can be masked"
         case let .vocabulary(t, m): "the tokenizer has \(t) ids but the model's vocabulary only \(m)"
+        case let .nothingMasked(s, n):
+            "step \(s): masking chose no token in the batch's \(n) documents, so the loss (a mean over the masked tokens) is undefined"
         }
     }
 }
