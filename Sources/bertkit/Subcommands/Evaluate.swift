@@ -19,6 +19,11 @@ struct Evaluate: ParsableCommand {
             - regression: MSE, MAE, Pearson r and Spearman ρ over every row × target, and per target when \
             there are several (r and ρ are null when one side is constant).
 
+            masked-lm (--data: one document a line): perplexity = exp(mean cross-entropy over the masked \
+            tokens) and masked-token accuracy, the masks drawn from --seed (default 0) per document, so two \
+            models scored with the same seed see the same masks; --mlm-probability, --whole-word-mask as \
+            in finetune. multiple-choice (--data: SWAG CSV or JSONL): accuracy and the loss.
+
             EXAMPLES
               bertkit evaluate agnews.bkm --data golden/data/agnews-mini/test.csv
               bertkit evaluate agnews-folder --data golden/data/text-label.csv --json

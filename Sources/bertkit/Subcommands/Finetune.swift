@@ -42,6 +42,16 @@ struct Finetune: ParsableCommand {
             beside OUT (OUT.optim.safetensors, or optimizer.safetensors inside a folder) so --resume continues. Ctrl-C saves a resumable \
             checkpoint; a NaN loss stops training and keeps the last good one.
 
+            masked-lm: --train is plain text, one document a line (formats/text-lines.md; a blank line \
+            stops with its file:line unless --skip-bad-rows). Each step masks its documents afresh as \
+            DataCollatorForLanguageModeling: --mlm-probability (0.15) of the non-special tokens, of those \
+            80% [MASK], 10% a random token, 10% kept; --whole-word-mask picks whole words (a token and its \
+            ## pieces) as DataCollatorForWholeWordMask. Masks come from --seed and the step, so --resume \
+            masks what an uninterrupted run would. Reports `Masked accuracy`; --eval scores perplexity.
+            multiple-choice: --train is a SWAG CSV (sent1, sent2, ending0…, label) or JSONL \
+            (formats/multiple-choice.md); choice i is (sent1, "sent2 ending_i") as run_swag.py builds it. \
+            Reports `Accuracy`.
+
             EXAMPLES
               bertkit finetune .cache/models/all-MiniLM-L6-v2 --train golden/data/agnews-mini/train.csv \\
                   --labels World,Sports,Business,Sci/Tech --lr 5e-5 --epochs 2 --max-length 64 -o agnews.bkm

@@ -21,7 +21,9 @@ struct Validate: ParsableCommand {
             multi-label, per-label accuracy at probability 0.5 ≥ --min-accuracy and micro F1 ≥ --min-f1 \
             (exact-match accuracy reported); regression, MSE ≤ --max-mse (MAE, Pearson r reported). \
             Without a bound the check is WARN with its figures. A bad CSV row stops with its file:line \
-            (exit 2), as in `finetune`. Latency (--max-latency-ms): median of 5 forwards at --batch × --seq.
+            (exit 2), as in `finetune`. A masked-LM head: --data is one document a line, perplexity \
+            ≤ --max-perplexity (masks from seed 0, 15%). A multiple-choice head: --data is a SWAG CSV or \
+            JSONL, accuracy ≥ --min-accuracy. Latency (--max-latency-ms): median of 5 forwards at --batch × --seq.
 
             --manifest writes JSON (atomically) with the SHA-256 of every input file, every check and \
             its figures.
