@@ -50,7 +50,7 @@ struct Finetune: ParsableCommand {
             masks what an uninterrupted run would. Reports `Masked accuracy`; --eval scores perplexity.
             multiple-choice: --train is a SWAG CSV (sent1, sent2, ending0…, label) or JSONL \
             (formats/multiple-choice.md); choice i is (sent1, "sent2 ending_i") as run_swag.py builds it. \
-            Reports `Accuracy`.
+            --batch-size counts examples (each is C rows). Reports `Accuracy`.
 
             EXAMPLES
               bertkit finetune .cache/models/all-MiniLM-L6-v2 --train golden/data/agnews-mini/train.csv \\
