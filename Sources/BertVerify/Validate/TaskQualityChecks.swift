@@ -19,6 +19,8 @@ enum TaskQualityChecks {
     static func prepare(_ model: BertModel, data: String, _ o: Validator.Options) throws -> Scoring {
         switch model.head {
         case .questionAnswering: try QuestionAnsweringQuality.prepare(model, data: data, o)
+        case .maskedLM, .preTraining: try maskedLM(model, data: data, o)
+        case .multipleChoice: try multipleChoice(model, data: data, o)
         default: throw TaskQualityError.noQualityCheck(head: model.head)
         }
     }

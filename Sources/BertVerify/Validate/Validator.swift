@@ -18,6 +18,8 @@ public enum Validator {
         public var minExactMatch: Double?
         /// Regression mean squared error.
         public var maxMSE: Double?
+        /// Masked-LM perplexity.
+        public var maxPerplexity: Double?
         public var maxLatencyMs: Double?
         public var batch = 1
         public var seq = 128

@@ -23,6 +23,11 @@ struct Evaluate: ParsableCommand {
             (n-best 20, max answer length 30, for v2 the null answer and --null-score-diff-threshold), then the \
             official SQuAD exact match and F1 (×100); v2 adds HasAns/NoAns and the best thresholds.
 
+            - masked-lm (--data: one document a line): perplexity = exp(mean cross-entropy over the masked \
+            tokens) and masked-token accuracy, the masks drawn from --seed (default 0) per document, so two \
+            models scored with the same seed see the same masks; --mlm-probability, --whole-word-mask as \
+            in finetune. multiple-choice (--data: SWAG CSV or JSONL): accuracy and the loss.
+
             EXAMPLES
               bertkit evaluate agnews.bkm --data golden/data/agnews-mini/test.csv
               bertkit evaluate agnews-folder --data golden/data/text-label.csv --json
@@ -44,6 +49,9 @@ struct Evaluate: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
     @Option(help: "Question answering: write run_qa's predictions.json (id → answer) here.") var predictions: String?
     @OptionGroup var qa: QuestionAnsweringFlags
+    @Option(help: "masked-lm: the share of tokens masked.") var mlmProbability = 0.15
+    @Flag(help: "masked-lm: mask whole words (DataCollatorForWholeWordMask).") var wholeWordMask = false
+    @Option(help: "masked-lm: the masking seed (the same seed scores two models on the same masks).") var seed: UInt64 = 0
 
     func validate() throws {
         guard threshold > 0, threshold < 1 else { throw ValidationError("--threshold must be between 0 and 1") }
@@ -56,6 +64,8 @@ struct Evaluate: ParsableCommand {
             switch try FinetuneTask(option: task, head: m.head) {
             case .sequenceClassification: try sequenceClassification(m)
             case .questionAnswering: try questionAnswering(m)
+            case .maskedLM: try maskedLM(m)
+            case .multipleChoice: try multipleChoice(m)
             }
         }
     }

@@ -49,6 +49,16 @@ struct Finetune: ParsableCommand {
             beside OUT (OUT.optim.safetensors, or optimizer.safetensors inside a folder) so --resume continues. Ctrl-C saves a resumable \
             checkpoint; a NaN loss stops training and keeps the last good one.
 
+            masked-lm: --train is plain text, one document a line (formats/text-lines.md; a blank line \
+            stops with its file:line unless --skip-bad-rows). Each step masks its documents afresh as \
+            DataCollatorForLanguageModeling: --mlm-probability (0.15) of the non-special tokens, of those \
+            80% [MASK], 10% a random token, 10% kept; --whole-word-mask picks whole words (a token and its \
+            ## pieces) as DataCollatorForWholeWordMask. Masks come from --seed and the step, so --resume \
+            masks what an uninterrupted run would. Reports `Masked accuracy`; --eval scores perplexity.
+            multiple-choice: --train is a SWAG CSV (sent1, sent2, ending0…, label) or JSONL \
+            (formats/multiple-choice.md); choice i is (sent1, "sent2 ending_i") as run_swag.py builds it. \
+            --batch-size counts examples (each is C rows). Reports `Accuracy`.
+
             EXAMPLES
               bertkit finetune .cache/models/all-MiniLM-L6-v2 --train golden/data/agnews-mini/train.csv \\
                   --labels World,Sports,Business,Sci/Tech --lr 5e-5 --epochs 2 --max-length 64 -o agnews.bkm
@@ -92,6 +102,8 @@ struct Finetune: ParsableCommand {
     @Option(help: "Optimizer state to continue from.") var resume: String?
     @Option(name: .shortAndLong, help: "The fine-tuned model: .bkm or a folder.") var output: String
     @OptionGroup var qa: QuestionAnsweringFlags
+    @Option(help: "masked-lm: the share of tokens masked (DataCollatorForLanguageModeling's mlm_probability).") var mlmProbability = 0.15
+    @Flag(help: "masked-lm: mask whole words (a token and its ## pieces), as DataCollatorForWholeWordMask.") var wholeWordMask = false
 
     func validate() throws {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
@@ -115,6 +127,8 @@ struct Finetune: ParsableCommand {
             switch try FinetuneTask(option: task, head: source.architecture.head) {
             case .sequenceClassification: try runSequenceClassification(source)
             case .questionAnswering: try runQuestionAnswering(source)
+            case .maskedLM: try runMaskedLM(source)
+            case .multipleChoice: try runMultipleChoice(source)
             }
         }
     }
@@ -219,6 +233,8 @@ struct Finetune: ParsableCommand {
 enum FinetuneTask: String, CaseIterable {
     case sequenceClassification = "sequence-classification"
     case questionAnswering = "question-answering"
+    case maskedLM = "masked-lm"
+    case multipleChoice = "multiple-choice"
 
     init(option: String?, head: HeadKind) throws {
         if let o = option {

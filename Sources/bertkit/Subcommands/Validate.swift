@@ -24,7 +24,9 @@ struct Validate: ParsableCommand {
             --task question-answering` does with run_qa's defaults: SQuAD exact match ≥ --min-exact-match and \
             F1 ≥ --min-f1, both as fractions (0.75 = 75.0), the first wrong answers listed. \
             Without a bound the check is WARN with its figures. A bad CSV row stops with its file:line \
-            (exit 2), as in `finetune`. Latency (--max-latency-ms): median of 5 forwards at --batch × --seq.
+            (exit 2), as in `finetune`. A masked-LM head: --data is one document a line, perplexity \
+            ≤ --max-perplexity (masks from seed 0, 15%). A multiple-choice head: --data is a SWAG CSV or \
+            JSONL, accuracy ≥ --min-accuracy. Latency (--max-latency-ms): median of 5 forwards at --batch × --seq.
 
             --manifest writes JSON (atomically) with the SHA-256 of every input file, every check and \
             its figures.
@@ -51,6 +53,7 @@ struct Validate: ParsableCommand {
     @Option(help: "Multi-label: smallest micro F1 that passes (0–1); question answering: smallest SQuAD F1 (0–1).") var minF1: Double?
     @Option(help: "Question answering: smallest SQuAD exact match that passes (0–1).") var minExactMatch: Double?
     @Option(help: "Regression: largest mean squared error that passes.") var maxMse: Double?
+    @Option(help: "Masked LM: largest perplexity that passes (--data: one document a line, masks from seed 0).") var maxPerplexity: Double?
     @Option(help: "Largest median forward latency that passes, in ms.") var maxLatencyMs: Double?
     @Option(help: "Batch for the latency check.") var batch = 1
     @Option(help: "Sequence length for the latency check.") var seq = 128
@@ -63,7 +66,8 @@ struct Validate: ParsableCommand {
         if let m = minF1, !(0...1).contains(m) { throw ValidationError("--min-f1 must be between 0 and 1") }
         if let m = minExactMatch, !(0...1).contains(m) { throw ValidationError("--min-exact-match must be between 0 and 1") }
         if let m = maxMse, !(m >= 0) { throw ValidationError("--max-mse must be a number ≥ 0") }
-        for (flag, given) in [("--min-accuracy", minAccuracy), ("--min-f1", minF1), ("--max-mse", maxMse), ("--min-exact-match", minExactMatch)] where given != nil && data == nil {
+        for (flag, given) in [("--min-accuracy", minAccuracy), ("--min-f1", minF1), ("--max-mse", maxMse),
+                              ("--min-exact-match", minExactMatch), ("--max-perplexity", maxPerplexity)] where given != nil && data == nil {
             throw ValidationError("\(flag) needs --data")
         }
         guard batch >= 1, seq >= 1 else { throw ValidationError("--batch and --seq must be at least 1") }
@@ -80,6 +84,7 @@ struct Validate: ParsableCommand {
             o.minF1 = minF1
             o.minExactMatch = minExactMatch
             o.maxMSE = maxMse
+            o.maxPerplexity = maxPerplexity
             o.maxLatencyMs = maxLatencyMs
             o.batch = batch
             o.seq = seq

@@ -13,6 +13,12 @@ enum Hints {
             return "pass --config FILE with the model's config.json"
         case FineTuningError.headLabelCount:
             return "pass --reset-head to replace the head with a new one"
+        case let e as TextLinesError where e.line > 0 && !e.problem.contains("UTF-8"):
+            return "pass --skip-bad-rows to skip blank lines (as run_mlm.py --line_by_line does)"
+        case let e as MultipleChoiceDataError where e.line > 0:
+            return "fix the row, or pass --skip-bad-rows to skip it"
+        case MaskingError.nothingMasked:
+            return "use longer documents, a larger --batch-size or a higher --mlm-probability"
         case FineTuningError.nonFiniteLoss:
             return "lower --lr or set --clip-norm"
         case CheckpointError.labelCountMismatch:
