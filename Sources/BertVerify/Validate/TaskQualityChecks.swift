@@ -12,12 +12,14 @@ enum TaskQualityChecks {
     /// The check's name in the report.
     static func name(_ head: HeadKind) -> String {
         switch head {
+        case .tokenClassification: "entity F1"
         default: "\(head.rawValue) scores"
         }
     }
 
     static func prepare(_ model: BertModel, data: String, _ o: Validator.Options) throws -> Scoring {
         switch model.head {
+        case .tokenClassification: try TokenClassificationQuality.prepare(model, data: data, o)
         default: throw TaskQualityError.noQualityCheck(head: model.head)
         }
     }

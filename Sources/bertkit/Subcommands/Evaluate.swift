@@ -36,6 +36,8 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Tokens per text at most.") var maxLength = 128
     @Option(help: "Rows per batch.") var batchSize = 32
     @Flag(help: "Skip malformed rows, unknown labels and empty texts instead of stopping.") var skipBadRows = false
+    @Flag(help: "token-classification: seqeval's strict IOB2 mode (and refuse an I- tag that does not continue its entity).")
+    var strict = false
     @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {
@@ -48,6 +50,7 @@ struct Evaluate: ParsableCommand {
             let m = try BertModel(checkpoint: CheckpointLoader.load(path: model))
             switch try FinetuneTask(option: task, head: m.head) {
             case .sequenceClassification: try sequenceClassification(m)
+            case .tokenClassification: try tokenClassification(m)
             }
         }
     }

@@ -80,6 +80,10 @@ struct Finetune: ParsableCommand {
     @Option(help: "Write an SVG of loss and accuracy over steps.") var plot: String?
     @Flag(help: "Skip malformed rows, unknown labels and empty texts instead of stopping.") var skipBadRows = false
     @Flag(help: "Replace an existing classifier head.") var resetHead = false
+    @Flag(help: "token-classification: label every sub-token, B- turned into I- on continuations (run_ner.py's label_all_tokens).")
+    var labelAllTokens = false
+    @Flag(help: "token-classification: IOB2 strict: refuse an I- tag that does not continue its entity; --eval scores in seqeval's strict mode.")
+    var strict = false
     @Option(help: "Optimizer state to continue from.") var resume: String?
     @Option(name: .shortAndLong, help: "The fine-tuned model: .bkm or a folder.") var output: String
 
@@ -104,6 +108,7 @@ struct Finetune: ParsableCommand {
             for w in source.report.warnings { Console.log("warning: \(w)") }
             switch try FinetuneTask(option: task, head: source.architecture.head) {
             case .sequenceClassification: try runSequenceClassification(source)
+            case .tokenClassification: try runTokenClassification(source)
             }
         }
     }
@@ -215,6 +220,7 @@ struct Finetune: ParsableCommand {
 /// task; an encoder or a pre-training head (MLM, NSP) gets a sequence classifier, as before --task.
 enum FinetuneTask: String, CaseIterable {
     case sequenceClassification = "sequence-classification"
+    case tokenClassification = "token-classification"
 
     init(option: String?, head: HeadKind) throws {
         if let o = option {

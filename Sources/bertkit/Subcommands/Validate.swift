@@ -44,7 +44,8 @@ struct Validate: ParsableCommand {
     @Option(help: "Relative tolerance for --golden.") var rtol = Tolerance.f32.rtol
     @Option(help: "Labelled CSV (text,label or AG News) for the quality check, read by the model's problem_type.") var data: String?
     @Option(help: "Smallest accuracy that passes (0–1); multi-label: per-label accuracy at 0.5.") var minAccuracy: Double?
-    @Option(help: "Multi-label: smallest micro F1 that passes (0–1).") var minF1: Double?
+    @Option(help: "Multi-label: smallest micro F1; token classification: smallest micro entity F1 (0–1).") var minF1: Double?
+    @Flag(help: "Token classification: score in seqeval's strict IOB2 mode.") var strict = false
     @Option(help: "Regression: largest mean squared error that passes.") var maxMse: Double?
     @Option(help: "Largest median forward latency that passes, in ms.") var maxLatencyMs: Double?
     @Option(help: "Batch for the latency check.") var batch = 1
@@ -72,6 +73,7 @@ struct Validate: ParsableCommand {
             o.data = data
             o.minAccuracy = minAccuracy
             o.minF1 = minF1
+            o.entityStrict = strict
             o.maxMSE = maxMse
             o.maxLatencyMs = maxLatencyMs
             o.batch = batch
