@@ -48,6 +48,7 @@ final class TokenClassificationTrainingTests: XCTestCase {
         XCTAssertEqual(y.count, 2 * b.input.seq)
         XCTAssertEqual(Array(y[b.input.seq...]).filter { $0 != -100 }, [0], "the second row: one word, the rest ignored")
         XCTAssertEqual(y[0], -100, "[CLS]")
+        XCTAssertEqual(y[b.input.seq + 1], 0, "the second row's word right after its [CLS]; the padding after it")
     }
 
     struct Export: Decodable {
