@@ -5,7 +5,7 @@ import Foundation
 
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Score a fine-tuned model on a labelled CSV: classification, multi-label or regression metrics.",
+        abstract: "Score a fine-tuned model: classification, multi-label or regression metrics, or NER's entity scores.",
         discussion: """
             The CSV layouts are those of `bertkit finetune` (AG News style, or a `text,label` header). Labels \
             are matched to the model's id2label (names, or 1-based numbers in the AG News layout). \
@@ -19,7 +19,13 @@ struct Evaluate: ParsableCommand {
             - regression: MSE, MAE, Pearson r and Spearman ρ over every row × target, and per target when \
             there are several (r and ρ are null when one side is constant).
 
+            --task defaults from the model's head. token-classification reads CoNLL/IOB2 text or HF JSONL \
+            (formats/ner.md) with the model's id2label and prints seqeval's entity precision, recall and F1 \
+            per type with micro, macro and weighted averages (default conlleval chunking; --strict: IOB2 \
+            strict mode) and token accuracy; each word is tagged at its first sub-token.
+
             EXAMPLES
+              bertkit evaluate ner.bkm --data golden/data/ner/test.conll --strict --json
               bertkit evaluate agnews.bkm --data golden/data/agnews-mini/test.csv
               bertkit evaluate agnews-folder --data golden/data/text-label.csv --json
               bertkit evaluate topics --data golden/data/problems/topics.csv --threshold 0.4
@@ -29,7 +35,7 @@ struct Evaluate: ParsableCommand {
     @Argument(help: "A fine-tuned model: folder, weights file or .bkm.") var model: String
     @Option(help: "\(FinetuneTask.allCases.map(\.rawValue).joined(separator: ", ")) (default: the model's head).")
     var task: String?
-    @Option(help: "The labelled data (a CSV for sequence classification).") var data: String
+    @Option(help: "The labelled data: a CSV (sequence classification), CoNLL/IOB2 or JSONL (token classification).") var data: String
     @Option(help: "single_label_classification, multi_label_classification or regression (default: the model config's problem_type).")
     var problemType: String?
     @Option(help: "Multi-label: the probability at which a label is on.") var threshold = 0.5

@@ -7,7 +7,7 @@ import Foundation
 
 struct Finetune: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Fine-tune a BERT model for a task: sequence classification or regression on a labelled CSV, …",
+        abstract: "Fine-tune a BERT model: sequence classification or regression (CSV), token classification / NER (CoNLL or JSONL).",
         discussion: """
             --task picks what is trained (default: the model's own head; an encoder or a pre-training \
             head gets a sequence classifier). A head the checkpoint lacks is created as transformers' \
@@ -42,7 +42,21 @@ struct Finetune: ParsableCommand {
             beside OUT (OUT.optim.safetensors, or optimizer.safetensors inside a folder) so --resume continues. Ctrl-C saves a resumable \
             checkpoint; a NaN loss stops training and keeps the last good one.
 
+            token-classification (NER): --train and --eval are CoNLL-2003/IOB2 text (a token per line, the \
+            tag in the last column, a blank line between sentences, -DOCSTART- skipped) or HF JSONL \
+            {"tokens": [...], "ner_tags": [...]} with tag names, or indices into --labels (formats/ner.md). \
+            The labels are --labels, else a token classifier's own, else the training file's tags, sorted. \
+            As run_ner.py, the first sub-token of each word is labelled and the others ignored \
+            (--label-all-tokens labels them too, B- turned into I-). --strict refuses an I- tag that does \
+            not continue its entity (IOB2) and scores --eval in seqeval's strict mode. Report lines are \
+            `Loss = …, F1 = …` (entity F1 of the batches since the last line); --eval prints entity F1, \
+            precision, recall and token accuracy. A bad line stops with its file:line (exit 2) unless \
+            --skip-bad-rows, which leaves out and reports the sentences holding one.
+
             EXAMPLES
+              bertkit finetune .cache/models/all-MiniLM-L6-v2 --task token-classification \
+                  --train golden/data/ner/train.conll --eval golden/data/ner/test.conll --eval-every 25 \
+                  --lr 3e-4 --steps 75 --max-length 32 -o ner.bkm
               bertkit finetune .cache/models/all-MiniLM-L6-v2 --train golden/data/agnews-mini/train.csv \\
                   --labels World,Sports,Business,Sci/Tech --lr 5e-5 --epochs 2 --max-length 64 -o agnews.bkm
               bertkit finetune agnews.bkm --train more.csv --steps 100 --resume agnews.bkm.optim.safetensors -o agnews2.bkm
@@ -56,7 +70,7 @@ struct Finetune: ParsableCommand {
     @Argument(help: "A model folder, weights file or .bkm.") var model: String
     @Option(help: "\(FinetuneTask.allCases.map(\.rawValue).joined(separator: ", ")) (default: the model's head; sequence-classification for an encoder or a pre-training head).")
     var task: String?
-    @Option(help: "The training data (a CSV for sequence classification).") var train: String
+    @Option(help: "The training data: a CSV (sequence classification), CoNLL/IOB2 or JSONL (token classification).") var train: String
     @Option(help: "Data to evaluate on after training (and every --eval-every steps), in --train's layout.") var eval: String?
     @Option(help: "Steps between evaluations on --eval (default: only after training).") var evalEvery: Int?
     @Option(help: "single_label_classification, multi_label_classification or regression (default: the model config's problem_type, else single-label).")

@@ -19,7 +19,9 @@ struct Validate: ParsableCommand {
             `bertkit verify`. Quality (--data CSV, scored as `bertkit evaluate` does, by the config's \
             problem_type): single-label, accuracy ≥ --min-accuracy with the confusion matrix; \
             multi-label, per-label accuracy at probability 0.5 ≥ --min-accuracy and micro F1 ≥ --min-f1 \
-            (exact-match accuracy reported); regression, MSE ≤ --max-mse (MAE, Pearson r reported). \
+            (exact-match accuracy reported); regression, MSE ≤ --max-mse (MAE, Pearson r reported); \
+            token classification (CoNLL/IOB2 or JSONL --data), seqeval's micro entity F1 ≥ --min-f1 \
+            (--strict: IOB2 strict mode) with per-type scores. \
             Without a bound the check is WARN with its figures. A bad CSV row stops with its file:line \
             (exit 2), as in `finetune`. Latency (--max-latency-ms): median of 5 forwards at --batch × --seq.
 
@@ -30,6 +32,7 @@ struct Validate: ParsableCommand {
             --data row, or a bound the model's problem type does not have).
 
             EXAMPLES
+              bertkit validate ner.bkm --data golden/data/ner/test.conll --min-f1 0.85
               bertkit validate model.bkm
               bertkit validate tiny-cls.bkm --golden golden/expected/tiny-cls.acts.safetensors
               bertkit validate finetuned/ --data test.csv --min-accuracy 0.9 --manifest release.json
