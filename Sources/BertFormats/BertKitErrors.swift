@@ -15,3 +15,4 @@ extension PickleError: BertKitError {}
 extension PyTorchBinError: BertKitError {}
 extension HDF5Error: BertKitError {}
 extension CSVError: BertKitError {}
+extension TaggedDataError: BertKitError {}

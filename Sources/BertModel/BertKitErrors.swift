@@ -4,3 +4,4 @@ import BertTensors
 extension ModelError: BertKitError {}
 extension PipelineError: BertKitError {}
 extension FineTuningError: BertKitError {}
+extension EntitySchemeError: BertKitError {}

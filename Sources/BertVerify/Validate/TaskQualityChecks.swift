@@ -12,6 +12,7 @@ enum TaskQualityChecks {
     /// The check's name in the report.
     static func name(_ head: HeadKind) -> String {
         switch head {
+        case .tokenClassification: "entity F1"
         default: "\(head.rawValue) scores"
         }
     }
@@ -21,6 +22,7 @@ enum TaskQualityChecks {
         case .questionAnswering: try QuestionAnsweringQuality.prepare(model, data: data, o)
         case .maskedLM, .preTraining: try maskedLM(model, data: data, o)
         case .multipleChoice: try multipleChoice(model, data: data, o)
+        case .tokenClassification: try TokenClassificationQuality.prepare(model, data: data, o)
         default: throw TaskQualityError.noQualityCheck(head: model.head)
         }
     }

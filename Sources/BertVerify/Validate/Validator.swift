@@ -12,10 +12,12 @@ public enum Validator {
         public var data: String?
         /// Single-label accuracy, or multi-label per-label accuracy.
         public var minAccuracy: Double?
-        /// Multi-label micro F1.
+        /// Multi-label micro F1; token classification: micro entity F1.
         public var minF1: Double?
         /// Question answering: SQuAD exact match (0–1).
         public var minExactMatch: Double?
+        /// Token classification: seqeval's strict IOB2 mode.
+        public var entityStrict = false
         /// Regression mean squared error.
         public var maxMSE: Double?
         /// Masked-LM perplexity.

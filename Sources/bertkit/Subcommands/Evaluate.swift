@@ -5,7 +5,7 @@ import Foundation
 
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Score a fine-tuned model: classification, multi-label or regression metrics on a CSV; SQuAD EM/F1 for question answering.",
+        abstract: "Score a fine-tuned model: classification, multi-label or regression metrics, NER entity scores, SQuAD EM/F1, perplexity or multiple-choice accuracy.",
         discussion: """
             The CSV layouts are those of `bertkit finetune` (AG News style, or a `text,label` header). Labels \
             are matched to the model's id2label (names, or 1-based numbers in the AG News layout). \
@@ -19,6 +19,11 @@ struct Evaluate: ParsableCommand {
             - regression: MSE, MAE, Pearson r and Spearman ρ over every row × target, and per target when \
             there are several (r and ρ are null when one side is constant).
 
+            --task defaults from the model's head. token-classification reads CoNLL/IOB2 text or HF JSONL \
+            (formats/ner.md) with the model's id2label and prints seqeval's entity precision, recall and F1 \
+            per type with micro, macro and weighted averages (default conlleval chunking; --strict: IOB2 \
+            strict mode) and token accuracy; each word is tagged at its first sub-token.
+
             - question-answering: SQuAD v1.1/v2.0 JSON or HF JSONL; windows and postprocessing as run_qa.py \
             (n-best 20, max answer length 30, for v2 the null answer and --null-score-diff-threshold), then the \
             official SQuAD exact match and F1 (×100); v2 adds HasAns/NoAns and the best thresholds.
@@ -29,6 +34,7 @@ struct Evaluate: ParsableCommand {
             in finetune. multiple-choice (--data: SWAG CSV or JSONL): accuracy and the loss.
 
             EXAMPLES
+              bertkit evaluate ner.bkm --data golden/data/ner/test.conll --strict --json
               bertkit evaluate agnews.bkm --data golden/data/agnews-mini/test.csv
               bertkit evaluate agnews-folder --data golden/data/text-label.csv --json
               bertkit evaluate topics --data golden/data/problems/topics.csv --threshold 0.4
@@ -39,13 +45,15 @@ struct Evaluate: ParsableCommand {
     @Argument(help: "A fine-tuned model: folder, weights file or .bkm.") var model: String
     @Option(help: "\(FinetuneTask.allCases.map(\.rawValue).joined(separator: ", ")) (default: the model's head).")
     var task: String?
-    @Option(help: "The labelled data (a CSV for sequence classification, SQuAD JSON or JSONL for question answering).") var data: String
+    @Option(help: "The labelled data: a CSV (sequence classification), CoNLL/IOB2 or JSONL (token classification), SQuAD JSON or JSONL (question answering), text lines (masked LM), SWAG CSV or JSONL (multiple choice).") var data: String
     @Option(help: "single_label_classification, multi_label_classification or regression (default: the model config's problem_type).")
     var problemType: String?
     @Option(help: "Multi-label: the probability at which a label is on.") var threshold = 0.5
     @Option(help: "Tokens per text at most.") var maxLength = 128
     @Option(help: "Rows per batch.") var batchSize = 32
     @Flag(help: "Skip malformed rows, unknown labels and empty texts instead of stopping.") var skipBadRows = false
+    @Flag(help: "token-classification: seqeval's strict IOB2 mode (and refuse an I- tag that does not continue its entity).")
+    var strict = false
     @Flag(help: "Print JSON.") var json = false
     @Option(help: "Question answering: write run_qa's predictions.json (id → answer) here.") var predictions: String?
     @OptionGroup var qa: QuestionAnsweringFlags
@@ -63,6 +71,7 @@ struct Evaluate: ParsableCommand {
             let m = try BertModel(checkpoint: CheckpointLoader.load(path: model))
             switch try FinetuneTask(option: task, head: m.head) {
             case .sequenceClassification: try sequenceClassification(m)
+            case .tokenClassification: try tokenClassification(m)
             case .questionAnswering: try questionAnswering(m)
             case .maskedLM: try maskedLM(m)
             case .multipleChoice: try multipleChoice(m)

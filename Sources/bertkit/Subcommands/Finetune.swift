@@ -7,7 +7,7 @@ import Foundation
 
 struct Finetune: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Fine-tune a BERT model for a task: sequence classification or regression on a labelled CSV, …",
+        abstract: "Fine-tune a BERT model: sequence classification or regression (CSV), token classification / NER (CoNLL or JSONL).",
         discussion: """
             --task picks what is trained (default: the model's own head; an encoder or a pre-training \
             head gets a sequence classifier). A head the checkpoint lacks is created as transformers' \
@@ -49,6 +49,16 @@ struct Finetune: ParsableCommand {
             beside OUT (OUT.optim.safetensors, or optimizer.safetensors inside a folder) so --resume continues. Ctrl-C saves a resumable \
             checkpoint; a NaN loss stops training and keeps the last good one.
 
+            token-classification (NER): --train and --eval are CoNLL-2003/IOB2 text (a token per line, the \
+            tag in the last column, a blank line between sentences, -DOCSTART- skipped) or HF JSONL \
+            {"tokens": [...], "ner_tags": [...]} with tag names, or indices into --labels (formats/ner.md). \
+            The labels are --labels, else a token classifier's own, else the training file's tags, sorted. \
+            As run_ner.py, the first sub-token of each word is labelled and the others ignored \
+            (--label-all-tokens labels them too, B- turned into I-). --strict refuses an I- tag that does \
+            not continue its entity (IOB2) and scores --eval in seqeval's strict mode. Report lines are \
+            `Loss = …, F1 = …` (entity F1 of the batches since the last line); --eval prints entity F1, \
+            precision, recall and token accuracy. A bad line stops with its file:line (exit 2) unless \
+            --skip-bad-rows, which leaves out and reports the sentences holding one.
             masked-lm: --train is plain text, one document a line (formats/text-lines.md; a blank line \
             stops with its file:line unless --skip-bad-rows). Each step masks its documents afresh as \
             DataCollatorForLanguageModeling: --mlm-probability (0.15) of the non-special tokens, of those \
@@ -60,6 +70,9 @@ struct Finetune: ParsableCommand {
             --batch-size counts examples (each is C rows). Reports `Accuracy`.
 
             EXAMPLES
+              bertkit finetune .cache/models/all-MiniLM-L6-v2 --task token-classification \
+                  --train golden/data/ner/train.conll --eval golden/data/ner/test.conll --eval-every 25 \
+                  --lr 3e-4 --steps 75 --max-length 32 -o ner.bkm
               bertkit finetune .cache/models/all-MiniLM-L6-v2 --train golden/data/agnews-mini/train.csv \\
                   --labels World,Sports,Business,Sci/Tech --lr 5e-5 --epochs 2 --max-length 64 -o agnews.bkm
               bertkit finetune agnews.bkm --train more.csv --steps 100 --resume agnews.bkm.optim.safetensors -o agnews2.bkm
@@ -75,7 +88,7 @@ struct Finetune: ParsableCommand {
     @Argument(help: "A model folder, weights file or .bkm.") var model: String
     @Option(help: "\(FinetuneTask.allCases.map(\.rawValue).joined(separator: ", ")) (default: the model's head; sequence-classification for an encoder or a pre-training head).")
     var task: String?
-    @Option(help: "The training data (a CSV for sequence classification, SQuAD JSON or JSONL for question answering).") var train: String
+    @Option(help: "The training data: a CSV (sequence classification), CoNLL/IOB2 or JSONL (token classification), SQuAD JSON or JSONL (question answering), text lines (masked LM), SWAG CSV or JSONL (multiple choice).") var train: String
     @Option(help: "Data to evaluate on after training (and every --eval-every steps), in --train's layout.") var eval: String?
     @Option(help: "Steps between evaluations on --eval (default: only after training).") var evalEvery: Int?
     @Option(help: "single_label_classification, multi_label_classification or regression (default: the model config's problem_type, else single-label).")
@@ -99,6 +112,10 @@ struct Finetune: ParsableCommand {
     @Option(help: "Write an SVG training curve: the loss and the task's metric in panels over the step axis, --eval points marked.") var plot: String?
     @Flag(help: "Skip malformed rows, unknown labels and empty texts instead of stopping.") var skipBadRows = false
     @Flag(help: "Replace an existing classifier head.") var resetHead = false
+    @Flag(help: "token-classification: label every sub-token, B- turned into I- on continuations (run_ner.py's label_all_tokens).")
+    var labelAllTokens = false
+    @Flag(help: "token-classification: IOB2 strict: refuse an I- tag that does not continue its entity; --eval scores in seqeval's strict mode.")
+    var strict = false
     @Option(help: "Optimizer state to continue from.") var resume: String?
     @Option(name: .shortAndLong, help: "The fine-tuned model: .bkm or a folder.") var output: String
     @OptionGroup var qa: QuestionAnsweringFlags
@@ -126,6 +143,7 @@ struct Finetune: ParsableCommand {
             for w in source.report.warnings { Console.log("warning: \(w)") }
             switch try FinetuneTask(option: task, head: source.architecture.head) {
             case .sequenceClassification: try runSequenceClassification(source)
+            case .tokenClassification: try runTokenClassification(source)
             case .questionAnswering: try runQuestionAnswering(source)
             case .maskedLM: try runMaskedLM(source)
             case .multipleChoice: try runMultipleChoice(source)
@@ -232,6 +250,7 @@ struct Finetune: ParsableCommand {
 /// task; an encoder or a pre-training head (MLM, NSP) gets a sequence classifier, as before --task.
 enum FinetuneTask: String, CaseIterable {
     case sequenceClassification = "sequence-classification"
+    case tokenClassification = "token-classification"
     case questionAnswering = "question-answering"
     case maskedLM = "masked-lm"
     case multipleChoice = "multiple-choice"

@@ -19,7 +19,9 @@ struct Validate: ParsableCommand {
             `bertkit verify`. Quality (--data CSV, scored as `bertkit evaluate` does, by the config's \
             problem_type): single-label, accuracy ≥ --min-accuracy with the confusion matrix; \
             multi-label, per-label accuracy at probability 0.5 ≥ --min-accuracy and micro F1 ≥ --min-f1 \
-            (exact-match accuracy reported); regression, MSE ≤ --max-mse (MAE, Pearson r reported). \
+            (exact-match accuracy reported); regression, MSE ≤ --max-mse (MAE, Pearson r reported); \
+            token classification (CoNLL/IOB2 or JSONL --data), seqeval's micro entity F1 ≥ --min-f1 \
+            (--strict: IOB2 strict mode) with per-type scores. \
             A BertForQuestionAnswering is scored on SQuAD JSON or JSONL (formats/squad.md) as `evaluate \
             --task question-answering` does with run_qa's defaults: SQuAD exact match ≥ --min-exact-match and \
             F1 ≥ --min-f1, both as fractions (0.75 = 75.0), the first wrong answers listed. \
@@ -35,6 +37,7 @@ struct Validate: ParsableCommand {
             --data row, or a bound the model's problem type does not have).
 
             EXAMPLES
+              bertkit validate ner.bkm --data golden/data/ner/test.conll --min-f1 0.85
               bertkit validate model.bkm
               bertkit validate tiny-cls.bkm --golden golden/expected/tiny-cls.acts.safetensors
               bertkit validate finetuned/ --data test.csv --min-accuracy 0.9 --manifest release.json
@@ -50,8 +53,9 @@ struct Validate: ParsableCommand {
     @Option(help: "Relative tolerance for --golden.") var rtol = Tolerance.f32.rtol
     @Option(help: "Labelled CSV (text,label or AG News) for the quality check, read by the model's problem_type.") var data: String?
     @Option(help: "Smallest accuracy that passes (0–1); multi-label: per-label accuracy at 0.5.") var minAccuracy: Double?
-    @Option(help: "Multi-label: smallest micro F1 that passes (0–1); question answering: smallest SQuAD F1 (0–1).") var minF1: Double?
+    @Option(help: "Multi-label: smallest micro F1; token classification: smallest micro entity F1; question answering: smallest SQuAD F1 (all 0–1).") var minF1: Double?
     @Option(help: "Question answering: smallest SQuAD exact match that passes (0–1).") var minExactMatch: Double?
+    @Flag(help: "Token classification: score in seqeval's strict IOB2 mode.") var strict = false
     @Option(help: "Regression: largest mean squared error that passes.") var maxMse: Double?
     @Option(help: "Masked LM: largest perplexity that passes (--data: one document a line, masks from seed 0).") var maxPerplexity: Double?
     @Option(help: "Largest median forward latency that passes, in ms.") var maxLatencyMs: Double?
@@ -83,6 +87,7 @@ struct Validate: ParsableCommand {
             o.minAccuracy = minAccuracy
             o.minF1 = minF1
             o.minExactMatch = minExactMatch
+            o.entityStrict = strict
             o.maxMSE = maxMse
             o.maxPerplexity = maxPerplexity
             o.maxLatencyMs = maxLatencyMs

@@ -27,6 +27,10 @@ enum Hints {
             return "shorten the input; bertkit truncates to \(m) tokens unless --no-truncate is given"
         case ModelError.textTooLong(_, _, let l):
             return "leave out --no-truncate to keep its first \(l) tokens"
+        case is TaggedDataError:
+            return "fix the line, or pass --skip-bad-rows to leave out (and count) the sentences with bad lines"
+        case ModelError.wrongHead(let expected, _):
+            return "fine-tune one first: bertkit finetune MODEL --task \(expected.rawValue) --train DATA -o out"
         case ModelError.noClassifier:
             return "fine-tune it first: bertkit finetune MODEL --train data.csv --labels a,b,c -o out.bkm"
         case let e as QuestionAnsweringInputError:
