@@ -107,6 +107,16 @@ for key in dict.fromkeys((r["model"], r["batch"], r["seq"], r["mode"]) for r in 
     ratio = f"{min(others) / cell['bertkit']:.2f}×" if others and "bertkit" in cell else "—"
     print(f"| {os.path.basename(os.path.normpath(key[0]))} | {key[1]}×{key[2]} | {key[3]} | "
           + " | ".join(f"{cell[n]:.1f}" if n in cell else "—" for n in names) + f" | {ratio} |")
+# The same cells in process CPU ms per batch (all threads; spinning thread pools count too).
+if any("cpuMsPerBatch" in r for r in rows):
+    print("\nprocess CPU ms per batch (same runs):\n")
+    print("| model | batch×seq | what | " + " | ".join(names) + " |")
+    print("| --- | --- | --- | " + " | ".join("---:" for _ in names) + " |")
+    for key in dict.fromkeys((r["model"], r["batch"], r["seq"], r["mode"]) for r in rows):
+        cell = {r["backend"]: r["cpuMsPerBatch"] for r in rows
+                if (r["model"], r["batch"], r["seq"], r["mode"]) == key and "cpuMsPerBatch" in r}
+        print(f"| {os.path.basename(os.path.normpath(key[0]))} | {key[1]}×{key[2]} | {key[3]} | "
+              + " | ".join(f"{cell[n]:.1f}" if n in cell else "—" for n in names) + " |")
 bk = next((x for x in rows if x["backend"] == "bertkit"), None)
 if bk:
     print(f"\nbertkit BLAS core: {bk.get('blasCore', 'see bertkit bench')}, kernels: {bk.get('kernels', '-')}; "

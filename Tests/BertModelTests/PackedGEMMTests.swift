@@ -9,9 +9,11 @@ import XCTest
 final class PackedGEMMTests: XCTestCase {
     struct Case { let m, n, k: Int }
     // Row counts around the 12-row block, column counts around the 32-column panel, k around the
-    // 128-wide pass, and BERT-like shapes.
+    // 128-wide pass, BERT-like shapes.
     static let cases = [Case(m: 1, n: 1, k: 1), Case(m: 5, n: 31, k: 7), Case(m: 12, n: 32, k: 128), Case(m: 13, n: 33, k: 129),
-                        Case(m: 37, n: 100, k: 300), Case(m: 24, n: 64, k: 257), Case(m: 128, n: 384, k: 384)]
+                        Case(m: 37, n: 100, k: 300), Case(m: 24, n: 64, k: 257), Case(m: 128, n: 384, k: 384),
+                        // A row stride of 4 KiB (1024 floats), where A's k-slices are copied first.
+                        Case(m: 14, n: 40, k: 1024), Case(m: 25, n: 33, k: 2048)]
 
     func random(_ n: Int, _ g: inout SeededRandom) -> [Float] { (0..<n).map { _ in Float(g.normal()) } }
 
