@@ -57,3 +57,9 @@ void bk_quiet_child(void) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
 #endif
 }
+
+void bk_limit_cpu(unsigned seconds) {
+    struct rlimit cpu = {seconds, seconds + 1};
+    signal(SIGXCPU, SIG_DFL);
+    setrlimit(RLIMIT_CPU, &cpu);
+}

@@ -24,16 +24,16 @@ final class HDF5Tests: XCTestCase {
     // MARK: - PyTorch layouts
 
     /// libhdf5 never returns on this fuzzer-made file (a 170 KB `.h5`): the reading child is killed
-    /// at the time limit (10 s for a small file, formats/hdf5.md "Limits"), not after minutes.
+    /// at its CPU limit (10 s for a small file, formats/hdf5.md "Limits"), not after minutes.
     func testAFileOnWhichLibHDF5NeverReturnsIsRefusedInTime() throws {
         let path = Repo.root + "/Fuzz/regressions/hdf5/libhdf5-loops-forever.h5"
         let started = Date()
         expectError(path) { e, m in
             guard case .readerFailed = e else { return XCTFail("expected readerFailed, found \(e)") }
-            XCTAssertTrue(m.contains("did not finish in 10 s"), m)
+            XCTAssertTrue(m.contains("did not finish in its 10 s of CPU"), m)
         }
-        // 10 s, plus the fork and the kill on a loaded machine.
-        XCTAssertLessThan(Date().timeIntervalSince(started), 30)
+        // 10 s of CPU; the wall clock runs longer on a loaded machine (before the CPU limit: 120 s).
+        XCTAssertLessThan(Date().timeIntervalSince(started), 100)
     }
 
     func testFlatLayoutReadsEveryDatasetBitForBit() throws {

@@ -16,10 +16,12 @@ import Glibc
 /// address space; it ends with `_exit`, never running the parent's atexit handlers or flushing
 /// the parent's buffers.
 enum HDF5Isolation {
-    /// How long the child may take: generous for a real read (bert-large's 1.3 GB `.h5` reads in a
-    /// few seconds), short for a hang: fuzzing found files on which libhdf5 loops forever, and a user
-    /// should not wait minutes for that refusal.
-    static func timeLimit(fileSize: Int) -> Double { 10 + Double(fileSize) / 20e6 }
+    /// The child's CPU time: generous for a real read (bert-large's 1.3 GB `.h5` takes a few seconds),
+    /// short for a hang: fuzzing found files on which libhdf5 loops forever, and a user should not
+    /// wait minutes for that refusal. CPU, not wall time, so a loaded machine does not fail a read.
+    static func cpuLimit(fileSize: Int) -> Int { 10 + fileSize / 20_000_000 }
+    /// The wall-clock backstop, for a child that waits instead of working.
+    static func timeLimit(fileSize: Int) -> Double { 120 + Double(fileSize) / 10e6 }
 
     static func read(path: String, _ body: @escaping () throws -> NamedTensors) throws -> NamedTensors {
         var st = stat()
@@ -34,12 +36,13 @@ enum HDF5Isolation {
             if pid == 0 {
                 close(done[0])
                 bk_quiet_child()
+                bk_limit_cpu(UInt32(cpuLimit(fileSize: size)))
                 child(memfd, path: path, body)
             }
             close(done[1])
             defer { close(done[0]) }
             guard pid > 0 else { return try body() }
-            try waitForChild(pid, done: done[0], path: path, seconds: timeLimit(fileSize: size))
+            try waitForChild(pid, done: done[0], path: path, seconds: timeLimit(fileSize: size), cpu: cpuLimit(fileSize: size))
             return try Transfer.receive(memfd, path: path)
         }
     }
@@ -60,7 +63,7 @@ enum HDF5Isolation {
     }
 
     /// Waits for the child to close its end of `done` (by exiting), then reaps it.
-    private static func waitForChild(_ pid: pid_t, done: Int32, path: String, seconds: Double) throws {
+    private static func waitForChild(_ pid: pid_t, done: Int32, path: String, seconds: Double, cpu: Int) throws {
         let deadline = Date().addingTimeInterval(seconds)
         var p = pollfd(fd: done, events: Int16(POLLIN), revents: 0)
         while true {
@@ -76,6 +79,9 @@ enum HDF5Isolation {
         }
         let status = reap(pid)
         let signal = status & 0x7F, code = (status >> 8) & 0xFF
+        if signal == SIGXCPU {
+            throw HDF5Error.readerFailed(path: path, how: "did not finish in its \(cpu) s of CPU")
+        }
         if signal != 0 { throw HDF5Error.readerFailed(path: path, how: "crashed (signal \(signal), \(String(cString: strsignal(signal))))") }
         if code != 0 { throw HDF5Error.readerFailed(path: path, how: "failed (exit status \(code))") }
     }

@@ -32,4 +32,8 @@ int bk_memfd_create(const char *name);
 /// with the parent or on Ctrl-C.
 void bk_quiet_child(void);
 
+/// For that child: SIGXCPU after `seconds` of CPU time (SIGKILL a second later), so a reader that
+/// loops forever ends after the same work however loaded the machine is.
+void bk_limit_cpu(unsigned seconds);
+
 #endif

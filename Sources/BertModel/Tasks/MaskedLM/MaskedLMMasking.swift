@@ -134,23 +134,17 @@ public struct MaskedLMMasker: Sendable {
     }
 }
 
-/// SplitMix64 seeded by (seed, a, b), with the draws golden/mlm_masking.py mirrors.
+/// SplitMix64 (`SeededGenerator`) seeded by (seed, a, b), with the draws golden/mlm_masking.py mirrors.
 struct MaskingStream {
-    private var state: UInt64
+    private var g: SeededGenerator
 
     init(seed: UInt64, _ a: Int, _ b: Int) {
         var s = SeededGenerator(seed: seed)
         var t = SeededGenerator(seed: s.next() ^ UInt64(bitPattern: Int64(a)))
-        state = t.next() ^ UInt64(bitPattern: Int64(b))
+        g = SeededGenerator(seed: t.next() ^ UInt64(bitPattern: Int64(b)))
     }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { g.next() }
 
     /// In [0, 1): the top 53 bits.
     mutating func uniform() -> Double { Double(next() >> 11) * 0x1p-53 }
