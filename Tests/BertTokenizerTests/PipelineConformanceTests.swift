@@ -26,7 +26,11 @@ final class PipelineConformanceTests: XCTestCase {
         try PipelineTokenizer(tokenizerJSON: Repo.fixture("tokenizers/\(name)/tokenizer.json"))
     }
 
-    private func check(_ name: String, _ tokenizer: PipelineTokenizer) throws {
+    private func check(_ name: String, _ tokenizer: PipelineTokenizer) throws { try checkPipeline(name, tokenizer) }
+}
+
+/// Every golden line of `name` (texts and pairs) against `tokenizer`; counts the differences by field.
+func checkPipeline(_ name: String, _ tokenizer: PipelineTokenizer, file: StaticString = #filePath, line: UInt = #line) throws {
         let lines = try goldenLines("tokenizer-pipelines/\(name).jsonl")
         XCTAssertEqual(lines.count, 2094, "the corpus and the extra texts")
         var failures: [String] = [], differ = [String: Int]()
@@ -45,10 +49,11 @@ final class PipelineConformanceTests: XCTestCase {
             for f in found { differ["pair " + f.0, default: 0] += 1 }
             if let f = found.first { failures.append("pair \(n + 1): \(f.0)\n    \(f.1)") }
         }
-        XCTAssert(failures.isEmpty, "\(name): differences \(differ.sorted { $0.key < $1.key })\n" + failures.prefix(8).joined(separator: "\n"))
-    }
+        XCTAssert(failures.isEmpty, "\(name): differences \(differ.sorted { $0.key < $1.key })\n" + failures.prefix(8).joined(separator: "\n"),
+                  file: file, line: line)
+}
 
-    private func compare(_ e: PipelineEncoding, _ line: JSONObject, decoded: String?) -> [(String, String)] {
+private func compare(_ e: PipelineEncoding, _ line: JSONObject, decoded: String?) -> [(String, String)] {
         var out: [(String, String)] = []
         func field<T: Equatable>(_ name: String, _ got: [T], _ want: [T]) {
             let d = difference(got, want)
@@ -62,5 +67,39 @@ final class PipelineConformanceTests: XCTestCase {
             out.append(("decoded", "bertkit \"\(visible(decoded))\", tokenizers \"\(visible(want))\""))
         }
         return out
+}
+
+/// SentencePiece model files read alone, against transformers 4.57.6's fast tokenizers built from
+/// them (golden/generate_tokenizer_pipelines_spm.py).
+final class SentencePieceModelTests: XCTestCase {
+    func testXLMRobertaModelFile() throws {
+        let tok = try PipelineTokenizer(sentencePieceModel: Repo.fixture("tokenizers/xlmr-unigram/sentencepiece.bpe.model"), family: .xlmRoberta)
+        try checkPipeline("xlmr-spm-model", tok)
+    }
+
+    func testAlbertModelFile() throws {
+        let tok = try PipelineTokenizer(sentencePieceModel: Repo.fixture("tokenizers/albert-unigram/spiece.model"),
+                                        family: .albert(lowercase: true, keepAccents: false))
+        try checkPipeline("albert-spm-model", tok)
+    }
+
+    func testBadModelFiles() throws {
+        let dir = Repo.temporaryDirectory()
+        try Data("not a protobuf \u{1}\u{2}".utf8).write(to: URL(fileURLWithPath: dir + "/bad.model"))
+        XCTAssertThrowsError(try PipelineTokenizer(sentencePieceModel: dir + "/bad.model", family: .xlmRoberta)) {
+            XCTAssert("\($0.localizedDescription)".contains("not a SentencePiece model"), "\($0)")
+        }
+        var proto = try Sentencepiece_ModelProto(serializedBytes: Data(contentsOf: URL(fileURLWithPath: Repo.fixture("tokenizers/xlmr-unigram/sentencepiece.bpe.model"))))
+        proto.pieces[7].score = .nan
+        try proto.serializedData().write(to: URL(fileURLWithPath: dir + "/nan.model"))
+        XCTAssertThrowsError(try PipelineTokenizer(sentencePieceModel: dir + "/nan.model", family: .xlmRoberta)) {
+            XCTAssertEqual(($0 as? TokenizerPipelineError)?.path, "pieces.7.score", "\($0)")
+        }
+        proto = try Sentencepiece_ModelProto(serializedBytes: Data(contentsOf: URL(fileURLWithPath: Repo.fixture("tokenizers/xlmr-unigram/sentencepiece.bpe.model"))))
+        proto.normalizerSpec.precompiledCharsmap = proto.normalizerSpec.precompiledCharsmap.prefix(40)
+        try proto.serializedData().write(to: URL(fileURLWithPath: dir + "/cut.model"))
+        XCTAssertThrowsError(try PipelineTokenizer(sentencePieceModel: dir + "/cut.model", family: .xlmRoberta)) {
+            XCTAssertEqual(($0 as? TokenizerPipelineError)?.path, "normalizer_spec.precompiled_charsmap", "\($0)")
+        }
     }
 }
