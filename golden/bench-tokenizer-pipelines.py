@@ -2,7 +2,7 @@
 """tokenizer.json pipelines: bertkit's PipelineTokenizer against the `tokenizers` library, one thread, same run.
 
 Usage (from the repository root):
-    golden/.venv/bin/python golden/bench-tokenizer-pipelines.py [--repeat 5] [--skip-build]
+    golden/.venv/bin/python golden/bench-tokenizer-pipelines.py [--repeat 5] [--skip-build] [--scratch-path DIR]
 
 Texts: golden/corpus/texts.jsonl + golden/corpus/pipeline-extra.jsonl, --repeat times (2,094 texts a
 copy). Tokenizers: the three fixtures of golden/generate_tokenizer_pipelines.py (byte-level BPE,
@@ -33,6 +33,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--skip-build", action="store_true")
+    ap.add_argument("--scratch-path", help="SwiftPM's --scratch-path for the release build (default .build)")
     args = ap.parse_args()
     texts = []
     for f in ["texts.jsonl", "pipeline-extra.jsonl"]:
@@ -56,6 +57,8 @@ def main():
     cmd = ["swift", "test", "-c", "release", "-Xswiftc", "-enable-testing", "--filter", "PipelineBenchmark"]
     if args.skip_build:
         cmd.insert(4, "--skip-build")
+    if args.scratch_path:
+        cmd[2:2] = ["--scratch-path", args.scratch_path]
     out = subprocess.run(cmd, cwd=REPO, env={**os.environ, "BERTKIT_PIPELINE_BENCH": str(tmp)},
                          capture_output=True, text=True)
     ours = {m.group(1): float(m.group(2)) for m in re.finditer(r"BENCH bertkit (\S+) ([0-9.]+) s", out.stdout)}
