@@ -5,7 +5,7 @@ import PackageDescription
 //   CBertKit / CHDF5   C shims: OpenBLAS loader, CPU features, CRC32C; libhdf5 via pkg-config
 //   BertTensors        dtypes, tensors, half floats, BLAS, mapped files, atomic writes
 //   BertFormats        config.json, vocab, safetensors, .bkm, HDF5, PyTorch .bin, the weight-name table
-//   BertTokenizer      BertTokenizer-identical WordPiece
+//   BertTokenizer      BertTokenizer-identical WordPiece; tokenizer.json pipelines (BPE, Unigram), SentencePiece models
 //   BertModel          forward + backward, optimizers, fine-tuning
 //   BertVerify         goldens, verify, diff, validate, SVG/HTML pictures
 //   bertkit            the command-line tool (the only target that imports ArgumentParser)
@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
     ],
     targets: [
         // The kernels between the GEMMs are always optimised: a debug build of the tests (and the
@@ -33,7 +34,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "BertFormats", dependencies: ["BertTensors", "CHDF5"]),
-        .target(name: "BertTokenizer", dependencies: ["BertFormats"]),
+        // SwiftProtobuf reads SentencePiece model files (SentencePiece/SentencePieceModel.pb.swift).
+        .target(name: "BertTokenizer", dependencies: ["BertFormats", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                exclude: ["SentencePiece/sentencepiece_model.proto"]),
         // Optimised even in debug builds: the training kernels' SIMD code is ~10x slower unoptimised,
         // which would put the learnability test (a real fine-tuning) far over its time budget.
         .target(name: "BertModel", dependencies: ["BertTensors", "BertFormats", "BertTokenizer"],

@@ -1,0 +1,215 @@
+// Mirrors huggingface/tokenizers `tokenizer/normalizer.rs` (NormalizedString): the normalized text
+// and, for every normalized code point, the UTF-8 byte range of the original code point it came
+// from. The Rust type keeps one alignment per normalized byte; every byte of a code point shares
+// it, so one per code point says the same.
+
+/// A piece of the input as the pipeline changes it, with its alignment to the original text.
+struct NormalizedText {
+    var chars: [UInt32]
+    /// Original UTF-8 byte range of each normalized code point.
+    var starts: [Int]
+    var ends: [Int]
+    /// The original byte range this piece covers (`offsets_original`).
+    var originalStart: Int
+    var originalEnd: Int
+
+    init(_ text: String) {
+        chars = []
+        starts = []
+        ends = []
+        var b = 0
+        for s in text.unicodeScalars {
+            let n = UTF8.width(s)
+            chars.append(s.value)
+            starts.append(b)
+            ends.append(b + n)
+            b += n
+        }
+        originalStart = 0
+        originalEnd = b
+    }
+
+    private init(chars: [UInt32], starts: [Int], ends: [Int], originalStart: Int, originalEnd: Int) {
+        self.chars = chars
+        self.starts = starts
+        self.ends = ends
+        self.originalStart = originalStart
+        self.originalEnd = originalEnd
+    }
+
+    var isEmpty: Bool { chars.isEmpty }
+    var count: Int { chars.count }
+    var string: String { String(unicodeScalars: chars) }
+
+    /// The original byte range of normalized code points `range` (`convert_offsets`, Normalized).
+    func originalRange(_ range: Range<Int>) -> Range<Int> {
+        if range.isEmpty { return originalStart + range.lowerBound..<originalStart + range.lowerBound }
+        return starts[range.lowerBound]..<ends[range.upperBound - 1]
+    }
+
+    /// `slice(Range::Normalized(range))`.
+    func slice(_ range: Range<Int>) -> NormalizedText {
+        let o = range.isEmpty ? (chars.isEmpty ? originalStart..<originalEnd : originalRange(range)) : originalRange(range)
+        return NormalizedText(chars: Array(chars[range]), starts: Array(starts[range]), ends: Array(ends[range]),
+                              originalStart: o.lowerBound, originalEnd: o.upperBound)
+    }
+
+    /// `transform_range`: replaces code points `range` by `dest`, where each new code point's change
+    /// is 1 (inserted: it takes the alignment of the code point before), 0 (replaces the next one)
+    /// or -n (replaces the next one and removes n more); `initialOffset` code points are removed first.
+    mutating func transform(_ range: Range<Int>, _ dest: [(UInt32, Int)], initialOffset: Int = 0) {
+        var newChars: [UInt32] = [], newStarts: [Int] = [], newEnds: [Int] = []
+        newChars.reserveCapacity(dest.count)
+        newStarts.reserveCapacity(dest.count)
+        newEnds.reserveCapacity(dest.count)
+        var idx = range.lowerBound + initialOffset
+        for (c, change) in dest {
+            let a = change > 0 ? (idx < 1 ? (0, 0) : (starts[idx - 1], ends[idx - 1])) : (starts[idx], ends[idx])
+            if change <= 0 { idx += 1 }
+            if change < 0 { idx += -change }
+            newChars.append(c)
+            newStarts.append(a.0)
+            newEnds.append(a.1)
+        }
+        chars.replaceSubrange(range, with: newChars)
+        starts.replaceSubrange(range, with: newStarts)
+        ends.replaceSubrange(range, with: newEnds)
+    }
+
+    mutating func transform(_ dest: [(UInt32, Int)], initialOffset: Int = 0) {
+        transform(0..<chars.count, dest, initialOffset: initialOffset)
+    }
+
+    /// `map`: one code point for one.
+    mutating func map(_ f: (UInt32) -> UInt32) {
+        for i in chars.indices { chars[i] = f(chars[i]) }
+    }
+
+    /// `filter`: drops the code points `keep` refuses.
+    mutating func filter(_ keep: (UInt32) -> Bool) {
+        var t: [(UInt32, Int)] = [], removed = 0, removedStart = 0, last: UInt32?
+        for c in chars {
+            if keep(c) {
+                if let l = last { t.append((l, -removed)) } else { removedStart = removed }
+                last = c
+                removed = 0
+            } else {
+                removed += 1
+            }
+        }
+        if let l = last { t.append((l, -removed)) }
+        transform(t, initialOffset: last == nil ? chars.count : removedStart)
+    }
+
+    /// `prepend`: `s` before the first code point, aligned with it; nothing if empty.
+    mutating func prepend(_ s: [UInt32]) {
+        guard let next = chars.first else { return }
+        var t = s.enumerated().map { ($0.element, $0.offset == 0 ? 0 : 1) }
+        t.append((next, 1))
+        transform(0..<1, t)
+    }
+
+    /// `append`: `s` after the last code point, aligned with it.
+    mutating func append(_ s: [UInt32]) {
+        guard let last = chars.last else {
+            transform(s.map { ($0, 1) })
+            return
+        }
+        transform(chars.count - 1..<chars.count, [(last, 0)] + s.map { ($0, 1) })
+    }
+
+    /// `replace`: every match of `pattern` becomes `content`, aligned with the match's last code point.
+    mutating func replace(_ pattern: SplitPattern, with content: [UInt32]) {
+        var c: [UInt32] = [], s: [Int] = [], e: [Int] = []
+        var last = 0
+        for m in pattern.matches(chars) where m.isMatch {
+            c += chars[last..<m.range.lowerBound]
+            s += starts[last..<m.range.lowerBound]
+            e += ends[last..<m.range.lowerBound]
+            let end = m.range.upperBound
+            let a = end < 1 ? (0, 0) : (starts[end - 1], ends[end - 1])
+            for x in content {
+                c.append(x)
+                s.append(a.0)
+                e.append(a.1)
+            }
+            last = end
+        }
+        c += chars[last...]
+        s += starts[last...]
+        e += ends[last...]
+        chars = c
+        starts = s
+        ends = e
+    }
+
+    /// `lrstrip`: drops leading and/or trailing whitespace (Rust `char::is_whitespace`).
+    mutating func strip(left: Bool, right: Bool) {
+        let lead = left ? (chars.firstIndex { !isWhiteSpace($0) } ?? chars.count) : 0
+        var trail = 0
+        if right { while trail < chars.count - lead, isWhiteSpace(chars[chars.count - 1 - trail]) { trail += 1 } }
+        guard lead > 0 || trail > 0 else { return }
+        transform(chars[lead..<chars.count - trail].map { ($0, 0) }, initialOffset: lead)
+    }
+
+    /// `split`: the pieces around the matches of `pattern`, as `behavior` says; empty pieces dropped.
+    func split(_ pattern: SplitPattern, _ behavior: SplitBehavior) -> [NormalizedText] {
+        let matches = pattern.matches(chars)
+        var out: [(Range<Int>, remove: Bool)] = []
+        switch behavior {
+        case .isolated:
+            out = matches.map { ($0.range, false) }
+        case .removed:
+            out = matches.map { ($0.range, $0.isMatch) }
+        case .contiguous:
+            var previous = false
+            for m in matches {
+                if m.isMatch == previous, let l = out.last {
+                    out[out.count - 1].0 = l.0.lowerBound..<m.range.upperBound
+                } else {
+                    out.append((m.range, false))
+                }
+                previous = m.isMatch
+            }
+        case .mergedWithPrevious:
+            var previous = false
+            for m in matches {
+                if m.isMatch && !previous, let l = out.last {
+                    out[out.count - 1].0 = l.0.lowerBound..<m.range.upperBound
+                } else {
+                    out.append((m.range, false))
+                }
+                previous = m.isMatch
+            }
+        case .mergedWithNext:
+            var previous = false
+            for m in matches.reversed() {
+                if m.isMatch && !previous, let l = out.last {
+                    out[out.count - 1].0 = m.range.lowerBound..<l.0.upperBound
+                } else {
+                    out.append((m.range, false))
+                }
+                previous = m.isMatch
+            }
+            out.reverse()
+        }
+        return out.compactMap { $0.remove ? nil : slice($0.0) }.filter { !$0.isEmpty }
+    }
+}
+
+/// Rust's `char::is_whitespace`: the Unicode White_Space property.
+@inline(__always)
+func isWhiteSpace(_ c: UInt32) -> Bool {
+    switch c {
+    case 0x09...0x0D, 0x20, 0x85, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000: true
+    default: false
+    }
+}
+
+extension String {
+    init(unicodeScalars: [UInt32]) {
+        var s = String.UnicodeScalarView()
+        for c in unicodeScalars { s.append(Unicode.Scalar(c) ?? "\u{FFFD}") }
+        self = String(s)
+    }
+}

@@ -1,0 +1,80 @@
+import BertFormats
+
+/// A token a model produced for one piece: `start..<end` are code points of that piece.
+struct PieceToken {
+    var id: Int32
+    var start: Int
+    var end: Int
+}
+
+/// The "model" of a `tokenizer.json`: WordPiece, BPE or Unigram, and the vocabulary by id.
+enum TokenModel: Sendable {
+    case wordPiece(WordPiece, vocab: [String])
+    case bpe(BPEModel)
+    case unigram(UnigramModel)
+
+    init(_ n: JSONNode) throws {
+        // tokenizers omits "type" in some old files; the fields say which model it is.
+        let type = n.has("type") ? try n.type : n.has("merges") ? "BPE" : n.has("continuing_subword_prefix") ? "WordPiece" : "Unigram"
+        switch type {
+        case "BPE": self = .bpe(try BPEModel(n))
+        case "Unigram": self = .unigram(try UnigramModel(n))
+        case "WordPiece":
+            try n.expectKeys(["unk_token", "continuing_subword_prefix", "max_input_chars_per_word", "vocab"])
+            if n.has("continuing_subword_prefix"), try n.string("continuing_subword_prefix") != WordPiece.prefix {
+                throw n.error("continuing_subword_prefix", "bertkit's WordPiece uses \"##\", found \"\(try n.string("continuing_subword_prefix"))\"")
+            }
+            if n.has("max_input_chars_per_word"), try n.int("max_input_chars_per_word") != WordPiece.maxInputCharsPerWord {
+                throw n.error("max_input_chars_per_word", "bertkit's WordPiece uses 100, found \(try n.int("max_input_chars_per_word"))")
+            }
+            let vocab = try readVocab(n.child("vocab"))
+            let unk = try n.string("unk_token")
+            guard let unkId = vocab.firstIndex(of: unk) else { throw n.error("unk_token", "\"\(unk)\" is not in the vocabulary") }
+            self = .wordPiece(WordPiece(vocabulary: vocab, unkId: unkId), vocab: vocab)
+        default:
+            throw n.error("type", "bertkit does not implement model type \"\(type)\"")
+        }
+    }
+
+    var tokens: [String] {
+        switch self {
+        case .wordPiece(_, let v): v
+        case .bpe(let b): b.tokens
+        case .unigram(let u): u.pieces
+        }
+    }
+
+    func tokenize(_ piece: NormalizedText, into out: inout [PieceToken]) throws(UnigramError) {
+        switch self {
+        case .wordPiece(let w, _):
+            var bytes: [UInt8] = [], charAt: [Int] = []
+            for (i, c) in piece.chars.enumerated() {
+                for b in String(Unicode.Scalar(c)!).utf8 {
+                    bytes.append(b)
+                    charAt.append(i)
+                }
+            }
+            charAt.append(piece.count)
+            var sink = TokenSink()
+            _ = bytes.withUnsafeBufferPointer { w.tables.encode($0.baseAddress!, $0.count, chars: piece.count, into: &sink) }
+            for k in 0..<sink.count {
+                out.append(PieceToken(id: sink.ids[k], start: charAt[Int(sink.starts[k])], end: charAt[Int(sink.ends[k])]))
+            }
+        case .bpe(let b): b.tokenize(piece.chars, into: &out)
+        case .unigram(let u): try u.tokenize(piece.chars, into: &out)
+        }
+    }
+}
+
+/// `{"token": id, ...}` with ids exactly 0..<count.
+func readVocab(_ n: JSONNode) throws -> [String] {
+    var tokens = [String?](repeating: nil, count: n.object.count)
+    for (token, v) in n.object {
+        guard let id = v.intValue, id >= 0, id < tokens.count else {
+            throw n.error(token, "expected an id in 0..<\(tokens.count) (the vocabulary's size), found \(v.kind)")
+        }
+        if let other = tokens[id] { throw n.error(token, "id \(id) is also the id of \"\(other)\"") }
+        tokens[id] = token
+    }
+    return tokens.map { $0! }
+}
