@@ -46,7 +46,7 @@ enum Targets {
         // their raw keys: a key the file left out is written with its value.
         let differs = [("config", g.config.json == f.config.json), ("tensor names", g.entries.map(\.name) == f.entries.map(\.name)),
                        ("vocabulary", g.vocabulary == f.vocabulary), ("tokenizer", g.tokenizer?.json == f.tokenizer?.json),
-                       ("pooling", g.pooling == f.pooling)].filter { !$0.1 }.map(\.0)
+                       ("sentence-transformers settings", g.sentenceTransformers == f.sentenceTransformers)].filter { !$0.1 }.map(\.0)
         guard differs.isEmpty else {
             throw InvariantViolation("a .bkm written from \(file) reads back with another \(differs.joined(separator: ", "))")
         }
