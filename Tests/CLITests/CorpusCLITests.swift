@@ -120,6 +120,13 @@ final class CorpusCLITests: XCTestCase {
             XCTAssertEqual(try readNpy(out).shape[0], c.option == "--file" && c.line == 3 ? 3 : 2, "the good rows")
             try FileManager.default.removeItem(atPath: out)
         }
+        // A file is checked whole first: a bad row past the first windows (and past the 1 MiB stdout
+        // buffer) prints nothing either.
+        let late = try file(texts(12000).map { "{\"text\": \"\($0)\"}" } + ["{\"text\": 1}"], "late.txt", in: dir)
+        let l = try ToolRun.run(["embed", model, "--jsonl", late, "--sort-window", "1000"])
+        CLI.assertBadInput(l, names: ["\(late):12001:"])
+        XCTAssertEqual(l.stdout, "", "nothing printed before the bad row was found")
+        try FileManager.default.removeItem(atPath: late)
         // Stdin is checked as it streams: a bad row past the first window still leaves no file.
         let rows = texts(1500) + [""] + ["last"]
         let out = dir + "/late.npy"
