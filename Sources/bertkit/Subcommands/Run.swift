@@ -46,8 +46,23 @@ struct Run: ParsableCommand {
             when there are several (--top-k). A question that leaves no room for the context in a window is \
             refused (exit 2).
 
+            --file (one text per line), --jsonl ({"text": ..., "pair": ...} per line) or --csv (a header, \
+            then --text-column and --pair-column), each - for stdin, stream a corpus through \
+            text-classification or feature-extraction: texts are read and tokenized on one thread while the \
+            forward runs, a --sort-window of texts is sorted by length and cut into batches of at most \
+            --batch-size texts and --max-tokens positions, and one JSON line per text comes out in input \
+            order: {"line": N, ...} with the keys of --json's element but "text". With -o the lines go to a \
+            file that appears only when complete (Ctrl-C removes it; --keep-partial keeps the rows done as \
+            OUT.partial-N.jsonl). A bad row (empty, invalid UTF-8, not a JSON object, a missing field, too \
+            long with --no-truncate) stops the run before any output, naming file:line (exit 2); \
+            --skip-bad-rows skips and counts them. The summary (texts/s, tokens/s, padding, peak memory) \
+            goes to stderr; with --json it is a JSON object, on stdout when -o is given. With a \
+            question-answering model, --jsonl holds {"question", "context"} lines instead (read whole).
+
             EXAMPLES
               bertkit run golden/fixtures/tiny-cls 'The team will win today.'
+              bertkit run golden/fixtures/tiny-cls --file texts.txt > labels.jsonl
+              bertkit run golden/fixtures/tiny-cls --csv news.csv --text-column title --max-tokens 8192 -o labels.jsonl
               bertkit run .cache/models/all-MiniLM-L6-v2 'Hello, world!' 'Go!' --json
               bertkit run nli-model 'A man is eating.' --pair 'Somebody eats.'
               bertkit run golden/fixtures/tiny-tokcls 'hello world' --aggregation simple

@@ -127,12 +127,15 @@ struct CorpusSummary: Encodable {
 
     func line(verb: String) -> String {
         let s = stats
-        return "\(verb) \(s.texts) text\(s.texts == 1 ? "" : "s") (\(s.tokens) tokens) in \(String(format: "%.1f", seconds)) s: "
-            + "\(String(format: "%.1f", Double(s.texts) / max(seconds, 1e-9))) texts/s, "
-            + "\(String(format: "%.0f", Double(s.tokens) / max(seconds, 1e-9))) tokens/s; "
-            + "padding \(String(format: "%.1f", 100 * s.paddingWaste))% of \(s.paddedTokens) positions in \(s.batches) batches; "
-            + "\(s.truncated) truncated, \(s.skipped) bad rows skipped; peak RSS \(PeakMemory.residentBytes / (1 << 20)) MiB"
-            + (output.map { "; wrote \($0)" } ?? "")
+        let rate = { (n: Int) in Double(n) / max(seconds, 1e-9) }
+        // The chunked tasks go through their pipelines, which do not report tokens.
+        let tokens = s.paddedTokens > 0
+        return "\(verb) \(s.texts) text\(s.texts == 1 ? "" : "s")" + (tokens ? " (\(s.tokens) tokens)" : "")
+            + " in \(String(format: "%.1f", seconds)) s: \(String(format: "%.1f", rate(s.texts))) texts/s"
+            + (tokens ? ", \(String(format: "%.0f", rate(s.tokens))) tokens/s; padding \(String(format: "%.1f", 100 * s.paddingWaste))% "
+                        + "of \(s.paddedTokens) positions" : "")
+            + " in \(s.batches) batches; \(s.truncated) truncated, \(s.skipped) bad rows skipped; "
+            + "peak RSS \(PeakMemory.residentBytes / (1 << 20)) MiB" + (output.map { "; wrote \($0)" } ?? "")
     }
 }
 
