@@ -179,4 +179,31 @@ final class CorpusCLITests: XCTestCase {
             XCTAssertEqual(try readNpy(dir + "/" + name).shape, [n, 32])
         }
     }
+
+    /// The other tasks, dump and attention take the same file inputs.
+    func testOtherTasksDumpAndAttentionReadFiles() throws {
+        let dir = Repo.temporaryDirectory()
+        let input = try file(["hello world", "the cat sat on the mat"], "in.txt", in: dir)
+        let tok = try ToolRun.run(["run", Repo.fixture("tiny-tokcls"), "--file", input, "--aggregation", "simple"])
+        XCTAssertEqual(tok.status, 0, tok.stderr)
+        let lines = tok.stdout.split(separator: "\n").map { CLI.json(String($0)) }
+        XCTAssertEqual(lines.map { $0["line"] as? Int }, [1, 2])
+        let one = try ToolRun.run(["run", Repo.fixture("tiny-tokcls"), "the cat sat on the mat", "--aggregation", "simple", "--json"])
+        let expected = try JSONSerialization.jsonObject(with: Data(one.stdout.utf8)) as! [Any]
+        XCTAssertEqual(lines[1]["result"] as? NSArray, expected[0] as? NSArray, "the --json element of the text alone")
+
+        let dump = try ToolRun.run(["dump", Repo.fixture("tiny-bert"), "--file", input, "-o", dir + "/acts.safetensors"])
+        XCTAssertEqual(dump.status, 0, dump.stderr)
+        let golden = try GoldenBytes(path: dir + "/acts.safetensors")
+        XCTAssertEqual(golden.metadata["texts"].flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String] },
+                       ["hello world", "the cat sat on the mat"])
+
+        let att = try ToolRun.run(["attention", Repo.fixture("tiny-bert"), "--file", input, "-o", dir + "/att.svg"])
+        XCTAssertEqual(att.status, 0, att.stderr)
+        XCTAssertTrue(CLI.listing(dir).contains("att-1.svg") && CLI.listing(dir).contains("att-2.svg"), "\(CLI.listing(dir))")
+        let bad = try file(["fine", ""], "bad.txt", in: dir)
+        CLI.assertBadInput(try ToolRun.run(["attention", Repo.fixture("tiny-bert"), "--file", bad, "-o", dir + "/b.svg"]),
+                           names: ["\(bad):2: the line is empty"])
+        XCTAssertFalse(CLI.listing(dir).contains("b-1.svg"), "every row is checked before any picture")
+    }
 }
