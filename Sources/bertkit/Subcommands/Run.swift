@@ -76,7 +76,7 @@ struct Run: ParsableCommand {
     @OptionGroup var inputs: TextInputs
     @Option(help: "The task (default: the one the model's head is for): \(PipelineTask.allCases.map(\.rawValue).joined(separator: ", ")).")
     var task: PipelineTask?
-    @Flag(help: "Print JSON: one array, one element per text (exactly the value transformers' pipeline returns for that text).")
+    @Flag(help: "Print JSON: one array, one element per text (exactly the value transformers' pipeline returns for that text); for file inputs, the summary as JSON.")
     var json = false
     @OptionGroup(title: "token-classification") var tokenClassification: TokenClassificationOptions
     @Option(help: "fill-mask: candidates per mask (default 5; at most the number of --targets); question-answering: answers per question (default 1).")
