@@ -106,7 +106,10 @@ public final class AtomicFileWriter {
     }
 
     /// fsync, rename over the destination, fsync the folder.
-    public func commit() throws {
+    public func commit() throws { try commit(to: destination) }
+
+    /// `commit` under another name in the same folder (a partial output kept on an interrupt).
+    public func commit(to destination: String) throws {
         guard !committed else { return }
         if fsync(fd) != 0 { let r = String(cString: strerror(errno)); abandon(); throw IOError.cannotWrite(path: shownDestination, reason: "fsync: \(r)") }
         close(fd)

@@ -44,6 +44,17 @@ extension BertModel {
     /// counts [CLS] and the prompt's tokens (the prompt tokenized alone, without its [SEP]).
     public func encodeSentences(_ texts: [TextInput], promptName: String? = nil, truncate: Bool = true,
                                 rule: TruncationRule = .rust) throws -> EncodedTexts {
+        let (tokenizer, prompt, limit) = try sentenceTokenizer(promptName: promptName)
+        let inputs = texts.map { TextInput(prompt + $0.text, pair: $0.pair) }
+        let encoded = try BertInput.encode(inputs, tokenizer: tokenizer, config: config, limit: limit, truncate: truncate, rule: rule)
+        guard !prompt.isEmpty else { return encoded }  // sentence-transformers skips an empty prompt
+        var input = encoded.input
+        input.promptLength = try Self.promptLength(prompt, tokenizer)
+        return EncodedTexts(input: input, truncated: encoded.truncated, limit: encoded.limit)
+    }
+
+    /// The tokenizer, prompt and length limit of `encodeSentences`.
+    func sentenceTokenizer(promptName: String?) throws -> (BertTokenizer, prompt: String, limit: Int?) {
         guard let v = vocabulary else { throw ModelError.noTokenizer }
         let st = sentenceTransformers
         var settings = tokenizerSettings ?? TokenizerSettings()
@@ -58,12 +69,11 @@ extension BertModel {
             guard let p = st?.prompt(named: name) else { throw ModelError.unknownPrompt(name: name, prompts: st?.prompts.map(\.name) ?? []) }
             prompt = p.text
         }
-        let inputs = texts.map { TextInput(prompt + $0.text, pair: $0.pair) }
-        let limit = st?.maxSeqLength ?? settings.modelMaxLength
-        let encoded = try BertInput.encode(inputs, tokenizer: tokenizer, config: config, limit: limit, truncate: truncate, rule: rule)
-        guard !prompt.isEmpty else { return encoded }  // sentence-transformers skips an empty prompt
-        var input = encoded.input
-        input.promptLength = try tokenizer.encode([TextInput(prompt)], options: EncodingOptions(truncation: Truncation.none))[0].count - 1
-        return EncodedTexts(input: input, truncated: encoded.truncated, limit: encoded.limit)
+        return (tokenizer, prompt, st?.maxSeqLength ?? settings.modelMaxLength)
+    }
+
+    /// [CLS] and the prompt's tokens (the prompt tokenized alone, without its [SEP]).
+    static func promptLength(_ prompt: String, _ tokenizer: BertTokenizer) throws -> Int {
+        try tokenizer.encode([TextInput(prompt)], options: EncodingOptions(truncation: Truncation.none))[0].count - 1
     }
 }

@@ -18,18 +18,7 @@ extension Run {
     /// fill-mask: the candidates for every mask of each text.
     func fillMask(_ model: BertModel) throws {
         let pipeline = try FillMask(model: model)
-        var targetIds: [Int]? = nil
-        if !fillMaskOptions.targets.isEmpty {
-            let resolved = try pipeline.resolve(targets: fillMaskOptions.targets)
-            for t in resolved where !t.inVocabulary {
-                if let token = t.token, let id = t.id {
-                    Console.log("warning: target \"\(t.target)\" is not in the vocabulary; using its first token \"\(token)\" (id \(id))")
-                } else {
-                    Console.log("warning: target \"\(t.target)\" tokenizes to nothing; ignored")
-                }
-            }
-            targetIds = resolved.compactMap(\.id)
-        }
+        let targetIds = try resolveTargets(pipeline)
         let texts = inputs.textInputs
         let out = try pipeline(texts, topK: topK ?? 5, targets: targetIds, truncate: !inputs.noTruncate)
         inputs.warnTruncated(out.truncated, limit: out.limit)
@@ -49,6 +38,22 @@ extension Run {
             }
         }
         Console.out(lines.joined(separator: "\n"))
+    }
+}
+
+extension Run {
+    /// --targets as vocabulary ids (nil: every token), warning about targets that are not entries.
+    func resolveTargets(_ pipeline: FillMask) throws -> [Int]? {
+        guard !fillMaskOptions.targets.isEmpty else { return nil }
+        let resolved = try pipeline.resolve(targets: fillMaskOptions.targets)
+        for t in resolved where !t.inVocabulary {
+            if let token = t.token, let id = t.id {
+                Console.log("warning: target \"\(t.target)\" is not in the vocabulary; using its first token \"\(token)\" (id \(id))")
+            } else {
+                Console.log("warning: target \"\(t.target)\" tokenizes to nothing; ignored")
+            }
+        }
+        return resolved.compactMap(\.id)
     }
 }
 

@@ -9,8 +9,6 @@ struct QuestionAnsweringArguments: ParsableArguments {
     var question: [String] = []
     @Option(help: "The text the --question at the same position is about (repeatable).")
     var context: [String] = []
-    @Option(help: "Questions from a file, one JSON object {\"question\": ..., \"context\": ...} per line (- for stdin).")
-    var jsonl: String?
     @Option(help: "Tokens per window, special tokens included (default: min(model_max_length, 384)).")
     var maxSeqLen: Int?
     @Option(help: "Context tokens that consecutive windows share (default: min(max-seq-len / 2, 128)).")
@@ -22,14 +20,21 @@ struct QuestionAnsweringArguments: ParsableArguments {
 
     static let textsRefused = "question-answering takes --question Q --context C (repeatable) or --jsonl FILE, not TEXT"
 
-    var given: Bool { !question.isEmpty || !context.isEmpty || jsonl != nil }
+    /// --question/--context given (--jsonl, read as questions by a question-answering model, is TextInputs').
+    var given: Bool { !question.isEmpty || !context.isEmpty }
+
+    /// Tuning options given.
+    var tuned: Bool { maxSeqLen != nil || docStride != nil || maxAnswerLen != nil || handleImpossibleAnswer }
 
     func validate() throws {
         if let v = maxSeqLen, v < 1 { throw ValidationError("--max-seq-len must be at least 1") }
         if let v = docStride, v < 0 { throw ValidationError("--doc-stride must be at least 0") }
         if let v = maxAnswerLen, v < 1 { throw ValidationError("--max-answer-len must be at least 1") }
-        let tuned = maxSeqLen != nil || docStride != nil || maxAnswerLen != nil || handleImpossibleAnswer
-        if tuned, !given {
+    }
+
+    /// Run.validate, when these inputs are not given.
+    func validateUnused(with inputs: TextInputs) throws {
+        if tuned, inputs.source.jsonl == nil {
             throw ValidationError("--max-seq-len, --doc-stride, --max-answer-len and --handle-impossible-answer "
                                   + "are for question-answering, with --question/--context or --jsonl")
         }
@@ -41,8 +46,8 @@ struct QuestionAnsweringArguments: ParsableArguments {
         if inputs.noTruncate {
             throw ValidationError("--no-truncate does not apply to question-answering: long contexts are split into windows")
         }
-        if jsonl != nil {
-            guard question.isEmpty, context.isEmpty else { throw ValidationError("give --question/--context or --jsonl, not both") }
+        if inputs.source.given {
+            throw ValidationError("give --question/--context or --jsonl, not both")
         } else if question.count != context.count {
             throw ValidationError("\(question.count) --question and \(context.count) --context values: give them in pairs")
         }
@@ -56,7 +61,7 @@ struct QuestionAnsweringArguments: ParsableArguments {
         return o
     }
 
-    func read() throws -> [QuestionContext] {
+    func read(jsonl: String?) throws -> [QuestionContext] {
         if let path = jsonl { return try QuestionContext.readJSONL(path) }
         return zip(question, context).map { QuestionContext(question: $0, context: $1) }
     }
@@ -64,17 +69,17 @@ struct QuestionAnsweringArguments: ParsableArguments {
 
 extension Run {
     /// question-answering: every input is read and checked before anything is printed.
-    func answerQuestions() throws {
+    func answerQuestions(_ model: BertModel) throws {
         if let t = task, t != .questionAnswering {
             throw ValidationError("--question, --context and --jsonl are inputs for --task question-answering, not \(t.rawValue)")
         }
-        let questions = try qa.read()
-        let pipeline = try QuestionAnswering(model: try inputs.loadModel(), options: qa.options(topK: topK))
+        let questions = try qa.read(jsonl: inputs.source.jsonl)
+        let pipeline = try QuestionAnswering(model: model, options: qa.options(topK: topK))
         let results: [AnswerResult]
         do {
             results = try pipeline.answer(questions)
         } catch var e as QuestionAnsweringInputError {
-            if let path = qa.jsonl { e.location = "\(path):\(e.index + 1)" }
+            if let path = inputs.source.jsonl { e.location = "\(path):\(e.index + 1)" }
             throw e
         }
         if json { return Console.out(JSONValue.array(results.map(\.json)).serialized(indent: 2)) }

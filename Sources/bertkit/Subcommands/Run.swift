@@ -46,8 +46,23 @@ struct Run: ParsableCommand {
             when there are several (--top-k). A question that leaves no room for the context in a window is \
             refused (exit 2).
 
+            --file (one text per line), --jsonl ({"text": ..., "pair": ...} per line) or --csv (a header, \
+            then --text-column and --pair-column), each - for stdin, stream a corpus through \
+            text-classification or feature-extraction: texts are read and tokenized on one thread while the \
+            forward runs, a --sort-window of texts is sorted by length and cut into batches of at most \
+            --batch-size texts and --max-tokens positions, and one JSON line per text comes out in input \
+            order: {"line": N, ...} with the keys of --json's element but "text". With -o the lines go to a \
+            file that appears only when complete (Ctrl-C removes it; --keep-partial keeps the rows done as \
+            OUT.partial-N.jsonl). A bad row (empty, invalid UTF-8, not a JSON object, a missing field, too \
+            long with --no-truncate) stops the run before any output, naming file:line (exit 2); \
+            --skip-bad-rows skips and counts them. The summary (texts/s, tokens/s, padding, peak memory) \
+            goes to stderr; with --json it is a JSON object, on stdout when -o is given. With a \
+            question-answering model, --jsonl holds {"question", "context"} lines instead (read whole).
+
             EXAMPLES
               bertkit run golden/fixtures/tiny-cls 'The team will win today.'
+              bertkit run golden/fixtures/tiny-cls --file texts.txt > labels.jsonl
+              bertkit run golden/fixtures/tiny-cls --csv news.csv --text-column title --max-tokens 8192 -o labels.jsonl
               bertkit run .cache/models/all-MiniLM-L6-v2 'Hello, world!' 'Go!' --json
               bertkit run nli-model 'A man is eating.' --pair 'Somebody eats.'
               bertkit run golden/fixtures/tiny-tokcls 'hello world' --aggregation simple
@@ -61,7 +76,7 @@ struct Run: ParsableCommand {
     @OptionGroup var inputs: TextInputs
     @Option(help: "The task (default: the one the model's head is for): \(PipelineTask.allCases.map(\.rawValue).joined(separator: ", ")).")
     var task: PipelineTask?
-    @Flag(help: "Print JSON: one array, one element per text (exactly the value transformers' pipeline returns for that text).")
+    @Flag(help: "Print JSON: one array, one element per text (exactly the value transformers' pipeline returns for that text); for file inputs, the summary as JSON.")
     var json = false
     @OptionGroup(title: "token-classification") var tokenClassification: TokenClassificationOptions
     @Option(help: "fill-mask: candidates per mask (default 5; at most the number of --targets); question-answering: answers per question (default 1).")
@@ -69,19 +84,31 @@ struct Run: ParsableCommand {
     @OptionGroup(title: "fill-mask") var fillMaskOptions: FillMaskOptions
     @OptionGroup(title: "multiple-choice") var choiceOptions: MultipleChoiceOptions
     @OptionGroup(title: "Question answering") var qa: QuestionAnsweringArguments
+    @OptionGroup(title: "File inputs") var corpus: CorpusOptions
+    @Option(name: .shortAndLong, help: ArgumentHelp("File inputs: write the JSON lines to this file instead of stdout.", valueName: "path"))
+    var output: String?
 
     func validate() throws {
         // Question answering takes --question/--context or --jsonl instead of TEXT.
-        if qa.given { try qa.validate(with: inputs) } else { try inputs.requireTexts() }
+        if qa.given { try qa.validate(with: inputs) } else { try inputs.requireTexts(); try qa.validateUnused(with: inputs) }
+        if output != nil, !inputs.source.given { throw ValidationError("-o goes with --file, --jsonl or --csv") }
         if let k = topK, k < 1 { throw ValidationError("--top-k must be at least 1") }
     }
 
     func run() throws {
         try runReportingErrors {
-            if qa.given { return try answerQuestions() }
+            if qa.given { return try answerQuestions(try inputs.loadModel()) }
             let model = try inputs.loadModel()
             let task = self.task ?? PipelineTask.default(for: model.head)
             try task.check(model.architecture)
+            if task == .questionAnswering, inputs.source.jsonl != nil {
+                guard inputs.source.textField == nil, inputs.source.pairField == nil else {
+                    throw ValidationError("question-answering reads \"question\" and \"context\" from --jsonl; --text-field and --pair-field do not apply")
+                }
+                return try answerQuestions(model)
+            }
+            if inputs.source.given, task != .questionAnswering { return try runCorpus(model, task: task) }
+            if qa.tuned { throw ValidationError("--max-seq-len, --doc-stride, --max-answer-len and --handle-impossible-answer are for question-answering") }
             try tokenClassification.check(task)
             try fillMaskOptions.check(task)
             if topK != nil, task != .fillMask {
@@ -107,30 +134,40 @@ struct Run: ParsableCommand {
     /// text-classification and feature-extraction.
     private func classifyOrPool(_ model: BertModel, _ encoded: EncodedTexts, _ texts: [[String]]) throws {
         let out = try model.run(encoded.input)
-        let c = model.config
         var rows: [JSONValue] = []
         var lines: [String] = []
         for (b, text) in texts.enumerated() {
             var o = JSONObject([("text", .string(text.joined(separator: " ||| ")))])
             lines.append("text \(b + 1): \(quoted(text))")
-            if let logits = out.logits, model.head == .sequenceClassification {
-                let l = BertOutput.row(logits, b, width: c.numLabels)
-                let scores = ClassifierScores(logits: l, problemType: c.problemType, labels: c.id2label)
-                o["label"] = .string(scores.label)
-                o["scores"] = .object(JSONObject(zip(c.id2label, scores.values).map { ($0, .double(Double($1))) }))
-                o["score_kind"] = .string(scores.kind)
-                o["logits"] = .array(l.map { .double(Double($0)) })
-                lines.append("  → \(scores.label)  (\(scores.kind): "
-                             + zip(c.id2label, scores.values).map { "\($0) \(fmt($1))" }.joined(separator: ", ") + ")")
-            } else if let (kind, values) = pooledVector(out, row: b) {
-                o["kind"] = .string(kind)
-                o["size"] = .int(values.count)
-                o["values"] = .array(values.map { .double(Double($0)) })
-                lines.append("  \(kind): \(values.count) values: " + values.prefix(8).map(fmt).joined(separator: " ") + " …")
-            }
+            let (result, line) = rowResult(model, out, row: b)
+            for (k, v) in result { o[k] = v }
+            if let line { lines.append(line) }
             rows.append(.object(o))
         }
         Console.out(json ? JSONValue.array(rows).serialized(indent: 2) : lines.joined(separator: "\n"))
+    }
+
+    /// Row `b`'s text-classification or feature-extraction result (the --json keys after "text") and
+    /// its readable line.
+    func rowResult(_ model: BertModel, _ out: BertOutput, row b: Int) -> (JSONObject, String?) {
+        let c = model.config
+        var o = JSONObject()
+        if let logits = out.logits, model.head == .sequenceClassification {
+            let l = BertOutput.row(logits, b, width: c.numLabels)
+            let scores = ClassifierScores(logits: l, problemType: c.problemType, labels: c.id2label)
+            o["label"] = .string(scores.label)
+            o["scores"] = .object(JSONObject(zip(c.id2label, scores.values).map { ($0, .double(Double($1))) }))
+            o["score_kind"] = .string(scores.kind)
+            o["logits"] = .array(l.map { .double(Double($0)) })
+            return (o, "  → \(scores.label)  (\(scores.kind): "
+                    + zip(c.id2label, scores.values).map { "\($0) \(fmt($1))" }.joined(separator: ", ") + ")")
+        } else if let (kind, values) = pooledVector(out, row: b) {
+            o["kind"] = .string(kind)
+            o["size"] = .int(values.count)
+            o["values"] = .array(values.map { .double(Double($0)) })
+            return (o, "  \(kind): \(values.count) values: " + values.prefix(8).map(fmt).joined(separator: " ") + " …")
+        }
+        return (o, nil)
     }
 
     /// The pooler output, else the sentence embedding, else the first token's last hidden state.

@@ -14,15 +14,18 @@ struct TextInputs: ParsableArguments {
     @Option(help: ArgumentHelp(TruncationRule.help, valueName: "rule")) var truncationRule: TruncationRule = .rust
     @Option(help: "Threads (default: every CPU).") var threads: Int?
     @OptionGroup var files: ModelFiles
+    @OptionGroup(title: "Texts from a file") var source: CorpusSource
 
     func validate() throws {
+        if source.given, !texts.isEmpty { throw ValidationError("give TEXT or --file/--jsonl/--csv, not both") }
+        if source.given, !pair.isEmpty { throw ValidationError("--pair goes with TEXT (in --jsonl or --csv, give the pair per row)") }
         guard pair.count <= texts.count else { throw ValidationError("\(pair.count) --pair values for \(texts.count) texts") }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
     /// For commands whose only inputs are the TEXTs.
     func requireTexts() throws {
-        guard !texts.isEmpty else { throw ValidationError("give at least one TEXT") }
+        guard !texts.isEmpty || source.given else { throw ValidationError("give at least one TEXT (or --file, --jsonl or --csv)") }
     }
 
     /// Sets --threads and loads the model, warning on stderr about what the loader noticed.
@@ -37,7 +40,7 @@ struct TextInputs: ParsableArguments {
     /// max_position_embeddings); warns on stderr for each truncated text.
     func load(encode: ((BertModel, [TextInput], _ truncate: Bool) throws -> EncodedTexts)? = nil) throws -> (BertModel, EncodedTexts, [[String]]) {
         let m = try loadModel()
-        let inputs = textInputs
+        let inputs = try allInputs()
         let encoded = try encode?(m, inputs, !noTruncate)
             ?? BertInput.encode(inputs, tokenizer: m.makeTokenizer(), config: m.config, truncate: !noTruncate, rule: truncationRule)
         warnTruncated(encoded.truncated, limit: encoded.limit)
@@ -47,6 +50,14 @@ struct TextInputs: ParsableArguments {
     /// Each TEXT with its --pair; an empty pair is no pair, as transformers treats it.
     var textInputs: [TextInput] {
         texts.enumerated().map { TextInput($1, pair: $0 < pair.count && !pair[$0].isEmpty ? pair[$0] : nil) }
+    }
+
+    /// The TEXTs, or every row of the file (which is read whole: for outputs that hold every text).
+    func allInputs() throws -> [TextInput] {
+        guard source.given else { return textInputs }
+        let rows = try source.readAll()
+        guard !rows.isEmpty else { throw ValidationError("\(source.path!) has no texts") }
+        return rows
     }
 
     /// The texts encoded for `m`; warns on stderr for each truncated text.
