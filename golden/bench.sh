@@ -7,6 +7,17 @@
 #                                         # and 512, 2 threads, every backend
 #   THREADS=1 SHAPES="8x128" MODELS=".cache/models/all-MiniLM-L6-v2" BACKENDS="torch ort" golden/bench.sh
 #   TRAIN=1 golden/bench.sh               # one training step at 8×128, bertkit vs PyTorch, dropout on and off
+#   TRAIN=1 TASKS="sequence-classification masked-lm" golden/bench.sh   # the step of each task's head
+#   BERTKIT=/tmp/bk-rel/release/bertkit ...  # time that binary instead of building .build/release/bertkit
+#   TRAIN=1 DROPOUTS=dropout ...           # dropout on only (default "dropout no-dropout")
+#
+# TASKS (bertkit's --task names; "all" = every head) runs `bertkit bench --train --task T` and
+# `golden/bench_reference.py --train --task T` on a model with that head: MODEL's encoder under
+# BertFor<T> with a new head as transformers initialises it (torch.manual_seed(0)), made once with
+# save_pretrained into .cache/models/train-bench/NAME/T (git-ignored). The tasks take turns inside
+# each round, like the backends. bertkit's training JSON has no CPU time: the script takes the
+# process's user+sys time (/usr/bin/time) of the timed run, less that of a --runs 1 run made once
+# per model, task and dropout (same load and warm-up), over RUNS-1: CPU ms per step.
 #
 # The bert-base-shaped model (12 layers, hidden 768, random weights: BertModel(BertConfig())) is made
 # once with transformers into .cache/models/bert-base-random (git-ignored). Each measurement runs in its
@@ -26,6 +37,9 @@ if [ "$train" = 1 ]; then shapes=${SHAPES:-8x128}; else shapes=${SHAPES:-"1x32 1
 # golden/bench_reference.py's --backend names, run after bertkit in this order.
 backends=${BACKENDS:-"torch ort ort-fused openvino ct2"}
 bertbase=.cache/models/bert-base-random
+tasks=${TASKS:-}
+dropouts=${DROPOUTS:-"dropout no-dropout"}  # TRAIN=1: bertkit's flags, one run each
+[ "$tasks" = all ] && tasks="sequence-classification token-classification question-answering masked-lm multiple-choice next-sentence pre-training"
 models=${MODELS:-"${BERTKIT_MINILM:-.cache/models/all-MiniLM-L6-v2} $bertbase"}
 
 [ -x "$py" ] || { echo "error: no Python at $py (set PYTHON=..., see golden/README.md)" >&2; exit 1; }
@@ -39,21 +53,78 @@ transformers.BertModel(transformers.BertConfig()).eval().save_pretrained(out + "
 os.replace(out + ".partial", out)
 PY
 fi
-echo "building bertkit (release) ..." >&2
-swift build -c release --product bertkit 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] ' >&2
-bk=.build/release/bertkit
+# Each model under each task's head (TASKS): MODEL's weights, a new head, saved once.
+task_model() { echo ".cache/models/train-bench/$(basename "$(realpath "$1")")/$2"; }
+if [ "$train" = 1 ] && [ -n "$tasks" ]; then
+  missing=()
+  for m in $models; do for t in $tasks; do
+    [ -f "$(task_model "$m" "$t")/config.json" ] || missing+=("$m" "$t" "$(task_model "$m" "$t")")
+  done; done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "making $((${#missing[@]} / 3)) head model(s) under .cache/models/train-bench ..." >&2
+    "$py" - "${missing[@]}" <<'PY'
+import os, shutil, sys, torch, transformers
+CLASSES = {"sequence-classification": "BertForSequenceClassification", "token-classification": "BertForTokenClassification",
+           "question-answering": "BertForQuestionAnswering", "masked-lm": "BertForMaskedLM",
+           "multiple-choice": "BertForMultipleChoice", "next-sentence": "BertForNextSentencePrediction",
+           "pre-training": "BertForPreTraining"}
+a = sys.argv[1:]
+for src, task, out in zip(a[0::3], a[1::3], a[2::3]):
+    torch.manual_seed(0)
+    model = getattr(transformers, CLASSES[task]).from_pretrained(src)
+    if os.path.exists(out + ".partial"):
+        shutil.rmtree(out + ".partial")
+    model.save_pretrained(out + ".partial")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    os.replace(out + ".partial", out)
+    print(f"  {out}: {CLASSES[task]}", file=sys.stderr)
+PY
+  fi
+fi
+if [ -n "${BERTKIT:-}" ]; then
+  bk=$BERTKIT
+else
+  echo "building bertkit (release) ..." >&2
+  swift build -c release --product bertkit 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] ' >&2
+  bk=.build/release/bertkit
+fi
 
-# Every run's JSON line is kept (the table shows only each backend's best round).
-mkdir -p .cache/bench
-results=.cache/bench/last.jsonl
+# Every run's JSON line is kept in RESULTS (the table shows only each backend's best round).
+results=${RESULTS:-.cache/bench/last.jsonl}
+mkdir -p "$(dirname "$results")"
 : > "$results"
+cputime=$(mktemp)
+trap 'rm -f "$cputime"' EXIT
+declare -A base_cpu
+[ "$train" = 1 ] && [ -n "$tasks" ] && [ "$runs" -lt 2 ] && { echo "error: TASKS needs RUNS of at least 2 (CPU per step)" >&2; exit 1; }
+load_before=$(uptime)
 for round in $(seq "$rounds"); do
 for m in $models; do
   for s in $shapes; do
     b=${s%x*}; q=${s#*x}
     echo "round $round: $(basename "$m") ${b}×${q}, $threads threads ..." >&2
+    if [ "$train" = 1 ] && [ -n "$tasks" ]; then
+      for t in $tasks; do
+        tm=$(task_model "$m" "$t")
+        for d in $dropouts; do
+          mode="train $t, dropout $([ $d = dropout ] && echo on || echo off)"
+          args=(bench "$tm" --train --task "$t" --$d --batch "$b" --seq "$q" --threads "$threads" --json)
+          base="$tm $d $s"
+          if [ -z "${base_cpu[$base]:-}" ]; then
+            /usr/bin/time -f "%U %S" -o "$cputime" "$bk" "${args[@]}" --runs 1 > /dev/null
+            base_cpu[$base]=$(awk '{print $1 + $2}' "$cputime")
+          fi
+          line=$(/usr/bin/time -f "%U %S" -o "$cputime" "$bk" "${args[@]}" --runs "$runs")
+          cpu=$(awk -v b="${base_cpu[$base]}" -v r="$runs" '{printf "%.1f", ($1 + $2 - b) * 1000 / (r - 1)}' "$cputime")
+          echo "$line" | sed "s|^{|{\"backend\":\"bertkit\",\"model\":\"$m\",\"mode\":\"$mode\",\"cpuMsPerBatch\":$cpu,|" >> "$results"
+          "$py" golden/bench_reference.py "$tm" --backend torch --train --task "$t" --$d --batch "$b" --seq "$q" \
+            --threads "$threads" --runs "$runs" 2>/dev/null | sed "s|\"model\": \"$tm\"|\"model\": \"$m\"|" >> "$results"
+        done
+      done
+      continue
+    fi
     if [ "$train" = 1 ]; then
-      for d in dropout no-dropout; do
+      for d in $dropouts; do
         mode="train, dropout $([ $d = dropout ] && echo on || echo off)"
         "$bk" bench "$m" --train --$d --batch "$b" --seq "$q" --threads "$threads" --runs "$runs" --json \
           | sed "s|^{|{\"backend\":\"bertkit\",\"model\":\"$m\",\"mode\":\"$mode\",|" >> "$results"
@@ -72,6 +143,7 @@ for m in $models; do
 done
 done
 
+echo "load before: ${load_before##*load average: }; after: $(uptime | sed 's/.*load average: //') (1, 5, 15 min)" >&2
 "$py" - "$results" <<'PY'
 import json, os, sys
 runs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]

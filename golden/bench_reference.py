@@ -15,6 +15,14 @@ process so each peak RSS is its own. Prints one JSON object per line.
 attention), train() with the config's dropout (--no-dropout: all dropout 0, as `bertkit bench
 --train --no-dropout`), forward with labels (cross-entropy), backward,
 torch.optim.AdamW(lr=1e-6, foreach=False) step, zero_grad(set_to_none=False).
+--train --task T times `bertkit bench --train --task T` instead: BertFor<T> from MODEL (its head
+when MODEL has that head, else a new one as transformers initialises it) on the targets bertkit's
+TrainingBenchmark.syntheticTargets makes: classes i % num_labels (sequence classification); a label
+on every token but each sequence's first, i % num_labels over the flat rows (token
+classification); the span 1...2 (question answering); the token itself on every seventh flat
+position (i % 7 == 1, about the collator's 15%; masked LM); next-sentence labels i % 2;
+pre-training both; multiple choice batch/2 examples of 2 choices (batch rows of seq in all),
+answer i % 2.
 
 PyTorch runs eagerly (no torch.compile) under torch.inference_mode() with transformers' default
 attention (sdpa). ONNX Runtime runs the model exported by torch.onnx.export (opset 17, the
@@ -83,21 +91,58 @@ def run_torch(args):
     return model.config, times, f"torch {torch.__version__} / transformers {transformers.__version__}"
 
 
+# --task: bertkit's HeadKind raw value -> transformers class.
+TASKS = {"sequence-classification": "BertForSequenceClassification", "token-classification": "BertForTokenClassification",
+         "question-answering": "BertForQuestionAnswering", "masked-lm": "BertForMaskedLM",
+         "multiple-choice": "BertForMultipleChoice", "next-sentence": "BertForNextSentencePrediction",
+         "pre-training": "BertForPreTraining"}
+
+
+def train_targets(task, cfg, ids, torch):
+    """The forward's inputs besides the ids: the labels bertkit's TrainingBenchmark.syntheticTargets
+    makes for the same head and shape (see the module docstring), and the ids reshaped for multiple choice."""
+    b, s = ids.shape
+    labels = max(1, cfg.num_labels)
+    flat = torch.arange(b * s)
+    masked = torch.where(flat % 7 == 1, ids.reshape(-1), torch.full_like(flat, -100)).reshape(b, s)
+    if task == "sequence-classification":
+        return {"labels": torch.arange(b) % labels}
+    if task == "token-classification":
+        return {"labels": torch.where(flat % s == 0, torch.full_like(flat, -100), flat % labels).reshape(b, s)}
+    if task == "question-answering":
+        return {"start_positions": torch.full((b,), min(1, s - 1)), "end_positions": torch.full((b,), min(2, s - 1))}
+    if task == "masked-lm":
+        return {"labels": masked}
+    if task == "next-sentence":
+        return {"labels": torch.arange(b) % 2}
+    if task == "pre-training":
+        return {"labels": masked, "next_sentence_label": torch.arange(b) % 2}
+    if task == "multiple-choice":
+        examples = b // 2 if b % 2 == 0 else 1
+        return {"labels": torch.arange(examples) % (b // examples), "choices": (examples, b // examples)}
+    raise ValueError(task)
+
+
 def run_torch_train(args):
     import torch
     import transformers
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
     off = dict(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, classifier_dropout=0.0)
-    model = transformers.BertForSequenceClassification.from_pretrained(
-        args.model, num_labels=2, attn_implementation="eager", **({} if args.dropout else off)).train()
+    task = args.task or "sequence-classification"
+    extra = {} if args.task else {"num_labels": 2}
+    model = getattr(transformers, TASKS[task]).from_pretrained(
+        args.model, attn_implementation="eager", **extra, **({} if args.dropout else off)).train()
     ids, mask, types = synthetic(model.config, args.batch, args.seq, torch)
-    labels = torch.arange(args.batch) % 2
+    targets = train_targets(task, model.config, ids, torch)
+    if "choices" in targets:
+        shape = targets.pop("choices")
+        ids, mask, types = (t.reshape(*shape, args.seq) for t in (ids, mask, types))
     opt = torch.optim.AdamW(model.parameters(), lr=1e-6, foreach=False)
 
     def step():
         opt.zero_grad(set_to_none=False)
-        out = model(input_ids=ids, attention_mask=mask, token_type_ids=types, labels=labels)
+        out = model(input_ids=ids, attention_mask=mask, token_type_ids=types, **targets)
         out.loss.backward()
         opt.step()
     times = timed(step, min(args.warmup, 2), args.runs)
@@ -247,7 +292,10 @@ def main():
     p.add_argument("--train", action="store_true", help="time one training step (torch only)")
     p.add_argument("--dropout", action=argparse.BooleanOptionalAction, default=True,
                    help="with --train: the config's dropout (default) or none")
+    p.add_argument("--task", choices=list(TASKS), help="with --train: BertFor<task> (MODEL's head, else a new one)")
     args = p.parse_args()
+    if args.task and not args.train:
+        p.error("--task needs --train")
     # OpenMP threads spin between parallel regions by default; that is PyTorch's normal behaviour, kept.
     if args.train:
         cfg, times, version = run_torch_train(args)
@@ -256,8 +304,9 @@ def main():
     median = statistics.median(times)
     print(json.dumps({
         "backend": BACKENDS[args.backend][0], "version": version,
-        "mode": f"train, dropout {'on' if args.dropout else 'off'}" if args.train else "forward",
-        "model": args.model, "batch": args.batch, "seq": args.seq, "threads": args.threads, "runs": len(times),
+        "mode": (f"train{' ' + args.task if args.task else ''}, dropout {'on' if args.dropout else 'off'}"
+                 if args.train else "forward"),
+        "model": args.model, **({"task": args.task} if args.task else {}), "batch": args.batch, "seq": args.seq, "threads": args.threads, "runs": len(times),
         "medianMs": median, "minMs": min(times), "cpuMsPerBatch": CPU_MS[0], "sequencesPerSecond": args.batch / (median / 1000),
         "gflops": flops(cfg, args.batch, args.seq) / (median / 1000) / 1e9,
         "peakRSSMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
