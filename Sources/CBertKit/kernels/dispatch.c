@@ -1,21 +1,27 @@
+#include <stdatomic.h>
 #include "bk_simd.h"
 #include "bk_blas.h"
 #include "bk_kernels.h"
 
-static int forced_portable;
+// Atomic: the first forward asks from every worker thread at once (a data race under TSan).
+static _Atomic int forced_portable;
 
 int bk_use_avx512(void) {
 #if BK_X86
-    static int has = -1;
-    if (has < 0) has = bk_cpu_has_avx512();
-    return has && !forced_portable;
+    static _Atomic int has = -1;
+    int h = atomic_load_explicit(&has, memory_order_relaxed);
+    if (h < 0) {
+        h = bk_cpu_has_avx512();
+        atomic_store_explicit(&has, h, memory_order_relaxed);
+    }
+    return h && !atomic_load_explicit(&forced_portable, memory_order_relaxed);
 #else
     return 0;
 #endif
 }
 
 const char *bk_kernels_isa(void) { return bk_use_avx512() ? "avx512" : "portable"; }
-void bk_kernels_force_portable(int on) { forced_portable = on; }
+void bk_kernels_force_portable(int on) { atomic_store_explicit(&forced_portable, on, memory_order_relaxed); }
 
 #if BK_X86
 BK_AVX512 static void erf_avx512(float *out, const float *in, size_t n) {
