@@ -6,21 +6,19 @@ import Foundation
 /// written padded to fit any count (as NumPy pads for a growing axis) and rewritten in place by
 /// `commit`. The file appears only when complete.
 public final class NpyWriter: RowWriter {
-    public let destination: String
     public let columns: Int
-    public private(set) var rows = 0
-    private let file: AtomicFileWriter
-    private var buffer: [UInt8] = []
+    private let out: BufferedRowFile
+    public var destination: String { out.destination }
+    public var rows: Int { out.rows }
     /// The header's size, magic and length included: the largest count fits.
     let headerSize: Int
 
     public init(destination: String, columns: Int) throws {
         precondition(columns >= 1)
-        self.destination = destination
         self.columns = columns
-        headerSize = Self.header(rows: Int.max, columns: columns, size: nil).count
-        file = try AtomicFileWriter(destination: destination)
-        try file.write(Self.header(rows: 0, columns: columns, size: headerSize))
+        let size = Self.header(rows: Int.max, columns: columns, size: nil).count
+        headerSize = size
+        out = try BufferedRowFile(destination: destination, header: Self.header(rows: 0, columns: columns, size: size))
     }
 
     /// The header (formats/npy.md rules 1–5): magic, version 1.0, the little-endian length of the
@@ -43,30 +41,12 @@ public final class NpyWriter: RowWriter {
     /// Appends one row of `columns` values.
     public func append(_ row: [Float]) throws {
         precondition(row.count == columns, "a row of \(row.count) values in a file of \(columns) columns")
-        for v in row { withUnsafeBytes(of: v.bitPattern.littleEndian) { buffer += $0 } }
-        rows += 1
-        if buffer.count >= 1 << 20 { try flush() }
+        try out.appendRow { b in for v in row { withUnsafeBytes(of: v.bitPattern.littleEndian) { b += $0 } } }
     }
 
-    private func flush() throws {
-        try file.write(buffer)
-        buffer.removeAll(keepingCapacity: true)
-    }
+    public func commit() throws { try out.commit(header: finalHeader) }
 
-    public func commit() throws {
-        try finish()
-        try file.commit()
-    }
+    public func commitPartial() throws -> String { try out.commit(partial: true, header: finalHeader) }
 
-    public func commitPartial() throws -> String {
-        let path = PartialName.make(destination, rows: rows)
-        try finish()
-        try file.commit(to: path)
-        return path
-    }
-
-    private func finish() throws {
-        try flush()
-        try file.overwrite(Self.header(rows: rows, columns: columns, size: headerSize), at: 0)
-    }
+    private func finalHeader(rows: Int) -> [UInt8] { Self.header(rows: rows, columns: columns, size: headerSize) }
 }

@@ -26,22 +26,24 @@ public enum PartialName {
     }
 }
 
-/// One line of text per row (JSON Lines), buffered and written atomically.
-public final class LinesFileWriter: RowWriter {
-    public let destination: String
-    public private(set) var rows = 0
+/// The file under every `RowWriter`: rows buffered into 1 MiB writes to an `AtomicFileWriter`;
+/// committing flushes, rewrites the format's header in place (when it has one, as it learns the
+/// row count only then) and puts the file at its destination or its partial name.
+final class BufferedRowFile {
+    let destination: String
+    private(set) var rows = 0
     private let file: AtomicFileWriter
     private var buffer: [UInt8] = []
 
-    public init(destination: String) throws {
+    init(destination: String, header: [UInt8] = []) throws {
         self.destination = destination
         file = try AtomicFileWriter(destination: destination)
+        if !header.isEmpty { try file.write(header) }
     }
 
-    /// Appends `line` and a newline.
-    public func append(_ line: String) throws {
-        buffer += line.utf8
-        buffer.append(0x0A)
+    /// Appends one row's bytes, which `body` adds to the buffer.
+    func appendRow(_ body: (inout [UInt8]) -> Void) throws {
+        body(&buffer)
         rows += 1
         if buffer.count >= 1 << 20 { try flush() }
     }
@@ -51,15 +53,41 @@ public final class LinesFileWriter: RowWriter {
         buffer.removeAll(keepingCapacity: true)
     }
 
-    public func commit() throws {
+    /// Commits to the destination, or with `partial` to `PartialName` (returned); `header(rows)`
+    /// is written over the start of the file first.
+    @discardableResult
+    func commit(partial: Bool = false, header: ((Int) -> [UInt8])? = nil) throws -> String {
         try flush()
-        try file.commit()
-    }
-
-    public func commitPartial() throws -> String {
+        if let h = header { try file.overwrite(h(rows), at: 0) }
+        guard partial else {
+            try file.commit()
+            return destination
+        }
         let path = PartialName.make(destination, rows: rows)
-        try flush()
         try file.commit(to: path)
         return path
     }
+}
+
+/// One line of text per row (JSON Lines), buffered and written atomically.
+public final class LinesFileWriter: RowWriter {
+    private let out: BufferedRowFile
+    public var destination: String { out.destination }
+    public var rows: Int { out.rows }
+
+    public init(destination: String) throws {
+        out = try BufferedRowFile(destination: destination)
+    }
+
+    /// Appends `line` and a newline.
+    public func append(_ line: String) throws {
+        try out.appendRow { b in
+            b += line.utf8
+            b.append(0x0A)
+        }
+    }
+
+    public func commit() throws { try out.commit() }
+
+    public func commitPartial() throws -> String { try out.commit(partial: true) }
 }

@@ -6,26 +6,25 @@ import Foundation
 /// the format allows) to fit any row count, and rewritten in place by `commit`; the data starts
 /// 8-byte aligned. The file appears only when complete.
 public final class SafeTensorsRowWriter: RowWriter {
-    public let destination: String
     public let name: String
     public let columns: Int
     public let metadata: [(key: String, value: String)]
-    public private(set) var rows = 0
-    private let file: AtomicFileWriter
-    private var buffer: [UInt8] = []
+    private let out: BufferedRowFile
+    public var destination: String { out.destination }
+    public var rows: Int { out.rows }
     private let headerSize: Int
 
     public init(destination: String, name: String, columns: Int, metadata: [(key: String, value: String)] = []) throws {
         precondition(columns >= 1)
-        self.destination = destination
         self.name = name
         self.columns = columns
         self.metadata = metadata
         // The largest count a file can hold: 20 digits in the shape and in the end offset.
         let json = Self.json(rows: Int.max / (4 * columns), name: name, columns: columns, metadata: metadata)
-        headerSize = 8 + (json.count + 7) / 8 * 8
-        file = try AtomicFileWriter(destination: destination)
-        try file.write(header(rows: 0))
+        let size = 8 + (json.count + 7) / 8 * 8
+        headerSize = size
+        out = try BufferedRowFile(destination: destination,
+                                  header: Self.header(rows: 0, name: name, columns: columns, metadata: metadata, size: size))
     }
 
     static func json(rows: Int, name: String, columns: Int, metadata: [(key: String, value: String)]) -> [UInt8] {
@@ -39,38 +38,22 @@ public final class SafeTensorsRowWriter: RowWriter {
     }
 
     /// The length prefix and the JSON padded with spaces to `headerSize`.
-    private func header(rows: Int) -> [UInt8] {
-        var json = Self.json(rows: rows, name: name, columns: columns, metadata: metadata)
-        json += [UInt8](repeating: 0x20, count: headerSize - 8 - json.count)
+    private static func header(rows: Int, name: String, columns: Int, metadata: [(key: String, value: String)], size: Int) -> [UInt8] {
+        var json = json(rows: rows, name: name, columns: columns, metadata: metadata)
+        json += [UInt8](repeating: 0x20, count: size - 8 - json.count)
         return withUnsafeBytes(of: UInt64(json.count).littleEndian) { [UInt8]($0) } + json
     }
 
     public func append(_ row: [Float]) throws {
         precondition(row.count == columns, "a row of \(row.count) values in a tensor of \(columns) columns")
-        for v in row { withUnsafeBytes(of: v.bitPattern.littleEndian) { buffer += $0 } }
-        rows += 1
-        if buffer.count >= 1 << 20 { try flush() }
+        try out.appendRow { b in for v in row { withUnsafeBytes(of: v.bitPattern.littleEndian) { b += $0 } } }
     }
 
-    private func flush() throws {
-        try file.write(buffer)
-        buffer.removeAll(keepingCapacity: true)
-    }
+    public func commit() throws { try out.commit(header: finalHeader) }
 
-    public func commit() throws {
-        try finish()
-        try file.commit()
-    }
+    public func commitPartial() throws -> String { try out.commit(partial: true, header: finalHeader) }
 
-    public func commitPartial() throws -> String {
-        let path = PartialName.make(destination, rows: rows)
-        try finish()
-        try file.commit(to: path)
-        return path
-    }
-
-    private func finish() throws {
-        try flush()
-        try file.overwrite(header(rows: rows), at: 0)
+    private func finalHeader(rows: Int) -> [UInt8] {
+        Self.header(rows: rows, name: name, columns: columns, metadata: metadata, size: headerSize)
     }
 }
