@@ -3,7 +3,8 @@
 # release build) against `cp` of the same file, in the same run, and reports peak RSS of each.
 # Each cp is timed bare, with an fsync, and with all of the durability convert gives (a temporary
 # name, fsync, rename, fsync of the folder).
-# Usage: golden/bench-convert.sh [RUNS]   (BERTKIT_MINILM=/path overrides the model folder)
+# Usage: golden/bench-convert.sh [RUNS]   (BERTKIT_MINILM=/path overrides the model folder; BERTKIT=/path/bertkit
+# times that binary instead of building one)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,8 +13,12 @@ runs=${1:-10}
 weights=$minilm/model.safetensors
 [ -f "$weights" ] || { echo "no $weights — run golden/fetch-minilm.sh" >&2; exit 2; }
 
-(cd "$root" && swift build -c release --product bertkit >&2)
-bin=$(cd "$root" && swift build -c release --show-bin-path)/bertkit
+if [ -n "${BERTKIT:-}" ]; then
+  bin=$BERTKIT  # time that binary instead of building one
+else
+  (cd "$root" && swift build -c release --product bertkit >&2)
+  bin=$(cd "$root" && swift build -c release --show-bin-path)/bertkit
+fi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

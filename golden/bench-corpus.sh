@@ -5,6 +5,7 @@
 #
 #   golden/bench-corpus.sh                 # golden/corpus/texts.jsonl repeated to 50,000 lines, 2 threads
 #   LINES=5000 THREADS=1 golden/bench-corpus.sh
+#   BERTKIT=/tmp/bk-rel/release/bertkit golden/bench-corpus.sh   # that binary instead of building one
 #
 # The corpus is the project's 2,000-text golden corpus (golden/corpus/texts.jsonl, its one empty text
 # left out) repeated, written to .cache/bench/corpus.jsonl. Embedding uses all-MiniLM-L6-v2
@@ -30,9 +31,13 @@ mkdir -p "$work"
 corpus=$work/corpus.jsonl
 "$py" golden/bench_corpus.py prepare "$corpus" --lines "$lines"
 [ -f $cls/model.safetensors ] || { echo "making $cls ..." >&2; "$py" golden/bench_corpus.py model "$cls"; }
-echo "building bertkit (release) ..." >&2
-swift build -c release --product bertkit 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] ' >&2
-bk=.build/release/bertkit
+if [ -n "${BERTKIT:-}" ]; then
+  bk=$BERTKIT  # time that binary instead of building .build/release/bertkit
+else
+  echo "building bertkit (release) ..." >&2
+  swift build -c release --product bertkit 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] ' >&2
+  bk=.build/release/bertkit
+fi
 
 results=$work/corpus-last.jsonl
 : > "$results"

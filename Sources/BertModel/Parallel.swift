@@ -1,4 +1,5 @@
 import BertTensors
+import CBertKit
 import Dispatch
 
 /// How many threads the forward uses: OpenBLAS's threads for the GEMMs and as many workers for
@@ -38,12 +39,7 @@ func parallelFor(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
         if count > 0 { body(0..<count) }
         return
     }
-    withoutActuallyEscaping(body) { body in
-        let b = Unchecked(body)
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            b.value(count * w / workers..<count * (w + 1) / workers)
-        }
-    }
+    runWorkers(workers) { w in body(count * w / workers..<count * (w + 1) / workers) }
 }
 
 /// Like `parallelFor`, passing the worker's index too (for per-worker scratch memory).
@@ -54,17 +50,29 @@ func parallelWorkers(_ count: Int, _ body: (_ worker: Int, Range<Int>) -> Void) 
         if count > 0 { body(0, 0..<count) }
         return
     }
+    runWorkers(workers) { w in body(w, count * w / workers..<count * (w + 1) / workers) }
+}
+
+/// Runs `body(w)` for w in 0..<workers at once: on bertkit's own pool of spinning workers
+/// (kernels/pool.c), whose wake-up costs far less than libdispatch's at a batch-1 forward's grain,
+/// or, when another thread's forward holds the pool, on libdispatch.
+private func runWorkers(_ workers: Int, _ body: (Int) -> Void) {
     withoutActuallyEscaping(body) { body in
-        let b = Unchecked(body)
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            b.value(w, count * w / workers..<count * (w + 1) / workers)
+        var task = Unchecked(body)
+        let ran = withUnsafeMutablePointer(to: &task) { p in
+            bk_pool_run({ ctx, w, _ in ctx!.assumingMemoryBound(to: Unchecked<(Int) -> Void>.self).pointee.value(Int(w)) },
+                        p, Int32(workers))
+        }
+        if ran == 0 {
+            let b = task
+            DispatchQueue.concurrentPerform(iterations: workers) { w in b.value(w) }
         }
     }
 }
 
 /// The workers' bodies write through raw pointers into disjoint rows of buffers that outlive the
-/// call (concurrentPerform returns when all are done), which Swift cannot check, so they cross
-/// into the workers unchecked.
+/// call (the pool and concurrentPerform return when all are done), which Swift cannot check, so
+/// they cross into the workers unchecked.
 private struct Unchecked<T>: @unchecked Sendable {
     let value: T
     init(_ v: T) { value = v }

@@ -13,6 +13,12 @@ const char *bk_kernels_isa(void);
 /// Tests: 1 forces the portable kernels, 0 restores the automatic choice.
 void bk_kernels_force_portable(int on);
 
+/// The worker pool (kernels/pool.c): runs fn(ctx, w, workers) for w = 0 … workers-1 at once, w = 0
+/// on the calling thread, and returns 1 when all are done; returns 0 without running anything when
+/// another thread's job holds the pool (or workers is below 2), for the caller to run it otherwise.
+typedef void (*bk_pool_task)(void *ctx, int worker, int workers);
+int bk_pool_run(bk_pool_task fn, void *ctx, int workers);
+
 /// Vectorised math the activations use, exposed for accuracy tests.
 void bk_erf(float *out, const float *in, size_t n);
 void bk_exp(float *out, const float *in, size_t n);
