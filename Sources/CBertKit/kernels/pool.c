@@ -70,8 +70,22 @@ static void *worker_main(void *arg) {
     return NULL;
 }
 
+// A forked child (the HDF5 reader's) has none of the workers: it starts a pool of its own if it
+// ever needs one, with the locks as new.
+static void reset_in_child(void) {
+    started = 0;
+    atomic_store(&sleepers, 0);
+    atomic_store(&pending, 0);
+    pthread_mutex_init(&busy, NULL);
+    pthread_mutex_init(&sleep_lock, NULL);
+    pthread_cond_init(&wake, NULL);
+}
+static pthread_once_t fork_handler_once = PTHREAD_ONCE_INIT;
+static void install_fork_handler(void) { pthread_atfork(NULL, NULL, reset_in_child); }
+
 int bk_pool_run(bk_pool_task fn, void *ctx, int workers) {
     if (workers < 2 || workers > MAX_WORKERS) return 0;
+    pthread_once(&fork_handler_once, install_fork_handler);
     if (pthread_mutex_trylock(&busy) != 0) return 0;
     while (started < workers - 1) {
         pthread_t t;
