@@ -54,7 +54,7 @@ public struct TokenEntity: Sendable, Equatable {
 }
 
 /// The tokenizers library's WordPiece decoder (decoders/wordpiece.rs), as transformers 5.23's
-/// ModelTokenizer sets it up: prefix `##`, cleanup on (it ignores tokenizer.json's `cleanup` and
+/// BertTokenizer sets it up: prefix `##`, cleanup on (it ignores tokenizer.json's `cleanup` and
 /// `clean_up_tokenization_spaces`). Every token but the first loses its prefix or gains a leading
 /// space; then each token alone is cleaned up. A first token keeps its `##`.
 public struct WordPieceDecoder: Sendable {

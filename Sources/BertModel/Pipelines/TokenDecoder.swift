@@ -4,7 +4,7 @@ import BertTokenizer
 // transformers 5.23 `tokenizer.decode(ids, skip_special_tokens=)` for BERT (TokenizersBackend._decode):
 // tokenizers' Tokenizer::decode (tokenizer/mod.rs) maps each id to its added token's content or its
 // vocabulary entry, drops special tokens when asked, and runs the WordPiece decoder
-// (decoders/wordpiece.rs, prefix "##", cleanup on: what ModelTokenizer builds and MiniLM's
+// (decoders/wordpiece.rs, prefix "##", cleanup on: what BertTokenizer builds and MiniLM's
 // tokenizer.json says); then transformers' clean_up_tokenization when the tokenizer config sets
 // clean_up_tokenization_spaces (its default in transformers 5 is false).
 

@@ -5,7 +5,7 @@ import Foundation
 
 struct Tokenize: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Tokenize text exactly as transformers' ModelTokenizer does.",
+        abstract: "Tokenize text exactly as the model's transformers tokenizer does (BertTokenizer, or the family's fast tokenizer).",
         discussion: """
             Prints each token with its id, or with --json one JSON object per input: input_ids, \
             token_type_ids, attention_mask, tokens and offsets (code-point spans into the input text; \
@@ -16,9 +16,12 @@ struct Tokenize: ParsableCommand {
             Use - for stdin. All input is read and checked before anything is printed: a line that is \
             not UTF-8 or not such an object is reported by its number (exit code 2).
 
-            Tokens equal transformers' Python ModelTokenizer's, with every tokenizer_config.json \
-            setting. A pair too long for --max-length is cut as transformers' default (Rust-backed) \
-            ModelTokenizer and AutoTokenizer cut it; --truncation-rule python cuts it as the Python \
+            A BERT model's tokens equal transformers' Python BertTokenizer's, with every \
+            tokenizer_config.json setting. Another family's tokenizer (RoBERTa, XLM-R, ALBERT, ...) \
+            is its tokenizer.json pipeline, or, without one, vocab.json + merges.txt or its \
+            SentencePiece model converted as transformers does; its ids and offsets equal the \
+            tokenizers library's (formats/tokenizer.md §7, §8). A pair too long for --max-length is cut as transformers' default (Rust-backed) \
+            BertTokenizer and AutoTokenizer cut it; --truncation-rule python cuts it as the Python \
             BertTokenizerLegacy does (they differ when both texts lose tokens and the room left is odd). \
             See formats/tokenizer.md. --benchmark prints throughput instead of tokens.
 
@@ -28,7 +31,7 @@ struct Tokenize: ParsableCommand {
               bertkit tokenize all-MiniLM-L6-v2 --jsonl corpus.jsonl --max-length 128 > ids.jsonl
             """)
 
-    @Argument(help: "A HuggingFace model folder (vocab.txt or tokenizer.json, tokenizer_config.json) or a .bkm file.")
+    @Argument(help: "A HuggingFace model folder (vocab.txt, tokenizer.json, vocab.json + merges.txt or a SentencePiece model; tokenizer_config.json) or a .bkm file.")
     var model: String
 
     @Argument(help: "The text to tokenize.")
