@@ -67,7 +67,7 @@ if Context.environment["BERTKIT_FUZZ"] != nil {
     package.products.removeAll { $0.name == "bertkit" }
     package.targets.removeAll { $0.name == "bertkit" || $0.name == "TestSupport" || $0.type == .test }
     for name in ["safetensors", "safetensors-index", "bkm", "zip", "pickle", "json", "config", "vocab", "tokenizer-json",
-                 "tokenizer-config", "csv", "jsonl", "golden", "hdf5"] {
+                 "tokenizer-config", "vocab-merges", "sentencepiece", "charsmap", "csv", "jsonl", "golden", "hdf5"] {
         package.targets.append(.executableTarget(name: "fuzz-" + name, dependencies: ["BertFuzz"], path: "Fuzz/Targets/fuzz-" + name))
     }
 }

@@ -18,6 +18,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case vocab
     case tokenizerJSON = "tokenizer-json"
     case tokenizerConfig = "tokenizer-config"
+    case vocabMerges = "vocab-merges"
+    case sentencePiece = "sentencepiece"
+    case charsmap
     case csv
     case jsonl
     case golden
@@ -63,6 +66,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .vocab: try Targets.vocab(bytes, file: file)
         case .tokenizerJSON: try Targets.tokenizerJSON(bytes, file: file)
         case .tokenizerConfig: try Targets.tokenizerConfig(bytes, file: file)
+        case .vocabMerges: try Targets.vocabMerges(bytes, file: file)
+        case .sentencePiece: try Targets.sentencePiece(bytes, file: file)
+        case .charsmap: try Targets.charsmap(bytes, file: file)
         case .csv: try Targets.csv(bytes, file: file)
         case .jsonl: try Targets.jsonl(bytes, file: file)
         case .golden: try Targets.golden(bytes, file: file)
@@ -83,6 +89,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .vocab: "vocab.txt"
         case .tokenizerJSON: "tokenizer.json"
         case .tokenizerConfig: "tokenizer_config.json"
+        case .vocabMerges: "vocab.json+merges.txt"
+        case .sentencePiece: "sentencepiece.bpe.model"
+        case .charsmap: "precompiled_charsmap"
         case .csv: "train.csv"
         case .jsonl: "inputs.jsonl"
         case .hdf5: "model.h5"

@@ -21,11 +21,21 @@ extension FuzzTarget {
         case .vocab: ["golden/fixtures/*/vocab.txt", "golden/fixtures/tiny-vocab.txt"]
         case .tokenizerJSON: ["golden/fixtures/*/tokenizer.json"]
         case .tokenizerConfig: ["golden/fixtures/*/tokenizer_config.json", "golden/fixtures/*/special_tokens_map.json"]
+        case .vocabMerges, .charsmap: []
+        case .sentencePiece: ["golden/fixtures/tokenizers/*/*.model"]
         case .csv: ["golden/data/*.csv", "golden/data/*/*.csv"]
         case .jsonl: ["golden/corpus/*.jsonl", "golden/expected/tokenizer/offsets.jsonl"]
         case .golden: ["golden/expected/tiny-*.safetensors"]
         case .hdf5: ["golden/fixtures/formats/*/*.h5"]
         }
+    }
+
+    /// Every `precompiled_charsmap` string in a tokenizer.json.
+    static func charsmaps(in v: JSONValue) -> [String] {
+        if let o = v.objectValue {
+            return o.flatMap { k, x in k == "precompiled_charsmap" ? (x.stringValue.map { [$0] } ?? []) : charsmaps(in: x) }
+        }
+        return v.arrayValue?.flatMap(charsmaps(in:)) ?? []
     }
 
     /// Every seed: (a name for the file, its bytes).
@@ -45,6 +55,21 @@ extension FuzzTarget {
                     let path = Scratch.shared.root + "/seed.bkm"
                     try BKMWriter.write(model, to: path)
                     out.append((fixture + suffix + ".bkm", [UInt8](FileManager.default.contents(atPath: path)!)))
+                }
+            }
+        case .vocabMerges:
+            // vocab.json, a NUL, merges.txt (Targets.vocabMerges splits them there).
+            let dir = Fixtures.root + "/golden/fixtures/tokenizers/roberta-bpe/"
+            if let v = FileManager.default.contents(atPath: dir + "vocab.json"), let m = FileManager.default.contents(atPath: dir + "merges.txt") {
+                out.append(("roberta-bpe.vocab-merges", [UInt8](v) + [0] + [UInt8](m)))
+            }
+        case .charsmap:
+            // Each fixture's normalization table, as the bytes its tokenizer.json holds in base64.
+            for path in Self.glob(Fixtures.root + "/golden/fixtures/tokenizers/*/tokenizer.json") {
+                guard let j = try? JSONParser.parse(contentsOf: path) else { continue }
+                let name = (path as NSString).deletingLastPathComponent.split(separator: "/").last.map(String.init) ?? "fixture"
+                for (k, b64) in Self.charsmaps(in: j).enumerated() {
+                    if let d = Data(base64Encoded: b64) { out.append(("\(name)-\(k).charsmap", [UInt8](d))) }
                 }
             }
         case .pickle:

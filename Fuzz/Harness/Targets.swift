@@ -104,6 +104,64 @@ enum Targets {
         try encode(vocabulary: v, settings: s, file: file)
     }
 
+    /// RoBERTa's slow files: the input is vocab.json, a NUL byte, then merges.txt (no NUL: all of it
+    /// is merges.txt beside an empty vocabulary).
+    static func vocabMerges(_ bytes: UnsafeRawBufferPointer, file: String) throws {
+        let all = [UInt8](bytes)
+        let cut = all.firstIndex(of: 0)
+        let vocab = cut.map { Array(all[..<$0]) } ?? Array("{}".utf8), merges = cut.map { Array(all[($0 + 1)...]) } ?? all
+        let t = try PipelineTokenizer(vocabJSON: vocab, merges: merges, files: (file + " (vocab.json)", file + " (merges.txt)"))
+        try encode(t, file: file)
+    }
+
+    /// A SentencePiece model protobuf, converted as each family's converter does.
+    static func sentencePiece(_ bytes: UnsafeRawBufferPointer, file: String) throws {
+        let data = [UInt8](bytes)
+        var accepted = false, refusal: Error?
+        for family: PipelineTokenizer.SentencePieceFamily in [.xlmRoberta, .albert(lowercase: true, keepAccents: false)] {
+            do {
+                try encode(try PipelineTokenizer(sentencePieceModel: data, file: file, family: family), file: file)
+                accepted = true
+            } catch let e as InvariantViolation {
+                throw e
+            } catch {
+                refusal = error
+            }
+        }
+        if !accepted, let refusal { throw refusal }
+    }
+
+    /// A Precompiled normalizer's charsmap (the SentencePiece trie and its strings), read through a
+    /// tokenizer.json that holds it, then applied to hostile text.
+    static func charsmap(_ bytes: UnsafeRawBufferPointer, file: String) throws {
+        let json = #"{"normalizer": {"type": "Precompiled", "precompiled_charsmap": "\#(Data(bytes).base64EncodedString())"}, "#
+            + #""pre_tokenizer": {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "always", "split": true}, "#
+            + #""model": {"type": "Unigram", "unk_id": 0, "vocab": [["<unk>", 0.0], ["▁", -1.0], ["a", -2.0]]}}"#
+        let t = try PipelineTokenizer(json: try JSONParser.parse(Array(json.utf8), file: file), file: file)
+        try encode(t, file: file)
+    }
+
+    /// A pipeline tokenizer that loads encodes hostile text (pairs; truncated and padded as the
+    /// model paths do) to ids it has.
+    static func encode(_ p: PipelineTokenizer, file: String) throws {
+        let limit = p.vocabularySize
+        for (text, pair) in [("Hello, wörld! 你好 <mask> ｶﾀｶﾅ ﬁ\u{0}\t\u{200B}x\u{301}", "a pair?"), ("", nil),
+                             (String(repeating: "ab ", count: 100), "</s><s>")] {
+            let e = try p.encode(text, pair: pair)
+            guard e.ids.allSatisfy({ $0 >= 0 && $0 < limit }) else {
+                throw InvariantViolation("encoded an id outside the vocabulary of \(limit): \(e.ids)")
+            }
+            _ = p.decode(e.ids)
+            // A tokenizer without the special tokens the model paths need is refused there, by name.
+            guard let m = try? ModelTokenizer(p, settings: TokenizerSettings.defaults(modelType: "roberta", tokenizerClass: nil), source: file)
+            else { continue }
+            let x = try m.encode([TextInput(text, pair: pair)], options: EncodingOptions(maxLength: 16, truncation: .longestFirst, padding: .maxLength))[0]
+            guard x.count == 16, x.inputIds.allSatisfy({ $0 >= 0 && $0 < limit }) else {
+                throw InvariantViolation("truncating and padding to 16 gave \(x.inputIds)")
+            }
+        }
+    }
+
     static func tokenizerConfig(_ bytes: UnsafeRawBufferPointer, file: String) throws {
         Scratch.shared.write(bytes, to: file)
         let s = try TokenizerSettings(tokenizerConfig: file)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 // Mirrors huggingface/tokenizers `models/bpe/model.rs` (merge_word) and `word.rs` (merge_all):
 // a word starts as one symbol per code point (with continuing_subword_prefix on all but the first,
@@ -11,11 +12,19 @@ final class BPEModel: Sendable {
     private let ids: [String: Int32]
     /// (left id, right id) → (rank, merged id).
     private let merges: [UInt64: (rank: Int32, id: Int32)]
-    private let unkId: Int32?
+    let unkId: Int32?
     private let fuseUnk: Bool, byteFallback: Bool, ignoreMerges: Bool
     private let prefix: String?, suffix: String?
+    var continuingSubwordPrefix: String? { prefix }
     /// Byte-fallback ids of <0x00>...<0xFF> (-1 where the vocabulary lacks one).
     private let byteIds: [Int32]
+    /// The ids of one-code-point symbols, alone and with the prefix (a word's first symbol and the
+    /// rest), so the hot loop looks them up without building a String per code point.
+    private let charIds: [UInt32: Int32], prefixedCharIds: [UInt32: Int32]
+    /// Words already tokenized, as tokenizers' BPE keeps them (`Cache`, DEFAULT_CACHE_CAPACITY
+    /// 10,000 words, none of MAX_LENGTH 256 code points or more; a full cache takes no more).
+    private let cache = Mutex<[[UInt32]: [PieceToken]]>([:])
+    static let cacheCapacity = 10_000, cacheMaxLength = 256
 
     convenience init(_ n: JSONNode) throws {
         try n.expectKeys(["dropout", "unk_token", "continuing_subword_prefix", "end_of_word_suffix", "fuse_unk",
@@ -76,12 +85,37 @@ final class BPEModel: Sendable {
         self.prefix = prefix
         self.suffix = suffix
         byteIds = (0..<256).map { ids[String(format: "<0x%02X>", $0)] ?? -1 }
+        var single = [UInt32: Int32](), prefixed = [UInt32: Int32]()
+        let prefixScalars = prefix.map { Array($0.unicodeScalars) }
+        for (i, t) in vocab.enumerated() {
+            let scalars = Array(t.unicodeScalars)
+            if scalars.count == 1 { single[scalars[0].value] = Int32(i) }
+            if let p = prefixScalars, scalars.count == p.count + 1, scalars.starts(with: p) { prefixed[scalars.last!.value] = Int32(i) }
+        }
+        charIds = single
+        // Without a prefix every symbol is looked up bare.
+        prefixedCharIds = prefix == nil ? single : prefixed
     }
 
     func id(of token: String) -> Int32? { ids[token] }
 
     func tokenize(_ chars: [UInt32], into out: inout [PieceToken]) {
         guard !chars.isEmpty else { return }
+        let cacheable = chars.count < Self.cacheMaxLength
+        if cacheable, let hit = cache.withLock({ $0[chars] }) {
+            out += hit
+            return
+        }
+        let first = out.count
+        merge(chars, into: &out)
+        if cacheable {
+            let tokens = Array(out[first...])
+            cache.withLock { if $0.count < Self.cacheCapacity { $0[chars] = tokens } }
+        }
+    }
+
+    /// `merge_word` then `merge_all` for one word.
+    private func merge(_ chars: [UInt32], into out: inout [PieceToken]) {
         if ignoreMerges, let id = ids[String(unicodeScalars: chars)] {
             out.append(PieceToken(id: id, start: 0, end: chars.count))
             return
@@ -91,10 +125,17 @@ final class BPEModel: Sendable {
         sym.reserveCapacity(chars.count)
         var unk: (id: Int32, start: Int, end: Int)?
         for (i, c) in chars.enumerated() {
+            let isLast = i == chars.count - 1
+            // The common case (no end_of_word_suffix on this symbol) without building a String.
+            if suffix == nil || !isLast, let id = i == 0 ? charIds[c] : prefixedCharIds[c] {
+                if let u = unk { sym.append(u); unk = nil }
+                sym.append((id, i, i + 1))
+                continue
+            }
             var s = String(Unicode.Scalar(c)!)
             if i > 0, let p = prefix { s = p + s }
-            if i == chars.count - 1, let x = suffix { s += x }
-            if let id = ids[s] {
+            if isLast, let x = suffix { s += x }
+            if suffix != nil && isLast, let id = ids[s] {
                 if let u = unk { sym.append(u); unk = nil }
                 sym.append((id, i, i + 1))
                 continue
