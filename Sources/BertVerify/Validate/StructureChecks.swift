@@ -55,7 +55,7 @@ enum StructureChecks {
                                pass: "\(what), \(clsRows) classifier rows",
                                fail: "\(c.architecture.className) needs \(rows) classifier rows (\(what)) but classifier.weight has \(clsRows)"))
         }
-        if c.head.usesPooler == true {
+        if c.architecture.family.usesPooler(c.head) == true {
             out.append(.passIf(have[BertParameter.pooler(.weight).name] != nil, "Structure", "pooler present for the head",
                                pass: "the \(c.head.rawValue) head reads pooler.dense",
                                fail: "\(c.architecture.className) reads the pooled [CLS], but pooler.dense is not in the checkpoint"))

@@ -1,0 +1,31 @@
+import BertFormats
+@testable import BertModel
+import XCTest
+
+/// The embeddings variant each family's input takes (BertInput.positionIds).
+final class FamilyInputTests: XCTestCase {
+    private func config(_ type: String, positions: Int = 8) throws -> BertConfig {
+        let text = #"{"model_type": "\#(type)", "vocab_size": 30, "hidden_size": 4, "num_hidden_layers": 1, "num_attention_heads": 1, "intermediate_size": 4, "max_position_embeddings": \#(positions), "type_vocab_size": 1}"#
+        guard case .object(let o) = try JSONParser.parse(Array(text.utf8), file: "config.json") else { fatalError() }
+        return try BertConfig(json: o, file: "config.json")
+    }
+
+    /// modeling_roberta.py `create_position_ids_from_input_ids`: cumsum(ids != pad) · (ids != pad) + pad.
+    func testRobertaPositionsCountFromThePaddingId() throws {
+        let c = try config("roberta")
+        let input = try BertInput(rows: [[0, 5, 6, 2], [0, 7, 2]], config: c)  // pad 1 on the right of row 1
+        XCTAssertEqual(input.positionIds, [2, 3, 4, 5, 2, 3, 4, 1])
+        // A padding id inside a row reads row pad too, and the count skips it (as transformers does).
+        let inner = try BertInput(rows: [[0, 1, 9, 2]], config: c)
+        XCTAssertEqual(inner.positionIds, [2, 1, 3, 4])
+        XCTAssertEqual(try BertInput(rows: [[0, 5, 6, 2]], config: try config("bert")).positionIds, [0, 1, 2, 3])
+    }
+
+    func testARobertaRowPastItsPositionsIsRefusedWithTheNumbers() throws {
+        let c = try config("xlm-roberta")  // 8 rows − pad 1 − 1 = 6 tokens
+        XCTAssertNoThrow(try BertInput(rows: [[0, 4, 4, 4, 4, 2]], config: c))
+        XCTAssertThrowsError(try BertInput(rows: [[0, 4, 4, 4, 4, 4, 2]], config: c)) { e in
+            XCTAssertEqual(e as? ModelError, .sequenceTooLong(length: 7, maxPositions: 6, why: "max_position_embeddings 8 − pad_token_id 1 − 1: XLM-RoBERTa positions start after the padding id"))
+        }
+    }
+}
