@@ -19,6 +19,8 @@ public final class BertModel: @unchecked Sendable {
     let denseWeights: [String: (weight: [Float], bias: [Float])]
     public let vocabulary: Vocabulary?
     public let tokenizerSettings: TokenizerSettings?
+    /// The tokenizer files as the checkpoint carries them (a pipeline tokenizer is built from these).
+    public let tokenizerFiles: [String: [UInt8]]
 
     /// The inference buffers of the last shape run, reused while the shape stays the same.
     private var cached: ActivationBuffers?
@@ -53,6 +55,7 @@ public final class BertModel: @unchecked Sendable {
         denseWeights = dense
         vocabulary = checkpoint.vocabulary
         tokenizerSettings = checkpoint.tokenizer
+        tokenizerFiles = checkpoint.tokenizerFiles
         parameters = ParameterStore(layout: ParameterLayout(config: config, architecture: architecture))
         try parameters.load(from: checkpoint)
     }

@@ -16,6 +16,8 @@ public enum ModelError: LocalizedError, Equatable {
     case inputSizeMismatch(name: String, count: Int, expected: Int)
     case textTooLong(row: Int, tokens: Int, limit: Int)
     case noTokenizer
+    /// sentence_bert_config.json's do_lower_case on a tokenizer that is not BERT's WordPiece.
+    case lowercasingNeedsWordPiece
     case noClassifier
     /// The task needs the `expected` head; the model has `found`.
     case wrongHead(expected: HeadKind, found: HeadKind)
@@ -43,6 +45,8 @@ public enum ModelError: LocalizedError, Equatable {
             return "\(n) has \(c) values, expected \(e) (batch × sequence)"
         case .textTooLong(let r, let t, let l):
             return "text \(r + 1) is \(t) tokens long, over the model's limit of \(l) (special tokens included)"
+        case .lowercasingNeedsWordPiece:
+            return "sentence_bert_config.json sets do_lower_case, which bertkit applies as BertTokenizer's lowercasing; this model's tokenizer is not BERT's WordPiece"
         case .noTokenizer:
             return "the model has no vocabulary (vocab.txt or tokenizer.json), so it cannot tokenize text"
         case .noClassifier:

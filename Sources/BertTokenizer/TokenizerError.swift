@@ -10,6 +10,8 @@ public enum TokenizerError: LocalizedError, Equatable {
     case invalidOption(String)
     /// Input `input` (0-based, in batch order) cannot be cut to `maxLength` with `strategy`.
     case cannotTruncate(input: Int, maxLength: Int, strategy: Truncation, why: String)
+    /// A pipeline tokenizer gives ids the model has no embedding row for.
+    case idsPastEmbeddings(source: String, ids: Int, embeddingRows: Int, configFile: String)
 
     public var errorDescription: String? {
         switch self {
@@ -22,6 +24,8 @@ public enum TokenizerError: LocalizedError, Equatable {
             "\(folder): no vocab.txt or tokenizer.json; a BERT tokenizer needs one of them"
         case .invalidOption(let message):
             message
+        case .idsPastEmbeddings(let source, let ids, let rows, let config):
+            "\(source): the tokenizer gives ids 0..<\(ids) (its vocabulary and added tokens), but \(config) has \(rows) embedding rows (vocab_size): ids past them are tokens the model cannot embed"
         case .cannotTruncate(let input, let maxLength, let strategy, let why):
             "input \(input + 1): cannot truncate to \(maxLength) tokens with \(strategy.rawValue): \(why)"
                 + "\n---> HINT: use \(strategy == .longestFirst ? "" : "longest_first truncation or ")a larger max length"

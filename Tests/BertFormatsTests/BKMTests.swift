@@ -41,8 +41,8 @@ final class BKMTests: XCTestCase {
     }
 
     func testB3UnsupportedVersion() throws {
-        let m = try brokenMessage { $0.version = 3 }
-        XCTAssertTrue(m.contains("version: 3") && m.contains("reads versions 1 and 2") && m.contains("HINT"), m)
+        let m = try brokenMessage { $0.version = 4 }
+        XCTAssertTrue(m.contains("version: 4") && m.contains("reads versions 1 to 3") && m.contains("HINT"), m)
     }
 
     func testB4HeaderOverTheCap() throws {

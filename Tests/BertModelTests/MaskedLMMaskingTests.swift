@@ -30,9 +30,9 @@ final class MaskedLMMaskingTests: XCTestCase {
         try JSONDecoder().decode(Golden.self, from: Data(contentsOf: URL(fileURLWithPath: Repo.expected("mlmmc/" + name))))
     }
 
-    func tokenizer() throws -> BertTokenizer { try BertTokenizer(folder: Repo.fixture("heads/masked-lm/safetensors")) }
+    func tokenizer() throws -> ModelTokenizer { ModelTokenizer(try BertTokenizer(folder: Repo.fixture("heads/masked-lm/safetensors"))) }
 
-    func tally(_ g: Golden, _ masker: MaskedLMMasker, tokenizer tok: BertTokenizer) -> Tally {
+    func tally(_ g: Golden, _ masker: MaskedLMMasker, tokenizer tok: ModelTokenizer) -> Tally {
         let width = g.rows.map(\.count).max()!
         let zero = g.rows.map { _ in [Int](repeating: 0, count: width) }
         var t = Tally(chosen: zero, mask: zero, random: zero, kept: zero, maskedPerRow: [Int](repeating: 0, count: g.rows.count))
@@ -59,7 +59,7 @@ final class MaskedLMMaskingTests: XCTestCase {
     }
 
     /// A word (a token and its ## continuations, no special id) partly labelled.
-    func splitsAWord(_ ids: [Int], _ labelled: [Bool], _ tok: BertTokenizer) -> Bool {
+    func splitsAWord(_ ids: [Int], _ labelled: [Bool], _ tok: ModelTokenizer) -> Bool {
         var words: [[Int]] = []
         for (i, id) in ids.enumerated() {
             if tok.token(of: id).hasPrefix("##"), !words.isEmpty { words[words.count - 1].append(i) } else { words.append([i]) }

@@ -18,7 +18,7 @@ final class QuestionAnsweringTrainingTests: XCTestCase {
                      answers: (e["answers"] as! [[String: Any]]).map { SQuADAnswer(text: $0["text"] as! String, start: $0["answer_start"] as! Int) })
     }
 
-    func tokenizer() throws -> BertTokenizer { try BertTokenizer(folder: Repo.requireMiniLM()) }
+    func tokenizer() throws -> ModelTokenizer { ModelTokenizer(try BertTokenizer(folder: Repo.requireMiniLM())) }
 
     func testTrainingFeaturesAreRunQAs() throws {
         let g = try Self.golden("features"), tok = try tokenizer()

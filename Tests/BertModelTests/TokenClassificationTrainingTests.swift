@@ -20,12 +20,12 @@ final class TokenClassificationTrainingTests: XCTestCase {
 
     func testSubwordLabelsFollowRunNER() throws {
         let golden = try JSONDecoder().decode(Alignment.self, from: Data(contentsOf: URL(fileURLWithPath: Repo.golden("expected/ner/alignment.json"))))
-        let tokenizer = try BertTokenizer(folder: try Repo.requireMiniLM())
+        let tokenizer = ModelTokenizer(try BertTokenizer(folder: try Repo.requireMiniLM()))
         XCTAssertEqual(golden.cases.count, 30)
         for c in golden.cases {
             let s = TaggedSentence(words: c.words, tags: c.tags.map { golden.labels.firstIndex(of: $0)! }, line: 1)
             for (all, want) in [(false, c.labels), (true, c.labels_all_tokens)] {
-                let e = TokenClassificationEncoder(tokenizer: tokenizer, labels: golden.labels, maxLength: c.max_length, labelAllTokens: all)
+                let e = try TokenClassificationEncoder(tokenizer: tokenizer, labels: golden.labels, maxLength: c.max_length, labelAllTokens: all)
                     .encode(s)
                 XCTAssertEqual(e.ids, c.input_ids, "\(c.words) at \(c.max_length)")
                 XCTAssertEqual(e.labels, want, "\(c.words) at \(c.max_length), label_all_tokens \(all)")

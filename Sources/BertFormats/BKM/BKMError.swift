@@ -32,7 +32,7 @@ public enum BKMError: LocalizedError, Equatable {
         case .badMagic(let f, let m):
             return "\(f): magic: expected \"BKM\\0\" (42 4B 4D 00), found \(m.map { String(format: "%02X", $0) }.joined(separator: " ")) — not a .bkm file"
         case .unsupportedVersion(let f, let v):
-            return "\(f): version: \(v) is not supported; this bertkit reads versions 1 and 2"
+            return "\(f): version: \(v) is not supported; this bertkit reads versions 1 to 3"
                 + "\n---> HINT: the file was written by a newer bertkit; upgrade bertkit to read it"
         case .headerTooLarge(let f, let n):
             return "\(f): header_length: \(n) bytes is over the 268,435,456-byte limit"

@@ -81,15 +81,29 @@ struct BKMHeaderReader {
                                             normalize: try bool(p["normalize"], field: "pooling.normalize"))
     }
 
-    /// `tokenizer_files`: file name → contents, for the names `TokenizerFiles.verbatimNames` allows.
+    /// `tokenizer_files`: file name → contents, for the names the version allows (§2.3, B24, B28, B29).
     func tokenizerFiles(_ root: JSONObject) throws -> [String: [UInt8]] {
         let o = try object(root, "tokenizer_files")
+        let names = BKMLayout.tokenizerFileNames(version: version)
         var out: [String: [UInt8]] = [:]
         for (name, v) in o {
-            guard TokenizerFiles.verbatimNames.contains(name) else {
-                throw bad("tokenizer_files.\(name)", "not a tokenizer file name; expected one of \(TokenizerFiles.verbatimNames.joined(separator: ", "))")
+            guard names.contains(name) else {
+                throw bad("tokenizer_files.\(name)", "not a tokenizer file name of a version \(version) file; expected one of \(names.joined(separator: ", "))")
             }
-            out[name] = Array(try string(v, field: "tokenizer_files.\(name)").utf8)
+            let text = try string(v, field: "tokenizer_files.\(name)")
+            if TokenizerFiles.isBinary(name) {
+                // Foundation's decoder refuses anything but the alphabet and padding, as §2.3 asks.
+                guard let d = Data(base64Encoded: text) else {
+                    throw bad("tokenizer_files.\(name)", "expected the file's bytes in base64 (RFC 4648, padded, no line breaks)")
+                }
+                out[name] = [UInt8](d)
+            } else {
+                out[name] = Array(text.utf8)
+            }
+        }
+        if (out["vocab.json"] == nil) != (out["merges.txt"] == nil) {
+            throw bad("tokenizer_files.\(out["vocab.json"] == nil ? "merges.txt" : "vocab.json")",
+                      "vocab.json and merges.txt come together (RoBERTa's tokenizer needs both)")
         }
         return out
     }

@@ -1,7 +1,7 @@
 /// The fixed numbers of the .bkm layout (`formats/bkm.md` §1).
 ///
 ///     0   4  magic "BKM\0"
-///     4   4  version u32 = 2 (1 is still read)
+///     4   4  version u32 = 2, or 3 with the slow tokenizer files (1 is still read)
 ///     8   8  header_length H u64
 ///     16  4  header_crc32c u32 (CRC-32C of bytes [0,16) then the header)
 ///     20  4  reserved u32 = 0
@@ -9,11 +9,18 @@
 ///     D = align64(24 + H): tensor data, every tensor 64-aligned
 enum BKMLayout {
     static let magic: [UInt8] = [0x42, 0x4B, 0x4D, 0x00]
-    /// What the writer writes.
-    static let version: UInt32 = 2
+    /// What the writer writes (§2.3): 2 unless `tokenizer_files` holds a name only version 3 allows.
+    static func version(tokenizerFiles names: some Sequence<String>) -> UInt32 {
+        names.allSatisfy(versionTwoTokenizerFiles.contains) ? 2 : 3
+    }
     /// What the reader reads: version 1 had `pooling` where version 2 has `tokenizer_files` and
-    /// `sentence_transformers`.
-    static let readable: ClosedRange<UInt32> = 1...2
+    /// `sentence_transformers`; version 3 allows the slow tokenizer files in `tokenizer_files`.
+    static let readable: ClosedRange<UInt32> = 1...3
+    /// `tokenizer_files` names by version (§2.3).
+    static let versionTwoTokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json"]
+    static func tokenizerFileNames(version: UInt32) -> [String] {
+        version >= 3 ? TokenizerFiles.verbatimNames : versionTwoTokenizerFiles
+    }
     static let preambleSize = 24
     static let alignment = 64
     static let maxHeaderLength = 268_435_456

@@ -17,7 +17,7 @@ public enum BKMWriter {
         for (name, t) in c.parameters + c.moduleTensors where !DType.storable.contains(t.dtype) {
             throw BKMError.notAStorableDType(file: path, tensor: name, dtype: t.dtype)
         }
-        for (name, bytes) in c.tokenizerFiles where String(validating: bytes, as: UTF8.self) == nil {
+        for (name, bytes) in c.tokenizerFiles where !TokenizerFiles.isBinary(name) && String(validating: bytes, as: UTF8.self) == nil {
             throw BKMError.badField(file: path, field: "tokenizer_files.\(name)", problem: "not UTF-8 text; the header stores tokenizer files as JSON strings")
         }
         let layout = place(c)
@@ -52,7 +52,7 @@ public enum BKMWriter {
             throw IOError.cannotWrite(path: path, reason: "the provenance grew after the header was reserved")
         }
         header += [UInt8](repeating: UInt8(ascii: " "), count: reserved - header.count)
-        try w.overwrite(preamble(header) + header, at: 0)
+        try w.overwrite(preamble(header, version: BKMLayout.version(tokenizerFiles: c.tokenizerFiles.keys)) + header, at: 0)
         try w.commit()
     }
 
@@ -74,9 +74,9 @@ public enum BKMWriter {
     }
 
     /// §1: magic, version, header length, header CRC-32C, reserved.
-    static func preamble(_ header: [UInt8]) -> [UInt8] {
+    static func preamble(_ header: [UInt8], version: UInt32) -> [UInt8] {
         var p = BKMLayout.magic
-        p += withUnsafeBytes(of: BKMLayout.version.littleEndian) { [UInt8]($0) }
+        p += withUnsafeBytes(of: version.littleEndian) { [UInt8]($0) }
         p += withUnsafeBytes(of: UInt64(header.count).littleEndian) { [UInt8]($0) }
         let crc = header.withUnsafeBytes { h in p.withUnsafeBytes { FileDigest.crc32c(h, seed: FileDigest.crc32c($0)) } }
         p += withUnsafeBytes(of: crc.littleEndian) { [UInt8]($0) }
@@ -113,8 +113,11 @@ public enum BKMWriter {
             ("labels", strings(c.config.id2label)),
             ("tokenizer", c.tokenizer.map { .object($0.json) } ?? .null),
             ("vocabulary", c.vocabulary.map { strings($0.tokens) } ?? .null),
-            // Sorted, so the header does not depend on dictionary order; checked to be UTF-8 above.
-            ("tokenizer_files", .object(JSONObject(c.tokenizerFiles.sorted { $0.key < $1.key }.map { ($0.key, .string(String(decoding: $0.value, as: UTF8.self))) }))),
+            // Sorted, so the header does not depend on dictionary order; text checked to be UTF-8
+            // above, SentencePiece models in base64 (§2.3).
+            ("tokenizer_files", .object(JSONObject(c.tokenizerFiles.sorted { $0.key < $1.key }.map {
+                ($0.key, .string(TokenizerFiles.isBinary($0.key) ? Data($0.value).base64EncodedString() : String(decoding: $0.value, as: UTF8.self)))
+            }))),
             ("sentence_transformers", c.sentenceTransformers.map(\.json) ?? .null),
             ("provenance", .object(JSONObject([
                 ("sources", .array(sources)), ("tool", .string(p.tool)), ("created", .string(p.created)),

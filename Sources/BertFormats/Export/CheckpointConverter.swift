@@ -15,6 +15,11 @@ public enum CheckpointConverter {
         public var dropUnexpected = false
         /// Refuse weights that are NaN or infinite.
         public var strictFinite = false
+        /// Builds the checkpoint's tokenizer before anything is written, so a tokenizer that does
+        /// not read, or gives ids past the embedding rows, fails the conversion (the tokenizer
+        /// library sits beside this one: `Checkpoint.makeTokenizer` there). A WordPiece vocabulary
+        /// is held to the rows when the checkpoint is bound, with or without it.
+        public var tokenizerCheck: (@Sendable (Checkpoint) throws -> Void)?
 
         public init(configOverride: String? = nil, vocabOverride: String? = nil, dtype: DType? = nil, replace: Bool = false,
                     dropUnexpected: Bool = false, strictFinite: Bool = false) {
@@ -52,6 +57,7 @@ public enum CheckpointConverter {
                 throw CheckpointError.unexpectedTensors(file: raw.tensors.file, names: c.report.unexpected, layers: c.config.numHiddenLayers)
             }
         }
+        try options.tokenizerCheck?(c)
         if let d = options.dtype {
             c = c.converted(to: d)
         } else if (c.parameters + c.moduleTensors).contains(where: { $0.tensor.dtype == .f64 }) {

@@ -74,7 +74,9 @@ public enum CheckpointExporter {
         for (name, bytes) in c.tokenizerFiles where TokenizerFiles.verbatimNames.contains(name) {
             try AtomicFileWriter.write(Data(bytes), to: out.path(name))
         }
-        if let t = c.tokenizer {
+        // Another family's tokenizer is its files alone: a written BertTokenizer config would make
+        // transformers load the wrong tokenizer class.
+        if let t = c.tokenizer, c.vocabulary != nil {
             if c.tokenizerFiles["tokenizer_config.json"] == nil { try json(.object(t.json), "tokenizer_config.json") }
             if c.tokenizerFiles["special_tokens_map.json"] == nil {
                 // Sorted keys, as transformers (4.x, the last to write this file) writes it.

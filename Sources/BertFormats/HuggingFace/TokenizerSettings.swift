@@ -18,6 +18,9 @@ public struct TokenizerSettings: Sendable, Equatable {
     public var padToken = "[PAD]"
     public var clsToken = "[CLS]"
     public var maskToken = "[MASK]"
+    /// `bos_token` / `eos_token`: RoBERTa's and XLM-R's `<s>` / `</s>`; BERT has none.
+    public var bosToken: String? = nil
+    public var eosToken: String? = nil
     /// `additional_special_tokens` (transformers 4) or `extra_special_tokens` (5): never split.
     public var additionalSpecialTokens: [String] = []
     /// `added_tokens_decoder` (or a `tokenizer.json`'s `added_tokens`): split out of the text
@@ -41,11 +44,35 @@ public struct TokenizerSettings: Sendable, Equatable {
         return all
     }
 
-    /// Reads `tokenizer_config.json`; `special_tokens_map.json` may override the special tokens.
-    public init(tokenizerConfig path: String, specialTokensMap: String? = nil) throws {
+    /// The special tokens a family's tokenizer class has when its files name none (the `__init__`
+    /// defaults of transformers' RobertaTokenizer, XLMRobertaTokenizer, MPNetTokenizer,
+    /// AlbertTokenizer, …); BERT's for BERT, DistilBERT, ELECTRA and any family not listed.
+    public static func defaults(modelType: String?, tokenizerClass: String?) -> TokenizerSettings {
+        var s = TokenizerSettings()
+        let cls = tokenizerClass.map { $0.hasSuffix("Fast") ? String($0.dropLast(4)) : $0 }
+        let family = modelType ?? [("RobertaTokenizer", "roberta"), ("XLMRobertaTokenizer", "xlm-roberta"),
+                                   ("MPNetTokenizer", "mpnet"), ("AlbertTokenizer", "albert"), ("CamembertTokenizer", "camembert")]
+            .first { $0.0 == cls }?.1
+        switch family {
+        case "roberta", "xlm-roberta", "mpnet", "camembert":
+            (s.clsToken, s.sepToken, s.padToken, s.unkToken, s.maskToken) = ("<s>", "</s>", "<pad>", "<unk>", "<mask>")
+            (s.bosToken, s.eosToken) = ("<s>", "</s>")
+        case "albert":
+            (s.clsToken, s.sepToken, s.padToken, s.unkToken, s.maskToken) = ("[CLS]", "[SEP]", "<pad>", "<unk>", "[MASK]")
+            (s.bosToken, s.eosToken) = ("[CLS]", "[SEP]")
+        default:
+            break
+        }
+        return s
+    }
+
+    /// Reads `tokenizer_config.json` over `defaults`; `special_tokens_map.json` may override the
+    /// special tokens.
+    public init(tokenizerConfig path: String, specialTokensMap: String? = nil, defaults: TokenizerSettings = TokenizerSettings()) throws {
         guard case .object(let o) = try JSONParser.parse(contentsOf: path) else {
             throw ConfigError(file: path, key: "(top level)", "expected an object")
         }
+        self = defaults
         try apply(o, file: path)
         if let m = specialTokensMap, FileManager.default.fileExists(atPath: m),
            case .object(let s) = try JSONParser.parse(contentsOf: m) {
@@ -111,6 +138,8 @@ public struct TokenizerSettings: Sendable, Equatable {
         if let t = try token("pad_token") { padToken = t }
         if let t = try token("cls_token") { clsToken = t }
         if let t = try token("mask_token") { maskToken = t }
+        if let t = try token("bos_token") { bosToken = t }
+        if let t = try token("eos_token") { eosToken = t }
         for k in ["additional_special_tokens", "extra_special_tokens"] {
             guard let v = o[k], !v.isNull else { continue }
             // A list of tokens, or (transformers 5) a map from attribute names to tokens.
@@ -140,6 +169,8 @@ public struct TokenizerSettings: Sendable, Equatable {
         o["pad_token"] = .string(padToken)
         o["cls_token"] = .string(clsToken)
         o["mask_token"] = .string(maskToken)
+        if let t = bosToken { o["bos_token"] = .string(t) }
+        if let t = eosToken { o["eos_token"] = .string(t) }
         if !additionalSpecialTokens.isEmpty, o["additional_special_tokens"] == nil, o["extra_special_tokens"] == nil {
             o["additional_special_tokens"] = .array(additionalSpecialTokens.map { .string($0) })
         }

@@ -15,6 +15,9 @@ public struct Vocabulary: Sendable, Equatable {
     public var count: Int { tokens.count }
     public subscript(token: String) -> Int? { ids[token] }
 
+    /// No tokens.
+    public static let empty = try! Vocabulary(tokens: [])
+
     /// Tokens must be unique; `source` names where they came from in errors.
     public init(tokens: [String], source: String = "vocabulary") throws {
         var ids = [String: Int](minimumCapacity: tokens.count)

@@ -90,18 +90,17 @@ public enum CheckpointLoader {
         var vocabulary: Vocabulary?
         var tokenizer: TokenizerSettings?
         var verbatim: [String: [UInt8]] = [:]
-        let tokenizerFiles = TokenizerFiles(vocabTxt: source.vocabTxt, tokenizerJSON: source.tokenizerJSON,
-                                            tokenizerConfig: source.tokenizerConfig, specialTokensMap: source.specialTokensMap)
+        let tokenizerFiles = source.tokenizerFiles(modelType: config?.modelType)
         if let (v, t) = try tokenizerFiles.read() {
             (vocabulary, tokenizer) = (v, t)
             verbatim = try tokenizerFiles.verbatim()
             files += tokenizerFiles.used
             files += tokenizerFiles.verbatimPaths.map(\.path).filter { !files.contains($0) }
-            if source.tokenizerConfig == nil, source.vocabTxt != nil {
+            if source.tokenizerConfig == nil, v != nil, source.vocabTxt != nil {
                 warnings.append("no tokenizer_config.json: using BertTokenizer's defaults (lowercasing on)")
             }
         } else if source.isFolder {
-            warnings.append("no vocab.txt or tokenizer.json: the model has no tokenizer")
+            warnings.append("no vocab.txt, tokenizer.json, vocab.json + merges.txt or SentencePiece model: the model has no tokenizer")
         }
 
         var sentence: SentenceTransformers.Folder?

@@ -39,6 +39,11 @@ public struct ModelSource: Sendable {
     public var specialTokensMap: String?
     /// `modules.json`, when the folder is a sentence-transformers model.
     public var modules: String?
+    /// The slow tokenizer files of the other families (`TokenizerFiles.slowNames`): vocab.json,
+    /// merges.txt, the SentencePiece model.
+    public var vocabJSON: String?
+    public var mergesTxt: String?
+    public var sentencePieceModel: String?
 
     /// Weights a HuggingFace folder may hold, in the order bertkit prefers them.
     public static let folderWeights: [(name: String, format: WeightsFormat)] = [
@@ -69,6 +74,9 @@ public struct ModelSource: Sendable {
             tokenizerConfig = existing(dir + "/tokenizer_config.json")
             specialTokensMap = existing(dir + "/special_tokens_map.json")
             modules = existing(dir + "/modules.json")
+            vocabJSON = existing(dir + "/vocab.json")
+            mergesTxt = existing(dir + "/merges.txt")
+            sentencePieceModel = existing(dir + "/sentencepiece.bpe.model") ?? existing(dir + "/spiece.model")
         } else {
             weights = path
             format = try WeightsFormat.detect(path: path)
@@ -83,6 +91,9 @@ public struct ModelSource: Sendable {
             if v.lowercased().hasSuffix(".json") {
                 tokenizerJSON = v
                 vocabTxt = nil
+            } else if v.lowercased().hasSuffix(".model") {
+                sentencePieceModel = v
+                (vocabTxt, tokenizerJSON) = (nil, nil)
             } else {
                 vocabTxt = v
                 tokenizerJSON = nil
@@ -93,8 +104,18 @@ public struct ModelSource: Sendable {
         }
     }
 
+    /// The tokenizer files, ordered by the model's family (config.json's `model_type`).
+    public func tokenizerFiles(modelType: String?) -> TokenizerFiles {
+        var t = TokenizerFiles(vocabTxt: vocabTxt, tokenizerJSON: tokenizerJSON, tokenizerConfig: tokenizerConfig,
+                               specialTokensMap: specialTokensMap, modelType: modelType)
+        t.vocabJSON = vocabJSON ?? t.vocabJSON
+        t.mergesTxt = mergesTxt ?? t.mergesTxt
+        t.sentencePieceModel = sentencePieceModel ?? t.sentencePieceModel
+        return t
+    }
+
     /// Every file this source reads, for provenance.
     public var files: [String] {
-        [config, vocabTxt ?? tokenizerJSON, tokenizerConfig, specialTokensMap, modules].compactMap { $0 }
+        [config, vocabTxt ?? tokenizerJSON ?? sentencePieceModel, tokenizerConfig, specialTokensMap, modules].compactMap { $0 }
     }
 }

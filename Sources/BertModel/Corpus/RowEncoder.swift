@@ -15,7 +15,7 @@ public struct EncodedRow: Sendable {
 /// Tokenizes texts one by one exactly as `BertInput.encode` / `BertModel.encodeSentences` tokenize a
 /// batch: cut to the limit (longest_first, pairs by `rule`) or, when `truncate` is false, refused.
 public struct RowEncoder: Sendable {
-    public let tokenizer: BertTokenizer
+    public let tokenizer: ModelTokenizer
     /// Put before every text (a sentence-transformers prompt); `promptLength` counts [CLS] and it.
     public let prompt: String
     public let promptLength: Int

@@ -14,7 +14,7 @@ extension BertInput {
     /// than `limit` tokens (default: max_position_embeddings) are cut to it (transformers'
     /// longest_first, pairs by `rule`), or refused when `truncate` is false; either way nothing
     /// reads past the position table.
-    public static func encode(_ texts: [TextInput], tokenizer: BertTokenizer, config: BertConfig, limit: Int? = nil,
+    public static func encode(_ texts: [TextInput], tokenizer: ModelTokenizer, config: BertConfig, limit: Int? = nil,
                               truncate: Bool = true, rule: TruncationRule = .rust) throws -> EncodedTexts {
         guard !texts.isEmpty else { throw ModelError.emptyBatch }
         let max = Swift.min(limit ?? config.maxSequenceLength, config.maxSequenceLength)
@@ -31,10 +31,17 @@ extension BertInput {
 }
 
 extension BertModel {
-    /// The model's tokenizer (its vocabulary and tokenizer settings).
-    public func makeTokenizer() throws -> BertTokenizer {
-        guard let v = vocabulary else { throw ModelError.noTokenizer }
-        return try BertTokenizer(vocabulary: v, settings: tokenizerSettings ?? TokenizerSettings(), source: "the model's vocabulary")
+    /// The model's tokenizer: its WordPiece vocabulary and settings, or the pipeline its
+    /// tokenizer files describe (`ModelTokenizer`), whose ids must fit the embedding rows.
+    public func makeTokenizer() throws -> ModelTokenizer {
+        try makeTokenizer(settings: tokenizerSettings)
+    }
+
+    func makeTokenizer(settings: TokenizerSettings?) throws -> ModelTokenizer {
+        let source = vocabulary != nil ? "the model's vocabulary" : "the model's tokenizer"
+        guard let t = try ModelTokenizer.checked(vocabulary: vocabulary, settings: settings, files: tokenizerFiles, config: config,
+                                                 source: source, configFile: "the model's config") else { throw ModelError.noTokenizer }
+        return t
     }
 
     /// Texts as sentence-transformers' `encode` prepares them (`models/Transformer.py` `preprocess`):
@@ -54,16 +61,16 @@ extension BertModel {
     }
 
     /// The tokenizer, prompt and length limit of `encodeSentences`.
-    func sentenceTokenizer(promptName: String?) throws -> (BertTokenizer, prompt: String, limit: Int?) {
-        guard let v = vocabulary else { throw ModelError.noTokenizer }
+    func sentenceTokenizer(promptName: String?) throws -> (ModelTokenizer, prompt: String, limit: Int?) {
         let st = sentenceTransformers
         var settings = tokenizerSettings ?? TokenizerSettings()
         if st?.doLowerCase == true {
             // A Lowercase normalizer before the tokenizer's own: accents stay as the tokenizer had them.
+            guard vocabulary != nil else { throw ModelError.lowercasingNeedsWordPiece }
             settings.stripAccents = settings.stripsAccents
             settings.doLowerCase = true
         }
-        let tokenizer = try BertTokenizer(vocabulary: v, settings: settings, source: "the model's vocabulary")
+        let tokenizer = try makeTokenizer(settings: settings)
         var prompt = ""
         if let name = promptName ?? st?.defaultPromptName {
             guard let p = st?.prompt(named: name) else { throw ModelError.unknownPrompt(name: name, prompts: st?.prompts.map(\.name) ?? []) }
@@ -73,7 +80,7 @@ extension BertModel {
     }
 
     /// [CLS] and the prompt's tokens (the prompt tokenized alone, without its [SEP]).
-    static func promptLength(_ prompt: String, _ tokenizer: BertTokenizer) throws -> Int {
+    static func promptLength(_ prompt: String, _ tokenizer: ModelTokenizer) throws -> Int {
         try tokenizer.encode([TextInput(prompt)], options: EncodingOptions(truncation: Truncation.none))[0].count - 1
     }
 }

@@ -91,7 +91,7 @@ public enum FillMaskError: LocalizedError, Equatable {
 /// The fill-mask pipeline on a masked-LM or pre-training model.
 public struct FillMask {
     public let model: BertModel
-    public let tokenizer: BertTokenizer
+    public let tokenizer: ModelTokenizer
     public let decoder: TokenDecoder
     public let maskToken: String
     public let maskTokenId: Int
@@ -107,25 +107,21 @@ public struct FillMask {
         try PipelineTask.fillMask.check(model.architecture)
         self.model = model
         tokenizer = try model.makeTokenizer()
-        decoder = TokenDecoder(vocabulary: tokenizer.vocabulary, settings: tokenizer.settings)
-        let s = tokenizer.settings
-        maskToken = s.maskToken
-        guard let id = s.addedTokens.first(where: { $0.content == s.maskToken })?.id ?? tokenizer.vocabulary[s.maskToken] else {
-            throw FillMaskError.noMaskToken(token: s.maskToken)
-        }
+        decoder = TokenDecoder(tokenizer: tokenizer)
+        maskToken = tokenizer.special.mask?.content ?? tokenizer.settings.maskToken
+        guard let id = tokenizer.maskTokenId else { throw FillMaskError.noMaskToken(token: maskToken) }
         maskTokenId = id
     }
 
     /// `targets` as the pipeline resolves them (get_target_ids), in the given order; throws when
     /// none resolves to a token.
     public func resolve(targets: [String]) throws -> [FillMaskTarget] {
-        let s = tokenizer.settings
-        let resolved = targets.map { t -> FillMaskTarget in
+        let resolved = try targets.map { t -> FillMaskTarget in
             // get_vocab() holds the added tokens too.
-            if let id = s.addedTokens.first(where: { $0.content == t })?.id ?? tokenizer.vocabulary[t] {
+            if let id = tokenizer.id(of: t) {
                 return FillMaskTarget(target: t, id: id, token: t, inVocabulary: true)
             }
-            let first = tokenizer.tokenize(t).ids.first
+            let first = try tokenizer.tokenize(t).ids.first
             return FillMaskTarget(target: t, id: first, token: first.map(tokenizer.token(of:)), inVocabulary: false)
         }
         guard resolved.contains(where: { $0.id != nil }) else { throw FillMaskError.noUsableTarget(targets: targets) }

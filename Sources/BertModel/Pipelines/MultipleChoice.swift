@@ -29,7 +29,7 @@ public enum MultipleChoiceError: LocalizedError, Equatable {
 /// Multiple choice: each context against the same list of choices.
 public struct MultipleChoice {
     public let model: BertModel
-    public let tokenizer: BertTokenizer
+    public let tokenizer: ModelTokenizer
 
     public struct Output: Sendable {
         /// Per context, one score per choice in input order.

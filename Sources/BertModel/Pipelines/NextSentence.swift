@@ -24,7 +24,7 @@ public struct NextSentenceScores: Codable, Equatable, Sendable {
 /// Next-sentence prediction on (A, B) pairs.
 public struct NextSentence {
     public let model: BertModel
-    public let tokenizer: BertTokenizer
+    public let tokenizer: ModelTokenizer
 
     public struct Output: Sendable {
         public let scores: [NextSentenceScores]

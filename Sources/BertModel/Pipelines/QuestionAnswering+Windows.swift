@@ -2,9 +2,11 @@ import BertTokenizer
 
 // The windows of transformers' QA preprocess, built from the question's and the context's tokens as the
 // fast tokenizer builds them (tokenizers: utils/truncation.rs truncate_encodings with OnlySecond, then
-// Encoding::truncate with a stride, then the [CLS] A [SEP] B [SEP] template on every overflow):
+// Encoding::truncate with a stride, then the post-processor on every overflow: [CLS] A [SEP] B [SEP],
+// or RoBERTa's / XLM-R's <s> A </s></s> B </s>):
 // - A pair that fits in max_seq_len is one window.
-// - Otherwise each window holds n = max_seq_len - 3 - question tokens context tokens, starting at
+// - Otherwise each window holds n = max_seq_len - (the pair's special tokens) - question tokens
+//   context tokens, starting at
 //   context token 0, n - doc_stride, 2(n - doc_stride), ..., the last one ending at the context's end.
 //   n <= 0 is the tokenizer's "Sequence to truncate too short" error; doc_stride >= n its panic
 //   ("`stride` must be strictly less than `max_len`").
@@ -12,7 +14,7 @@ import BertTokenizer
 // split at whitespace and at each punctuation character, and each CJK ideograph on its own) within its
 // own text. WordPiece marks every piece after a word's first with "##", so a token without the prefix
 // starts the next word; with basic tokenization no word's first piece can start with "##", since '#' is
-// punctuation and a word of its own.
+// punctuation and a word of its own. A pipeline tokenizer's word ids are its pre-tokenizer's splits.
 
 /// One model input: [CLS] question [SEP] a slice of the context [SEP], with what the fast tokenizer's
 /// encoding of that window carries.
@@ -36,7 +38,7 @@ extension QuestionAnswering {
     /// The fast tokenizer's `(question, context, truncation="only_second", max_length=maxSeqLen,
     /// stride=docStride, return_overflowing_tokens=True)`, unpadded: the pipeline's windows, and
     /// run_qa's features.
-    public static func windows(_ input: QuestionContext, tokenizer: BertTokenizer, maxSeqLen: Int, docStride: Int,
+    public static func windows(_ input: QuestionContext, tokenizer: ModelTokenizer, maxSeqLen: Int, docStride: Int,
                                index: Int = 0) throws -> [QuestionAnsweringWindow] {
         func fail(_ p: QuestionAnsweringInputError.Problem) -> QuestionAnsweringInputError {
             QuestionAnsweringInputError(index: index, problem: p)
@@ -44,28 +46,24 @@ extension QuestionAnswering {
         // The pipeline's argument handler refuses empty strings.
         guard !input.question.isEmpty else { throw fail(.emptyQuestion) }
         guard !input.context.isEmpty else { throw fail(.emptyContext) }
-        let q = tokenizer.tokenize(input.question), c = tokenizer.tokenize(input.context)
+        let q = try tokenizer.textTokens(input.question), c = try tokenizer.textTokens(input.context)
         guard !c.ids.isEmpty else { throw fail(.contextHasNoTokens) }
+        // The post-processor's tokens around the pair: [CLS] q [SEP] c [SEP] (3), <s> q </s></s> c </s> (4).
+        let special = tokenizer.specialTokenCount(pair: true)
         let slices: [Range<Int>]
-        if q.ids.count + c.ids.count + 3 <= maxSeqLen {
-            slices = [0..<c.ids.count]
+        if q.count + c.count + special <= maxSeqLen {
+            slices = [0..<c.count]
         } else {
-            let n = maxSeqLen - 3 - q.ids.count
-            guard n > 0 else { throw fail(.noRoomForContext(questionTokens: q.ids.count, maxSeqLen: maxSeqLen)) }
+            let n = maxSeqLen - special - q.count
+            guard n > 0 else { throw fail(.noRoomForContext(questionTokens: q.count, maxSeqLen: maxSeqLen)) }
             guard docStride < n else { throw fail(.strideNotBelowWindow(docStride: docStride, contextPerWindow: n)) }
-            slices = Self.slices(count: c.ids.count, length: n, stride: docStride)
+            slices = Self.slices(count: c.count, length: n, stride: docStride)
         }
-        let qWords = words(q.ids, tokenizer), cWords = words(c.ids, tokenizer)
-        let cls = tokenizer.clsTokenId, sep = tokenizer.sepTokenId
-        let none = 0..<0
         return slices.map { s in
-            let head = q.ids.count + 2
-            return QuestionAnsweringWindow(
-                inputIds: [cls] + q.ids + [sep] + c.ids[s] + [sep],
-                tokenTypeIds: [Int](repeating: 0, count: head) + [Int](repeating: 1, count: s.count + 1),
-                wordIds: [nil] + qWords.map { $0 } + [nil] + cWords[s].map { $0 } + [nil],
-                offsets: [none] + q.offsets + [none] + c.offsets[s] + [none],
-                context: head..<head + s.count)
+            let e = tokenizer.withSpecialTokens(q, c[s])
+            let first = e.sequenceIds.firstIndex(of: 1)!
+            return QuestionAnsweringWindow(inputIds: e.inputIds, tokenTypeIds: e.tokenTypeIds, wordIds: e.wordIds, offsets: e.offsets,
+                                           context: first..<first + s.count)
         }
     }
 
@@ -79,15 +77,6 @@ extension QuestionAnswering {
             out.append(start..<stop)
             if stop == count { return out }
             start += length - stride
-        }
-    }
-
-    /// The word of each token: a new word at every token without WordPiece's "##".
-    static func words(_ ids: [Int], _ tokenizer: BertTokenizer) -> [Int] {
-        var word = -1
-        return ids.map { id in
-            if word < 0 || !tokenizer.token(of: id).hasPrefix("##") { word += 1 }
-            return word
         }
     }
 }

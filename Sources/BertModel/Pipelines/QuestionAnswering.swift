@@ -94,7 +94,7 @@ public enum AnswerResult: Sendable, Equatable {
 /// The question-answering pipeline on a BertForQuestionAnswering model.
 public struct QuestionAnswering {
     public let model: BertModel
-    public let tokenizer: BertTokenizer
+    public let tokenizer: ModelTokenizer
     public let options: QuestionAnsweringOptions
     /// The resolved window length and stride.
     public let maxSeqLen: Int

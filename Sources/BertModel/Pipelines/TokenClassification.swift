@@ -54,7 +54,7 @@ public struct TokenEntity: Sendable, Equatable {
 }
 
 /// The tokenizers library's WordPiece decoder (decoders/wordpiece.rs), as transformers 5.23's
-/// BertTokenizer sets it up: prefix `##`, cleanup on (it ignores tokenizer.json's `cleanup` and
+/// ModelTokenizer sets it up: prefix `##`, cleanup on (it ignores tokenizer.json's `cleanup` and
 /// `clean_up_tokenization_spaces`). Every token but the first loses its prefix or gains a leading
 /// space; then each token alone is cleaned up. A first token keeps its `##`.
 public struct WordPieceDecoder: Sendable {
@@ -113,6 +113,29 @@ public struct TokenClassification: Sendable {
     /// Results with these labels (`none`) or entity groups (others) are dropped.
     public var ignoreLabels: [String]
     public var decoder = WordPieceDecoder()
+    /// How a token is found to be a sub-word (`gather_pre_entities`): by length when the tokenizer's
+    /// model has a `continuing_subword_prefix` (WordPiece), else by the fallback heuristic.
+    public var subwords: SubwordRule = .byLength
+    /// A pipeline tokenizer's decoder for `word` (`convert_tokens_to_string`); nil: `decoder`.
+    public var pipelineDecoder: PipelineTokenizer?
+
+    public enum SubwordRule: Sendable {
+        /// `len(word) != len(text[start:end])`, the prefix included ("word aware" tokenizers).
+        case byLength
+        /// `start > 0 and " " not in text[start - 1 : start + 1]`: byte-level BPE and SentencePiece,
+        /// whose models have no continuing_subword_prefix.
+        case bySpaces
+    }
+
+    /// Set up for `tokenizer`, as the pipeline inspects `tokenizer._tokenizer.model`.
+    public mutating func use(_ tokenizer: ModelTokenizer) {
+        subwords = tokenizer.continuingSubwordPrefix != nil ? .byLength : .bySpaces
+        if case .pipeline(let p) = tokenizer.backend { pipelineDecoder = p }
+    }
+
+    func convertTokensToString(_ tokens: [String]) -> String {
+        pipelineDecoder.map { $0.decode(tokens: tokens) } ?? decoder.decode(tokens)
+    }
 
     public init(labels: [String], aggregation: AggregationStrategy = .none, ignoreLabels: [String] = ["O"]) {
         self.labels = labels
@@ -131,7 +154,7 @@ public struct TokenClassification: Sendable {
 
     /// The entities of `text` from its encoding (`[CLS] text [SEP]`, offsets into `text`) and the
     /// logits [encoding.count, labels] of its row.
-    public func entities(text: String, encoding: Encoding, logits: ArraySlice<Float>, unkTokenId: Int) -> [TokenEntity] {
+    public func entities(text: String, encoding: Encoding, logits: ArraySlice<Float>, unkTokenId: Int?) -> [TokenEntity] {
         let pre = preEntities(text: text, encoding: encoding, logits: logits, unkTokenId: unkTokenId)
         let grouped: [TokenEntity]
         switch aggregation {
@@ -152,13 +175,15 @@ public struct TokenClassification: Sendable {
     }
 
     /// `gather_pre_entities`, after the softmax.
-    func preEntities(text: String, encoding e: Encoding, logits: ArraySlice<Float>, unkTokenId: Int) -> [PreEntity] {
+    func preEntities(text: String, encoding e: Encoding, logits: ArraySlice<Float>, unkTokenId: Int?) -> [PreEntity] {
         let chars = Array(text.unicodeScalars)
         let width = labels.count
         precondition(logits.count >= e.count * width, "logits for \(e.count) tokens × \(width) labels")
         // The pipeline skips the tokens the tokenizer added (special_tokens_mask): [CLS] and the
         // last [SEP]. A literal "[SEP]" in the text is a token like any other.
-        return e.inputIds.indices.dropFirst().dropLast().map { idx in
+        let kept = e.specialTokensMask.isEmpty ? Array(e.inputIds.indices.dropFirst().dropLast())
+            : e.inputIds.indices.filter { e.specialTokensMask[$0] == 0 }
+        return kept.map { idx in
             let row = logits.dropFirst(idx * width).prefix(width)
             let m = row.max()!
             let ex = row.map { expf($0 - m) }
@@ -166,7 +191,14 @@ public struct TokenClassification: Sendable {
             let r = e.offsets[idx]
             let ref = String(String.UnicodeScalarView(chars[min(r.lowerBound, chars.count)..<min(r.upperBound, chars.count)]))
             var word = e.tokens[idx]
-            var isSubword = word.unicodeScalars.count != ref.unicodeScalars.count
+            var isSubword: Bool
+            switch subwords {
+            case .byLength:
+                isSubword = word.unicodeScalars.count != ref.unicodeScalars.count
+            case .bySpaces:
+                let s = r.lowerBound
+                isSubword = s > 0 && !chars[min(s - 1, chars.count)..<min(s + 1, chars.count)].contains(" ")
+            }
             if e.inputIds[idx] == unkTokenId {
                 word = ref
                 isSubword = false
@@ -191,7 +223,7 @@ public struct TokenClassification: Sendable {
             default: scores = (0..<labels.count).map { k in w.reduce(0) { $0 + $1.scores[k] } / Float(w.count) }
             }
             let k = argmax(scores)
-            return TokenEntity(label: labels[k], score: scores[k], word: decoder.decode(w.map(\.word)),
+            return TokenEntity(label: labels[k], score: scores[k], word: convertTokensToString(w.map(\.word)),
                                start: w[0].start, end: w.last!.end)
         }
     }
@@ -211,7 +243,7 @@ public struct TokenClassification: Sendable {
             let first = g[0].label
             let label = first.firstIndex(of: "-").map { String(first[first.index(after: $0)...]) } ?? first
             return TokenEntity(label: label, score: g.reduce(0) { $0 + $1.score } / Float(g.count),
-                               word: decoder.decode(g.map(\.word)), start: g[0].start, end: g.last!.end)
+                               word: convertTokensToString(g.map(\.word)), start: g[0].start, end: g.last!.end)
         }
     }
 
@@ -233,7 +265,7 @@ public struct TokenClassification: Sendable {
 /// A token-classification model with its tokenizer: texts in, the pipeline's entities out.
 public struct TokenClassifier {
     public let model: BertModel
-    public let tokenizer: BertTokenizer
+    public let tokenizer: ModelTokenizer
     public var postprocess: TokenClassification
 
     /// Throws unless the model is a token classifier with a vocabulary.
@@ -242,6 +274,7 @@ public struct TokenClassifier {
         self.model = model
         tokenizer = try model.makeTokenizer()
         postprocess = TokenClassification(labels: model.config.id2label, aggregation: aggregation, ignoreLabels: ignoreLabels)
+        postprocess.use(tokenizer)
     }
 
     /// Each text's entities, batched in one forward. A text longer than `limit` tokens (default and

@@ -1,14 +1,19 @@
 import BertFormats
+import BertTokenizer
 
 // transformers 5.23 `tokenizer.decode(ids, skip_special_tokens=)` for BERT (TokenizersBackend._decode):
 // tokenizers' Tokenizer::decode (tokenizer/mod.rs) maps each id to its added token's content or its
 // vocabulary entry, drops special tokens when asked, and runs the WordPiece decoder
-// (decoders/wordpiece.rs, prefix "##", cleanup on: what BertTokenizer builds and MiniLM's
+// (decoders/wordpiece.rs, prefix "##", cleanup on: what ModelTokenizer builds and MiniLM's
 // tokenizer.json says); then transformers' clean_up_tokenization when the tokenizer config sets
 // clean_up_tokenization_spaces (its default in transformers 5 is false).
 
-/// Token ids back to text, as transformers' `tokenizer.decode` does for a WordPiece tokenizer.
+// For a pipeline tokenizer (RoBERTa, XLM-R, ALBERT, …) it is the same call with the tokenizer.json's
+// own decoder (ByteLevel, Metaspace, …): `PipelineTokenizer.decode`.
+
+/// Token ids back to text, as transformers' `tokenizer.decode` does.
 public struct TokenDecoder: Sendable {
+    private var pipeline: PipelineTokenizer?
     private let vocabulary: [String]
     /// Added tokens by id; they win over the vocabulary entry of the same id.
     private let added: [Int: String]
@@ -23,9 +28,25 @@ public struct TokenDecoder: Sendable {
         cleanUpTokenizationSpaces = settings.raw["clean_up_tokenization_spaces"]?.boolValue ?? false
     }
 
+    /// The decoder of a model's tokenizer: WordPiece's for BERT, the tokenizer.json decoder otherwise.
+    public init(tokenizer: ModelTokenizer) {
+        switch tokenizer.backend {
+        case .wordPiece(let b):
+            self.init(vocabulary: b.vocabulary, settings: b.settings)
+        case .pipeline(let p):
+            // The pipeline holds the vocabulary, added tokens and decoder; the settings say whether to clean up.
+            self.init(vocabulary: .empty, settings: tokenizer.settings)
+            pipeline = p
+        }
+    }
+
     /// The text of `ids`; an id that is neither added nor in the vocabulary is left out, as
     /// tokenizers does.
     public func decode(_ ids: [Int], skipSpecialTokens: Bool = false) -> String {
+        if let pipeline {
+            let text = pipeline.decode(ids, skipSpecialTokens: skipSpecialTokens)
+            return cleanUpTokenizationSpaces ? Self.cleanUpTokenization(text) : text
+        }
         let tokens = ids.compactMap { id -> String? in
             let t = added[id] ?? (id >= 0 && id < vocabulary.count ? vocabulary[id] : nil)
             return t.flatMap { skipSpecialTokens && special.contains($0) ? nil : $0 }

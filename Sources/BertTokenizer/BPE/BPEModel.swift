@@ -11,9 +11,10 @@ final class BPEModel: Sendable {
     private let ids: [String: Int32]
     /// (left id, right id) → (rank, merged id).
     private let merges: [UInt64: (rank: Int32, id: Int32)]
-    private let unkId: Int32?
+    let unkId: Int32?
     private let fuseUnk: Bool, byteFallback: Bool, ignoreMerges: Bool
     private let prefix: String?, suffix: String?
+    var continuingSubwordPrefix: String? { prefix }
     /// Byte-fallback ids of <0x00>...<0xFF> (-1 where the vocabulary lacks one).
     private let byteIds: [Int32]
 

@@ -11,11 +11,23 @@ import Foundation
 extension PipelineTokenizer {
     public init(vocabJSON: String, merges: String, addPrefixSpace: Bool = false, trimOffsets: Bool = true,
                 special: (cls: String, sep: String, pad: String, unk: String, mask: String) = ("<s>", "</s>", "<pad>", "<unk>", "<mask>")) throws {
-        let vocab = try readVocab(JSONNode(try JSONParser.parse(contentsOf: vocabJSON), path: "", file: vocabJSON))
-        guard let data = FileManager.default.contents(atPath: merges) else {
+        guard let v = FileManager.default.contents(atPath: vocabJSON) else {
+            throw TokenizerPipelineError(file: vocabJSON, path: "(file)", "cannot read the file")
+        }
+        guard let m = FileManager.default.contents(atPath: merges) else {
             throw TokenizerPipelineError(file: merges, path: "(file)", "cannot read the file")
         }
-        guard let text = String(data: data, encoding: .utf8) else { throw TokenizerPipelineError(file: merges, path: "(file)", "not UTF-8") }
+        try self.init(vocabJSON: [UInt8](v), merges: [UInt8](m), files: (vocabJSON, merges), addPrefixSpace: addPrefixSpace,
+                      trimOffsets: trimOffsets, special: special)
+    }
+
+    /// The two files' bytes; `files` names them in errors.
+    public init(vocabJSON vocabBytes: [UInt8], merges mergesBytes: [UInt8], files: (vocab: String, merges: String),
+                addPrefixSpace: Bool = false, trimOffsets: Bool = true,
+                special: (cls: String, sep: String, pad: String, unk: String, mask: String) = ("<s>", "</s>", "<pad>", "<unk>", "<mask>")) throws {
+        let (vocabJSON, merges) = files
+        let vocab = try readVocab(JSONNode(try JSONParser.parse(vocabBytes, file: vocabJSON), path: "", file: vocabJSON))
+        guard let text = String(validating: mergesBytes, as: UTF8.self) else { throw TokenizerPipelineError(file: merges, path: "(file)", "not UTF-8") }
         var pairs: [(String, String, path: String)] = []
         // Split on bytes: in Characters, "\r\n" is one, and so is a space followed by a combining mark.
         for (i, raw) in Array(text.utf8).split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {

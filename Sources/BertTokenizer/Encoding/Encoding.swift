@@ -8,6 +8,11 @@ public struct Encoding: Sendable, Equatable {
     /// Each token's code-point span in its own text (the first text or the pair); special tokens
     /// and padding have `0..<0`, as in transformers' fast tokenizers.
     public var offsets: [Range<Int>]
+    /// A pipeline tokenizer's `word_ids()`, `sequence_ids()` and `special_tokens_mask`, one per
+    /// token; empty from BertTokenizer (`ModelTokenizer` derives them: see `wordIds(_:)`).
+    public var wordIds: [Int?] = []
+    public var sequenceIds: [Int?] = []
+    public var specialTokensMask: [Int] = []
 
     public var count: Int { inputIds.count }
 }

@@ -8,7 +8,18 @@
 // Where a library returns an encoding longer than the max length, or (Python) empties the text
 // only_first / only_second must cut, bertkit refuses instead; formats/tokenizer.md §4 lists each case.
 
-struct TokenRun {
+/// Tokens that truncation cuts from either end.
+protocol TruncatableRun {
+    var count: Int { get }
+    /// Removes `n` tokens from the end ("right") or the start ("left").
+    mutating func drop(_ n: Int, side: String)
+}
+
+extension TruncatableRun {
+    mutating func keep(_ n: Int, side: String) { drop(count - n, side: side) }
+}
+
+struct TokenRun: TruncatableRun {
     var ids: [Int32]
     var starts: [Int32]
     var ends: [Int32]
@@ -31,13 +42,11 @@ struct TokenRun {
             ids.removeLast(n); starts.removeLast(n); ends.removeLast(n)
         }
     }
-
-    mutating func keep(_ n: Int, side: String) { drop(count - n, side: side) }
 }
 
 /// Cuts `a` (and the pair `b`) to fit `maxLength` with `special` special tokens around them.
 /// Returns why it cannot, or nil when done.
-func truncate(_ a: inout TokenRun, _ b: inout TokenRun?, maxLength: Int, special: Int, strategy: Truncation,
+func truncate<Run: TruncatableRun>(_ a: inout Run, _ b: inout Run?, maxLength: Int, special: Int, strategy: Truncation,
               rule: TruncationRule, side: String) -> String? {
     guard strategy != .none else { return nil }
     let budget = maxLength - special

@@ -9,6 +9,10 @@ struct OutToken {
     var end: Int
     var typeId: Int32 = 0
     var special: Bool = false
+    /// The word (pre-tokenizer split) the token came from; -1 for the post-processor's tokens.
+    var word: Int32 = -1
+    /// The text it came from (0 or 1); -1 for the post-processor's tokens.
+    var sequence: Int8 = -1
 }
 
 /// A "post_processor" node: special tokens around one or two sequences, and offset trimming.

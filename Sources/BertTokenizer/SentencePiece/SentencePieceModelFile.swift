@@ -21,6 +21,11 @@ extension PipelineTokenizer {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw TokenizerPipelineError(file: path, path: "(file)", "cannot read the file")
         }
+        try self.init(sentencePieceModel: [UInt8](data), file: path, family: family)
+    }
+
+    /// A model file's bytes; `file` names it in errors.
+    public init(sentencePieceModel data: [UInt8], file path: String, family: SentencePieceFamily) throws {
         let proto: Sentencepiece_ModelProto
         do { proto = try Sentencepiece_ModelProto(serializedBytes: data) } catch {
             throw TokenizerPipelineError(file: path, path: "(file)", "not a SentencePiece model (protobuf: \(error))")

@@ -38,6 +38,11 @@ public struct PipelineTokenizer: Sendable {
         try self.init(json: try JSONParser.parse(contentsOf: path), file: path)
     }
 
+    /// A `tokenizer.json`'s bytes; `file` names it in errors.
+    public init(tokenizerJSON bytes: [UInt8], file: String) throws {
+        try self.init(json: try JSONParser.parse(bytes, file: file), file: file)
+    }
+
     public init(json: JSONValue, file: String) throws {
         let root = try JSONNode(json, path: "", file: file)
         try root.expectKeys(["version", "truncation", "padding", "added_tokens", "normalizer", "pre_tokenizer", "model",
@@ -112,7 +117,13 @@ public struct PipelineTokenizer: Sendable {
         return decoder?.decode(tokens) ?? tokens.joined(separator: " ")
     }
 
-    private func encodeSequence(_ text: String, typeId: Int32) throws -> [OutToken] {
+    /// `convert_tokens_to_string`: the decoder on token strings.
+    public func decode(tokens: [String]) -> String { decoder?.decode(tokens) ?? tokens.joined(separator: " ") }
+
+    /// The tokens of one text before the post-processor; `typeId` is also the sequence (0 or 1).
+    /// Each token's `word` is the index of the split it came from (an added token is one), as
+    /// `PreTokenizedString::into_encoding` numbers words.
+    func encodeSequence(_ text: String, typeId: Int32) throws -> [OutToken] {
         // 1. Added tokens in the original text; 2. normalize the rest, then added tokens in it.
         var splits: [(NormalizedText, Int32?)] = []
         for (piece, id) in rawMatcher.split(NormalizedText(text)) where !piece.isEmpty {
@@ -127,14 +138,17 @@ public struct PipelineTokenizer: Sendable {
         // 3. Pre-tokenize and tokenize what is not an added token.
         let converter = CharOffsets(text)
         var out: [OutToken] = [], pieceTokens: [PieceToken] = []
+        var word: Int32 = 0
         for (split, id) in splits {
             if let id {
-                out.append(token(id, split.string, split.originalStart..<split.originalEnd, converter, typeId))
+                out.append(token(id, split.string, split.originalStart..<split.originalEnd, converter, typeId, word: word))
+                word += 1
                 continue
             }
             var pieces = [split]
             preTokenizer?.apply(&pieces)
             for piece in pieces {
+                defer { word += 1 }
                 pieceTokens.removeAll(keepingCapacity: true)
                 do { try model.tokenize(piece, into: &pieceTokens) } catch {
                     guard case .noUnknownPiece(let s) = error else { throw error }
@@ -143,7 +157,7 @@ public struct PipelineTokenizer: Sendable {
                 }
                 for t in pieceTokens {
                     let value = modelTokenValue(t, piece)
-                    out.append(token(t.id, value, piece.originalRange(t.start..<t.end), converter, typeId))
+                    out.append(token(t.id, value, piece.originalRange(t.start..<t.end), converter, typeId, word: word))
                 }
             }
         }
@@ -164,9 +178,22 @@ public struct PipelineTokenizer: Sendable {
         return s.utf8.count == 6 && s.hasPrefix("<0x") && s.hasSuffix(">")
     }
 
-    private func token(_ id: Int32, _ value: String, _ bytes: Range<Int>, _ c: CharOffsets, _ typeId: Int32) -> OutToken {
+    private func token(_ id: Int32, _ value: String, _ bytes: Range<Int>, _ c: CharOffsets, _ typeId: Int32, word: Int32) -> OutToken {
         let r = c.convert(bytes)
-        return OutToken(id: id, value: value, start: r.lowerBound, end: r.upperBound, typeId: typeId, special: addedById[id]?.special ?? false)
+        return OutToken(id: id, value: value, start: r.lowerBound, end: r.upperBound, typeId: typeId, special: addedById[id]?.special ?? false,
+                        word: word, sequence: Int8(typeId))
+    }
+
+    /// Whether `id` is a special added token (`skip_special_tokens` drops it).
+    func isSpecial(_ id: Int) -> Bool { addedById[Int32(id)]?.special ?? false }
+
+    /// The model's `continuing_subword_prefix` (WordPiece's `##`; a BPE model's, if it has one).
+    public var continuingSubwordPrefix: String? {
+        switch model {
+        case .wordPiece: WordPiece.prefix
+        case .bpe(let b): b.continuingSubwordPrefix
+        case .unigram: nil
+        }
     }
 }
 

@@ -44,6 +44,15 @@ enum TokenModel: Sendable {
         }
     }
 
+    /// The unknown token's id, if the model has one.
+    var unkId: Int32? {
+        switch self {
+        case .wordPiece(let w, _): w.unkId
+        case .bpe(let b): b.unkId
+        case .unigram(let u): u.unkId
+        }
+    }
+
     func tokenize(_ piece: NormalizedText, into out: inout [PieceToken]) throws(UnigramError) {
         switch self {
         case .wordPiece(let w, _):

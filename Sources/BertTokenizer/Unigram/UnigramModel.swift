@@ -9,7 +9,7 @@ final class UnigramModel: Sendable {
     let pieces: [String]
     private let scores: [Double]
     private let ids: [String: Int32]
-    private let unkId: Int32?
+    let unkId: Int32?
     private let byteFallback: Bool
     private let minScore: Double
     /// A trie over code points: (node << 32 | code point) → child node; piece id per node (-1 if none).

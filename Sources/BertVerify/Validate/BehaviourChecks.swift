@@ -10,7 +10,7 @@ enum BehaviourChecks {
     /// that still catches a mask that leaks padding (errors of 1e-2 or more).
     static let paddingTolerance = 1e-4
 
-    static func run(_ model: BertModel, _ tokenizer: BertTokenizer, probes: [TextInput]) throws -> [ValidationCheck] {
+    static func run(_ model: BertModel, _ tokenizer: ModelTokenizer, probes: [TextInput]) throws -> [ValidationCheck] {
         var out: [ValidationCheck] = []
         let e = try BertInput.encode(probes, tokenizer: tokenizer, config: model.config).input
         let first = try model.run(e), second = try model.run(e)
@@ -21,7 +21,8 @@ enum BehaviourChecks {
                            fail: "two runs of the same input differ"))
 
         // The shortest probe alone against its row in the padded batch.
-        let short = probes.indices.min { tokenizer.tokens(probes[$0].text).count < tokenizer.tokens(probes[$1].text).count }!
+        let lengths = try probes.map { try tokenizer.tokens($0.text).count }
+        let short = probes.indices.min { lengths[$0] < lengths[$1] }!
         let alone = try model.run(try BertInput.encode([probes[short]], tokenizer: tokenizer, config: model.config).input)
         let h = model.config.hiddenSize
         var worst = 0.0
@@ -47,19 +48,18 @@ enum BehaviourChecks {
                            fail: "text \(short + 1) alone and padded differ by \(String(format: "%.2e", worst)) > \(paddingTolerance): padding leaks into real tokens",
                            figures: ["padding_max_abs": worst]))
 
-        let s = model.tokenizerSettings ?? TokenizerSettings()
+        // The framing and special tokens by role: [CLS] … [SEP] for BERT, <s> … </s> for RoBERTa.
         var problems: [String] = []
-        if let v = model.vocabulary {
-            let ids = try tokenizer.encode("hello", options: EncodingOptions()).inputIds
-            if ids.first != v[s.clsToken] { problems.append("the encoding does not start with \(s.clsToken)") }
-            if ids.last != v[s.sepToken] { problems.append("the encoding does not end with \(s.sepToken)") }
-            for t in [s.clsToken, s.sepToken, s.maskToken] where v[t] != nil {
-                let toks = tokenizer.tokens("a \(t) b")
-                if !toks.contains(t) { problems.append("\(t) in text is split into \(toks)") }
-            }
+        let sp = tokenizer.special
+        let ids = try tokenizer.encode("hello", options: EncodingOptions()).inputIds
+        if ids.first != sp.cls.id { problems.append("the encoding does not start with \(sp.cls.content)") }
+        if ids.last != sp.sep.id { problems.append("the encoding does not end with \(sp.sep.content)") }
+        for t in [sp.cls, sp.sep, sp.mask].compactMap({ $0 }) {
+            let toks = try tokenizer.tokens("a \(t.content) b")
+            if !toks.contains(t.content) { problems.append("\(t.content) in text is split into \(toks)") }
         }
         out.append(.passIf(problems.isEmpty, "Behaviour", "tokenizer special tokens round-trip",
-                           pass: "[CLS] … [SEP] framing, and special tokens in text stay whole",
+                           pass: "\(sp.cls.content) … \(sp.sep.content) framing, and special tokens in text stay whole",
                            fail: problems.joined(separator: "; ")))
         return out
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BertFormats
 import BertTensors
+import BertTokenizer
 import Foundation
 
 struct Convert: ParsableCommand {
@@ -54,11 +55,11 @@ struct Convert: ParsableCommand {
             let start = Date()
             let format = try OutputFormat.detect(path: output)
             let bar = ProgressBar(enabled: Console.stdoutIsTerminal && Console.stderrIsTerminal)
-            let c = try CheckpointConverter.convert(
-                source: source, output: output,
-                options: .init(configOverride: config, vocabOverride: vocab, dtype: dtype.flatMap(DType.init(userSpelling:)), replace: force,
-                               dropUnexpected: dropUnexpected, strictFinite: strictFinite),
-                progress: bar.update)
+            var options = CheckpointConverter.Options(configOverride: config, vocabOverride: vocab, dtype: dtype.flatMap(DType.init(userSpelling:)),
+                                                      replace: force, dropUnexpected: dropUnexpected, strictFinite: strictFinite)
+            let model = source
+            options.tokenizerCheck = { c in _ = try c.makeTokenizer(source: model, configFile: model + " (config)") }
+            let c = try CheckpointConverter.convert(source: source, output: output, options: options, progress: bar.update)
             bar.finish()
             report(c, format: format, seconds: Date().timeIntervalSince(start))
         }

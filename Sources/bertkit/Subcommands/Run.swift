@@ -36,7 +36,7 @@ struct Run: ParsableCommand {
             order, the softmax over the choices. transformers has no pipeline for it.
 
             Texts longer than max_position_embeddings tokens are truncated with a warning (pairs as \
-            transformers' BertTokenizer cuts them; see --truncation-rule); --no-truncate refuses them (exit 2).
+            transformers' ModelTokenizer cuts them; see --truncation-rule); --no-truncate refuses them (exit 2).
 
             question-answering (BertForQuestionAnswering) takes --question Q --context C pairs or --jsonl \
             instead of TEXT and finds the best answer spans in each context, as transformers' (4.57) \

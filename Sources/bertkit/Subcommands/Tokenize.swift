@@ -5,7 +5,7 @@ import Foundation
 
 struct Tokenize: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Tokenize text exactly as transformers' BertTokenizer does.",
+        abstract: "Tokenize text exactly as transformers' ModelTokenizer does.",
         discussion: """
             Prints each token with its id, or with --json one JSON object per input: input_ids, \
             token_type_ids, attention_mask, tokens and offsets (code-point spans into the input text; \
@@ -16,9 +16,9 @@ struct Tokenize: ParsableCommand {
             Use - for stdin. All input is read and checked before anything is printed: a line that is \
             not UTF-8 or not such an object is reported by its number (exit code 2).
 
-            Tokens equal transformers' Python BertTokenizer's, with every tokenizer_config.json \
+            Tokens equal transformers' Python ModelTokenizer's, with every tokenizer_config.json \
             setting. A pair too long for --max-length is cut as transformers' default (Rust-backed) \
-            BertTokenizer and AutoTokenizer cut it; --truncation-rule python cuts it as the Python \
+            ModelTokenizer and AutoTokenizer cut it; --truncation-rule python cuts it as the Python \
             BertTokenizerLegacy does (they differ when both texts lose tokens and the room left is odd). \
             See formats/tokenizer.md. --benchmark prints throughput instead of tokens.
 
@@ -129,7 +129,7 @@ struct Tokenize: ParsableCommand {
         }
     }
 
-    private static func benchmark(_ tokenizer: BertTokenizer, _ inputs: [TextInput], _ options: EncodingOptions,
+    private static func benchmark(_ tokenizer: ModelTokenizer, _ inputs: [TextInput], _ options: EncodingOptions,
                                   batchSize: Int, json: Bool) throws {
         let bytes = inputs.reduce(0) { $0 + $1.text.utf8.count + ($1.pair?.utf8.count ?? 0) }
         func measure(_ body: () throws -> Int) rethrows -> (seconds: Double, tokens: Int) {
@@ -193,29 +193,43 @@ private extension String {
 /// The tokenizer of a MODEL argument: a HuggingFace folder, a file inside one, or a .bkm (whose
 /// header carries the vocabulary and settings read from its source folder).
 enum TokenizerLoading {
-    static func load(_ model: String) throws -> BertTokenizer {
+    static func load(_ model: String) throws -> ModelTokenizer {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: model, isDirectory: &isDir) else {
             throw ConfigError(file: model, key: "MODEL", "no such file or folder")
         }
         if !isDir.boolValue, (try? WeightsFormat.detect(path: model)) == .bkm {
             let bkm = try BKMFile.open(path: model)
-            guard let vocabulary = bkm.vocabulary else {
-                throw ConfigError(file: model, key: "vocabulary", "this .bkm carries no tokenizer (its source had no vocab.txt or tokenizer.json)")
+            if let vocabulary = bkm.vocabulary {
+                try Checkpoint.checkVocabularySize(vocabulary, tokenizer: bkm.tokenizer, config: bkm.config,
+                                                   vocabularyFile: model + ": header.vocabulary", configFile: model + ": header.config")
             }
-            try Checkpoint.checkVocabularySize(vocabulary, tokenizer: bkm.tokenizer, config: bkm.config,
-                                               vocabularyFile: model + ": header.vocabulary", configFile: model + ": header.config")
-            return try BertTokenizer(vocabulary: vocabulary, settings: bkm.tokenizer ?? TokenizerSettings(), source: model)
+            guard let t = try ModelTokenizer.checked(vocabulary: bkm.vocabulary, settings: bkm.tokenizer, files: bkm.tokenizerFiles,
+                                                     config: bkm.config, source: model, configFile: model + ": header.config") else {
+                throw ConfigError(file: model, key: "vocabulary",
+                                  "this .bkm carries no tokenizer (its source had no vocab.txt, tokenizer.json, vocab.json + merges.txt or SentencePiece model)")
+            }
+            return t
         }
         // A folder, or a weights or config file whose folder holds the tokenizer files.
         let folder = isDir.boolValue ? model : (model as NSString).deletingLastPathComponent
-        let tokenizer = try BertTokenizer(folder: folder)
-        // Ids past the model's embedding rows would be tokens no model can take.
-        let config = (folder as NSString).appendingPathComponent("config.json")
-        if FileManager.default.fileExists(atPath: config), let vocabularyFile = TokenizerFiles(folder: folder).vocabularyFile {
-            try Checkpoint.checkVocabularySize(tokenizer.vocabulary, tokenizer: tokenizer.settings, config: BertConfig(contentsOf: config),
-                                               vocabularyFile: vocabularyFile, configFile: config)
+        let files = TokenizerFiles(folder: folder)
+        guard let (vocabulary, settings) = try files.read() else {
+            throw ConfigError(file: folder, key: "vocab.txt",
+                              "the folder has no vocab.txt, tokenizer.json, vocab.json + merges.txt or SentencePiece model")
         }
-        return tokenizer
+        // Ids past the model's embedding rows would be tokens no model can take.
+        let configPath = (folder as NSString).appendingPathComponent("config.json")
+        let config = FileManager.default.fileExists(atPath: configPath) ? try BertConfig(contentsOf: configPath) : nil
+        if let config, let vocabulary, let vocabularyFile = files.vocabularyFile {
+            try Checkpoint.checkVocabularySize(vocabulary, tokenizer: settings, config: config,
+                                               vocabularyFile: vocabularyFile, configFile: configPath)
+        }
+        let verbatim = try files.verbatim()
+        if let config {
+            return try ModelTokenizer.checked(vocabulary: vocabulary, settings: settings, files: verbatim, config: config,
+                                              source: folder, configFile: configPath)!
+        }
+        return try ModelTokenizer(vocabulary: vocabulary, settings: settings, files: verbatim, modelType: files.modelType, source: folder)!
     }
 }

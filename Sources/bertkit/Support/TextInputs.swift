@@ -77,7 +77,7 @@ struct TextInputs: ParsableArguments {
 }
 
 extension TruncationRule: ExpressibleByArgument {
-    static let help = "How a pair too long is cut: rust (default: as transformers' BertTokenizer and AutoTokenizer, "
+    static let help = "How a pair too long is cut: rust (default: as transformers' ModelTokenizer and AutoTokenizer, "
         + "Rust-backed) or python (as transformers' Python BertTokenizerLegacy)."
 }
 

@@ -75,7 +75,7 @@ public struct MaskedLMMasker: Sendable {
     /// Per id: a `##` continuation (whole-word masking).
     let continuation: [Bool]
 
-    public init(tokenizer: BertTokenizer, options: MaskingOptions = MaskingOptions(), modelVocabulary: Int? = nil) throws {
+    public init(tokenizer: ModelTokenizer, options: MaskingOptions = MaskingOptions(), modelVocabulary: Int? = nil) throws {
         for (name, p) in [("mlm probability", options.probability), ("mask_replace_prob", options.maskReplace),
                           ("random_replace_prob", options.randomReplace)] where !(0...1).contains(p) {
             throw MaskingError.probability(name: name, value: p)
@@ -83,16 +83,18 @@ public struct MaskedLMMasker: Sendable {
         guard options.maskReplace + options.randomReplace <= 1 else {
             throw MaskingError.probability(name: "mask_replace_prob + random_replace_prob", value: options.maskReplace + options.randomReplace)
         }
-        let s = tokenizer.settings, v = tokenizer.vocabulary
-        func id(_ t: String) -> Int? { s.addedTokens.first(where: { $0.content == t })?.id ?? v[t] }
-        guard let mask = id(s.maskToken) else { throw MaskingError.noMaskToken(token: s.maskToken) }
+        let s = tokenizer.settings
+        guard let mask = tokenizer.maskTokenId else { throw MaskingError.noMaskToken(token: tokenizer.special.mask?.content ?? s.maskToken) }
         self.options = options
         maskTokenId = mask
-        tokenCount = max(v.count, (s.addedTokens.map(\.id).max() ?? -1) + 1)
+        tokenCount = tokenizer.vocabularySize
         if let m = modelVocabulary, tokenCount > m { throw MaskingError.vocabulary(tokenizer: tokenCount, model: m) }
-        specialIds = Set(s.specialTokens.compactMap(id))
-        wordExcluded = Set([s.clsToken, s.sepToken].compactMap(id))
-        continuation = (0..<tokenCount).map { $0 < v.count && v.tokens[$0].hasPrefix("##") }
+        specialIds = tokenizer.allSpecialIds
+        wordExcluded = [tokenizer.clsTokenId, tokenizer.sepTokenId]
+        // Whole words by the model's continuing_subword_prefix (WordPiece's "##"), as the collator's
+        // whole-word masking reads them; a tokenizer without one has no continuations.
+        let prefix = tokenizer.continuingSubwordPrefix
+        continuation = (0..<tokenCount).map { id in prefix.map { tokenizer.token(of: id).hasPrefix($0) } ?? false }
     }
 
     /// Masks `ids` (one row, without padding) with the stream keyed by (`seed`, `a`, `b`).

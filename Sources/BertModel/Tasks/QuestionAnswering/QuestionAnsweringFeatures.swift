@@ -40,7 +40,7 @@ public struct QuestionAnsweringFeatureOptions: Sendable, Equatable {
 public enum QuestionAnsweringFeatures {
     /// The features of every example, in order. An example the tokenizer cannot window (a question too
     /// long for `maxSeqLength`, a stride not below the context a window holds) is an error naming it.
-    public static func make(_ examples: [SQuADExample], tokenizer: BertTokenizer,
+    public static func make(_ examples: [SQuADExample], tokenizer: ModelTokenizer,
                             options: QuestionAnsweringFeatureOptions = .init()) throws -> [QuestionAnsweringFeature] {
         var out: [QuestionAnsweringFeature] = []
         for (n, e) in examples.enumerated() {

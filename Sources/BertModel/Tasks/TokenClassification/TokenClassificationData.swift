@@ -17,13 +17,13 @@ public struct EncodedSentence: Sendable, Equatable {
 /// others −100, or with `labelAllTokens` the word's label with B-X turned into I-X (when the
 /// labels have I-X: its `b_to_i_label`).
 public struct TokenClassificationEncoder: Sendable {
-    public let tokenizer: BertTokenizer
+    public let tokenizer: ModelTokenizer
     public let maxLength: Int
     public let labelAllTokens: Bool
     /// b_to_i_label: for each class, the class a continuation gets.
     public let continuation: [Int]
 
-    public init(tokenizer: BertTokenizer, labels: [String], maxLength: Int, labelAllTokens: Bool) {
+    public init(tokenizer: ModelTokenizer, labels: [String], maxLength: Int, labelAllTokens: Bool) {
         self.tokenizer = tokenizer
         self.maxLength = max(maxLength, 2)
         self.labelAllTokens = labelAllTokens
@@ -33,12 +33,12 @@ public struct TokenClassificationEncoder: Sendable {
         }
     }
 
-    public func encode(_ s: TaggedSentence) -> EncodedSentence {
+    public func encode(_ s: TaggedSentence) throws -> EncodedSentence {
         var ids = [tokenizer.clsTokenId], labels = [ignoredLabel]
         var first = [Int?](repeating: nil, count: s.words.count)
         let room = maxLength - 2
         words: for (w, word) in s.words.enumerated() {
-            for (k, id) in tokenizer.tokenize(word).ids.enumerated() {
+            for (k, id) in try tokenizer.tokenize(word).ids.enumerated() {
                 guard ids.count - 1 < room else { break words }
                 if k == 0 { first[w] = ids.count }
                 labels.append(k == 0 ? s.tags[w] : labelAllTokens ? continuation[s.tags[w]] : ignoredLabel)
@@ -66,7 +66,7 @@ public struct TokenClassificationBatchSource: TrainingBatchSource {
                                                  labelAllTokens: labelAllTokens)
         self.labels = labels
         self.sentences = sentences
-        encoded = sentences.map(encoder.encode)
+        encoded = try sentences.map(encoder.encode)
         config = model.config
     }
 
@@ -121,7 +121,7 @@ public enum TokenClassificationEvaluation {
         let encoder = TokenClassificationEncoder(tokenizer: try model.makeTokenizer(), labels: labels,
                                                  maxLength: min(maxLength, model.config.maxSequenceLength),
                                                  labelAllTokens: false)
-        let encoded = sentences.map(encoder.encode)
+        let encoded = try sentences.map(encoder.encode)
         var predicted: [[String]] = []
         for start in stride(from: 0, to: encoded.count, by: max(batchSize, 1)) {
             let rows = Array(encoded[start..<min(start + batchSize, encoded.count)])
