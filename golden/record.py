@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Record a golden activation file (formats/golden.md) from a transformers BERT checkpoint.
+"""Record a golden activation file (formats/golden.md) from a transformers BERT, RoBERTa or XLM-RoBERTa checkpoint.
 
     golden/.venv/bin/python golden/record.py MODEL_FOLDER --text "Who won?" --pair "Prices fell." \\
         --text "Go!" -o OUT.safetensors
@@ -67,7 +67,28 @@ HEADS = {
     # The classifier runs on B·C pooled rows ([B·C, 1]); `logits` is that viewed as [B, C].
     "BertForMultipleChoice": Head(hooks=("classifier",), outputs=("logits",)),
 }
+# RoBERTa and XLM-RoBERTa (modeling_roberta.py, modeling_xlm_roberta.py): the encoder under `roberta.`,
+# the MLM head is `lm_head` (RobertaLMHead), the sequence classifier `classifier` (RobertaClassificationHead:
+# dense → tanh → out_proj on <s>; its output is the logits). No pre-training or NSP classes.
+for _prefix in ("Roberta", "XLMRoberta"):
+    HEADS.update({
+        f"{_prefix}Model": Head(),
+        f"{_prefix}ForMaskedLM": Head(hooks=("lm_head",), outputs=("logits",)),
+        f"{_prefix}ForSequenceClassification": Head(hooks=("classifier",), outputs=("logits",)),
+        f"{_prefix}ForTokenClassification": Head(hooks=("classifier",), outputs=("logits",)),
+        f"{_prefix}ForQuestionAnswering": Head(hooks=("qa_outputs",), outputs=("start_logits", "end_logits")),
+        f"{_prefix}ForMultipleChoice": Head(hooks=("classifier",), outputs=("logits",)),
+    })
 MULTIPLE_CHOICE = "BertForMultipleChoice"
+
+
+def is_multiple_choice(arch: str) -> bool:
+    return arch.endswith("ForMultipleChoice")
+
+
+def is_base_model(arch: str) -> bool:
+    """The bare encoder class (`BertModel`, `RobertaModel`, `XLMRobertaModel`)."""
+    return arch.endswith("Model") and "For" not in arch
 
 # The encoder modules hooked in each layer (relative to `encoder.layer.{i}`). Attention modules return
 # (output, weights); their first element is the tap.
@@ -99,8 +120,8 @@ def load(folder: Path):
     cls = getattr(transformers, arch)
     kwargs = dict(attn_implementation="eager", dtype=torch.float32, output_loading_info=True)
     model, info = cls.from_pretrained(str(folder), **kwargs)
-    if arch == "BertModel" and info["missing_keys"] and all(k.startswith("pooler.") for k in info["missing_keys"]):
-        # Saved from BertModel(add_pooling_layer=False): config.json cannot say so, the weights do.
+    if is_base_model(arch) and info["missing_keys"] and all(k.startswith("pooler.") for k in info["missing_keys"]):
+        # Saved from BertModel(add_pooling_layer=False) (or RobertaModel's): config.json cannot say so, the weights do.
         model, info = cls.from_pretrained(str(folder), add_pooling_layer=False, **kwargs)
     model.eval()
     assert model.config._attn_implementation == "eager" and model.dtype == torch.float32
@@ -140,14 +161,14 @@ def encode(tokenizer, rows, max_positions: int, choices: int = 0):
 def rows_of(examples, arch: str):
     """The tokenizer rows of `examples` ([text], [text, pair] or [context, [choice, ...]]), and C
     (0 unless multiple choice). Multiple choice needs choices, the same number for every text."""
-    multiple = arch == MULTIPLE_CHOICE
+    multiple = is_multiple_choice(arch)
     with_choices = [e for e in examples if len(e) == 2 and isinstance(e[1], list)]
     if not multiple:
         if with_choices:
-            raise SystemExit(f"error: --choice is for BertForMultipleChoice; this model is {arch}")
+            raise SystemExit(f"error: --choice is for a …ForMultipleChoice model; this model is {arch}")
         return [list(e) for e in examples], 0
     if len(with_choices) != len(examples):
-        raise SystemExit("error: BertForMultipleChoice takes a context and its choices: give each --text its --choice options")
+        raise SystemExit(f"error: {arch} takes a context and its choices: give each --text its --choice options")
     counts = sorted({len(e[1]) for e in examples})
     if len(counts) != 1:
         raise SystemExit(f"error: every --text needs the same number of --choice options (found {counts})")
@@ -162,7 +183,10 @@ def record(folder: Path, examples) -> dict:
     torch.set_num_threads(1)
     model, head = load_model(folder)
     rows, choices = rows_of(examples, architecture(folder))
-    inputs = encode(AutoTokenizer.from_pretrained(str(folder)), rows, model.config.max_position_embeddings, choices)
+    config = model.config
+    # RoBERTa's positions start after the padding id (create_position_ids_from_input_ids).
+    positions = config.max_position_embeddings - (config.pad_token_id + 1 if config.model_type in ("roberta", "xlm-roberta") else 0)
+    inputs = encode(AutoTokenizer.from_pretrained(str(folder)), rows, positions, choices)
     names = {m: n for n, m in model.named_modules()}
     base = model.base_model
     modules = [base.embeddings]

@@ -2,7 +2,9 @@ import BertFormats
 import BertTensors
 
 // transformers models/bert/modeling_bert.py: BertModel.forward (BertEmbeddings → BertLayer × L →
-// BertPooler), the head (Heads/), then sentence-transformers pooling.
+// BertPooler), the head (Heads/), then sentence-transformers pooling. Every family runs this code:
+// RoBERTa and XLM-R (modeling_roberta.py, modeling_xlm_roberta.py) differ only in the position ids
+// (BertInput.positionIds) and the heads' layout (EncoderFamily, ClassificationHead, MaskedLMHead).
 // Each op lives in Ops/; this file only sequences them. Work between the GEMMs runs on
 // `ComputeThreads.count` workers, several ops per pass over rows so each row is touched while hot.
 
@@ -37,9 +39,7 @@ extension BertModel {
         precondition(a.batch == input.batch && a.seq == input.seq, "buffers are for another shape")
         precondition(dropout.map { $0.batch == input.batch && $0.seq == input.seq && a.keepEveryLayer } ?? true,
                      "dropout masks are for training buffers of this shape")
-        guard input.seq <= config.maxPositionEmbeddings else {
-            throw ModelError.sequenceTooLong(length: input.seq, maxPositions: config.maxPositionEmbeddings)
-        }
+        guard input.seq <= config.maxSequenceLength else { throw ModelError.sequenceTooLong(config, length: input.seq) }
         try BLAS.load()
         a.input = input
         a.dropout = dropout
@@ -57,10 +57,12 @@ extension BertModel {
         let embNormW = p[.embeddings(.normWeight)], embNormB = p[.embeddings(.normBias)]
         let embDrop = dropout?.apply(.embeddings)
         input.inputIds.withUnsafeBufferPointer { ids in
-            input.tokenTypeIds.withUnsafeBufferPointer { types in
+          input.tokenTypeIds.withUnsafeBufferPointer { types in
+            input.positionIds.withUnsafeBufferPointer { positions in
                 parallelFor(t, grain: grain) { rows in
-                    embeddingsForward(out: a.embeddingsSum, ids: ids.baseAddress!, types: types.baseAddress!, word: word,
-                                      position: position, type: type, rows: rows, seq: s, hidden: h)
+                    embeddingsForward(out: a.embeddingsSum, ids: ids.baseAddress!, types: types.baseAddress!,
+                                      positions: positions.baseAddress!, word: word, position: position, type: type, rows: rows,
+                                      hidden: h)
                     layerNormForward(out: a.embeddings, mean: a.embeddingsMean, rstd: a.embeddingsRstd, inp: a.embeddingsSum,
                                      weight: embNormW, bias: embNormB, rows: rows, cols: h, eps: eps)
                     if let (m, scale) = embDrop {
@@ -71,6 +73,7 @@ extension BertModel {
                     }
                 }
             }
+          }
         }
         clock.lap(.embeddings)
 
@@ -152,7 +155,8 @@ extension BertModel {
         linearBiasRows(out: la.attentionSum, bias: w.attnOutBias, residual: dropped ? nil : residual, rows: rows, cols: h)
     }
 
-    /// The pooler, the head (HeadKind) and sentence pooling on the last hidden state.
+    /// The pooler, the head (HeadKind, laid out as the family says) and sentence pooling on the last
+    /// hidden state.
     private func heads(_ a: ActivationBuffers, mask: UnsafePointer<UInt8>, dropout: DropoutMasks?) {
         let c = config, p = parameters, h = c.hiddenSize, t = a.batch * a.seq
         let last = a.layers.last?.output ?? a.embeddings
@@ -160,30 +164,25 @@ extension BertModel {
             poolerForward(out: out, hidden: last, weight: p[.pooler(.weight)], bias: p[.pooler(.bias)],
                           batch: a.batch, seq: a.seq, features: h)
         }
-        switch architecture.head {
-        case .sequenceClassification, .multipleChoice:
-            guard let out = a.pooler, let logits = a.logits else { break }
-            var pooled = UnsafePointer(out)
-            if let d = dropout, let (m, scale) = d.apply(.classifier) {
-                dropoutRows(out: d.classifierInput, out, mask: m, scale: scale, rows: 0..<a.batch, cols: h)
-                pooled = UnsafePointer(d.classifierInput)
+        if let layout = architecture.family.layout(head).classifier, let logits = a.logits {
+            let inp: UnsafePointer<Float>, rows: Int
+            switch layout.input {
+            case .pooled:
+                guard let pooled = a.pooler else { preconditionFailure("the classifier reads the pooled output") }
+                (inp, rows) = (UnsafePointer(pooled), a.batch)
+            case .firstToken:
+                guard let tokens = a.classifierTokens else { preconditionFailure("no buffer for the first tokens") }
+                for r in 0..<a.batch { tokens.advanced(by: r * h).update(from: last + r * a.seq * h, count: h) }
+                (inp, rows) = (UnsafePointer(tokens), a.batch)
+            case .everyToken:
+                (inp, rows) = (UnsafePointer(last), t)
             }
-            LinearHead.classifier(p).forward(out: logits, inp: pooled, rows: a.batch, features: h)
-        case .tokenClassification:
-            guard let logits = a.logits else { break }
-            var tokens = UnsafePointer(last)
-            if let d = dropout, let (m, scale) = d.apply(.classifier) {
-                parallelFor(t, grain: 8) { rows in dropoutRows(out: d.classifierInput, last, mask: m, scale: scale, rows: rows, cols: h) }
-                tokens = UnsafePointer(d.classifierInput)
-            }
-            LinearHead.classifier(p).forward(out: logits, inp: tokens, rows: t, features: h)
-        case .questionAnswering:
-            if let logits = a.logits, let start = a.startLogits, let end = a.endLogits {
-                LinearHead.questionAnswering(p).forward(out: logits, inp: last, rows: t, features: h)
-                for i in 0..<t { (start[i], end[i]) = (logits[2 * i], logits[2 * i + 1]) }
-            }
-        case .none, .maskedLM, .nextSentence, .preTraining:
-            break
+            ClassificationHead(p, layout: layout).forward(logits: logits, inp: inp, densePre: a.classifierDensePre,
+                                                          denseOut: a.classifierDense, rows: rows, features: h, masks: dropout)
+        }
+        if head == .questionAnswering, let logits = a.logits, let start = a.startLogits, let end = a.endLogits {
+            LinearHead.questionAnswering(p).forward(out: logits, inp: last, rows: t, features: h)
+            for i in 0..<t { (start[i], end[i]) = (logits[2 * i], logits[2 * i + 1]) }
         }
         if let nsp = a.nextSentenceLogits, let pooled = a.pooler {
             LinearHead.nextSentence(p).forward(out: nsp, inp: pooled, rows: a.batch, features: h)

@@ -7,7 +7,9 @@ public enum ModelError: LocalizedError, Equatable {
     case parameterShape(name: String, expected: [Int], found: [Int])
     case emptyBatch
     case raggedBatch(row: Int, length: Int, expected: Int)
-    case sequenceTooLong(length: Int, maxPositions: Int)
+    /// `why` says where `maxPositions` comes from (`max_position_embeddings`, or RoBERTa's
+    /// `max_position_embeddings 514 − pad_token_id 1 − 1`).
+    case sequenceTooLong(length: Int, maxPositions: Int, why: String)
     case tokenIdOutOfRange(row: Int, position: Int, id: Int, vocabSize: Int)
     case tokenTypeOutOfRange(row: Int, position: Int, type: Int, typeVocabSize: Int)
     case badMaskValue(row: Int, position: Int, value: Int)
@@ -31,8 +33,8 @@ public enum ModelError: LocalizedError, Equatable {
             return "the batch is empty: give at least one text with at least one token"
         case .raggedBatch(let r, let l, let e):
             return "row \(r) has \(l) tokens but the batch is \(e) wide; pad every row to the same length"
-        case .sequenceTooLong(let l, let m):
-            return "a sequence of \(l) tokens is longer than the model's \(m) positions (max_position_embeddings)"
+        case .sequenceTooLong(let l, let m, let why):
+            return "a sequence of \(l) tokens is longer than the model's \(m) positions (\(why))"
         case .tokenIdOutOfRange(let r, let p, let id, let v):
             return "row \(r), position \(p): token id \(id) is outside the vocabulary (vocab_size \(v))"
         case .tokenTypeOutOfRange(let r, let p, let t, let v):
@@ -50,10 +52,19 @@ public enum ModelError: LocalizedError, Equatable {
         case .noClassifier:
             return "the model has no sequence-classification head (classifier.weight/bias)"
         case let .wrongHead(expected, found):
-            return "the model is a \(found.architectureName) (head \(found.rawValue)); this needs a \(expected.architectureName)"
+            return "the model's head is \(found.rawValue); this needs a \(expected.rawValue) head"
         case .unknownPrompt(let n, let p):
             return "the model has no prompt named \"\(n)\"; "
                 + (p.isEmpty ? "it has no prompts (config_sentence_transformers.json)" : "its prompts are \(p.joined(separator: ", "))")
         }
+    }
+}
+
+extension ModelError {
+    /// A row of `length` tokens past what `c`'s position table serves (`BertConfig.maxSequenceLength`).
+    static func sequenceTooLong(_ c: BertConfig, length: Int) -> ModelError {
+        let why = c.maxSequenceLength == c.maxPositionEmbeddings ? "max_position_embeddings"
+            : "max_position_embeddings \(c.maxPositionEmbeddings) − pad_token_id \(c.padTokenId) − 1: \(c.family) positions start after the padding id"
+        return .sequenceTooLong(length: length, maxPositions: c.maxSequenceLength, why: why)
     }
 }

@@ -40,7 +40,7 @@ public struct GoldenFile: Sendable {
     /// The head a golden's `architecture` metadata names (transformers' class name); sequence
     /// classification, the only head older goldens have `logits` for, when it names none.
     public static func head(of st: SafeTensorsFile) -> HeadKind {
-        st.metadataDictionary["architecture"].flatMap(HeadKind.init(architectureName:)) ?? .sequenceClassification
+        st.metadataDictionary["architecture"].flatMap(HeadKind.init(anyFamilyClass:)) ?? .sequenceClassification
     }
 
     public init(file st: SafeTensorsFile, layers: Int, head: HeadKind? = nil) throws {

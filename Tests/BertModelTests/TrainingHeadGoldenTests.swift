@@ -15,7 +15,11 @@ final class TrainingHeadGoldenTests: XCTestCase {
         try SafeTensorsFile.read(path: Repo.expected("train/\(head).\(kind).safetensors"))
     }
 
-    func fixture(_ head: String) throws -> Checkpoint { try CheckpointLoader.load(path: Repo.fixture("train-heads/\(head)")) }
+    /// train-heads/<head>, or a family fixture (`families/roberta-…`, golden/generate_training_families.py).
+    func fixture(_ head: String) throws -> Checkpoint {
+        if head.hasPrefix("families/") { return try FamilyFixtures.checkpoint(String(head.dropFirst("families/".count))) }
+        return try CheckpointLoader.load(path: Repo.fixture("train-heads/\(head)"))
+    }
 
     /// Batch k and its targets, as the golden's labels name them (transformers' arguments).
     func batch(_ f: SafeTensorsFile, _ k: Int, model: BertModel) throws -> (BertInput, TrainingTargets) {
@@ -33,6 +37,9 @@ final class TrainingHeadGoldenTests: XCTestCase {
         case .preTraining: targets = .preTraining(maskedTokens: labels!, nextSentence: ints(f["batch.\(k).next_sentence_label"]!))
         case .nextSentence: targets = .nextSentence(labels!)
         case .multipleChoice: targets = .choices(labels!)
+        case .sequenceClassification:
+            let l = f["batch.\(k).labels"]!
+            targets = l.dtype == .f32 ? .values(l.floats()) : .classes(ints(l))
         default: throw XCTSkip("no targets for \(model.head)")
         }
         return (input, targets)
@@ -52,7 +59,7 @@ final class TrainingHeadGoldenTests: XCTestCase {
         XCTAssertEqual(t.model.architecture.tiedDecoder, tied)
         XCTAssertEqual(t.frozen.map(\.name).sorted(), frozen.sorted(), "\(head): the parameters the head does not read")
         let noise = noiseDominated(f)
-        XCTAssertEqual(noise.count, 2)
+        XCTAssertEqual(noise.count, t.model.config.numHiddenLayers)
         // Exact gradient 0 by shift invariance on both sides (the golden's `shift_invariant` metadata).
         let shift = Set(try JSONDecoder().decode([String].self, from: Data((f.metadataDictionary["shift_invariant"] ?? "[]").utf8)))
         let skip = Set(frozen).union(shift)
@@ -106,6 +113,26 @@ final class TrainingHeadGoldenTests: XCTestCase {
             // The untied decoder's unused bias is in PyTorch's model: AdamW skipped it (no .grad).
             if let want = f["param5." + name]?.floats() { XCTAssertEqual(t.model.parameters.values(name), want, "\(head): param5.\(name)") }
         }
+    }
+
+    // RoBERTa / XLM-R (golden/expected/train/families, golden/generate_training_families.py): the
+    // classification head's dense + tanh on <s> and its two dropouts' sites, the lm_head's fixed gelu,
+    // positions from the padding mask in the embeddings' backward (no gradient into row pad).
+
+    func testRobertaSequenceClassificationFiveSteps() throws {
+        try runSteps("families/roberta-sequence-classification", architecture: .sequenceClassification, frozen: [])
+    }
+
+    func testRobertaRegressionFiveSteps() throws {
+        try runSteps("families/roberta-regression", architecture: .sequenceClassification, frozen: [])
+    }
+
+    func testRobertaMaskedLMFiveSteps() throws {
+        try runSteps("families/roberta-masked-lm", architecture: .maskedLM, frozen: [])
+    }
+
+    func testXLMRobertaSequenceClassificationFiveSteps() throws {
+        try runSteps("families/xlmr-sequence-classification", architecture: .sequenceClassification, frozen: [])
     }
 
     func testTokenClassificationFiveSteps() throws {

@@ -1,7 +1,9 @@
-/// Every parameter a BERT checkpoint can carry, typed, so that forward, backward, binding and export
-/// name weights through cases (a misspelt parameter is a compile error) and the spelling lives here
-/// only. `name` is the canonical spelling: transformers' `BertModel` names for the encoder and the
-/// `BertFor…` names for the heads (models/bert/modeling_bert.py), without the `bert.` prefix.
+/// Every parameter a checkpoint of any encoder family can carry, typed, so that forward, backward,
+/// binding and export name weights through cases (a misspelt parameter is a compile error). `name` is
+/// the canonical spelling, the same in every family (what `.bkm` stores): transformers' `BertModel`
+/// names for the encoder and the `BertFor…` names for the heads (models/bert/modeling_bert.py),
+/// without the `bert.` prefix; parameters BERT lacks take the first family's spelling
+/// (`classifier.dense.*`). A family's own spellings are in its `EncoderFamily` (`lm_head.*`).
 public enum BertParameter: Hashable, Sendable, Comparable, CustomStringConvertible {
     case embeddings(Embeddings)
     case layer(Int, Layer)
@@ -35,8 +37,12 @@ public enum BertParameter: Hashable, Sendable, Comparable, CustomStringConvertib
 
     /// The heads' parameters (`HeadKind.parameters` says which head has which).
     public enum Head: String, CaseIterable, Sendable {
-        /// Sequence, token and multiple-choice classification.
+        /// Sequence, token and multiple-choice classification: the output projection (RoBERTa's
+        /// `classifier.out_proj`, EncoderFamily's head names).
         case classifierWeight = "classifier.weight", classifierBias = "classifier.bias"
+        /// The dense before the projection, in families whose classification head has one
+        /// (`ClassifierLayout.dense`: RoBERTa's and ELECTRA's `classifier.dense`, DistilBERT's `pre_classifier`).
+        case classifierDenseWeight = "classifier.dense.weight", classifierDenseBias = "classifier.dense.bias"
         /// Question answering: channel 0 is the start, 1 the end.
         case qaWeight = "qa_outputs.weight", qaBias = "qa_outputs.bias"
         /// Next-sentence prediction on the pooled output.

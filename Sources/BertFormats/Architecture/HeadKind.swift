@@ -1,6 +1,7 @@
-/// The head on top of the encoder, as transformers' `BertFor…` classes define it
-/// (models/bert/modeling_bert.py). Each case owns its parameter table, whether it reads the
-/// pooler, and the task it serves; the forward of each lives in BertModel/Heads/.
+/// The head on top of the encoder, as transformers' `BertFor…` classes (models/bert/modeling_bert.py)
+/// and their counterparts in the other families (`RobertaFor…`) define it. Each case owns its
+/// parameter table and the task it serves; the family (`EncoderFamily`) says whether it has the head,
+/// its class name, what its classifier reads and its spelling. The forward lives in BertModel/Heads/.
 public enum HeadKind: String, CaseIterable, Sendable, Codable {
     /// `BertModel`: the encoder alone (with or without its pooler).
     case none
@@ -13,34 +14,41 @@ public enum HeadKind: String, CaseIterable, Sendable, Codable {
     case questionAnswering = "question-answering"
     case multipleChoice = "multiple-choice"
 
-    /// transformers' class name, as `architectures` lists it.
-    public var architectureName: String {
+    /// What transformers' class names add to the family's prefix (`ForMaskedLM`); `Model` for none.
+    public var classSuffix: String {
         switch self {
-        case .none: "BertModel"
-        case .preTraining: "BertForPreTraining"
-        case .maskedLM: "BertForMaskedLM"
-        case .nextSentence: "BertForNextSentencePrediction"
-        case .sequenceClassification: "BertForSequenceClassification"
-        case .tokenClassification: "BertForTokenClassification"
-        case .questionAnswering: "BertForQuestionAnswering"
-        case .multipleChoice: "BertForMultipleChoice"
+        case .none: "Model"
+        case .preTraining: "ForPreTraining"
+        case .maskedLM: "ForMaskedLM"
+        case .nextSentence: "ForNextSentencePrediction"
+        case .sequenceClassification: "ForSequenceClassification"
+        case .tokenClassification: "ForTokenClassification"
+        case .questionAnswering: "ForQuestionAnswering"
+        case .multipleChoice: "ForMultipleChoice"
         }
     }
 
+    /// BERT's class name (`BertForMaskedLM`); `EncoderFamily.className` gives another family's.
+    public var architectureName: String { EncoderFamily.bert.className(self) }
+
+    /// The head of a BERT class name.
     public init?(architectureName: String) {
-        guard let k = Self.allCases.first(where: { $0.architectureName == architectureName }) else { return nil }
+        guard let k = EncoderFamily.bert.head(forClass: architectureName) else { return nil }
         self = k
     }
 
-    /// Whether transformers builds the class with `add_pooling_layer=True`. Nil for `BertModel`,
-    /// which has a pooler exactly when the checkpoint does.
-    public var usesPooler: Bool? {
-        switch self {
-        case .none: nil
-        case .preTraining, .nextSentence, .sequenceClassification, .multipleChoice: true
-        case .maskedLM, .tokenClassification, .questionAnswering: false
+    /// The head whatever the family: `RobertaForMaskedLM` and `BertForMaskedLM` are both `.maskedLM`
+    /// (golden metadata, messages); nil for a name no family has.
+    public init?(anyFamilyClass name: String) {
+        for f in EncoderFamily.all {
+            if let k = f.head(forClass: name) { self = k; return }
         }
+        return nil
     }
+
+    /// Whether BERT builds the class with `add_pooling_layer=True` (`EncoderFamily.usesPooler` for
+    /// any family). Nil for `BertModel`, which has a pooler exactly when the checkpoint does.
+    public var usesPooler: Bool? { EncoderFamily.bert.usesPooler(self) }
 
     /// Whether the head has the masked-LM prediction head (`cls.predictions`).
     public var hasMaskedLM: Bool { self == .preTraining || self == .maskedLM }
@@ -56,8 +64,8 @@ public enum HeadKind: String, CaseIterable, Sendable, Codable {
         }
     }
 
-    /// The head's own parameters with their shapes, in forward order. With `tied` the MLM decoder
-    /// is the word-embedding matrix and its bias `cls.predictions.bias`, so neither is stored.
+    /// The head's own parameters with their shapes, in forward order, in `c`'s family. With `tied`
+    /// the MLM decoder is the word-embedding matrix and its bias `cls.predictions.bias`, so neither is stored.
     public func parameters(_ c: BertConfig, tied: Bool) -> [(BertParameter, [Int])] {
         let h = c.hiddenSize
         var out: [(BertParameter, [Int])] = []
@@ -67,7 +75,12 @@ public enum HeadKind: String, CaseIterable, Sendable, Codable {
             if !tied { out += [(.head(.mlmDecoderWeight), [c.vocabSize, h]), (.head(.mlmDecoderBias), [c.vocabSize])] }
         }
         if hasNextSentence { out += [(.head(.nspWeight), [2, h]), (.head(.nspBias), [2])] }
-        if let rows = classifierRows(c) { out += [(.head(.classifierWeight), [rows, h]), (.head(.classifierBias), [rows])] }
+        if let rows = classifierRows(c) {
+            if c.family.layout(self).classifier?.dense != nil {
+                out += [(.head(.classifierDenseWeight), [h, h]), (.head(.classifierDenseBias), [h])]
+            }
+            out += [(.head(.classifierWeight), [rows, h]), (.head(.classifierBias), [rows])]
+        }
         if self == .questionAnswering { out += [(.head(.qaWeight), [2, h]), (.head(.qaBias), [2])] }
         return out
     }
@@ -78,7 +91,7 @@ public enum HeadKind: String, CaseIterable, Sendable, Codable {
         switch p {
         case .qaWeight, .qaBias: .questionAnswering
         case .nspWeight, .nspBias: .nextSentence
-        case .classifierWeight, .classifierBias: nil
+        case .classifierWeight, .classifierBias, .classifierDenseWeight, .classifierDenseBias: nil
         default: .maskedLM
         }
     }

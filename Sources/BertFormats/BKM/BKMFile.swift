@@ -142,7 +142,7 @@ public struct BKMFile: Sendable {
 
     /// Every tensor under its canonical name.
     public func named(verify: Bool) throws -> NamedTensors {
-        NamedTensors(file: path, naming: .huggingFace, entries: try entries.map { ($0.name, try tensor($0, verify: verify)) })
+        NamedTensors(file: path, naming: .canonical, entries: try entries.map { ($0.name, try tensor($0, verify: verify)) })
     }
 
     /// The BERT parameters, and apart from them the sentence-transformers modules' tensors

@@ -141,9 +141,13 @@ struct BKMHeaderReader {
         let o = try object(root, "architecture")
         try requireExactKeys(o, BKMLayout.architectureKeys, at: "architecture.")
         let type = try string(o["model_type"], field: "architecture.model_type")
+        guard type == config.modelType else {
+            throw bad("architecture.model_type", "\"\(type)\" disagrees with the config's model_type \"\(config.modelType)\"")
+        }
+        let family = config.family
         let cls = try string(o["class"], field: "architecture.class")
-        guard let head = HeadKind(architectureName: cls) else {
-            throw bad("architecture.class", "\"\(cls)\" is not a class bertkit knows (\(HeadKind.allCases.map(\.architectureName).joined(separator: ", ")))")
+        guard let head = family.head(forClass: cls) else {
+            throw bad("architecture.class", "\"\(cls)\" is not a \(family) class bertkit knows (\(family.classNames.joined(separator: ", ")))")
         }
         let headName = try string(o["head"], field: "architecture.head")
         guard headName == head.rawValue else { throw bad("architecture.head", "\"\(headName)\" is not \(cls)'s head (\(head.rawValue))") }
@@ -155,7 +159,7 @@ struct BKMHeaderReader {
             tied.append((try string(to["tensor"], field: "architecture.tied[\(k)].tensor"), try string(to["to"], field: "architecture.tied[\(k)].to")))
         }
         let carried = try strings(o["carried"]!, field: "architecture.carried").enumerated().map { k, n in
-            guard let p = BertParameter(name: n) else { throw bad("architecture.carried[\(k)]", "\"\(n)\" is not a BERT parameter") }
+            guard let p = BertParameter(name: n) else { throw bad("architecture.carried[\(k)]", "\"\(n)\" is not a \(family) parameter") }
             return p
         }
         let a = Architecture(modelType: type, head: head, pooler: try bool(o["pooler"], field: "architecture.pooler"),

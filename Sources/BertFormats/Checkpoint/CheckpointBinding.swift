@@ -3,7 +3,8 @@ import BertTensors
 
 /// Tensors as a weights file names them, in file order.
 public struct NamedTensors: Sendable {
-    public enum Naming: Sendable { case huggingFace, keras }
+    /// `canonical`: `BertParameter.name`s, the same in every family (what `.bkm` stores).
+    public enum Naming: Sendable { case huggingFace, keras, canonical }
     public var file: String
     public var naming: Naming
     public var entries: [(name: String, tensor: RawTensor)]
@@ -32,8 +33,13 @@ extension Checkpoint {
     ) throws -> Checkpoint {
         var report = LoadReport()
         var found: [BertParameter: (source: String, tensor: RawTensor)] = [:]
+        let family = config.family
         for (name, t) in tensors.entries {
-            let m = tensors.naming == .keras ? WeightNames.map(keras: name) : WeightNames.map(huggingFace: name)
+            let m: WeightNames.Mapping = switch tensors.naming {
+            case .keras: WeightNames.map(keras: name, family: family)
+            case .huggingFace: WeightNames.map(huggingFace: name, family: family)
+            case .canonical: BertParameter(name: name).map { .parameter($0, transposed: false) } ?? .unexpected
+            }
             switch m {
             case .ignoredBuffer: report.ignored.append(name)
             case .unexpected: report.unexpected.append(name)
@@ -49,6 +55,17 @@ extension Checkpoint {
         }
         if config.tieWordEmbeddings { untie(&found, report: &report) }
         let arch = try Architecture.resolve(config: config, present: Set(found.keys), file: tensors.file)
+        // A head parameter spelt as another head of the family spells it (RoBERTa's token classifier is
+        // `classifier.weight`, its sequence classifier's projection `classifier.out_proj.weight`) is not this head's.
+        for (p, v) in found where tensors.naming != .canonical {
+            guard case .head(let h) = p else { continue }
+            let spelt = tensors.naming == .keras ? WeightNames.spelling(keras: v.source, family: family).name
+                : WeightNames.spelling(huggingFace: v.source, family: family)
+            if spelt != family.huggingFaceName(h, head: arch.head) {
+                found[p] = nil
+                report.unexpected.append(v.source)
+            }
+        }
         if let rows = arch.head.classifierRows(config), arch.head != .multipleChoice,
            let w = found[.head(.classifierWeight)]?.tensor, w.shape.count == 2, rows != w.shape[0] {
             throw CheckpointError.labelCountMismatch(file: tensors.file, configLabels: rows, classifierRows: w.shape[0])
@@ -56,7 +73,10 @@ extension Checkpoint {
         let expected = arch.parameters(config)
         let missing = expected.filter { found[$0.name] == nil }
         if !missing.isEmpty {
-            throw CheckpointError.missingTensors(file: tensors.file, names: missing.map(\.name.name), shapes: missing.map(\.shape))
+            // Named as the family spells them (unprefixed, as the canonical names are).
+            throw CheckpointError.missingTensors(
+                file: tensors.file, names: missing.map { WeightNames.huggingFaceName($0.name, prefixed: false, family: family, head: arch.head) },
+                shapes: missing.map(\.shape))
         }
         let wrong = expected.compactMap { e -> (String, [Int], [Int])? in
             let s = found[e.name]!.tensor.shape

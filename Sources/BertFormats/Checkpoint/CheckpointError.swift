@@ -1,7 +1,7 @@
 import BertTensors
 import Foundation
 
-/// Why a set of tensors cannot be a BERT model of the given config.
+/// Why a set of tensors cannot be a model of the given config (any encoder family).
 public enum CheckpointError: LocalizedError, Equatable {
     case missingTensors(file: String, names: [String], shapes: [[Int]])
     case shapeMismatches(file: String, found: [(name: String, expected: [Int], found: [Int])])
@@ -24,7 +24,7 @@ public enum CheckpointError: LocalizedError, Equatable {
             return "\(f): \(n.count) required tensor\(n.count == 1 ? " is" : "s are") missing:\n\(list)"
         case .shapeMismatches(let f, let m):
             let list = m.map { e -> String in
-                let keys: [String]? = if case .parameter(let p, _) = WeightNames.map(huggingFace: e.name) { p.configKeys } else { nil }
+                let keys: [String]? = if case .parameter(let p, _) = WeightNames.mapAnyFamily(huggingFace: e.name) { p.configKeys } else { nil }
                 return "  \(e.name): expected \(e.expected) from the config" + (keys.map { " (\($0.joined(separator: " × ")))" } ?? "")
                     + ", found \(e.found)"
             }.joined(separator: "\n")
@@ -32,7 +32,7 @@ public enum CheckpointError: LocalizedError, Equatable {
         case .duplicateParameter(let f, let c, let n):
             return "\(f): \(n.joined(separator: " and ")) both map to the parameter \(c)"
         case .notFloatingPoint(let f, let n, let d):
-            return "\(f): tensor \(n) is \(d.rawValue); BERT parameters must be F32, F16, BF16 or F64"
+            return "\(f): tensor \(n) is \(d.rawValue); parameters must be F32, F16, BF16 or F64"
         case .labelCountMismatch(let f, let c, let r):
             return "\(f): the config has \(c) labels (id2label/num_labels) but classifier.weight has \(r) rows"
         case .unsupportedSource(let p, let r):

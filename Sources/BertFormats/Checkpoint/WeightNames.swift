@@ -1,6 +1,7 @@
-/// Every spelling a checkpoint may give a BERT parameter, mapped onto `BertParameter` here and
-/// nowhere else: transformers' `state_dict` names (with or without the `bert.` prefix, old
-/// `gamma`/`beta` LayerNorm names) and Keras `tf_model.h5` paths.
+/// Every spelling a checkpoint may give a parameter, mapped onto `BertParameter` here and nowhere
+/// else: transformers' `state_dict` names (with or without the family's prefix, `bert.` or
+/// `roberta.`; old `gamma`/`beta` LayerNorm names; the family's head names from its
+/// `EncoderFamily`) and Keras `tf_model.h5` paths.
 public enum WeightNames {
     /// What a name found in a checkpoint is.
     public enum Mapping: Equatable, Sendable {
@@ -12,17 +13,39 @@ public enum WeightNames {
         case unexpected
     }
 
-    /// Maps a PyTorch/safetensors/HDF5 (`state_dict`) name.
-    public static func map(huggingFace name: String) -> Mapping {
+    /// Maps a PyTorch/safetensors/HDF5 (`state_dict`) name of a `family` checkpoint.
+    public static func map(huggingFace name: String, family: EncoderFamily = .bert) -> Mapping {
+        let n = spelling(huggingFace: name, family: family)
+        if n == "embeddings.position_ids" || n.hasSuffix(".position_ids") || n == "embeddings.token_type_ids" { return .ignoredBuffer }
+        return canonical(n, family: family).map { .parameter($0, transposed: false) } ?? .unexpected
+    }
+
+    /// A `state_dict` name without the family's prefix and with `weight`/`bias` for old LayerNorm
+    /// `gamma`/`beta`: what `EncoderFamily.huggingFaceName` spells.
+    public static func spelling(huggingFace name: String, family: EncoderFamily) -> String {
         var n = name
-        for p in ["bert.", "model.bert.", "model."] where n.hasPrefix(p) {
+        for p in [family.prefix + ".", "model." + family.prefix + ".", "model."] where n.hasPrefix(p) {
             n.removeFirst(p.count)
             break
         }
-        if n == "embeddings.position_ids" || n.hasSuffix(".position_ids") || n == "embeddings.token_type_ids" { return .ignoredBuffer }
         if n.hasSuffix("LayerNorm.gamma") { n = String(n.dropLast(5)) + "weight" }
         if n.hasSuffix("LayerNorm.beta") { n = String(n.dropLast(4)) + "bias" }
-        return BertParameter(name: n).map { .parameter($0, transposed: false) } ?? .unexpected
+        return n
+    }
+
+    /// The parameter an unprefixed name of `family` spells: BERT's encoder names, or one of the
+    /// family's head spellings (`lm_head.dense.weight`, `classifier.out_proj.weight`).
+    static func canonical(_ n: String, family: EncoderFamily) -> BertParameter? {
+        if let h = family.headSpellings()[n] { return .head(h) }
+        guard let p = BertParameter(name: n) else { return nil }
+        if case .head = p { return nil }
+        return p
+    }
+
+    /// Tries every family: for messages about a name whose family is not at hand.
+    public static func mapAnyFamily(huggingFace name: String) -> Mapping {
+        for f in EncoderFamily.all { if case .parameter(let p, let t) = map(huggingFace: name, family: f) { return .parameter(p, transposed: t) } }
+        return .unexpected
     }
 
     /// The layer a `state_dict` name belongs to (`encoder.layer.3.…` → 3), whether or not the
@@ -36,13 +59,21 @@ public enum WeightNames {
     /// Maps a Keras `tf_model.h5` weight name such as
     /// `tf_bert_model/bert/encoder/layer_._0/attention/self/query/kernel:0` or
     /// `tf_bert_for_pre_training/mlm___cls/predictions/transform/dense/kernel:0`.
-    public static func map(keras name: String) -> Mapping {
+    public static func map(keras name: String, family: EncoderFamily = .bert) -> Mapping {
+        let (n, transposed) = spelling(keras: name, family: family)
+        if n == "embeddings.position_ids" { return .ignoredBuffer }
+        return canonical(n, family: family).map { .parameter($0, transposed: transposed) } ?? .unexpected
+    }
+
+    /// A Keras name as the `state_dict` name it stands for (unprefixed), and whether the tensor is a
+    /// kernel stored `[in, out]`.
+    public static func spelling(keras name: String, family: EncoderFamily) -> (name: String, transposed: Bool) {
         var parts = name.split(separator: "/").map(String.init)
         if let last = parts.last, let colon = last.lastIndex(of: ":") { parts[parts.count - 1] = String(last[..<colon]) }
-        // Drop the model's own scope ("tf_bert_model", "tf_bert_for_sequence_classification", or a
+        // Drop the model's own scope ("tf_bert_model", "tf_roberta_for_sequence_classification", or a
         // user's Keras model name), as transformers' TF loader drops the first component.
-        if parts.count > 2, let first = parts.first, !kerasTopLevel.contains(first) { parts.removeFirst() }
-        if parts.first == "bert" { parts.removeFirst() }
+        if parts.count > 2, let first = parts.first, !kerasTopLevel.contains(first), first != family.prefix { parts.removeFirst() }
+        if parts.first == family.prefix { parts.removeFirst() }
         // TFBertForPreTraining / ForMaskedLM / ForNextSentencePrediction scope their heads so.
         if parts.first == "mlm___cls" || parts.first == "nsp___cls" { parts[0] = "cls" }
         var transposed = false
@@ -60,19 +91,19 @@ public enum WeightNames {
             }
             out.append(p)
         }
-        let n = out.joined(separator: ".")
-        if n == "embeddings.position_ids" { return .ignoredBuffer }
-        return BertParameter(name: n).map { .parameter($0, transposed: transposed) } ?? .unexpected
+        return (out.joined(separator: "."), transposed)
     }
 
     /// First components of a Keras weight name that belong to BERT itself, not to a model scope.
     static let kerasTopLevel: Set<String> = ["bert", "embeddings", "encoder", "pooler", "classifier", "qa_outputs", "cls",
-                                             "mlm___cls", "nsp___cls"]
+                                             "mlm___cls", "nsp___cls", "lm_head"]
 
-    /// The name transformers gives `p` in a checkpoint: `BertFor…` classes put the encoder (and
-    /// pooler) under `bert.`; `BertModel` does not; heads are never prefixed.
-    public static func huggingFaceName(_ p: BertParameter, prefixed: Bool) -> String {
-        if case .head = p { return p.name }
-        return prefixed ? "bert." + p.name : p.name
+    /// The name transformers gives `p` in a checkpoint of `family` with `head`: `…For…` classes put
+    /// the encoder (and pooler) under the family's prefix (`bert.`, `roberta.`); the bare encoder
+    /// class does not; heads are never prefixed and take the family's spelling.
+    public static func huggingFaceName(_ p: BertParameter, prefixed: Bool, family: EncoderFamily = .bert,
+                                       head: HeadKind = .none) -> String {
+        if case .head(let h) = p { return family.huggingFaceName(h, head: head) }
+        return prefixed ? family.prefix + "." + p.name : p.name
     }
 }

@@ -44,16 +44,17 @@ public enum CheckpointExporter {
         }
     }
 
-    /// True when the architecture's checkpoints put the encoder under `bert.` (`BertFor…` classes).
+    /// True when the architecture's checkpoints put the encoder under the family's prefix (`bert.`,
+    /// `roberta.`: the `…For…` classes).
     public static func usesBertPrefix(_ c: Checkpoint) -> Bool { c.head != .none }
 
     /// The parameters under the names transformers gives them for the checkpoint's architecture.
     /// A tied decoder is not written, as `save_pretrained` leaves tied weights out.
     public static func huggingFaceTensors(_ c: Checkpoint) -> [(name: String, tensor: RawTensor)] {
-        let prefixed = usesBertPrefix(c)
+        let prefixed = usesBertPrefix(c), family = c.architecture.family
         return c.parameters.map { p in
-            guard let typed = BertParameter(name: p.name) else { preconditionFailure("\(p.name) is not a BERT parameter") }
-            return (WeightNames.huggingFaceName(typed, prefixed: prefixed), p.tensor)
+            guard let typed = BertParameter(name: p.name) else { preconditionFailure("\(p.name) is not a parameter") }
+            return (WeightNames.huggingFaceName(typed, prefixed: prefixed, family: family, head: c.head), p.tensor)
         }
     }
 

@@ -27,7 +27,8 @@ public enum ProblemType: String, Sendable, Codable {
     case regression
 }
 
-/// A BERT `config.json`: every field that changes numbers or shapes, typed and validated.
+/// An encoder's `config.json` (any `EncoderFamily`; the fields are BERT's, read under the family's
+/// keys and defaults): every field that changes numbers or shapes, typed and validated.
 /// Keys bertkit does not know are kept in `raw`, in file order, so converting back keeps them.
 /// Mirrors transformers' `models/bert/configuration_bert.py`.
 public struct BertConfig: Sendable, Equatable {
@@ -73,28 +74,35 @@ public struct BertConfig: Sendable, Equatable {
 
     public init(json o: JSONObject, file: String) throws {
         let r = ConfigReader(o: o, file: file)
-        // First: another family's config would otherwise fail on a key BERT reads differently.
+        // First: an unknown family's config would otherwise fail on a key BERT reads differently.
         modelType = try r.string("model_type", default: "bert")
-        guard Architecture.supportedModelTypes.contains(modelType) else {
-            throw ConfigError(file: file, key: "model_type", "\"\(modelType)\" is not supported; bertkit supports "
-                + Architecture.supportedModelTypes.map { "\"\($0)\"" }.joined(separator: ", "))
+        guard let family = EncoderFamily.named(modelType) else {
+            let supported = EncoderFamily.supportedModelTypes.map { "\"\($0)\"" }.joined(separator: ", ")
+            if let name = EncoderFamily.notYetSupported[modelType] {
+                throw ConfigError(file: file, key: "model_type", "\"\(modelType)\" (\(name)) is not supported yet; bertkit supports \(supported)")
+            }
+            throw ConfigError(file: file, key: "model_type", "\"\(modelType)\" is not supported; bertkit supports \(supported)")
         }
-        vocabSize = try r.positiveInt("vocab_size", default: 30522)
-        hiddenSize = try r.positiveInt("hidden_size", default: 768)
-        numHiddenLayers = try r.positiveInt("num_hidden_layers", default: 12)
-        numAttentionHeads = try r.positiveInt("num_attention_heads", default: 12)
-        intermediateSize = try r.positiveInt("intermediate_size", default: 3072)
-        hiddenActName = try r.string("hidden_act", default: "gelu")
+        // The family's spelling and defaults (configuration_roberta.py: pad_token_id 1, …).
+        let k = family.config
+        vocabSize = try r.positiveInt(k.key("vocab_size"), default: k.intDefault("vocab_size", 30522))
+        hiddenSize = try r.positiveInt(k.key("hidden_size"), default: k.intDefault("hidden_size", 768))
+        numHiddenLayers = try r.positiveInt(k.key("num_hidden_layers"), default: k.intDefault("num_hidden_layers", 12))
+        numAttentionHeads = try r.positiveInt(k.key("num_attention_heads"), default: k.intDefault("num_attention_heads", 12))
+        intermediateSize = try r.positiveInt(k.key("intermediate_size"), default: k.intDefault("intermediate_size", 3072))
+        hiddenActName = try r.string(k.key("hidden_act"), default: "gelu")
         guard let act = HiddenActivation(huggingFaceName: hiddenActName) else {
-            throw ConfigError(file: file, key: "hidden_act",
+            throw ConfigError(file: file, key: k.key("hidden_act"),
                               "unsupported activation \"\(hiddenActName)\"; bertkit supports gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, relu, silu, swish")
         }
         hiddenAct = act
-        layerNormEps = try r.positiveDouble("layer_norm_eps", default: 1e-12)
-        maxPositionEmbeddings = try r.positiveInt("max_position_embeddings", default: 512)
-        typeVocabSize = try r.positiveInt("type_vocab_size", default: 2)
-        // null: no padding index (transformers' nn.Embedding(padding_idx=None)); 0 serves as well.
-        padTokenId = try r.int("pad_token_id", default: 0, nullable: true)
+        layerNormEps = try r.positiveDouble(k.key("layer_norm_eps"), default: k.doubleDefault("layer_norm_eps", 1e-12))
+        maxPositionEmbeddings = try r.positiveInt(k.key("max_position_embeddings"), default: k.intDefault("max_position_embeddings", 512))
+        typeVocabSize = try r.positiveInt(k.key("type_vocab_size"), default: k.intDefault("type_vocab_size", 2))
+        // null: no padding index (transformers' nn.Embedding(padding_idx=None)); 0 serves as well. A
+        // family whose positions count from the padding id needs one.
+        let nullablePad = family.embeddings.positions == .absolute
+        padTokenId = try r.int("pad_token_id", default: k.intDefault("pad_token_id", 0), nullable: nullablePad)
         initializerRange = try r.positiveDouble("initializer_range", default: 0.02)
         hiddenDropoutProb = try r.probability("hidden_dropout_prob", default: 0.1)
         attentionProbsDropoutProb = try r.probability("attention_probs_dropout_prob", default: 0.1)
@@ -125,21 +133,46 @@ public struct BertConfig: Sendable, Equatable {
         guard padTokenId >= 0, padTokenId < vocabSize else {
             throw ConfigError(file: file, key: "pad_token_id", "\(padTokenId) is outside the vocabulary (vocab_size \(vocabSize))")
         }
+        if family.embeddings.positions == .fromPaddingMask, maxPositionEmbeddings <= padTokenId + 1 {
+            throw ConfigError(file: file, key: "max_position_embeddings",
+                              "\(maxPositionEmbeddings) leaves no position for a token: \(family) positions start at pad_token_id + 1 = \(padTokenId + 1)")
+        }
+        // A decoder (RobertaForCausalLM's config) attends causally and may cross-attend: not an encoder.
+        for key in ["is_decoder", "add_cross_attention"] {
+            guard try r.bool(key, default: false) else { continue }
+            throw ConfigError(file: file, key: key, "is true: a decoder; bertkit runs \(family) as an encoder (\(key) false)")
+        }
+    }
+
+    /// The family config.json's `model_type` names (checked when the config was read).
+    public var family: EncoderFamily {
+        guard let f = EncoderFamily.named(modelType) else { preconditionFailure("model_type \(modelType) has no family") }
+        return f
+    }
+
+    /// The longest row the position table serves: `max_position_embeddings`, or for positions counted
+    /// from the padding id (RoBERTa) `max_position_embeddings − pad_token_id − 1`.
+    public var maxSequenceLength: Int {
+        switch family.embeddings.positions {
+        case .absolute: maxPositionEmbeddings
+        case .fromPaddingMask: maxPositionEmbeddings - padTokenId - 1
+        }
     }
 
     /// The config as transformers writes it: the original keys in order, typed fields updated.
     public var json: JSONObject {
         var o = raw
-        o["vocab_size"] = .int(vocabSize)
-        o["hidden_size"] = .int(hiddenSize)
-        o["num_hidden_layers"] = .int(numHiddenLayers)
-        o["num_attention_heads"] = .int(numAttentionHeads)
-        o["intermediate_size"] = .int(intermediateSize)
-        o["hidden_act"] = .string(hiddenActName)
-        o["max_position_embeddings"] = .int(maxPositionEmbeddings)
-        o["type_vocab_size"] = .int(typeVocabSize)
+        let k = family.config
+        o[k.key("vocab_size")] = .int(vocabSize)
+        o[k.key("hidden_size")] = .int(hiddenSize)
+        o[k.key("num_hidden_layers")] = .int(numHiddenLayers)
+        o[k.key("num_attention_heads")] = .int(numAttentionHeads)
+        o[k.key("intermediate_size")] = .int(intermediateSize)
+        o[k.key("hidden_act")] = .string(hiddenActName)
+        o[k.key("max_position_embeddings")] = .int(maxPositionEmbeddings)
+        o[k.key("type_vocab_size")] = .int(typeVocabSize)
         o["pad_token_id"] = .int(padTokenId)
-        if o["layer_norm_eps"]?.doubleValue != layerNormEps { o["layer_norm_eps"] = .double(layerNormEps) }
+        if o[k.key("layer_norm_eps")]?.doubleValue != layerNormEps { o[k.key("layer_norm_eps")] = .double(layerNormEps) }
         if !architectures.isEmpty { o["architectures"] = .array(architectures.map { .string($0) }) }
         o["model_type"] = .string(modelType)
         if let p = problemType { o["problem_type"] = .string(p.rawValue) }

@@ -54,6 +54,12 @@ public final class ActivationBuffers: @unchecked Sendable {
     public let layers: [LayerActivations]
     /// [B, H] tanh(dense(first token)), when the model has a pooler.
     public let pooler: UnsafeMutablePointer<Float>?
+    /// [B, H] each row's first token, for classifiers that read it (`ClassifierLayout.Input.firstToken`).
+    public let classifierTokens: UnsafeMutablePointer<Float>?
+    /// [B, H] a classification head's dense output before and after its activation (RoBERTa's
+    /// `classifier.dense`, then tanh), for heads that have one.
+    public let classifierDensePre: UnsafeMutablePointer<Float>?
+    public let classifierDense: UnsafeMutablePointer<Float>?
     /// The task head's logits: [B, labels] (sequence classification), [B, 1] (multiple choice, B =
     /// examples × choices), [B, S, labels] (token classification), [B, S, 2] (question answering).
     public let logits: UnsafeMutablePointer<Float>?
@@ -113,6 +119,9 @@ public final class ActivationBuffers: @unchecked Sendable {
         }
         let head = architecture.head
         let poolerAt = architecture.pooler ? plan.add(batch * h) : -1
+        let classifier = c.family.layout(head).classifier
+        let tokensAt = classifier?.input == .firstToken ? plan.add(batch * h) : -1
+        let densePreAt = classifier?.dense != nil ? plan.add(batch * h) : -1, denseAt = classifier?.dense != nil ? plan.add(batch * h) : -1
         let logitsWidth: Int? = switch head {
         case .sequenceClassification: c.numLabels
         case .multipleChoice: 1
@@ -143,6 +152,9 @@ public final class ActivationBuffers: @unchecked Sendable {
                              outputSum: b + o.outSum, output: b + o.out, outputMean: b + o.outMean, outputRstd: b + o.outRstd)
         }
         self.pooler = poolerAt >= 0 ? b + poolerAt : nil
+        self.classifierTokens = tokensAt >= 0 ? b + tokensAt : nil
+        self.classifierDensePre = densePreAt >= 0 ? b + densePreAt : nil
+        self.classifierDense = denseAt >= 0 ? b + denseAt : nil
         self.logits = logitsAt >= 0 ? b + logitsAt : nil
         self.startLogits = startAt >= 0 ? b + startAt : nil
         self.endLogits = endAt >= 0 ? b + endAt : nil

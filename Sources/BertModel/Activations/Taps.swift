@@ -21,7 +21,7 @@ public enum Tap: Hashable, Sendable, CustomStringConvertible {
     case endLogits
     /// `cls.seq_relationship` [B, 2].
     case nextSentence
-    /// `cls.predictions` [B, S, V].
+    /// `cls.predictions` [B, S, V] (RoBERTa's `lm_head`).
     case predictions
     case sentenceEmbedding
 
@@ -54,12 +54,13 @@ public enum Tap: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The tap a golden tensor name stands for, for a model with `layers` layers and `head`: a
-    /// module path (encoder modules optionally under `bert.`) or one of transformers' output names
+    /// module path (encoder modules optionally under the family's prefix, `bert.` or `roberta.`) or one of transformers' output names
     /// (`hidden_states.k`, `attentions.i`, `last_hidden_state`, `pooler_output`, `logits`,
     /// `prediction_logits`, `seq_relationship_logits`, `start_logits`, `end_logits`). Nil for other names.
     public init?(goldenName name: String, layers: Int, head: HeadKind) {
         var n = name
-        if n.hasPrefix("bert.") { n.removeFirst(5) }
+        // The encoder under any family's prefix (`bert.`, `roberta.`).
+        if let f = EncoderFamily.all.first(where: { n.hasPrefix($0.prefix + ".") }) { n.removeFirst(f.prefix.count + 1) }
         switch n {
         case "embeddings": self = .embeddings; return
         case "pooler", "pooler_output": self = .pooler; return
@@ -68,7 +69,7 @@ public enum Tap: Hashable, Sendable, CustomStringConvertible {
         case "start_logits": self = .startLogits; return
         case "end_logits": self = .endLogits; return
         case "cls.seq_relationship", "seq_relationship_logits": self = .nextSentence; return
-        case "cls.predictions", "prediction_logits": self = .predictions; return
+        case "cls.predictions", "lm_head", "prediction_logits": self = .predictions; return
         case "sentence_embedding": self = .sentenceEmbedding; return
         case "last_hidden_state": self = .output(layer: layers - 1); return
         case "logits":

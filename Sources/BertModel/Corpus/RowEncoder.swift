@@ -43,14 +43,14 @@ public struct RowEncoder: Sendable {
 extension BertModel {
     /// The encoder of `run`'s texts (`BertInput.encode`): the limit is max_position_embeddings.
     public func textEncoder(truncate: Bool = true, rule: TruncationRule = .rust) throws -> RowEncoder {
-        RowEncoder(tokenizer: try makeTokenizer(), prompt: "", promptLength: 0, limit: config.maxPositionEmbeddings,
+        RowEncoder(tokenizer: try makeTokenizer(), prompt: "", promptLength: 0, limit: config.maxSequenceLength,
                    truncate: truncate, rule: rule)
     }
 
     /// The encoder of `embed`'s texts (`encodeSentences`): prompt, lowercasing and max_seq_length.
     public func sentenceEncoder(promptName: String? = nil, truncate: Bool = true, rule: TruncationRule = .rust) throws -> RowEncoder {
         let (tokenizer, prompt, limit) = try sentenceTokenizer(promptName: promptName)
-        let max = Swift.min(limit ?? config.maxPositionEmbeddings, config.maxPositionEmbeddings)
+        let max = Swift.min(limit ?? config.maxSequenceLength, config.maxSequenceLength)
         return RowEncoder(tokenizer: tokenizer, prompt: prompt, promptLength: prompt.isEmpty ? 0 : try Self.promptLength(prompt, tokenizer),
                           limit: max, truncate: truncate, rule: rule)
     }

@@ -3,6 +3,8 @@ import BertFormats
 // transformers modeling_bert.py, BertLMPredictionHead: transform (dense → hidden_act → LayerNorm
 // with the config's eps), then `decoder`, a Linear to the vocabulary whose weight is the word
 // embeddings and whose bias is `cls.predictions.bias` when tied (`_tied_weights_keys`).
+// modeling_roberta.py, RobertaLMHead (`lm_head`, XLM-R's the same): the same products, but the
+// activation is always the exact `gelu` (MaskedLMLayout.activation), whatever hidden_act says.
 
 /// Typed views of the MLM head, the decoder resolved through the tie.
 struct MaskedLMHead {
@@ -20,7 +22,7 @@ struct MaskedLMHead {
         normBias = p[.head(.mlmNormBias)]
         decoderWeight = tied ? p[.embeddings(.word)] : p[.head(.mlmDecoderWeight)]
         decoderBias = tied ? p[.head(.mlmBias)] : p[.head(.mlmDecoderBias)]
-        activation = c.hiddenAct
+        activation = c.family.maskedLM.activation ?? c.hiddenAct
         eps = Float(c.layerNormEps)
         hidden = c.hiddenSize
         vocabulary = c.vocabSize

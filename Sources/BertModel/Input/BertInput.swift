@@ -8,6 +8,9 @@ public struct BertInput: Sendable, Equatable {
     public let inputIds: [Int32]
     public let tokenTypeIds: [Int32]
     public let attentionMask: [UInt8]
+    /// [batch, seq] the position-table row of each token, as the family's embeddings compute it
+    /// (`EmbeddingsLayout.Positions`): 0..<seq for BERT, from the padding id on for RoBERTa.
+    public let positionIds: [Int32]
     /// Tokens at the start of every row ([CLS] and a sentence-transformers prompt) that sentence
     /// pooling leaves out when the Pooling module has include_prompt false.
     public var promptLength = 0
@@ -23,9 +26,7 @@ public struct BertInput: Sendable, Equatable {
         for (name, a) in [("input_ids", inputIds), ("token_type_ids", types), ("attention_mask", mask)] where a.count != n {
             throw ModelError.inputSizeMismatch(name: name, count: a.count, expected: n)
         }
-        guard seq <= config.maxPositionEmbeddings else {
-            throw ModelError.sequenceTooLong(length: seq, maxPositions: config.maxPositionEmbeddings)
-        }
+        guard seq <= config.maxSequenceLength else { throw ModelError.sequenceTooLong(config, length: seq) }
         for i in 0..<n {
             let (r, p) = i.quotientAndRemainder(dividingBy: seq)
             guard inputIds[i] >= 0, inputIds[i] < config.vocabSize else {
@@ -41,6 +42,28 @@ public struct BertInput: Sendable, Equatable {
         self.inputIds = inputIds.map { Int32($0) }
         self.tokenTypeIds = types.map { Int32($0) }
         self.attentionMask = mask.map { UInt8($0) }
+        self.positionIds = Self.positions(ids: self.inputIds, batch: batch, seq: seq, config: config)
+    }
+
+    /// The position ids transformers computes. RoBERTa (modeling_roberta.py,
+    /// `create_position_ids_from_input_ids`): `cumsum(ids != pad) · (ids != pad) + pad`, so the k-th
+    /// non-padding token of a row reads row pad + k and every padding token row pad.
+    static func positions(ids: [Int32], batch: Int, seq: Int, config c: BertConfig) -> [Int32] {
+        switch c.family.embeddings.positions {
+        case .absolute:
+            return (0..<batch * seq).map { Int32($0 % seq) }
+        case .fromPaddingMask:
+            let pad = Int32(c.padTokenId)
+            var out = [Int32](repeating: pad, count: batch * seq)
+            for b in 0..<batch {
+                var k: Int32 = 0
+                for p in 0..<seq where ids[b * seq + p] != pad {
+                    k += 1
+                    out[b * seq + p] = pad + k
+                }
+            }
+            return out
+        }
     }
 
     /// Rows of possibly different lengths, right-padded with `config.padTokenId` (mask 0, type 0).

@@ -17,7 +17,7 @@ extension BertInput {
     public static func encode(_ texts: [TextInput], tokenizer: ModelTokenizer, config: BertConfig, limit: Int? = nil,
                               truncate: Bool = true, rule: TruncationRule = .rust) throws -> EncodedTexts {
         guard !texts.isEmpty else { throw ModelError.emptyBatch }
-        let max = Swift.min(limit ?? config.maxPositionEmbeddings, config.maxPositionEmbeddings)
+        let max = Swift.min(limit ?? config.maxSequenceLength, config.maxSequenceLength)
         var encodings = try tokenizer.encode(texts, options: EncodingOptions(truncation: Truncation.none))
         let long = encodings.enumerated().filter { $0.element.count > max }.map { (row: $0.offset, tokens: $0.element.count) }
         if let first = long.first {

@@ -5,7 +5,8 @@ import CBertKit
 // embeddings' LayerNorm, on the attention probabilities, after the attention-output and output
 // denses (before their residual), and before the classifier: on the pooled output (sequence
 // classification, multiple choice) or on every token (token classification); QA, MLM and NSP
-// heads have none. In eval every dropout is the identity, so the forward takes no masks. The masks
+// heads have none. RoBERTa's classification head also drops the dense's output before `out_proj`
+// (`.classifierDense`, ClassificationHead.swift). In eval every dropout is the identity, so the forward takes no masks. The masks
 // are kept for the backward, which is the same product on the gradient (bk_dropout_apply,
 // Sources/CBertKit/kernels/dropout.c).
 
@@ -36,7 +37,7 @@ public struct DropoutRates: Sendable, Equatable {
         switch site {
         case .embeddings, .attentionOutput, .output: hidden
         case .attentionProbs: attention
-        case .classifier: classifier
+        case .classifier, .classifierDense: classifier
         }
     }
     public var isOff: Bool { hidden == 0 && attention == 0 && classifier == 0 }
@@ -49,6 +50,9 @@ public enum DropoutSite: Hashable, Sendable, CustomStringConvertible {
     case attentionOutput(layer: Int)
     case output(layer: Int)
     case classifier
+    /// Between a classification head's dense and its output projection (RobertaClassificationHead's
+    /// second dropout).
+    case classifierDense
 
     /// The module whose dropout this is, as transformers names it.
     public var weightPrefix: String {
@@ -58,6 +62,7 @@ public enum DropoutSite: Hashable, Sendable, CustomStringConvertible {
         case .attentionOutput(let l): "encoder.layer.\(l).attention.output"
         case .output(let l): "encoder.layer.\(l).output"
         case .classifier: "classifier"
+        case .classifierDense: "classifier.dense"
         }
     }
 
@@ -79,6 +84,9 @@ public final class DropoutMasks: @unchecked Sendable {
     /// [T, H] every token's hidden state for token classification.
     let classifierInput: UnsafeMutablePointer<Float>
     private let classifierCount: Int
+    /// [B, H] the output projection's input after `.classifierDense`'s dropout (heads with a dense).
+    let classifierDenseInput: UnsafeMutablePointer<Float>
+    private let denseCount: Int
 
     /// Masks for a model with `head`, which decides whether and where the classifier site is.
     public init(config c: BertConfig, batch: Int, seq: Int, rates: DropoutRates, head: HeadKind = .sequenceClassification) {
@@ -91,12 +99,14 @@ public final class DropoutMasks: @unchecked Sendable {
             order += [(.attentionProbs(layer: l), batch * c.numAttentionHeads * seq * seq), (.attentionOutput(layer: l), t * h),
                       (.output(layer: l), t * h)]
         }
-        let classifierRows: Int = switch head {
-        case .sequenceClassification, .multipleChoice: batch
-        case .tokenClassification: t
-        case .none, .preTraining, .maskedLM, .nextSentence, .questionAnswering: 0
+        let layout = c.family.layout(head).classifier
+        let classifierRows: Int = switch layout?.input {
+        case .pooled, .firstToken: batch
+        case .everyToken: t
+        case nil: 0
         }
         if classifierRows > 0 { order.append((.classifier, classifierRows * h)) }
+        if layout?.dense != nil { order.append((.classifierDense, batch * h)) }
         sites = order.filter { rates.rate($0.site) > 0 }
         let offsets = sites.reduce(into: [0]) { $0.append($0.last! + (($1.count + 63) & ~63)) }
         total = offsets.last!
@@ -108,14 +118,18 @@ public final class DropoutMasks: @unchecked Sendable {
         classifierCount = sites.contains { $0.site == .classifier } ? classifierRows * h : 0
         classifierInput = .allocate(capacity: max(classifierCount, 1))
         classifierInput.initialize(repeating: 0, count: max(classifierCount, 1))
+        denseCount = sites.contains { $0.site == .classifierDense } ? batch * h : 0
+        classifierDenseInput = .allocate(capacity: max(denseCount, 1))
+        classifierDenseInput.initialize(repeating: 0, count: max(denseCount, 1))
     }
 
     deinit {
         base.deallocate()
         classifierInput.deallocate()
+        classifierDenseInput.deallocate()
     }
 
-    public var byteCount: Int { total + 4 * classifierCount }
+    public var byteCount: Int { total + 4 * (classifierCount + denseCount) }
 
     /// The mask of `site`, nil when its rate is 0.
     public func mask(_ site: DropoutSite) -> UnsafeMutableBufferPointer<UInt8>? { views[site] }

@@ -42,7 +42,7 @@ public enum PipelineTask: String, CaseIterable, Sendable {
     public func check(_ architecture: Architecture) throws {
         guard heads.contains(architecture.head) else {
             throw PipelineError.taskNotSupported(task: rawValue, architecture: architecture.className,
-                                                 supportedBy: heads.map(\.architectureName))
+                                                 supportedBy: heads.filter(architecture.family.has).map(architecture.family.className))
         }
     }
 }

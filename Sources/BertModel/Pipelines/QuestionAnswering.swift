@@ -106,7 +106,7 @@ public struct QuestionAnswering {
         try PipelineTask.questionAnswering.check(model.architecture)
         let tokenizer = try model.makeTokenizer()
         guard tokenizer.settings.paddingSide != "left" else { throw QuestionAnsweringError.tokenizerPadsLeft }
-        let positions = model.config.maxPositionEmbeddings
+        let positions = model.config.maxSequenceLength
         // Beyond max_position_embeddings the pipeline's forward fails; the default stays inside it.
         let maxSeqLen = options.maxSeqLen ?? min(tokenizer.settings.modelMaxLength ?? Int.max, 384, positions)
         guard maxSeqLen >= 1, maxSeqLen <= positions else {

@@ -26,6 +26,8 @@ public final class GradientBuffers: @unchecked Sendable {
     /// [B, H] pooled output and pre-tanh gradients.
     let pooled: UnsafeMutablePointer<Float>
     let poolerPre: UnsafeMutablePointer<Float>
+    /// [B, H] a classification head's dense gradient (ClassificationHead.backward).
+    let classifierScratch: UnsafeMutablePointer<Float>
     /// The gradient of the head's `logits` (ActivationBuffers.logits, the same shape): [B, L]
     /// sequence classification, [B, 1] multiple choice, [T, L] token classification, [T, 2] QA.
     public let logits: UnsafeMutablePointer<Float>
@@ -50,7 +52,7 @@ public final class GradientBuffers: @unchecked Sendable {
         case .none, .preTraining, .maskedLM, .nextSentence: 1
         }
         let sizes = [t * h, t * h, t * h, t * c.intermediateSize, t * 3 * h, batch * h, batch * h, logitsCount,
-                     head.hasNextSentence ? batch * 2 : 0]
+                     head.hasNextSentence ? batch * 2 : 0, batch * h]
         let rounded = sizes.map { ($0 + 15) & ~15 }
         count = rounded.reduce(0, +)
         let raw = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64)
@@ -62,6 +64,7 @@ public final class GradientBuffers: @unchecked Sendable {
         residual = views[0]; sum = views[1]; context = views[2]; intermediate = views[3]; qkv = views[4]
         pooled = views[5]; poolerPre = views[6]; logits = views[7]
         nextSentence = head.hasNextSentence ? views[8] : nil
+        classifierScratch = views[9]
         maskedLM = head.hasMaskedLM ? MaskedLMBuffers(hidden: h, vocabulary: c.vocabSize) : nil
         attentionScratch = WorkerScratch(floatsPerWorker: Int(bk_attention_backward_scratch_floats(Int32(seq), Int32(c.headSize))))
     }
@@ -137,12 +140,16 @@ extension BertModel {
         layerNormBackward(dinp: d.sum, dweight: g[.embeddings(.normWeight)], dbias: g[.embeddings(.normBias)],
                           dout: d.residual, inp: a.embeddingsSum, mean: a.embeddingsMean, rstd: a.embeddingsRstd,
                           weight: p[.embeddings(.normWeight)], rows: t, cols: h)
+        // RobertaEmbeddings' position table has padding_idx = pad_token_id too; BERT's has none.
+        let paddingPosition = c.family.embeddings.positions == .fromPaddingMask ? c.padTokenId : nil
         input.inputIds.withUnsafeBufferPointer { ids in
             input.tokenTypeIds.withUnsafeBufferPointer { types in
-                embeddingsBackward(dword: g[.embeddings(.word)],
-                                   dposition: g[.embeddings(.position)],
-                                   dtype: g[.embeddings(.tokenType)], dout: d.sum, ids: ids.baseAddress!,
-                                   types: types.baseAddress!, tokens: t, seq: s, hidden: h, paddingId: c.padTokenId)
+                input.positionIds.withUnsafeBufferPointer { positions in
+                    embeddingsBackward(dword: g[.embeddings(.word)], dposition: g[.embeddings(.position)],
+                                       dtype: g[.embeddings(.tokenType)], dout: d.sum, ids: ids.baseAddress!,
+                                       types: types.baseAddress!, positions: positions.baseAddress!, tokens: t, hidden: h,
+                                       paddingId: c.padTokenId, paddingPosition: paddingPosition)
+                }
             }
         }
     }
@@ -154,33 +161,29 @@ extension BertModel {
         let last = UnsafePointer(a.layers.last?.output ?? a.embeddings)
         let drop = a.dropout
         var pooledUsed = false
-        switch head {
-        case .sequenceClassification, .multipleChoice:
-            guard let pooled = a.pooler else { preconditionFailure("the classifier reads the pooled output") }
-            // The classifier read the pooled output after its dropout.
-            let classifierInput = drop?.mask(.classifier) != nil ? UnsafePointer(drop!.classifierInput) : UnsafePointer(pooled)
-            d.pooled.update(repeating: 0, count: b * h)
-            LinearHead.classifier(p).backward(dinp: d.pooled, grads: .classifier(g), dout: d.logits, inp: classifierInput,
-                                              rows: b, features: h)
-            if let (m, scale) = drop?.apply(.classifier) {
-                dropoutRows(out: d.pooled, d.pooled, mask: m, scale: scale, rows: 0..<b, cols: h)
+        if let layout = architecture.family.layout(head).classifier {
+            let classifier = ClassificationHead(p, layout: layout), grads = ClassificationHead(g, layout: layout)
+            switch layout.input {
+            case .pooled:
+                // Into d.pooled, then through the pooler (the caller).
+                guard let pooled = a.pooler else { preconditionFailure("the classifier reads the pooled output") }
+                classifier.backward(dinp: d.pooled, grads: grads, dlogits: d.logits, inp: pooled, densePre: a.classifierDensePre,
+                                    denseOut: a.classifierDense, scratch: d.classifierScratch, rows: b, features: h, masks: drop)
+                pooledUsed = true
+            case .firstToken:
+                // Into scratch, then each row's first token (nothing else adds to d.residual yet).
+                guard let tokens = a.classifierTokens else { preconditionFailure("no first tokens kept") }
+                classifier.backward(dinp: d.sum, grads: grads, dlogits: d.logits, inp: tokens, densePre: a.classifierDensePre,
+                                    denseOut: a.classifierDense, scratch: d.classifierScratch, rows: b, features: h, masks: drop)
+                for r in 0..<b { (d.residual + r * a.seq * h).update(from: d.sum + r * h, count: h) }
+            case .everyToken:
+                classifier.backward(dinp: d.residual, grads: grads, dlogits: d.logits, inp: last, densePre: nil, denseOut: nil,
+                                    scratch: d.classifierScratch, rows: t, features: h, masks: drop)
             }
-            pooledUsed = true
-        case .tokenClassification:
-            if let (m, scale) = drop?.apply(.classifier) {
-                // Through the head into scratch, then the dropout's mask into d.residual (nothing else adds there).
-                LinearHead.classifier(p).backward(dinp: d.sum, overwrite: true, grads: .classifier(g), dout: d.logits,
-                                                  inp: drop!.classifierInput, rows: t, features: h)
-                parallelFor(t, grain: 8) { r in dropoutRows(out: d.residual, d.sum, mask: m, scale: scale, rows: r, cols: h) }
-            } else {
-                LinearHead.classifier(p).backward(dinp: d.residual, grads: .classifier(g), dout: d.logits, inp: last, rows: t,
-                                                  features: h)
-            }
-        case .questionAnswering:
+        }
+        if head == .questionAnswering {
             LinearHead.questionAnswering(p).backward(dinp: d.residual, grads: .questionAnswering(g), dout: d.logits, inp: last,
                                                      rows: t, features: h)
-        case .none, .maskedLM, .nextSentence, .preTraining:
-            break
         }
         if let m = d.maskedLM, head.hasMaskedLM {
             let tied = architecture.tiedDecoder

@@ -9,6 +9,8 @@ public enum FineTuningError: LocalizedError, Equatable {
     case nonFiniteLoss(step: Int)
     case optimizerState(path: String, reason: String)
     case noExamples(path: String)
+    /// The family has no such head (RoBERTa has no next-sentence head).
+    case headNotInFamily(family: String, head: HeadKind, heads: [String])
 
     public var errorDescription: String? {
         switch self {
@@ -20,6 +22,8 @@ public enum FineTuningError: LocalizedError, Equatable {
             return "\(p): not usable optimizer state: \(r)"
         case .noExamples(let p):
             return "\(p): no training examples"
+        case let .headNotInFamily(f, h, heads):
+            return "\(f) has no \(h.rawValue) head; its classes are \(heads.joined(separator: ", "))"
         }
     }
 }

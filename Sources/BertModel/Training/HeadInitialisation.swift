@@ -20,13 +20,16 @@ extension Checkpoint {
     /// drawn from `seed`, head first (in forward order), then the pooler.
     public func forHead(_ kind: HeadKind, labels: [String], resetHead: Bool = false, seed: UInt64) throws -> (Checkpoint, newWeights: [String]) {
         precondition(kind != .none, "a head to fine-tune")
+        let family = architecture.family
+        guard family.has(kind) else { throw FineTuningError.headNotInFamily(family: family.displayName, head: kind, heads: family.classNames) }
         var c = self
         if kind.classifierRows(c.config) != nil, kind != .multipleChoice { c.config.id2label = labels }
-        let target = Architecture(modelType: architecture.modelType, head: kind, pooler: kind.usesPooler ?? false,
+        let target = Architecture(modelType: architecture.modelType, head: kind, pooler: family.usesPooler(kind) ?? false,
                                   tiedDecoder: architecture.tiedDecoder)
         let wanted = target.parameters(c.config)
         let wantedNames = Set(wanted.map(\.name.name))
-        let resettable: Set<BertParameter> = [.head(.classifierWeight), .head(.classifierBias), .head(.qaWeight), .head(.qaBias)]
+        let resettable: Set<BertParameter> = [.head(.classifierWeight), .head(.classifierBias), .head(.classifierDenseWeight),
+                                              .head(.classifierDenseBias), .head(.qaWeight), .head(.qaBias)]
         if let rows = self[BertParameter.head(.classifierWeight).name]?.shape.first,
            let want = kind.classifierRows(c.config), rows != want, !resetHead {
             throw FineTuningError.headLabelCount(existing: rows, requested: want)
@@ -58,7 +61,7 @@ extension Checkpoint {
         }
         let order = Dictionary(uniqueKeysWithValues: wanted.enumerated().map { ($1.name.name, $0) })
         c.parameters.sort { order[$0.name]! < order[$1.name]! }
-        c.config.architectures = [kind.architectureName]
+        c.config.architectures = [family.className(kind)]
         c.architecture = target
         return (c, created.sorted())
     }
@@ -69,7 +72,8 @@ extension Checkpoint {
     static func initialisation(_ p: BertParameter) -> Initialisation {
         switch p {
         case .pooler(.weight): .normal
-        case .head(.classifierWeight), .head(.qaWeight), .head(.nspWeight), .head(.mlmTransformWeight), .head(.mlmDecoderWeight): .normal
+        case .head(.classifierWeight), .head(.classifierDenseWeight), .head(.qaWeight), .head(.nspWeight), .head(.mlmTransformWeight),
+             .head(.mlmDecoderWeight): .normal
         case .head(.mlmNormWeight), .embeddings(.normWeight): .ones
         default: .zeros
         }

@@ -92,7 +92,7 @@ public struct LabelledBatchSource: TrainingBatchSource {
         labels = model.config.numLabels
         config = model.config
         let tok = try model.makeTokenizer()
-        let limit = min(maxLength, model.config.maxPositionEmbeddings)
+        let limit = min(maxLength, model.config.maxSequenceLength)
         let encodings = try tok.encode(dataset.examples.map { TextInput($0.text) },
                                        options: EncodingOptions(maxLength: limit, truncation: .longestFirst))
         encoded = zip(encodings, dataset.examples).map { ($0.inputIds, $0.tokenTypeIds, $1) }

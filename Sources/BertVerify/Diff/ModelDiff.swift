@@ -80,7 +80,7 @@ public struct ModelDiff: Sendable, Codable {
             var ib = ea
             // B's tables must hold every id and token type it is given; otherwise it runs on its own tokens.
             if ea.inputIds.allSatisfy({ $0 < mb.config.vocabSize }) && ea.tokenTypeIds.allSatisfy({ $0 < mb.config.typeVocabSize })
-                && ea.seq <= mb.config.maxPositionEmbeddings {
+                && ea.seq <= mb.config.maxSequenceLength {
                 if mismatch != nil { notes.append("both models run on A's token ids (they fit B's vocabulary)") }
             } else {
                 ib = try BertInput.encode(t, tokenizer: mb.makeTokenizer(), config: mb.config).input

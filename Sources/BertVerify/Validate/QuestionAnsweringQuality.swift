@@ -11,7 +11,7 @@ enum QuestionAnsweringQuality {
         if o.maxMSE != nil { throw TaskQualityError.bound(option: "--max-mse", head: model.head) }
         let d = try SQuADDataset(contentsOf: data)
         // run_qa's 384/128, kept at that ratio for a model with fewer positions.
-        let length = min(384, model.config.maxPositionEmbeddings)
+        let length = min(384, model.config.maxSequenceLength)
         let features = QuestionAnsweringFeatureOptions(maxSeqLength: length, docStride: length / 3)
         return {
             let r = try QuestionAnsweringEvaluation.run(model: model, dataset: d, features: features)

@@ -24,10 +24,11 @@ void bk_erf(float *out, const float *in, size_t n);
 void bk_exp(float *out, const float *in, size_t n);
 
 // ---- embeddings.c --------------------------------------------------------------------------
-/// out[r] = word[ids[r]] + type[types[r]] + position[(first_row + r) % seq], for r in [0, rows):
-/// out, ids and types point at batch row `first_row` (flattened batch × seq). Ids are trusted.
-void bk_embeddings_sum_forward(float *out, const int32_t *ids, const int32_t *types, int first_row, int rows,
-                               int seq, int hidden, const float *word, const float *position, const float *type);
+/// out[r] = word[ids[r]] + type[types[r]] + position[positions[r]], for r in [0, rows): out, ids,
+/// types and positions point at the first row (flattened batch × seq). Ids and positions are trusted
+/// (BertInput checked them).
+void bk_embeddings_sum_forward(float *out, const int32_t *ids, const int32_t *types, const int32_t *positions, int rows,
+                               int hidden, const float *word, const float *position, const float *type);
 
 // ---- layernorm.c ---------------------------------------------------------------------------
 /// out = (x - mean) / sqrt(var + eps) * weight + bias per row of `cols`. `mean`/`rstd` (one per row)

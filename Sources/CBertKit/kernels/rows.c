@@ -23,14 +23,13 @@ BK_AVX512 static void add2_avx512(float *o, const float *a, const float *b, int 
 }
 #endif
 
-void bk_embeddings_sum_forward(float *out, const int32_t *ids, const int32_t *types, int first_row, int rows,
-                               int seq, int hidden, const float *word, const float *position, const float *type) {
+void bk_embeddings_sum_forward(float *out, const int32_t *ids, const int32_t *types, const int32_t *positions, int rows,
+                               int hidden, const float *word, const float *position, const float *type) {
     int avx = bk_use_avx512();
     for (int r = 0; r < rows; r++) {
-        int t = first_row + r;
         // transformers adds (word + token type) + position; the same order keeps the same rounding.
         const float *a = word + (size_t)ids[r] * hidden, *b = type + (size_t)types[r] * hidden,
-                    *c = position + (size_t)(t % seq) * hidden;
+                    *c = position + (size_t)positions[r] * hidden;
         float *o = out + (size_t)r * hidden;
 #if BK_X86
         if (avx) { add3_avx512(o, a, b, c, hidden); continue; }

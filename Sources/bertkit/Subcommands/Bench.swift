@@ -65,8 +65,8 @@ struct Bench: ParsableCommand {
             if train { return try runTraining() }
             let m = try BertModel(checkpoint: files.load(model))
             let c = m.config
-            guard seq <= c.maxPositionEmbeddings else {
-                throw ValidationError("--seq \(seq) is longer than the model's \(c.maxPositionEmbeddings) positions")
+            guard seq <= c.maxSequenceLength else {
+                throw ValidationError("--seq \(seq) is longer than the model's \(c.maxSequenceLength) positions")
             }
             ForwardProfile.enabled = profile
             let r = try ForwardBenchmark.run(model: m, batch: batch, seq: seq, warmup: warmup, runs: runs,
@@ -108,8 +108,8 @@ struct Bench: ParsableCommand {
         }
         let m = try BertModel(checkpoint: checkpoint)
         let c = m.config
-        guard seq <= c.maxPositionEmbeddings else {
-            throw ValidationError("--seq \(seq) is longer than the model's \(c.maxPositionEmbeddings) positions")
+        guard seq <= c.maxSequenceLength else {
+            throw ValidationError("--seq \(seq) is longer than the model's \(c.maxSequenceLength) positions")
         }
         let r = try TrainingBenchmark.run(model: m, batch: batch, seq: seq, warmup: min(warmup, 2), runs: runs, dropout: dropout)
         if json {

@@ -7,7 +7,7 @@ import Foundation
 
 struct Finetune: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Fine-tune a BERT model: sequence classification or regression (CSV), token classification / NER (CoNLL or JSONL).",
+        abstract: "Fine-tune a BERT-family model: sequence classification or regression (CSV), token classification / NER (CoNLL or JSONL).",
         discussion: """
             --task picks what is trained (default: the model's own head; an encoder or a pre-training \
             head gets a sequence classifier). A head the checkpoint lacks is created as transformers' \

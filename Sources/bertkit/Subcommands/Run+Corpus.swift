@@ -161,7 +161,7 @@ extension Run {
             let options = tokenClassification
             let p = try TokenClassifier(model: model, aggregation: options.aggregation ?? .none,
                                         ignoreLabels: try options.labelsToIgnore(model.config.id2label))
-            let limit = model.config.maxPositionEmbeddings
+            let limit = model.config.maxSequenceLength
             return { texts in
                 if let i = texts.firstIndex(where: { $0.pair != nil }) {
                     throw ValidationError("row \(i + 1) has a pair: token-classification takes one text per input")

@@ -23,7 +23,7 @@ enum Hints {
             return "lower --lr or set --clip-norm"
         case CheckpointError.labelCountMismatch:
             return "fix id2label in config.json, or (finetune) pass --reset-head to start a new classifier"
-        case ModelError.sequenceTooLong(_, let m):
+        case ModelError.sequenceTooLong(_, let m, _):
             return "shorten the input; bertkit truncates to \(m) tokens unless --no-truncate is given"
         case ModelError.textTooLong(_, _, let l):
             return "leave out --no-truncate to keep its first \(l) tokens"

@@ -16,7 +16,7 @@ public struct MaskedLMDocuments: Sendable {
 
     public init(_ data: TextLinesDataset, model: BertModel, masking: MaskingOptions, maxLength: Int) throws {
         let tokenizer = try model.makeTokenizer()
-        let limit = min(maxLength, model.config.maxPositionEmbeddings)
+        let limit = min(maxLength, model.config.maxSequenceLength)
         self.limit = limit
         let texts = data.documents.map { TextInput($0.text) }
         let full = try tokenizer.encode(texts, options: EncodingOptions(truncation: Truncation.none))

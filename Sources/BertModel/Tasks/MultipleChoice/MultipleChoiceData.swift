@@ -19,7 +19,7 @@ public struct MultipleChoiceRows: Sendable {
 
     public init(_ data: MultipleChoiceDataset, model: BertModel, maxLength: Int) throws {
         let tokenizer = try model.makeTokenizer()
-        let limit = min(maxLength, model.config.maxPositionEmbeddings)
+        let limit = min(maxLength, model.config.maxSequenceLength)
         self.limit = limit
         choices = data.choices
         let inputs = data.examples.flatMap { e in e.secondSegments.map { TextInput(e.context, pair: $0) } }

@@ -62,7 +62,7 @@ public struct TokenClassificationBatchSource: TrainingBatchSource {
 
     public init(sentences: [TaggedSentence], labels: [String], model: BertModel, maxLength: Int, labelAllTokens: Bool) throws {
         let encoder = TokenClassificationEncoder(tokenizer: try model.makeTokenizer(), labels: labels,
-                                                 maxLength: min(maxLength, model.config.maxPositionEmbeddings),
+                                                 maxLength: min(maxLength, model.config.maxSequenceLength),
                                                  labelAllTokens: labelAllTokens)
         self.labels = labels
         self.sentences = sentences
@@ -119,7 +119,7 @@ public enum TokenClassificationEvaluation {
         guard model.head == .tokenClassification else { throw ModelError.wrongHead(expected: .tokenClassification, found: model.head) }
         let labels = model.config.id2label
         let encoder = TokenClassificationEncoder(tokenizer: try model.makeTokenizer(), labels: labels,
-                                                 maxLength: min(maxLength, model.config.maxPositionEmbeddings),
+                                                 maxLength: min(maxLength, model.config.maxSequenceLength),
                                                  labelAllTokens: false)
         let encoded = try sentences.map(encoder.encode)
         var predicted: [[String]] = []
