@@ -38,10 +38,13 @@ static int started;                  // worker threads running (indices 1 … st
 static bk_pool_task job_fn;
 static void *job_ctx;
 static int job_workers;
+// The generation when each worker was started (written before pthread_create, which orders it):
+// a worker started for a later, wider call must not take the finished job before it for a new one.
+static uint64_t start_generation[MAX_WORKERS];
 
 static void *worker_main(void *arg) {
     const int index = (int)(intptr_t)arg;
-    uint64_t seen = 0;
+    uint64_t seen = start_generation[index];
     for (;;) {
         uint64_t g;
         int spins = 0;
@@ -92,6 +95,7 @@ int bk_pool_run(bk_pool_task fn, void *ctx, int workers) {
         pthread_attr_t attr;
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        start_generation[started + 1] = atomic_load(&generation);
         int failed = pthread_create(&t, &attr, worker_main, (void *)(intptr_t)(started + 1));
         pthread_attr_destroy(&attr);
         if (failed) {
