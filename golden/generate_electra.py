@@ -28,6 +28,8 @@ golden/fixtures/families/electra-<head>/ holds one transformers folder per forma
                 transformers' PyTorch -> TF loader; not for masked-lm-untied (TFElectraForMaskedLM
                 always decodes with the word embeddings)
 golden/expected/families/electra-<head>.acts.safetensors: golden/record.py on the safetensors folder.
+golden/fixtures/families/electra-sentence-transformers/: electra-model under mean Pooling + Normalize, saved
+by sentence-transformers, with its record.py golden (`sentence_embedding`).
 
 Deterministic (fixed seeds, one torch thread, sorted writers); offline. Reruns give the same files.
 """
@@ -43,7 +45,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from generate_roberta import EXPECTED, FIXTURES, TF_PYTHON, copy_folder_files, fresh, labels, TOPICS, TAGS
+from generate_roberta import EXPECTED, FIXTURES, TF_PYTHON, copy_folder_files, fresh, labels, write_sentence_transformers, TOPICS, TAGS
 
 HERE = Path(__file__).resolve().parent
 VOCAB = HERE / "fixtures" / "tiny-vocab.txt"
@@ -127,7 +129,11 @@ def write_tokenizer(folder: Path) -> None:
     """ElectraTokenizer (WordPiece) as save_pretrained writes it, plus vocab.txt."""
     import transformers
 
-    tokenizer = transformers.ElectraTokenizer(vocab_file=str(VOCAB), do_lower_case=True, model_max_length=64)
+    vocab = VOCAB.read_text("utf-8").splitlines()
+    # transformers 5's tokenizers-backed class takes the vocabulary as a dict (a vocab_file is ignored).
+    tokenizer = transformers.ElectraTokenizer(vocab={t: i for i, t in enumerate(vocab)}, do_lower_case=True, model_max_length=64)
+    assert tokenizer.convert_tokens_to_ids(vocab) == list(range(len(vocab))), "tokenizer.json ids are vocab.txt's"
+    assert "[UNK]" not in tokenizer.tokenize("The cat sat on the mat."), "real words, not unknowns"
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out"
         tokenizer.save_pretrained(str(out))
@@ -210,6 +216,7 @@ def main() -> None:
         write_formats(name)
         write_golden(name)
         print(f"wrote {FIXTURES / name} and {EXPECTED / name}.acts.safetensors", file=sys.stderr)
+    write_sentence_transformers("electra-model", "electra-sentence-transformers")
     if not args.skip_keras:
         if not TF_PYTHON.exists():
             sys.exit(f"{TF_PYTHON} is missing (golden/requirements-tf.txt), or pass --skip-keras")

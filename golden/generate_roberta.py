@@ -204,15 +204,16 @@ def write_formats(name: str) -> None:
     copy_folder_files(st, h)
 
 
-def write_sentence_transformers() -> None:
+def write_sentence_transformers(source: str = "roberta-pooler", name: str = ST_NAME) -> None:
+    """Fixture `source` under mean Pooling + Normalize, saved by sentence-transformers as `name`, with its golden."""
     from sentence_transformers import SentenceTransformer, models
 
-    t = models.Transformer(str(FIXTURES / "roberta-pooler" / "safetensors"))
+    t = models.Transformer(str(FIXTURES / source / "safetensors"))
     st = SentenceTransformer(modules=[t, models.Pooling(t.get_embedding_dimension(), "mean"), models.Normalize()], device="cpu")
-    d = fresh(FIXTURES / ST_NAME)
+    d = fresh(FIXTURES / name)
     st.save(str(d))
     (d / "README.md").unlink()  # the generated model card: nothing bertkit reads
-    write_golden(ST_NAME, d, SINGLES)
+    write_golden(name, d, SINGLES)
 
 
 def write_golden(name: str, folder: Path = None, examples=None) -> None:
