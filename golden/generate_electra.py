@@ -36,16 +36,11 @@ Deterministic (fixed seeds, one torch thread, sorted writers); offline. Reruns g
 
 import offline_env  # noqa: F401  (sets HF_HUB_OFFLINE etc. before transformers is imported)
 
-import argparse
-import json
-import os
 import shutil
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
-from generate_roberta import EXPECTED, FIXTURES, TF_PYTHON, copy_folder_files, fresh, labels, write_sentence_transformers, TOPICS, TAGS
+from generate_roberta import (EXPECTED, FIXTURES, SINGLES, TEXTS as ROBERTA_TEXTS, copy_folder_files, fresh, generate_main,
+                              labels, save_formats, save_tokenizer, write_keras, write_sentence_transformers, TOPICS, TAGS)
 
 HERE = Path(__file__).resolve().parent
 VOCAB = HERE / "fixtures" / "tiny-vocab.txt"
@@ -73,16 +68,9 @@ HEADS = {
 }
 NO_KERAS = {"masked-lm-untied": "TFElectraForMaskedLM always decodes with the word embeddings"}
 
-SINGLES = [["The quick brown fox jumps over the lazy dog."], ["Who won the game?", "The team did, today."],
-           ["Stock prices rose 5% in the city!"]]
-TEXTS = {
-    "masked-lm": [["The cat sat on the [MASK]."], ["[MASK] won the game?", "The team [MASK]."], ["Hello world!"]],
-    "masked-lm-untied": [["The dog sat on the [MASK]."], ["Stock prices [MASK] today."]],
-    "question-answering": [["Who won the game?", "The team won the game today."],
-                           ["Where is the cat?", "The cat sat on the mat, not in the bank."]],
-    "multiple-choice": [["The cat sat on the", ["mat.", "stock market.", "big computer."]],
-                        ["Prices fell at the", ["bank today.", "lazy dog.", "news."]]],
-}
+# generate_roberta.py's texts, with BERT's mask token.
+TEXTS = {head: [[t.replace("<mask>", "[MASK]") if isinstance(t, str) else t for t in example] for example in examples]
+         for head, examples in ROBERTA_TEXTS.items()}
 
 
 def names():
@@ -134,35 +122,12 @@ def write_tokenizer(folder: Path) -> None:
     tokenizer = transformers.ElectraTokenizer(vocab={t: i for i, t in enumerate(vocab)}, do_lower_case=True, model_max_length=64)
     assert tokenizer.convert_tokens_to_ids(vocab) == list(range(len(vocab))), "tokenizer.json ids are vocab.txt's"
     assert "[UNK]" not in tokenizer.tokenize("The cat sat on the mat."), "real words, not unknowns"
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "out"
-        tokenizer.save_pretrained(str(out))
-        config = json.loads((out / "tokenizer_config.json").read_text("utf-8"))
-        for k in ("is_local", "local_files_only"):  # where this run loaded from, not the tokenizer
-            config.pop(k, None)
-        (folder / "tokenizer_config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", "utf-8")
-        shutil.copyfile(out / "tokenizer.json", folder / "tokenizer.json")
+    save_tokenizer(tokenizer, folder)
     shutil.copyfile(VOCAB, folder / "vocab.txt")
 
 
 def write_formats(name: str) -> None:
-    import torch
-    from collections import OrderedDict
-    from safetensors.torch import load_file
-    from generate_formats import save_h5
-
-    model = build_model(name)
-    root = FIXTURES / name
-    st = fresh(root / "safetensors")
-    model.save_pretrained(st)
-    write_tokenizer(st)
-    state = load_file(str(st / "model.safetensors"))
-    b = fresh(root / "bin")
-    torch.save(OrderedDict((k, v) for k, v in model.state_dict().items()), str(b / "pytorch_model.bin"))
-    copy_folder_files(st, b)
-    h = fresh(root / "h5")
-    save_h5(state, h / "model.h5")
-    copy_folder_files(st, h)
+    save_formats(name, build_model(name), write_tokenizer, every_format=True)
 
 
 def write_golden(name: str) -> None:
@@ -178,49 +143,14 @@ def write_golden(name: str) -> None:
 
 def keras_part() -> None:
     """Inside golden/.venv-tf (transformers 4.57.6): TFElectra<Head> from the safetensors weights."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import transformers
-    from safetensors.numpy import load_file
-    from transformers.modeling_tf_pytorch_utils import load_pytorch_state_dict_in_tf2_model
-
     for name in names():
-        if head_of(name) in NO_KERAS:
-            continue
-        suffix = HEADS[head_of(name)][0]
-        st = FIXTURES / name / "safetensors"
-        d = fresh(FIXTURES / name / "keras")
-        copy_folder_files(st, d)
-        model = getattr(transformers, "TFElectra" + suffix)(transformers.ElectraConfig.from_pretrained(st))
-        model.build_in_name_scope()
-        state = load_file(str(st / "model.safetensors"))
-        _, info = load_pytorch_state_dict_in_tf2_model(model, state, tf_inputs=False, output_loading_info=True)
-        assert not info["missing_keys"] and not info["unexpected_keys"] and not info["mismatched_keys"], (name, info)
-        with tempfile.TemporaryDirectory() as tmp:
-            model.save_pretrained(tmp)
-            shutil.copyfile(Path(tmp) / "tf_model.h5", d / "tf_model.h5")
-        print(f"wrote {d / 'tf_model.h5'} with transformers {transformers.__version__}", file=sys.stderr)
+        if head_of(name) not in NO_KERAS:
+            write_keras(name, "TFElectra" + HEADS[head_of(name)][0], "ElectraConfig")
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--skip-keras", action="store_true")
-    ap.add_argument("--keras-only", action="store_true", help="(used inside golden/.venv-tf)")
-    args = ap.parse_args()
-    if args.keras_only:
-        keras_part()
-        return
-    from generate import setup_torch
-
-    setup_torch()
-    for name in names():
-        write_formats(name)
-        write_golden(name)
-        print(f"wrote {FIXTURES / name} and {EXPECTED / name}.acts.safetensors", file=sys.stderr)
-    write_sentence_transformers("electra-model", "electra-sentence-transformers")
-    if not args.skip_keras:
-        if not TF_PYTHON.exists():
-            sys.exit(f"{TF_PYTHON} is missing (golden/requirements-tf.txt), or pass --skip-keras")
-        subprocess.run([str(TF_PYTHON), __file__, "--keras-only"], check=True)
+    generate_main(__doc__, __file__, names, write_formats, write_golden, keras_part,
+                  lambda: write_sentence_transformers("electra-model", "electra-sentence-transformers"))
 
 
 if __name__ == "__main__":

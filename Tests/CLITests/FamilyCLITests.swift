@@ -183,14 +183,19 @@ final class FamilyCLITests: XCTestCase {
     // MARK: diff, validate, attention
 
     func testDiffValidateAndAttentionWorkUnchanged() throws {
+        for (name, other) in [("roberta-sequence-classification", "roberta-regression"), ("electra-sequence-classification", "electra-multi-label")] {
+            try assertDiffValidateAndAttentionWork(name, other: other)
+        }
+    }
+
+    func assertDiffValidateAndAttentionWork(_ name: String, other otherName: String) throws {
         let dir = Repo.temporaryDirectory()
-        let name = "roberta-sequence-classification"
         let golden = Repo.expected("families/\(name).acts.safetensors")
         let d = try ToolRun.run(["diff", folder(name), golden])
         XCTAssertEqual(d.status, 0, d.stdout + d.stderr)
         let same = try ToolRun.run(["diff", folder(name), folder(name, "keras"), "--text", "Hello world!"])
         XCTAssertEqual(same.status, 0, same.stdout + same.stderr)
-        let other = try ToolRun.run(["diff", folder(name), folder("roberta-regression"), "--text", "Hello world!"])
+        let other = try ToolRun.run(["diff", folder(name), folder(otherName), "--text", "Hello world!"])
         XCTAssertNotEqual(other.status, 0, "two different models differ")
         let v = try ToolRun.run(["validate", folder(name), "--golden", golden, "--json"])
         XCTAssertEqual(v.status, 0, v.stdout + v.stderr)
