@@ -150,6 +150,19 @@ def fresh(folder: Path) -> Path:
     return folder
 
 
+def save_tokenizer(tokenizer, folder: Path) -> None:
+    """tokenizer.json and tokenizer_config.json as save_pretrained writes them (sorted keys, without where
+    this run loaded from)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        tokenizer.save_pretrained(str(out))
+        config = json.loads((out / "tokenizer_config.json").read_text("utf-8"))
+        for k in ("is_local", "local_files_only"):  # where this run loaded from, not the tokenizer
+            config.pop(k, None)
+        (folder / "tokenizer_config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", "utf-8")
+        shutil.copyfile(out / "tokenizer.json", folder / "tokenizer.json")
+
+
 def write_tokenizer(name: str, folder: Path) -> None:
     """The family's tokenizer as its transformers class saves it, plus the slow files."""
     import transformers
@@ -159,19 +172,13 @@ def write_tokenizer(name: str, folder: Path) -> None:
         t = Path(tmp)
         shutil.copyfile(TOKENIZERS / tok / "tokenizer.json", t / "tokenizer.json")
         (t / "config.json").write_text(json.dumps({"model_type": model_type}), "utf-8")
-        tokenizer = getattr(transformers, cls).from_pretrained(str(t), model_max_length=64)
-        out = t / "out"
-        tokenizer.save_pretrained(str(out))
-        config = json.loads((out / "tokenizer_config.json").read_text("utf-8"))
-        for k in ("is_local", "local_files_only"):  # where this run loaded from, not the tokenizer
-            config.pop(k, None)
-        (folder / "tokenizer_config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", "utf-8")
-        shutil.copyfile(out / "tokenizer.json", folder / "tokenizer.json")
+        save_tokenizer(getattr(transformers, cls).from_pretrained(str(t), model_max_length=64), folder)
     for f in slow:
         shutil.copyfile(TOKENIZERS / tok / f, folder / f)
 
 
-FOLDER_FILES = ["config.json", "tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt", "sentencepiece.bpe.model"]
+FOLDER_FILES = ["config.json", "tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt", "sentencepiece.bpe.model",
+                "vocab.txt"]
 
 
 def copy_folder_files(src: Path, dst: Path) -> None:
@@ -181,20 +188,24 @@ def copy_folder_files(src: Path, dst: Path) -> None:
 
 
 def write_formats(name: str) -> None:
+    save_formats(name, build_model(name), lambda st: write_tokenizer(name, st), name.startswith(ALL_FORMATS_FAMILY + "-"))
+
+
+def save_formats(name: str, model, write_tokenizer_into, every_format: bool) -> None:
+    """fixtures/families/<name>/safetensors (save_pretrained + the tokenizer), and with `every_format`
+    bin/ (torch.save of the state_dict: tied tensors share storage) and h5/ (one dataset per safetensors key)."""
     import torch
     from collections import OrderedDict
     from safetensors.torch import load_file
     from generate_formats import save_h5
 
-    model = build_model(name)
     root = FIXTURES / name
     st = fresh(root / "safetensors")
     model.save_pretrained(st)
-    write_tokenizer(name, st)
+    write_tokenizer_into(st)
     state = load_file(str(st / "model.safetensors"))
-    if not name.startswith(ALL_FORMATS_FAMILY + "-"):
+    if not every_format:
         return
-
     b = fresh(root / "bin")
     torch.save(OrderedDict((k, v) for k, v in model.state_dict().items()), str(b / "pytorch_model.bin"))
     copy_folder_files(st, b)
@@ -203,15 +214,16 @@ def write_formats(name: str) -> None:
     copy_folder_files(st, h)
 
 
-def write_sentence_transformers() -> None:
+def write_sentence_transformers(source: str = "roberta-pooler", name: str = ST_NAME) -> None:
+    """Fixture `source` under mean Pooling + Normalize, saved by sentence-transformers as `name`, with its golden."""
     from sentence_transformers import SentenceTransformer, models
 
-    t = models.Transformer(str(FIXTURES / "roberta-pooler" / "safetensors"))
+    t = models.Transformer(str(FIXTURES / source / "safetensors"))
     st = SentenceTransformer(modules=[t, models.Pooling(t.get_embedding_dimension(), "mean"), models.Normalize()], device="cpu")
-    d = fresh(FIXTURES / ST_NAME)
+    d = fresh(FIXTURES / name)
     st.save(str(d))
     (d / "README.md").unlink()  # the generated model card: nothing bertkit reads
-    write_golden(ST_NAME, d, SINGLES)
+    write_golden(name, d, SINGLES)
 
 
 def write_golden(name: str, folder: Path = None, examples=None) -> None:
@@ -229,32 +241,39 @@ def write_golden(name: str, folder: Path = None, examples=None) -> None:
 # Keras (runs inside golden/.venv-tf, transformers 4.57.6)
 # ---------------------------------------------------------------------------------------------
 
-def keras_part() -> None:
+def write_keras(name: str, tf_class: str, config_class: str) -> None:
+    """fixtures/families/<name>/keras: the TF class (`TFRobertaForMaskedLM`) loaded from the safetensors
+    folder's weights by transformers' PyTorch -> TF loader (every weight set), then save_pretrained."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import transformers
     from safetensors.numpy import load_file
     from transformers.modeling_tf_pytorch_utils import load_pytorch_state_dict_in_tf2_model
 
+    st = FIXTURES / name / "safetensors"
+    d = fresh(FIXTURES / name / "keras")
+    copy_folder_files(st, d)
+    model = getattr(transformers, tf_class)(getattr(transformers, config_class).from_pretrained(st))
+    model.build_in_name_scope()
+    state = load_file(str(st / "model.safetensors"))
+    _, info = load_pytorch_state_dict_in_tf2_model(model, state, tf_inputs=False, output_loading_info=True)
+    assert not info["missing_keys"] and not info["unexpected_keys"] and not info["mismatched_keys"], (name, info)
+    with tempfile.TemporaryDirectory() as tmp:
+        model.save_pretrained(tmp)
+        shutil.copyfile(Path(tmp) / "tf_model.h5", d / "tf_model.h5")
+    print(f"wrote {d / 'tf_model.h5'} with transformers {transformers.__version__}", file=sys.stderr)
+
+
+def keras_part() -> None:
     for name in names():
-        (prefix, config_class, _, _, _, _), (suffix, _, pooler, _), head = split(name)
-        if head in NO_KERAS:
-            continue
-        st = FIXTURES / name / "safetensors"
-        d = fresh(FIXTURES / name / "keras")
-        copy_folder_files(st, d)
-        model = getattr(transformers, "TF" + prefix + suffix)(getattr(transformers, config_class).from_pretrained(st))
-        model.build_in_name_scope()
-        state = load_file(str(st / "model.safetensors"))
-        _, info = load_pytorch_state_dict_in_tf2_model(model, state, tf_inputs=False, output_loading_info=True)
-        assert not info["missing_keys"] and not info["unexpected_keys"] and not info["mismatched_keys"], (name, info)
-        with tempfile.TemporaryDirectory() as tmp:
-            model.save_pretrained(tmp)
-            shutil.copyfile(Path(tmp) / "tf_model.h5", d / "tf_model.h5")
-        print(f"wrote {d / 'tf_model.h5'} with transformers {transformers.__version__}", file=sys.stderr)
+        (prefix, config_class, _, _, _, _), (suffix, _, _, _), head = split(name)
+        if head not in NO_KERAS:
+            write_keras(name, "TF" + prefix + suffix, config_class)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def generate_main(doc: str, script: str, names, write_formats, write_golden, keras_part, sentence_transformers) -> None:
+    """The command line of a family's generator (this one, generate_electra.py): every fixture's formats
+    and golden, the sentence-transformers fixture, then the Keras part in golden/.venv-tf."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--skip-keras", action="store_true")
     ap.add_argument("--keras-only", action="store_true", help="(used inside golden/.venv-tf)")
     args = ap.parse_args()
@@ -268,11 +287,15 @@ def main() -> None:
         write_formats(name)
         write_golden(name)
         print(f"wrote {FIXTURES / name} and {EXPECTED / name}.acts.safetensors", file=sys.stderr)
-    write_sentence_transformers()
+    sentence_transformers()
     if not args.skip_keras:
         if not TF_PYTHON.exists():
             sys.exit(f"{TF_PYTHON} is missing (golden/requirements-tf.txt), or pass --skip-keras")
-        subprocess.run([str(TF_PYTHON), __file__, "--keras-only"], check=True)
+        subprocess.run([str(TF_PYTHON), script, "--keras-only"], check=True)
+
+
+def main() -> None:
+    generate_main(__doc__, __file__, names, write_formats, write_golden, keras_part, write_sentence_transformers)
 
 
 if __name__ == "__main__":

@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
-"""Step goldens for training RoBERTa and XLM-RoBERTa heads, in generate_training_heads.py's format.
+"""Step goldens for training RoBERTa, XLM-RoBERTa and ELECTRA heads, in generate_training_heads.py's format.
 
-    golden/.venv/bin/python golden/generate_training_families.py
+    golden/.venv/bin/python golden/generate_training_families.py [name ...]   # default: every name in TRAINED
 
 For each fixture of TRAINED (golden/fixtures/families/<name>/safetensors, golden/generate_roberta.py),
 5 AdamW steps of transformers' own model and loss (`labels=`), dropout 0, eager attention, on 5
 batches of 4 corpus texts encoded by the fixture's own tokenizer (right-padded with <pad> = 1, so
 RoBERTa's padding-mask positions are exercised). Writes golden/expected/train/families/<name>.adamw.safetensors
 with the tensors generate_training_heads.py writes (batch.k.*, loss, lr, grad_norm, logits.0,
-grad.*, exp_avg*.*, param1.*, param5.*), under bertkit's canonical names (`roberta.` dropped;
+grad.*, exp_avg*.*, param1.*, param5.*), under bertkit's canonical names (`roberta.` / `electra.` dropped;
+`generator_predictions.{dense,LayerNorm}` → `cls.predictions.transform.*`, `generator_lm_head.bias` → `cls.predictions.bias`;
 `lm_head.dense` → `cls.predictions.transform.dense`, `lm_head.layer_norm` →
 `cls.predictions.transform.LayerNorm`, `lm_head.bias` → `cls.predictions.bias`,
 `classifier.out_proj` → `classifier`; `classifier.dense` stays), so TrainingHeadGoldenTests runs them.
@@ -36,13 +37,19 @@ TRAIN_OUT = HERE / "expected" / "train" / "families"
 # Sequence classification (single-label, and regression through the same dense + tanh head) and the
 # masked LM; XLM-R's sequence classifier for the family's other vocabulary. (The multi-label loss is
 # BERT's, tested there; each golden is ~0.8 MB.)
-TRAINED = ["roberta-sequence-classification", "roberta-regression", "roberta-masked-lm", "xlmr-sequence-classification"]
+TRAINED = ["roberta-sequence-classification", "roberta-regression", "roberta-masked-lm", "xlmr-sequence-classification",
+           # ELECTRA (golden/generate_electra.py): dense + gelu classifier and the embedding_size-wide generator,
+           # both through embeddings_project.
+           "electra-sequence-classification", "electra-masked-lm"]
 ROWS, BATCHES, MAX_LEN = 4, 5, 40
 # The masked LM's default seed left 5 of a 400-element weight's gradients under 100·eps (1e-6), past
 # the 1% TrainingHeadGoldenTests exempts (Adam amplifies their rounding): this batch draw has none.
 SEEDS = {"roberta-masked-lm": 11}
 CANONICAL = {"lm_head.dense.": "cls.predictions.transform.dense.", "lm_head.layer_norm.": "cls.predictions.transform.LayerNorm.",
-             "classifier.out_proj.": "classifier."}
+             "classifier.out_proj.": "classifier.",
+             "generator_predictions.dense.": "cls.predictions.transform.dense.",
+             "generator_predictions.LayerNorm.": "cls.predictions.transform.LayerNorm.",
+             "generator_lm_head.bias": "cls.predictions.bias", "sequence_summary.summary.": "classifier.dense."}
 
 
 def load(name: str):
@@ -62,7 +69,8 @@ def trained(model):
     a tied `lm_head.decoder.bias` is `lm_head.bias`, i.e. bertkit's `cls.predictions.bias`)."""
     out = []
     for n, p in model.named_parameters():
-        c = n[len("roberta."):] if n.startswith("roberta.") else n
+        prefix = model.base_model_prefix + "."  # roberta., electra.
+        c = n[len(prefix):] if n.startswith(prefix) else n
         if hasattr(model, "lm_head") and p is model.lm_head.bias:
             c = "cls.predictions.bias"
         for a, b in CANONICAL.items():
@@ -165,8 +173,11 @@ def run_steps(name: str) -> None:
 
 
 def main() -> None:
+    import sys
+
     setup_torch()
-    for name in TRAINED:
+    for name in sys.argv[1:] or TRAINED:  # some of TRAINED by name, or all
+        assert name in TRAINED, f"{name} is not in TRAINED"
         run_steps(name)
 
 

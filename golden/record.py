@@ -79,6 +79,19 @@ for _prefix in ("Roberta", "XLMRoberta"):
         f"{_prefix}ForQuestionAnswering": Head(hooks=("qa_outputs",), outputs=("start_logits", "end_logits")),
         f"{_prefix}ForMultipleChoice": Head(hooks=("classifier",), outputs=("logits",)),
     })
+# ELECTRA (modeling_electra.py): the encoder under `electra.`, no pooler; `electra.embeddings_project`
+# (hooked when embedding_size != hidden_size) is the first layer's input; the generator's logits are
+# `generator_lm_head`'s output, the sequence classifier `classifier` (ElectraClassificationHead: dense →
+# gelu → out_proj on [CLS]), multiple choice `classifier` after `sequence_summary`. ElectraForPreTraining
+# (the discriminator) has no entry: bertkit refuses it.
+HEADS.update({
+    "ElectraModel": Head(),
+    "ElectraForMaskedLM": Head(hooks=("generator_lm_head",), outputs=("logits",)),
+    "ElectraForSequenceClassification": Head(hooks=("classifier",), outputs=("logits",)),
+    "ElectraForTokenClassification": Head(hooks=("classifier",), outputs=("logits",)),
+    "ElectraForQuestionAnswering": Head(hooks=("qa_outputs",), outputs=("start_logits", "end_logits")),
+    "ElectraForMultipleChoice": Head(hooks=("classifier",), outputs=("logits",)),
+})
 MULTIPLE_CHOICE = "BertForMultipleChoice"
 
 
@@ -190,9 +203,11 @@ def record(folder: Path, examples) -> dict:
     names = {m: n for n, m in model.named_modules()}
     base = model.base_model
     modules = [base.embeddings]
+    if getattr(base, "embeddings_project", None) is not None:  # ELECTRA with embedding_size != hidden_size
+        modules.append(base.embeddings_project)
     for layer in base.encoder.layer:
         modules += [layer.get_submodule(p) for p in LAYER_HOOKS]
-    if base.pooler is not None:
+    if getattr(base, "pooler", None) is not None:  # ELECTRA has none
         modules.append(base.pooler)
     modules += [model.get_submodule(h) for h in head.hooks]
 
@@ -214,7 +229,7 @@ def record(folder: Path, examples) -> dict:
     tensors.update({f"hidden_states.{k}": t for k, t in enumerate(out.hidden_states)})
     tensors.update({f"attentions.{i}": t for i, t in enumerate(out.attentions)})
     tensors["last_hidden_state"] = base_out.last_hidden_state
-    if base_out.pooler_output is not None:
+    if getattr(base_out, "pooler_output", None) is not None:  # ELECTRA's output has no pooler_output
         tensors["pooler_output"] = base_out.pooler_output
     tensors.update({f: getattr(out, f) for f in head.outputs})
     if (folder / "modules.json").exists():

@@ -125,7 +125,7 @@ public struct BertOutput: Sendable {
         seq = a.seq
         hidden = h
         func copy(_ p: UnsafeMutablePointer<Float>?, _ n: Int) -> [Float]? { p.map { Array(UnsafeBufferPointer(start: $0, count: n)) } }
-        lastHiddenState = copy(a.layers.last?.output ?? a.embeddings, b * a.seq * h)!
+        lastHiddenState = copy(a.layers.last?.output ?? a.encoderInput, b * a.seq * h)!
         pooled = copy(a.pooler, b * h)
         let width: Int? = switch a.logitsShape(config: config) { case let s?: s.dropFirst().reduce(1, *); case nil: nil }
         logits = width.flatMap { copy(a.logits, b * $0) }

@@ -52,7 +52,9 @@ extension BertModel {
         let grain = 8
         var clock = ForwardProfile.Clock()
 
-        // Embeddings, then layer 0's bias (and residual) rows.
+        // Embeddings (E = embedding_size wide), then layer 0's bias (and residual) rows; with ELECTRA's
+        // `embeddings_project` (modeling_electra.py, ElectraModel.forward) those rows come after its GEMM.
+        let e = c.embeddingSize, project = c.projectsEmbeddings
         let word = p[.embeddings(.word)], position = p[.embeddings(.position)], type = p[.embeddings(.tokenType)]
         let embNormW = p[.embeddings(.normWeight)], embNormB = p[.embeddings(.normBias)]
         let embDrop = dropout?.apply(.embeddings)
@@ -62,24 +64,34 @@ extension BertModel {
                 parallelFor(t, grain: grain) { rows in
                     embeddingsForward(out: a.embeddingsSum, ids: ids.baseAddress!, types: types.baseAddress!,
                                       positions: positions.baseAddress!, word: word, position: position, type: type, rows: rows,
-                                      hidden: h)
+                                      hidden: e)
                     layerNormForward(out: a.embeddings, mean: a.embeddingsMean, rstd: a.embeddingsRstd, inp: a.embeddingsSum,
-                                     weight: embNormW, bias: embNormB, rows: rows, cols: h, eps: eps)
+                                     weight: embNormW, bias: embNormB, rows: rows, cols: e, eps: eps)
                     if let (m, scale) = embDrop {
-                        dropoutRows(out: a.embeddings, a.embeddings, mask: m, scale: scale, rows: rows, cols: h)
+                        dropoutRows(out: a.embeddings, a.embeddings, mask: m, scale: scale, rows: rows, cols: e)
                     }
-                    if let l0 = a.layers.first, let w0 = weights.first {
+                    if !project, let l0 = a.layers.first, let w0 = weights.first {
                         layerInputRows(l0, w0, residual: a.embeddings, rows: rows, hidden: h, dropout: dropout, layer: 0)
                     }
                 }
             }
           }
         }
+        if project {
+            linearBiasRows(out: a.encoderInput, bias: p[.embeddingsProjection(.bias)], rows: 0..<t, cols: h)
+            linearAccumulate(out: a.encoderInput, inp: a.embeddings, weight: p[.embeddingsProjection(.weight)], rows: t,
+                             inFeatures: e, outFeatures: h)
+            if let l0 = a.layers.first, let w0 = weights.first {
+                parallelFor(t, grain: grain) { rows in
+                    layerInputRows(l0, w0, residual: a.encoderInput, rows: rows, hidden: h, dropout: dropout, layer: 0)
+                }
+            }
+        }
         clock.lap(.embeddings)
 
         input.attentionMask.withUnsafeBufferPointer { mask in
             for l in 0..<c.numHiddenLayers {
-                let x = l == 0 ? a.embeddings : a.layers[l - 1].output
+                let x = l == 0 ? a.encoderInput : a.layers[l - 1].output
                 let la = a.layers[l], w = weights[l]
                 // BertSelfAttention
                 let pw = packed?[l]
@@ -159,7 +171,7 @@ extension BertModel {
     /// hidden state.
     private func heads(_ a: ActivationBuffers, mask: UnsafePointer<UInt8>, dropout: DropoutMasks?) {
         let c = config, p = parameters, h = c.hiddenSize, t = a.batch * a.seq
-        let last = a.layers.last?.output ?? a.embeddings
+        let last = a.layers.last?.output ?? a.encoderInput
         if let out = a.pooler {
             poolerForward(out: out, hidden: last, weight: p[.pooler(.weight)], bias: p[.pooler(.bias)],
                           batch: a.batch, seq: a.seq, features: h)

@@ -83,10 +83,14 @@ public enum Verifier {
             switch e.tap {
             case .pooler where !model.architecture.pooler:
                 throw GoldenError.tapNotInModel(file: g.path, name: e.name, reason: "the model has no pooler")
+            case .embeddingsProjection where !c.projectsEmbeddings:
+                throw GoldenError.tapNotInModel(file: g.path, name: e.name,
+                                                reason: "the model has no embeddings_project (embedding_size \(c.embeddingSize) = hidden_size)")
             case .sentenceEmbedding where model.pooling == nil:
                 throw GoldenError.tapNotInModel(file: g.path, name: e.name,
                                                 reason: "the model has no sentence-transformers pooling (modules.json)")
-            case .embeddings, .attentionProbs, .attentionSelf, .attention, .intermediate, .output, .pooler, .sentenceEmbedding:
+            case .embeddings, .embeddingsProjection, .attentionProbs, .attentionSelf, .attention, .intermediate, .output, .pooler,
+                 .sentenceEmbedding:
                 break
             default:
                 guard Tap.headTaps(model.head).contains(e.tap) else {

@@ -135,6 +135,16 @@ final class TrainingHeadGoldenTests: XCTestCase {
         try runSteps("families/xlmr-sequence-classification", architecture: .sequenceClassification, frozen: [])
     }
 
+    /// ELECTRA (golden/generate_training_families.py on golden/generate_electra.py's fixtures): the
+    /// dense + gelu classifier and the embedding_size-wide generator, both through embeddings_project.
+    func testElectraSequenceClassificationFiveSteps() throws {
+        try runSteps("families/electra-sequence-classification", architecture: .sequenceClassification, frozen: [])
+    }
+
+    func testElectraMaskedLMFiveSteps() throws {
+        try runSteps("families/electra-masked-lm", architecture: .maskedLM, frozen: [])
+    }
+
     func testTokenClassificationFiveSteps() throws {
         try runSteps("token-classification", architecture: .tokenClassification, frozen: ["pooler.dense.weight", "pooler.dense.bias"])
     }

@@ -1,8 +1,8 @@
 import BertFormats
 import Foundation
 
-/// golden/fixtures/families (golden/generate_roberta.py): tiny random RoBERTa and XLM-RoBERTa
-/// checkpoints of every head, in each weights format.
+/// golden/fixtures/families (golden/generate_roberta.py, generate_electra.py): tiny random RoBERTa,
+/// XLM-RoBERTa and ELECTRA checkpoints of every head, in each weights format.
 public enum FamilyFixtures {
     /// Fixture names with the head each is and the formats it comes in.
     public static let all: [(name: String, head: HeadKind, formats: [String])] = {
@@ -20,6 +20,16 @@ public enum FamilyFixtures {
                 if h != "masked-lm-untied", h != "no-pooler" { formats.append("keras") }
                 out.append(("\(family)-\(h)", kind, formats))
             }
+        }
+        // golden/generate_electra.py: embedding_size ≠ hidden_size except model-equal, regression and QA.
+        let electra: [(String, HeadKind)] = [
+            ("model", .none), ("model-equal", .none), ("masked-lm", .maskedLM), ("masked-lm-untied", .maskedLM),
+            ("sequence-classification", .sequenceClassification), ("multi-label", .sequenceClassification),
+            ("regression", .sequenceClassification), ("token-classification", .tokenClassification),
+            ("question-answering", .questionAnswering), ("multiple-choice", .multipleChoice),
+        ]
+        for (h, kind) in electra {
+            out.append(("electra-\(h)", kind, ["safetensors", "bin", "h5"] + (h == "masked-lm-untied" ? [] : ["keras"])))
         }
         return out
     }()

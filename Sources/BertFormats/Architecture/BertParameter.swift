@@ -6,6 +6,9 @@
 /// (`classifier.dense.*`). A family's own spellings are in its `EncoderFamily` (`lm_head.*`).
 public enum BertParameter: Hashable, Sendable, Comparable, CustomStringConvertible {
     case embeddings(Embeddings)
+    /// ELECTRA's `embeddings_project` (modeling_electra.py, ElectraModel): Linear embedding_size →
+    /// hidden_size after the embeddings' LayerNorm, present only when the two differ.
+    case embeddingsProjection(Linear)
     case layer(Int, Layer)
     case pooler(Linear)
     case head(Head)
@@ -62,6 +65,7 @@ public enum BertParameter: Hashable, Sendable, Comparable, CustomStringConvertib
     public var name: String {
         switch self {
         case .embeddings(let e): "embeddings." + e.rawValue
+        case .embeddingsProjection(let p): p == .weight ? "embeddings_project.weight" : "embeddings_project.bias"
         case .layer(let l, let p): "encoder.layer.\(l)." + p.rawValue
         case .pooler(let p): "pooler." + p.rawValue
         case .head(let h): h.rawValue
@@ -83,6 +87,7 @@ public enum BertParameter: Hashable, Sendable, Comparable, CustomStringConvertib
         var m: [String: BertParameter] = [:]
         for e in Embeddings.allCases { m[BertParameter.embeddings(e).name] = .embeddings(e) }
         for p in Linear.allCases { m[BertParameter.pooler(p).name] = .pooler(p) }
+        for p in Linear.allCases { m[BertParameter.embeddingsProjection(p).name] = .embeddingsProjection(p) }
         for h in Head.allCases { m[h.rawValue] = .head(h) }
         return m
     }()
@@ -91,6 +96,7 @@ public enum BertParameter: Hashable, Sendable, Comparable, CustomStringConvertib
     private var rank: (Int, Int, Int) {
         switch self {
         case .embeddings(let e): (0, 0, Embeddings.allCases.firstIndex(of: e)!)
+        case .embeddingsProjection(let p): (0, 1, Linear.allCases.firstIndex(of: p)!)
         case .layer(let l, let p): (1, l, Layer.allCases.firstIndex(of: p)!)
         case .pooler(let p): (2, 0, Linear.allCases.firstIndex(of: p)!)
         case .head(let h): (3, 0, Head.allCases.firstIndex(of: h)!)
@@ -107,6 +113,8 @@ public enum BertParameter: Hashable, Sendable, Comparable, CustomStringConvertib
         case .embeddings(.position): ["max_position_embeddings", "hidden_size"]
         case .embeddings(.tokenType): ["type_vocab_size", "hidden_size"]
         case .embeddings: ["hidden_size"]
+        case .embeddingsProjection(.weight): ["hidden_size", "embedding_size"]
+        case .embeddingsProjection: ["hidden_size"]
         case .layer(_, .queryWeight), .layer(_, .keyWeight), .layer(_, .valueWeight), .layer(_, .attentionOutputWeight),
              .pooler(.weight): ["hidden_size", "hidden_size"]
         case .layer(_, .intermediateWeight): ["intermediate_size", "hidden_size"]
@@ -117,13 +125,20 @@ public enum BertParameter: Hashable, Sendable, Comparable, CustomStringConvertib
         }
     }
 
+    /// `configKeys` in `family`: its embeddings are `embedding_size` wide where the family reads it (ELECTRA).
+    public func configKeys(family: EncoderFamily) -> [String]? {
+        guard family.config.embeddingSize, case .embeddings = self else { return configKeys }
+        return configKeys?.map { $0 == "hidden_size" ? "embedding_size" : $0 }
+    }
+
     /// The encoder's parameters with their shapes (Linear weights `[out, in]`), in forward order.
     public static func encoder(_ c: BertConfig, pooler: Bool) -> [(BertParameter, [Int])] {
-        let h = c.hiddenSize, i = c.intermediateSize
+        let h = c.hiddenSize, i = c.intermediateSize, e = c.embeddingSize
         var out: [(BertParameter, [Int])] = [
-            (.embeddings(.word), [c.vocabSize, h]), (.embeddings(.position), [c.maxPositionEmbeddings, h]),
-            (.embeddings(.tokenType), [c.typeVocabSize, h]), (.embeddings(.normWeight), [h]), (.embeddings(.normBias), [h]),
+            (.embeddings(.word), [c.vocabSize, e]), (.embeddings(.position), [c.maxPositionEmbeddings, e]),
+            (.embeddings(.tokenType), [c.typeVocabSize, e]), (.embeddings(.normWeight), [e]), (.embeddings(.normBias), [e]),
         ]
+        if c.projectsEmbeddings { out += [(.embeddingsProjection(.weight), [h, e]), (.embeddingsProjection(.bias), [h])] }
         for l in 0..<c.numHiddenLayers {
             for p in Layer.allCases {
                 let shape: [Int]

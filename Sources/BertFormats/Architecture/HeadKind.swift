@@ -70,9 +70,12 @@ public enum HeadKind: String, CaseIterable, Sendable, Codable {
         let h = c.hiddenSize
         var out: [(BertParameter, [Int])] = []
         if hasMaskedLM {
-            out += [(.head(.mlmTransformWeight), [h, h]), (.head(.mlmTransformBias), [h]),
-                    (.head(.mlmNormWeight), [h]), (.head(.mlmNormBias), [h]), (.head(.mlmBias), [c.vocabSize])]
-            if !tied { out += [(.head(.mlmDecoderWeight), [c.vocabSize, h]), (.head(.mlmDecoderBias), [c.vocabSize])] }
+            // The transform's output width: hidden_size, or embedding_size (ELECTRA's generator).
+            let mlm = c.family.maskedLM, w = c.maskedLMWidth
+            out += [(.head(.mlmTransformWeight), [w, h]), (.head(.mlmTransformBias), [w]),
+                    (.head(.mlmNormWeight), [w]), (.head(.mlmNormBias), [w]), (.head(.mlmBias), [c.vocabSize])]
+            if !tied { out.append((.head(.mlmDecoderWeight), [c.vocabSize, w])) }
+            if !tied, !mlm.sharedBias { out.append((.head(.mlmDecoderBias), [c.vocabSize])) }
         }
         if hasNextSentence { out += [(.head(.nspWeight), [2, h]), (.head(.nspBias), [2])] }
         if let rows = classifierRows(c) {

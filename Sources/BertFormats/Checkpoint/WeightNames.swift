@@ -96,7 +96,8 @@ public enum WeightNames {
 
     /// First components of a Keras weight name that belong to BERT itself, not to a model scope.
     static let kerasTopLevel: Set<String> = ["bert", "embeddings", "encoder", "pooler", "classifier", "qa_outputs", "cls",
-                                             "mlm___cls", "nsp___cls", "lm_head"]
+                                             "mlm___cls", "nsp___cls", "lm_head", "embeddings_project", "generator_predictions",
+                                             "generator_lm_head", "sequence_summary"]
 
     /// The name transformers gives `p` in a checkpoint of `family` with `head`: `…For…` classes put
     /// the encoder (and pooler) under the family's prefix (`bert.`, `roberta.`); the bare encoder

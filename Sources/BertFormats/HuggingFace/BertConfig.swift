@@ -34,6 +34,8 @@ public enum ProblemType: String, Sendable, Codable {
 public struct BertConfig: Sendable, Equatable {
     public var vocabSize: Int
     public var hiddenSize: Int
+    /// The embeddings' width (ELECTRA's `embedding_size`); hidden_size in families without the key.
+    public var embeddingSize: Int
     public var numHiddenLayers: Int
     public var numAttentionHeads: Int
     public var intermediateSize: Int
@@ -48,6 +50,10 @@ public struct BertConfig: Sendable, Equatable {
     public var hiddenDropoutProb: Double
     public var attentionProbsDropoutProb: Double
     public var classifierDropout: Double?
+    /// SequenceSummary's dropout before and after its dense (`summary_first_dropout`,
+    /// `summary_last_dropout`), for heads whose `ClassifierLayout.dropout` is `.sequenceSummary`.
+    public var summaryFirstDropout: Double
+    public var summaryLastDropout: Double
     public var architectures: [String]
     public var modelType: String
     /// Whether the MLM decoder shares the word-embedding matrix (`tie_word_embeddings`, default true).
@@ -59,6 +65,10 @@ public struct BertConfig: Sendable, Equatable {
     public var raw: JSONObject
 
     public var headSize: Int { hiddenSize / numAttentionHeads }
+    /// Whether the embeddings go through `embeddings_project` (ELECTRA with embedding_size ≠ hidden_size).
+    public var projectsEmbeddings: Bool { embeddingSize != hiddenSize }
+    /// The masked-LM transform's output width (its LayerNorm, the decoder's input): MaskedLMLayout.width.
+    public var maskedLMWidth: Int { family.maskedLM.width == .embeddingSize ? embeddingSize : hiddenSize }
     public var numLabels: Int { id2label.count }
     public var label2id: [String: Int] { Dictionary(id2label.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a }) }
 
@@ -87,6 +97,7 @@ public struct BertConfig: Sendable, Equatable {
         let k = family.config
         vocabSize = try r.positiveInt(k.key("vocab_size"), default: k.intDefault("vocab_size", 30522))
         hiddenSize = try r.positiveInt(k.key("hidden_size"), default: k.intDefault("hidden_size", 768))
+        embeddingSize = k.embeddingSize ? try r.positiveInt("embedding_size", default: k.intDefault("embedding_size", 128)) : hiddenSize
         numHiddenLayers = try r.positiveInt(k.key("num_hidden_layers"), default: k.intDefault("num_hidden_layers", 12))
         numAttentionHeads = try r.positiveInt(k.key("num_attention_heads"), default: k.intDefault("num_attention_heads", 12))
         intermediateSize = try r.positiveInt(k.key("intermediate_size"), default: k.intDefault("intermediate_size", 3072))
@@ -107,6 +118,13 @@ public struct BertConfig: Sendable, Equatable {
         hiddenDropoutProb = try r.probability("hidden_dropout_prob", default: 0.1)
         attentionProbsDropoutProb = try r.probability("attention_probs_dropout_prob", default: 0.1)
         classifierDropout = try r.optionalProbability("classifier_dropout")
+        summaryFirstDropout = try r.probability("summary_first_dropout", default: k.doubleDefault("summary_first_dropout", 0))
+        summaryLastDropout = try r.probability("summary_last_dropout", default: k.doubleDefault("summary_last_dropout", 0))
+        // Settings of the family's heads bertkit implements one way only (ELECTRA's SequenceSummary).
+        for (key, want) in k.fixed.sorted(by: { $0.key < $1.key }) {
+            guard let v = o[key], v != want else { continue }
+            throw ConfigError(file: file, key: key, "is \(v.serialized(indent: 0)); bertkit implements \(family)'s \(key) \(want.serialized(indent: 0)) only")
+        }
         architectures = try r.stringArray("architectures")
         tieWordEmbeddings = try r.bool("tie_word_embeddings", default: true)
         // null: transformers' BertSelfAttention falls back to absolute.
@@ -165,6 +183,7 @@ public struct BertConfig: Sendable, Equatable {
         let k = family.config
         o[k.key("vocab_size")] = .int(vocabSize)
         o[k.key("hidden_size")] = .int(hiddenSize)
+        if k.embeddingSize { o["embedding_size"] = .int(embeddingSize) }
         o[k.key("num_hidden_layers")] = .int(numHiddenLayers)
         o[k.key("num_attention_heads")] = .int(numAttentionHeads)
         o[k.key("intermediate_size")] = .int(intermediateSize)

@@ -45,10 +45,14 @@ public final class ActivationBuffers: @unchecked Sendable {
     public let count: Int
     private let base: UnsafeMutablePointer<Float>
 
-    /// [T, H] word + position + type embeddings, the LayerNorm's input.
+    /// [T, E] word + position + type embeddings, the LayerNorm's input (E = embedding_size, which
+    /// is hidden_size except in ELECTRA).
     public let embeddingsSum: UnsafeMutablePointer<Float>
-    /// [T, H] after the LayerNorm (tap `embeddings`).
+    /// [T, E] after the LayerNorm (and dropout) (tap `embeddings`).
     public let embeddings: UnsafeMutablePointer<Float>
+    /// [T, H] the first layer's input: `embeddings`, or ELECTRA's `embeddings_project` of them
+    /// (tap `embeddings_project`) when embedding_size ≠ hidden_size.
+    public let encoderInput: UnsafeMutablePointer<Float>
     public let embeddingsMean: UnsafeMutablePointer<Float>
     public let embeddingsRstd: UnsafeMutablePointer<Float>
     public let layers: [LayerActivations]
@@ -95,9 +99,10 @@ public final class ActivationBuffers: @unchecked Sendable {
         self.seq = seq
         self.head = architecture.head
         self.keepEveryLayer = keepEveryLayer
-        let t = batch * seq, h = c.hiddenSize, i = c.intermediateSize
+        let t = batch * seq, h = c.hiddenSize, i = c.intermediateSize, e = c.embeddingSize
         var plan = Plan()
-        let embSum = plan.add(t * h), emb = plan.add(t * h), embMean = plan.add(t), embRstd = plan.add(t)
+        let embSum = plan.add(t * e), emb = plan.add(t * e), embMean = plan.add(t), embRstd = plan.add(t)
+        let projected = c.projectsEmbeddings ? plan.add(t * h) : emb
         struct Offsets { var qkv, probs, context, attnSum, attn, attnMean, attnRstd, interPre, inter, outSum, out, outMean, outRstd: Int }
         func layerPlan(_ p: inout Plan) -> Offsets {
             if keepEveryLayer {
@@ -143,6 +148,7 @@ public final class ActivationBuffers: @unchecked Sendable {
         let b = base
         embeddingsSum = b + embSum
         embeddings = b + emb
+        encoderInput = b + projected
         embeddingsMean = b + embMean
         embeddingsRstd = b + embRstd
         layers = offsets.map { o in

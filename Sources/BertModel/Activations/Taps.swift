@@ -5,6 +5,8 @@ import BertFormats
 /// multiple-choice `logits`).
 public enum Tap: Hashable, Sendable, CustomStringConvertible {
     case embeddings
+    /// ELECTRA's `embeddings_project` [B, S, H]: the first layer's input when embedding_size ≠ hidden_size.
+    case embeddingsProjection
     case attentionProbs(layer: Int)
     case attentionSelf(layer: Int)
     case attention(layer: Int)
@@ -29,6 +31,7 @@ public enum Tap: Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .embeddings: "embeddings"
+        case .embeddingsProjection: "embeddings_project"
         case .attentionProbs(let l): "encoder.layer.\(l).attention.probs"
         case .attentionSelf(let l): "encoder.layer.\(l).attention.self"
         case .attention(let l): "encoder.layer.\(l).attention"
@@ -57,19 +60,22 @@ public enum Tap: Hashable, Sendable, CustomStringConvertible {
     /// module path (encoder modules optionally under the family's prefix, `bert.` or `roberta.`) or one of transformers' output names
     /// (`hidden_states.k`, `attentions.i`, `last_hidden_state`, `pooler_output`, `logits`,
     /// `prediction_logits`, `seq_relationship_logits`, `start_logits`, `end_logits`). Nil for other names.
-    public init?(goldenName name: String, layers: Int, head: HeadKind) {
+    /// `hidden_states.0` is the first layer's input: the embeddings, or `embeddings_project` in a
+    /// golden that records one (`projectedEmbeddings`).
+    public init?(goldenName name: String, layers: Int, head: HeadKind, projectedEmbeddings: Bool = false) {
         var n = name
         // The encoder under any family's prefix (`bert.`, `roberta.`).
         if let f = EncoderFamily.all.first(where: { n.hasPrefix($0.prefix + ".") }) { n.removeFirst(f.prefix.count + 1) }
         switch n {
         case "embeddings": self = .embeddings; return
+        case "embeddings_project": self = .embeddingsProjection; return
         case "pooler", "pooler_output": self = .pooler; return
         case "classifier": self = .classifier; return
         case "qa_outputs": self = .qaOutputs; return
         case "start_logits": self = .startLogits; return
         case "end_logits": self = .endLogits; return
         case "cls.seq_relationship", "seq_relationship_logits": self = .nextSentence; return
-        case "cls.predictions", "lm_head", "prediction_logits": self = .predictions; return
+        case "cls.predictions", "lm_head", "generator_lm_head", "prediction_logits": self = .predictions; return
         case "sentence_embedding": self = .sentenceEmbedding; return
         case "last_hidden_state": self = .output(layer: layers - 1); return
         case "logits":
@@ -90,7 +96,7 @@ public enum Tap: Hashable, Sendable, CustomStringConvertible {
         }
         if parts.count == 2, let k = index(parts[1]) {
             switch parts[0] {
-            case "hidden_states": self = k == 0 ? .embeddings : .output(layer: k - 1); return
+            case "hidden_states": self = k > 0 ? .output(layer: k - 1) : projectedEmbeddings ? .embeddingsProjection : .embeddings; return
             case "attentions": self = .attentionProbs(layer: k); return
             default: return nil
             }
@@ -123,6 +129,7 @@ public enum Tap: Hashable, Sendable, CustomStringConvertible {
     /// batch × seq × vocabulary floats.
     public static func all(for model: BertModel, predictions: Bool = false) -> [Tap] {
         var taps: [Tap] = [.embeddings]
+        if model.config.projectsEmbeddings { taps.append(.embeddingsProjection) }
         for l in 0..<model.config.numHiddenLayers {
             taps += [.attentionProbs(layer: l), .attentionSelf(layer: l), .attention(layer: l), .intermediate(layer: l),
                      .output(layer: l)]
@@ -136,7 +143,8 @@ public enum Tap: Hashable, Sendable, CustomStringConvertible {
     /// Position in forward order (for sorting taps a golden lists in another order).
     public var order: Int {
         switch self {
-        case .embeddings: 0
+        case .embeddings: -1
+        case .embeddingsProjection: 0
         case .attentionProbs(let l): 1 + 5 * l
         case .attentionSelf(let l): 2 + 5 * l
         case .attention(let l): 3 + 5 * l
@@ -168,7 +176,8 @@ extension ActivationBuffers {
     /// The shape of a tap's tensor for `config` at this batch shape.
     public func shape(of tap: Tap, config c: BertConfig) -> [Int] {
         switch tap {
-        case .embeddings, .attentionSelf, .attention, .output: [batch, seq, c.hiddenSize]
+        case .embeddings: [batch, seq, c.embeddingSize]
+        case .embeddingsProjection, .attentionSelf, .attention, .output: [batch, seq, c.hiddenSize]
         case .intermediate: [batch, seq, c.intermediateSize]
         case .attentionProbs: [batch, c.numAttentionHeads, seq, seq]
         case .pooler: [batch, c.hiddenSize]
@@ -192,6 +201,7 @@ extension ActivationBuffers {
         let p: UnsafeMutablePointer<Float>?
         switch tap {
         case .embeddings: p = embeddings
+        case .embeddingsProjection: p = c.projectsEmbeddings ? encoderInput : nil
         case .attentionProbs(let l): p = layer(l).flatMap { $0.probs }
         case .attentionSelf(let l): p = keepEveryLayer ? layer(l)?.context : nil
         case .attention(let l): p = keepEveryLayer ? layer(l)?.attention : nil

@@ -16,18 +16,26 @@ public struct DropoutRates: Sendable, Equatable {
     public var hidden: Float
     /// `attention_probs_dropout_prob`.
     public var attention: Float
-    /// `classifier_dropout`, else `hidden_dropout_prob`.
+    /// `classifier_dropout`, else `hidden_dropout_prob`: before the head's Linear (`.classifier`).
     public var classifier: Float
+    /// After a classification head's dense (`.classifierDense`): `classifier` too, except in
+    /// SequenceSummary heads (ELECTRA's multiple choice: `summary_last_dropout`, before it `summary_first_dropout`).
+    public var classifierDense: Float
 
-    public init(hidden: Float, attention: Float, classifier: Float) {
+    public init(hidden: Float, attention: Float, classifier: Float, classifierDense: Float? = nil) {
         self.hidden = hidden
         self.attention = attention
         self.classifier = classifier
+        self.classifierDense = classifierDense ?? classifier
     }
 
-    public init(config c: BertConfig) {
+    /// The config's rates for `head`, as its family's layout reads them (ClassifierLayout.dropout).
+    public init(config c: BertConfig, head: HeadKind = .sequenceClassification) {
+        let classifier = Float(c.classifierDropout ?? c.hiddenDropoutProb)
+        let summary = c.family.layout(head).classifier?.dropout == .sequenceSummary
         self.init(hidden: Float(c.hiddenDropoutProb), attention: Float(c.attentionProbsDropoutProb),
-                  classifier: Float(c.classifierDropout ?? c.hiddenDropoutProb))
+                  classifier: summary ? Float(c.summaryFirstDropout) : classifier,
+                  classifierDense: summary ? Float(c.summaryLastDropout) : classifier)
     }
 
     public static let off = DropoutRates(hidden: 0, attention: 0, classifier: 0)
@@ -37,10 +45,11 @@ public struct DropoutRates: Sendable, Equatable {
         switch site {
         case .embeddings, .attentionOutput, .output: hidden
         case .attentionProbs: attention
-        case .classifier, .classifierDense: classifier
+        case .classifier: classifier
+        case .classifierDense: classifierDense
         }
     }
-    public var isOff: Bool { hidden == 0 && attention == 0 && classifier == 0 }
+    public var isOff: Bool { hidden == 0 && attention == 0 && classifier == 0 && classifierDense == 0 }
 }
 
 /// One place a dropout mask applies.
@@ -94,7 +103,7 @@ public final class DropoutMasks: @unchecked Sendable {
         self.seq = seq
         self.rates = rates
         let t = batch * seq, h = c.hiddenSize
-        var order: [(site: DropoutSite, count: Int)] = [(.embeddings, t * h)]
+        var order: [(site: DropoutSite, count: Int)] = [(.embeddings, t * c.embeddingSize)]
         for l in 0..<c.numHiddenLayers {
             order += [(.attentionProbs(layer: l), batch * c.numAttentionHeads * seq * seq), (.attentionOutput(layer: l), t * h),
                       (.output(layer: l), t * h)]

@@ -43,7 +43,7 @@ public final class GradientBuffers: @unchecked Sendable {
     public init(config c: BertConfig, batch: Int, seq: Int, head: HeadKind = .sequenceClassification) {
         self.batch = batch
         self.seq = seq
-        let t = batch * seq, h = c.hiddenSize
+        let t = batch * seq, h = c.hiddenSize, wide = max(h, c.embeddingSize)
         let logitsCount = switch head {
         case .sequenceClassification: batch * max(c.numLabels, 1)
         case .multipleChoice: batch
@@ -51,7 +51,8 @@ public final class GradientBuffers: @unchecked Sendable {
         case .questionAnswering: t * 2
         case .none, .preTraining, .maskedLM, .nextSentence: 1
         }
-        let sizes = [t * h, t * h, t * h, t * c.intermediateSize, t * 3 * h, batch * h, batch * h, logitsCount,
+        // residual and sum also carry the embeddings' [T, E] gradients.
+        let sizes = [t * wide, t * wide, t * h, t * c.intermediateSize, t * 3 * h, batch * h, batch * h, logitsCount,
                      head.hasNextSentence ? batch * 2 : 0, batch * h]
         let rounded = sizes.map { ($0 + 15) & ~15 }
         count = rounded.reduce(0, +)
@@ -65,7 +66,7 @@ public final class GradientBuffers: @unchecked Sendable {
         pooled = views[5]; poolerPre = views[6]; logits = views[7]
         nextSentence = head.hasNextSentence ? views[8] : nil
         classifierScratch = views[9]
-        maskedLM = head.hasMaskedLM ? MaskedLMBuffers(hidden: h, vocabulary: c.vocabSize) : nil
+        maskedLM = head.hasMaskedLM ? MaskedLMBuffers(hidden: h, width: c.maskedLMWidth, vocabulary: c.vocabSize) : nil
         attentionScratch = WorkerScratch(floatsPerWorker: Int(bk_attention_backward_scratch_floats(Int32(seq), Int32(c.headSize))))
     }
 
@@ -83,7 +84,7 @@ extension BertModel {
         guard let input = a.input else { preconditionFailure("backward needs a forward") }
         let c = config, p = parameters
         let s = a.seq, b = a.batch, t = b * s, h = c.hiddenSize, inter = c.intermediateSize
-        let last = a.layers.last?.output ?? a.embeddings
+        let last = a.layers.last?.output ?? a.encoderInput
 
         // Heads: the last hidden state's gradient into d.residual, the pooled output's into d.pooled
         // (then through the pooler into the first token of each row).
@@ -98,7 +99,7 @@ extension BertModel {
         input.attentionMask.withUnsafeBufferPointer { mask in
             for l in stride(from: c.numHiddenLayers - 1, through: 0, by: -1) {
                 let la = a.layers[l], w = LayerWeights(p, layer: l), gw = LayerWeights(g, layer: l)
-                let x = l == 0 ? a.embeddings : a.layers[l - 1].output
+                let x = l == 0 ? a.encoderInput : a.layers[l - 1].output
                 // BertOutput: LayerNorm (its input gradient to the dense and, as a copy, to the residual),
                 // then dense + residual.
                 layerNormBackward(dinp: d.sum, dinpCopy: d.residual, dweight: gw.outNormWeight, dbias: gw.outNormBias,
@@ -135,19 +136,28 @@ extension BertModel {
                 columnSums(into: gw.qkvBias + 2 * h, d.qkv + 2 * h, rows: t, cols: h, stride: 3 * h)
             }
         }
-        // BertEmbeddings: dropout, LayerNorm, then scatter into the rows used.
-        dropoutBackward(d.residual, drop, .embeddings, rows: t, cols: h)
-        layerNormBackward(dinp: d.sum, dweight: g[.embeddings(.normWeight)], dbias: g[.embeddings(.normBias)],
-                          dout: d.residual, inp: a.embeddingsSum, mean: a.embeddingsMean, rstd: a.embeddingsRstd,
-                          weight: p[.embeddings(.normWeight)], rows: t, cols: h)
+        // ELECTRA's embeddings_project, then BertEmbeddings (E wide): dropout, LayerNorm, then scatter
+        // into the rows used. `demb` is the embeddings' output gradient, `dsum` the LayerNorm input's.
+        let e = c.embeddingSize
+        var (demb, dsum) = (d.residual, d.sum)
+        if c.projectsEmbeddings {
+            linearBackward(dinp: d.sum, overwrite: true, dweight: g[.embeddingsProjection(.weight)],
+                           dbias: g[.embeddingsProjection(.bias)], dout: d.residual, inp: a.embeddings,
+                           weight: p[.embeddingsProjection(.weight)], rows: t, inFeatures: e, outFeatures: h)
+            (demb, dsum) = (d.sum, d.residual)
+        }
+        dropoutBackward(demb, drop, .embeddings, rows: t, cols: e)
+        layerNormBackward(dinp: dsum, dweight: g[.embeddings(.normWeight)], dbias: g[.embeddings(.normBias)],
+                          dout: demb, inp: a.embeddingsSum, mean: a.embeddingsMean, rstd: a.embeddingsRstd,
+                          weight: p[.embeddings(.normWeight)], rows: t, cols: e)
         // RobertaEmbeddings' position table has padding_idx = pad_token_id too; BERT's has none.
         let paddingPosition = c.family.embeddings.positions == .fromPaddingMask ? c.padTokenId : nil
         input.inputIds.withUnsafeBufferPointer { ids in
             input.tokenTypeIds.withUnsafeBufferPointer { types in
                 input.positionIds.withUnsafeBufferPointer { positions in
                     embeddingsBackward(dword: g[.embeddings(.word)], dposition: g[.embeddings(.position)],
-                                       dtype: g[.embeddings(.tokenType)], dout: d.sum, ids: ids.baseAddress!,
-                                       types: types.baseAddress!, positions: positions.baseAddress!, tokens: t, hidden: h,
+                                       dtype: g[.embeddings(.tokenType)], dout: dsum, ids: ids.baseAddress!,
+                                       types: types.baseAddress!, positions: positions.baseAddress!, tokens: t, hidden: e,
                                        paddingId: c.padTokenId, paddingPosition: paddingPosition)
                 }
             }

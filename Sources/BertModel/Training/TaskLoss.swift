@@ -90,7 +90,7 @@ extension BertModel {
             let positions = y.indices.filter { y[$0] != ignoredLabel }
             m.reset(positions: positions)
             MaskedLMHead(parameters, config: c, tied: architecture.tiedDecoder)
-                .trainingForward(m, last: a.layers.last?.output ?? a.embeddings)
+                .trainingForward(m, last: a.layers.last?.output ?? a.encoderInput)
             return crossEntropy(logits: m.logits, targets: positions.map { y[$0] }, ignoreIndex: ignoredLabel, rows: m.rows,
                                 classes: c.vocabSize, dlogits: m.dlogits)
         }

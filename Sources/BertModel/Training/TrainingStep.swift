@@ -50,11 +50,11 @@ public final class Trainer: @unchecked Sendable {
         self.schedule = schedule
         self.clipNorm = clipNorm
         self.problem = problem ?? model.config.problemType ?? .singleLabel
-        self.dropout = dropout ?? DropoutRates(config: model.config)
+        self.dropout = dropout ?? DropoutRates(config: model.config, head: model.head)
         self.seed = seed
         let a = model.architecture
         var frozen = a.carried
-        if a.head.hasMaskedLM, !a.tiedDecoder { frozen.append(.head(.mlmBias)) }
+        if a.head.hasMaskedLM, !a.tiedDecoder, !model.config.family.maskedLM.sharedBias { frozen.append(.head(.mlmBias)) }
         self.frozen = frozen.sorted()
         let layout = model.parameters.layout
         frozenRanges = self.frozen.compactMap { layout[$0] }.map { $0.offset..<$0.offset + $0.count }.sorted { $0.lowerBound < $1.lowerBound }

@@ -31,11 +31,11 @@ public struct EncoderFamily: Sendable, Equatable, CustomStringConvertible {
     // MARK: The registry
 
     /// Every family bertkit runs. A new family is one more entry (and its file).
-    public static let all: [EncoderFamily] = [.bert, .roberta, .xlmRoberta]
+    public static let all: [EncoderFamily] = [.bert, .roberta, .xlmRoberta, .electra]
 
     /// Families transformers has that bertkit refuses by name until they land (issue 14).
     public static let notYetSupported: [String: String] = [
-        "distilbert": "DistilBERT", "electra": "ELECTRA", "albert": "ALBERT", "mpnet": "MPNet", "camembert": "CamemBERT",
+        "distilbert": "DistilBERT", "albert": "ALBERT", "mpnet": "MPNet", "camembert": "CamemBERT",
         "deberta": "DeBERTa", "deberta-v2": "DeBERTa-v2", "xlm-roberta-xl": "XLM-RoBERTa-XL", "modernbert": "ModernBERT",
     ]
 
@@ -84,6 +84,7 @@ public struct EncoderFamily: Sendable, Equatable, CustomStringConvertible {
         let dense = heads.contains { layout($0).classifier?.dense != nil }
         for h in heads {
             for p in BertParameter.Head.allCases where dense || (p != .classifierDenseWeight && p != .classifierDenseBias) {
+                if p == .mlmDecoderBias, maskedLM.sharedBias { continue }
                 // Only the parameters of heads the family has (no `cls.seq_relationship` in RoBERTa).
                 if let owner = HeadKind.owner(of: p), !heads.contains(where: { $0 == owner || ($0 == .preTraining && owner != .questionAnswering) }) { continue }
                 m[huggingFaceName(p, head: h)] = p
@@ -133,14 +134,25 @@ public struct ClassifierLayout: Sendable, Equatable {
         case everyToken
     }
 
+    /// Which config keys give the dropout before each Linear.
+    public enum Dropout: Sendable, Equatable {
+        /// `classifier_dropout`, or `hidden_dropout_prob` when null, before each Linear (BERT, RoBERTa).
+        case classifier
+        /// SequenceSummary's (ELECTRA's multiple choice): `summary_first_dropout` before the dense,
+        /// `summary_last_dropout` after its activation (BertConfig.summaryFirstDropout / summaryLastDropout).
+        case sequenceSummary
+    }
+
     public var input: Input
     /// A dense + activation before the output projection (`classifier.dense` + tanh in RoBERTa), with
     /// dropout before each Linear; nil: one Linear.
     public var dense: HeadActivation?
+    public var dropout: Dropout
 
-    public init(input: Input, dense: HeadActivation? = nil) {
+    public init(input: Input, dense: HeadActivation? = nil, dropout: Dropout = .classifier) {
         self.input = input
         self.dense = dense
+        self.dropout = dropout
     }
 }
 
@@ -161,9 +173,28 @@ public struct HeadLayout: Sendable, Equatable {
 
 /// The masked-LM head: its names (`lm_head.*` in RoBERTa) and the activation of its transform.
 public struct MaskedLMLayout: Sendable, Equatable {
+    /// How wide the transform's output (its LayerNorm and the decoder's input) is.
+    public enum Width: Sendable, Equatable {
+        /// hidden_size (BertPredictionHeadTransform, RobertaLMHead).
+        case hidden
+        /// embedding_size (ElectraGeneratorPredictions: dense hidden → embedding_size).
+        case embeddingSize
+    }
+
     /// nil: config.json's `hidden_act` (BertPredictionHeadTransform); RoBERTa's `lm_head` always uses exact GELU.
     public var activation: HiddenActivation?
+    public var width: Width
+    /// One output bias whether or not the decoder is tied (ELECTRA's `generator_lm_head.bias`): an
+    /// untied decoder has no `decoder.bias` of its own beside `mlmBias`.
+    public var sharedBias: Bool
     public var names: [BertParameter.Head: String]
+
+    public init(activation: HiddenActivation?, width: Width = .hidden, sharedBias: Bool = false, names: [BertParameter.Head: String]) {
+        self.activation = activation
+        self.width = width
+        self.sharedBias = sharedBias
+        self.names = names
+    }
 
     public static let bert = MaskedLMLayout(activation: nil, names: [:])
 }
@@ -175,6 +206,18 @@ public struct ConfigSchema: Sendable, Equatable {
     public var keys: [String: String]
     /// Defaults that differ from BertConfig's (`pad_token_id` 1, `vocab_size` 50265 for RoBERTa).
     public var defaults: [String: Double]
+    /// Keys that, when present, must have this value: the only setting bertkit implements
+    /// (ELECTRA's `summary_type` "first"); another value is refused naming the key.
+    public var fixed: [String: JSONValue]
+    /// Whether `embedding_size` is read (ELECTRA); otherwise the embeddings are hidden_size wide.
+    public var embeddingSize: Bool
+
+    public init(keys: [String: String], defaults: [String: Double], fixed: [String: JSONValue] = [:], embeddingSize: Bool = false) {
+        self.keys = keys
+        self.defaults = defaults
+        self.fixed = fixed
+        self.embeddingSize = embeddingSize
+    }
 
     public static let bert = ConfigSchema(keys: [:], defaults: [:])
 
