@@ -53,7 +53,8 @@ extension BertModel {
         var clock = ForwardProfile.Clock()
 
         // Embeddings, then layer 0's bias (and residual) rows.
-        let word = p[.embeddings(.word)], position = p[.embeddings(.position)], type = p[.embeddings(.tokenType)]
+        let word = p[.embeddings(.word)], position = p[.embeddings(.position)]
+        let type = c.family.embeddings.tokenTypes ? p[.embeddings(.tokenType)] : nil
         let embNormW = p[.embeddings(.normWeight)], embNormB = p[.embeddings(.normBias)]
         let embDrop = dropout?.apply(.embeddings)
         input.inputIds.withUnsafeBufferPointer { ids in

@@ -1,8 +1,8 @@
 import BertFormats
 import Foundation
 
-/// golden/fixtures/families (golden/generate_roberta.py): tiny random RoBERTa and XLM-RoBERTa
-/// checkpoints of every head, in each weights format.
+/// golden/fixtures/families (golden/generate_roberta.py, golden/generate_distilbert.py): tiny random
+/// RoBERTa, XLM-RoBERTa and DistilBERT checkpoints of every head, in each weights format.
 public enum FamilyFixtures {
     /// Fixture names with the head each is and the formats it comes in.
     public static let all: [(name: String, head: HeadKind, formats: [String])] = {
@@ -21,6 +21,9 @@ public enum FamilyFixtures {
                 out.append(("\(family)-\(h)", kind, formats))
             }
         }
+        // golden/generate_distilbert.py: every head in every format (TFDistilBert… has them all).
+        let distilbert: [(String, HeadKind)] = [("base", .none), ("sinusoidal", .none)] + heads.filter { !$0.0.hasPrefix("masked-lm-") && $0.0 != "pooler" && $0.0 != "no-pooler" }
+        for (h, kind) in distilbert { out.append(("distilbert-\(h)", kind, ["safetensors", "bin", "h5", "keras"])) }
         return out
     }()
 

@@ -117,13 +117,13 @@ public enum BertParameter: Hashable, Sendable, Comparable, CustomStringConvertib
         }
     }
 
-    /// The encoder's parameters with their shapes (Linear weights `[out, in]`), in forward order.
+    /// The encoder's parameters with their shapes (Linear weights `[out, in]`), in forward order, in `c`'s family.
     public static func encoder(_ c: BertConfig, pooler: Bool) -> [(BertParameter, [Int])] {
         let h = c.hiddenSize, i = c.intermediateSize
-        var out: [(BertParameter, [Int])] = [
-            (.embeddings(.word), [c.vocabSize, h]), (.embeddings(.position), [c.maxPositionEmbeddings, h]),
-            (.embeddings(.tokenType), [c.typeVocabSize, h]), (.embeddings(.normWeight), [h]), (.embeddings(.normBias), [h]),
-        ]
+        var out: [(BertParameter, [Int])] = [(.embeddings(.word), [c.vocabSize, h]), (.embeddings(.position), [c.maxPositionEmbeddings, h])]
+        // DistilBERT's Embeddings have no token-type table (EmbeddingsLayout.tokenTypes).
+        if c.family.embeddings.tokenTypes { out.append((.embeddings(.tokenType), [c.typeVocabSize, h])) }
+        out += [(.embeddings(.normWeight), [h]), (.embeddings(.normBias), [h])]
         for l in 0..<c.numHiddenLayers {
             for p in Layer.allCases {
                 let shape: [Int]

@@ -24,7 +24,7 @@ public enum CheckpointError: LocalizedError, Equatable {
             return "\(f): \(n.count) required tensor\(n.count == 1 ? " is" : "s are") missing:\n\(list)"
         case .shapeMismatches(let f, let m):
             let list = m.map { e -> String in
-                let keys: [String]? = if case .parameter(let p, _) = WeightNames.mapAnyFamily(huggingFace: e.name) { p.configKeys } else { nil }
+                let keys = WeightNames.configKeys(huggingFace: e.name)
                 return "  \(e.name): expected \(e.expected) from the config" + (keys.map { " (\($0.joined(separator: " × ")))" } ?? "")
                     + ", found \(e.found)"
             }.joined(separator: "\n")

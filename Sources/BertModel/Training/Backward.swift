@@ -142,11 +142,12 @@ extension BertModel {
                           weight: p[.embeddings(.normWeight)], rows: t, cols: h)
         // RobertaEmbeddings' position table has padding_idx = pad_token_id too; BERT's has none.
         let paddingPosition = c.family.embeddings.positions == .fromPaddingMask ? c.padTokenId : nil
+        let dtype = c.family.embeddings.tokenTypes ? g[.embeddings(.tokenType)] : nil
         input.inputIds.withUnsafeBufferPointer { ids in
             input.tokenTypeIds.withUnsafeBufferPointer { types in
                 input.positionIds.withUnsafeBufferPointer { positions in
                     embeddingsBackward(dword: g[.embeddings(.word)], dposition: g[.embeddings(.position)],
-                                       dtype: g[.embeddings(.tokenType)], dout: d.sum, ids: ids.baseAddress!,
+                                       dtype: dtype, dout: d.sum, ids: ids.baseAddress!,
                                        types: types.baseAddress!, positions: positions.baseAddress!, tokens: t, hidden: h,
                                        paddingId: c.padTokenId, paddingPosition: paddingPosition)
                 }
