@@ -25,7 +25,7 @@ final class EncoderFamilyTests: XCTestCase {
     }
 
     func testFamiliesStillToComeAreRefusedByName() {
-        for (type, name) in [("distilbert", "DistilBERT"), ("electra", "ELECTRA"), ("albert", "ALBERT"), ("mpnet", "MPNet")] {
+        for (type, name) in [("electra", "ELECTRA"), ("albert", "ALBERT"), ("mpnet", "MPNet")] {
             refused(["model_type": "\"\(type)\""], key: "model_type", [name, "not supported yet", "\"roberta\"", "\"xlm-roberta\""])
         }
         refused(["model_type": "\"gpt2\""], key: "model_type", ["\"gpt2\" is not supported", "\"bert\""])
