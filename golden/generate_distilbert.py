@@ -38,16 +38,13 @@ Deterministic (fixed seeds, one torch thread, sorted writers); offline. Reruns g
 
 import offline_env  # noqa: F401  (sets HF_HUB_OFFLINE etc. before transformers is imported)
 
-import argparse
 import json
-import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-from generate_roberta import FIXTURES, EXPECTED, TF_PYTHON, TOPICS, TAGS, fresh, labels
+import generate_roberta
+from generate_roberta import FIXTURES, TOPICS, TAGS, fresh, labels
 
 HERE = Path(__file__).resolve().parent
 VOCAB = HERE / "fixtures" / "tiny-vocab.txt"
@@ -195,71 +192,19 @@ def write_formats(name: str) -> None:
     copy_folder_files(st, h)
 
 
-def write_golden(name: str, folder: Path = None, examples=None) -> None:
-    import record
-    from golden_io import save_safetensors
-
-    folder = folder or FIXTURES / name / "safetensors"
-    examples = examples or TEXTS.get(head_of(name), SINGLES)
-    tensors = record.record(folder, examples)
-    source = str(folder.relative_to(HERE.parent))
-    save_safetensors(EXPECTED / f"{name}.acts.safetensors", tensors, record.metadata(examples, source, record.architecture(folder)))
-
-
-def write_sentence_transformers() -> None:
-    from sentence_transformers import SentenceTransformer, models
-
-    t = models.Transformer(str(FIXTURES / "distilbert-base" / "safetensors"))
-    st = SentenceTransformer(modules=[t, models.Pooling(t.get_embedding_dimension(), "mean"), models.Normalize()], device="cpu")
-    d = fresh(FIXTURES / ST_NAME)
-    st.save(str(d))
-    (d / "README.md").unlink()  # the generated model card: nothing bertkit reads
-    write_golden(ST_NAME, d, SINGLES)
+def write_golden(name: str) -> None:
+    generate_roberta.write_golden(name, FIXTURES / name / "safetensors", TEXTS.get(head_of(name), SINGLES))
 
 
 def keras_part() -> None:
     """Inside golden/.venv-tf (transformers 4.57.6): TFDistilBert<Head> from the safetensors folder."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import transformers
-    from safetensors.numpy import load_file
-    from transformers.modeling_tf_pytorch_utils import load_pytorch_state_dict_in_tf2_model
-
     for name in names():
-        suffix = HEADS[head_of(name)][0]
-        st = FIXTURES / name / "safetensors"
-        d = fresh(FIXTURES / name / "keras")
-        copy_folder_files(st, d)
-        model = getattr(transformers, "TFDistilBert" + suffix)(transformers.DistilBertConfig.from_pretrained(st))
-        model.build_in_name_scope()
-        state = load_file(str(st / "model.safetensors"))
-        _, info = load_pytorch_state_dict_in_tf2_model(model, state, tf_inputs=False, output_loading_info=True)
-        assert not info["missing_keys"] and not info["unexpected_keys"] and not info["mismatched_keys"], (name, info)
-        with tempfile.TemporaryDirectory() as tmp:
-            model.save_pretrained(tmp)
-            shutil.copyfile(Path(tmp) / "tf_model.h5", d / "tf_model.h5")
-        print(f"wrote {d / 'tf_model.h5'} with transformers {transformers.__version__}", file=sys.stderr)
+        generate_roberta.save_keras(name, "TFDistilBert" + HEADS[head_of(name)][0], "DistilBertConfig", copy_folder_files)
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--skip-keras", action="store_true")
-    ap.add_argument("--keras-only", action="store_true", help="(used inside golden/.venv-tf)")
-    args = ap.parse_args()
-    if args.keras_only:
-        keras_part()
-        return
-    from generate import setup_torch
-
-    setup_torch()
-    for name in names():
-        write_formats(name)
-        write_golden(name)
-        print(f"wrote {FIXTURES / name} and {EXPECTED / name}.acts.safetensors", file=sys.stderr)
-    write_sentence_transformers()
-    if not args.skip_keras:
-        if not TF_PYTHON.exists():
-            sys.exit(f"{TF_PYTHON} is missing (golden/requirements-tf.txt), or pass --skip-keras")
-        subprocess.run([str(TF_PYTHON), __file__, "--keras-only"], check=True)
+    generate_roberta.generator_main(__doc__, __file__, names(), write_formats, write_golden,
+                                    lambda: generate_roberta.write_sentence_transformers("distilbert-base", ST_NAME, SINGLES), keras_part)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""What transformers' pipelines return on the RoBERTa / XLM-RoBERTa fixtures (golden/generate_roberta.py).
+"""What transformers' pipelines return on the RoBERTa / XLM-RoBERTa / DistilBERT fixtures (golden/generate_roberta.py,
+golden/generate_distilbert.py).
 
     golden/.venv/bin/python golden/generate_family_pipelines.py     # the question-answering part runs in
                                                                     # golden/.venv-tf (transformers 4.57.6)
@@ -35,6 +36,8 @@ OUT = HERE / "expected" / "families"
 TF_PYTHON = HERE / ".venv-tf" / "bin" / "python"
 # Logit gaps (log-score differences): bertkit's logits agree with PyTorch's to ~1e-6 on these models.
 MIN_GAP = 1e-4
+# Fixture name prefixes (`roberta-masked-lm`, …); FILL's `<mask>` becomes each tokenizer's mask token ([MASK]).
+FAMILIES = ("roberta", "xlmr", "distilbert")
 
 FILL = ["The cat sat on the <mask>.", "Hello <mask>!", "<mask> won the game today.", "Stock prices <mask> in the city.",
         "The quick brown <mask> jumps over the lazy dog.", "She sells sea <mask> by the sea shore.",
@@ -62,11 +65,11 @@ def gaps_ok(scores):
 
 def fill_mask(pipe_cls):
     out = {}
-    for fam in ("roberta", "xlmr"):
+    for fam in FAMILIES:
         name = f"{fam}-masked-lm"
         pipe = pipe_cls("fill-mask", model=str(FIXTURES / name / "safetensors"))
         cases = []
-        for t in FILL:
+        for t in (t.replace("<mask>", pipe.tokenizer.mask_token) for t in FILL):
             r = pipe(t, top_k=4)  # the 4th only to check the gap below the 3rd
             if gaps_ok([c["score"] for c in r]):
                 cases.append({"input": t, "output": r[:3]})
@@ -77,7 +80,8 @@ def fill_mask(pipe_cls):
 
 def text_classification(pipe_cls):
     out = {}
-    for name in ("roberta-sequence-classification", "roberta-multi-label", "roberta-regression", "xlmr-sequence-classification"):
+    for name in ("roberta-sequence-classification", "roberta-multi-label", "roberta-regression", "xlmr-sequence-classification",
+                 "distilbert-sequence-classification", "distilbert-multi-label", "distilbert-regression"):
         pipe = pipe_cls("text-classification", model=str(FIXTURES / name / "safetensors"))
         cases = []
         for t in CLASSIFY:
@@ -91,7 +95,7 @@ def text_classification(pipe_cls):
 
 def token_classification(pipe_cls):
     out = {}
-    for fam in ("roberta", "xlmr"):
+    for fam in FAMILIES:
         name = f"{fam}-token-classification"
         per = {}
         for s in STRATEGIES:
@@ -107,6 +111,8 @@ def multiple_choice():
     import transformers
 
     out = {}
+    # Not DistilBERT: its tiny multiple-choice fixture left every example within MIN_GAP (its logits are
+    # checked tap by tap against record.py's golden instead, FamilyGoldenTests).
     for fam in ("roberta", "xlmr"):
         name = f"{fam}-multiple-choice"
         folder = str(FIXTURES / name / "safetensors")
@@ -129,7 +135,7 @@ def question_answering() -> None:
     import transformers
 
     out = {"transformers": transformers.__version__}
-    for fam in ("roberta", "xlmr"):
+    for fam in FAMILIES:
         name = f"{fam}-question-answering"
         pipe = transformers.pipeline("question-answering", model=str(FIXTURES / name / "safetensors"))
         cases = []

@@ -203,15 +203,16 @@ def write_formats(name: str) -> None:
     copy_folder_files(st, h)
 
 
-def write_sentence_transformers() -> None:
+def write_sentence_transformers(source: str = "roberta-pooler", name: str = ST_NAME, examples=None) -> None:
+    """Fixture `source`'s encoder under mean Pooling + Normalize, saved by sentence-transformers as `name`, with its golden."""
     from sentence_transformers import SentenceTransformer, models
 
-    t = models.Transformer(str(FIXTURES / "roberta-pooler" / "safetensors"))
+    t = models.Transformer(str(FIXTURES / source / "safetensors"))
     st = SentenceTransformer(modules=[t, models.Pooling(t.get_embedding_dimension(), "mean"), models.Normalize()], device="cpu")
-    d = fresh(FIXTURES / ST_NAME)
+    d = fresh(FIXTURES / name)
     st.save(str(d))
     (d / "README.md").unlink()  # the generated model card: nothing bertkit reads
-    write_golden(ST_NAME, d, SINGLES)
+    write_golden(name, d, examples or SINGLES)
 
 
 def write_golden(name: str, folder: Path = None, examples=None) -> None:
@@ -230,31 +231,39 @@ def write_golden(name: str, folder: Path = None, examples=None) -> None:
 # ---------------------------------------------------------------------------------------------
 
 def keras_part() -> None:
+    for name in names():
+        (prefix, config_class, _, _, _, _), (suffix, _, pooler, _), head = split(name)
+        if head in NO_KERAS:
+            continue
+        save_keras(name, "TF" + prefix + suffix, config_class, copy_folder_files)
+
+
+def save_keras(name: str, tf_class: str, config_class: str, copy_files) -> None:
+    """keras/tf_model.h5 of fixture `name`: `tf_class` built from the safetensors folder's config and
+    weights through transformers' PyTorch -> TF loader (nothing missing, unexpected or mismatched)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import transformers
     from safetensors.numpy import load_file
     from transformers.modeling_tf_pytorch_utils import load_pytorch_state_dict_in_tf2_model
 
-    for name in names():
-        (prefix, config_class, _, _, _, _), (suffix, _, pooler, _), head = split(name)
-        if head in NO_KERAS:
-            continue
-        st = FIXTURES / name / "safetensors"
-        d = fresh(FIXTURES / name / "keras")
-        copy_folder_files(st, d)
-        model = getattr(transformers, "TF" + prefix + suffix)(getattr(transformers, config_class).from_pretrained(st))
-        model.build_in_name_scope()
-        state = load_file(str(st / "model.safetensors"))
-        _, info = load_pytorch_state_dict_in_tf2_model(model, state, tf_inputs=False, output_loading_info=True)
-        assert not info["missing_keys"] and not info["unexpected_keys"] and not info["mismatched_keys"], (name, info)
-        with tempfile.TemporaryDirectory() as tmp:
-            model.save_pretrained(tmp)
-            shutil.copyfile(Path(tmp) / "tf_model.h5", d / "tf_model.h5")
-        print(f"wrote {d / 'tf_model.h5'} with transformers {transformers.__version__}", file=sys.stderr)
+    st = FIXTURES / name / "safetensors"
+    d = fresh(FIXTURES / name / "keras")
+    copy_files(st, d)
+    model = getattr(transformers, tf_class)(getattr(transformers, config_class).from_pretrained(st))
+    model.build_in_name_scope()
+    state = load_file(str(st / "model.safetensors"))
+    _, info = load_pytorch_state_dict_in_tf2_model(model, state, tf_inputs=False, output_loading_info=True)
+    assert not info["missing_keys"] and not info["unexpected_keys"] and not info["mismatched_keys"], (name, info)
+    with tempfile.TemporaryDirectory() as tmp:
+        model.save_pretrained(tmp)
+        shutil.copyfile(Path(tmp) / "tf_model.h5", d / "tf_model.h5")
+    print(f"wrote {d / 'tf_model.h5'} with transformers {transformers.__version__}", file=sys.stderr)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def generator_main(doc: str, script: str, names, write_formats, write_golden, write_sentence_transformers, keras_part) -> None:
+    """The command line of the family generators: every fixture's formats and golden, the
+    sentence-transformers fixture, then (unless --skip-keras) `script --keras-only` in golden/.venv-tf."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--skip-keras", action="store_true")
     ap.add_argument("--keras-only", action="store_true", help="(used inside golden/.venv-tf)")
     args = ap.parse_args()
@@ -264,7 +273,7 @@ def main() -> None:
     from generate import setup_torch
 
     setup_torch()
-    for name in names():
+    for name in names:
         write_formats(name)
         write_golden(name)
         print(f"wrote {FIXTURES / name} and {EXPECTED / name}.acts.safetensors", file=sys.stderr)
@@ -272,7 +281,11 @@ def main() -> None:
     if not args.skip_keras:
         if not TF_PYTHON.exists():
             sys.exit(f"{TF_PYTHON} is missing (golden/requirements-tf.txt), or pass --skip-keras")
-        subprocess.run([str(TF_PYTHON), __file__, "--keras-only"], check=True)
+        subprocess.run([str(TF_PYTHON), script, "--keras-only"], check=True)
+
+
+def main() -> None:
+    generator_main(__doc__, __file__, names(), write_formats, write_golden, write_sentence_transformers, keras_part)
 
 
 if __name__ == "__main__":

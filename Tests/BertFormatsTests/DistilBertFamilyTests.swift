@@ -7,15 +7,11 @@ import XCTest
 /// DistilBERT's family description (Families/DistilBERT.swift, modeling_distilbert.py 5.23): its
 /// config keys, its fixed eps, no token types, its layer and head spellings, what is refused by key.
 final class DistilBertFamilyTests: XCTestCase {
-    private func config(_ fields: [String: String], file: String = "config.json") throws -> BertConfig {
-        var all: [String: String] = [
+    private func config(_ fields: [String: String]) throws -> BertConfig {
+        try FamilyConfigs.config(fields, base: [
             "model_type": "\"distilbert\"", "vocab_size": "40", "dim": "8", "n_layers": "1", "n_heads": "2",
             "hidden_dim": "12", "max_position_embeddings": "20", "activation": "\"relu\"",
-        ]
-        for (k, v) in fields { all[k] = v }
-        let text = "{" + all.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \($0.value)" }.joined(separator: ", ") + "}"
-        guard case .object(let o) = try JSONParser.parse(Array(text.utf8), file: file) else { fatalError() }
-        return try BertConfig(json: o, file: file)
+        ])
     }
 
     private func refused(_ fields: [String: String], key: String, _ fragments: [String], line: UInt = #line) {

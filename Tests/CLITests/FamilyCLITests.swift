@@ -3,7 +3,7 @@ import Foundation
 import TestSupport
 import XCTest
 
-/// The RoBERTa / XLM-RoBERTa fixtures (golden/generate_roberta.py) through the command line: convert,
+/// The RoBERTa / XLM-RoBERTa / DistilBERT fixtures (golden/generate_roberta.py, generate_distilbert.py) through the command line: convert,
 /// verify, run (transformers' pipelines: golden/expected/families/pipelines.json and
 /// question-answering.json, golden/generate_family_pipelines.py), embed, diff, validate, attention,
 /// finetune and evaluate.
@@ -90,7 +90,7 @@ final class FamilyCLITests: XCTestCase {
                 let want = c["output"] as! [[String: Any]]
                 let scores = g["scores"] as? [String: Double] ?? [:]
                 // bertkit labels a regression by its value; the pipeline by LABEL_0 (whose score is the value).
-                if name != "roberta-regression" { XCTAssertEqual(g["label"] as? String, want[0]["label"] as? String, "\(name): \(c["input"]!)") }
+                if !name.hasSuffix("-regression") { XCTAssertEqual(g["label"] as? String, want[0]["label"] as? String, "\(name): \(c["input"]!)") }
                 // The pipeline's softmax / sigmoid / identity of logits within ~1e-6 of PyTorch's.
                 for w in want {
                     XCTAssertEqual(scores[w["label"] as! String] ?? .nan, w["score"] as! Double, accuracy: 1e-5, "\(name): \(c["input"]!)")
@@ -120,7 +120,7 @@ final class FamilyCLITests: XCTestCase {
     func testQuestionAnsweringIsThePipelines() throws {
         let data = try Data(contentsOf: URL(fileURLWithPath: Repo.expected("families/question-answering.json")))
         let golden = try JSONSerialization.jsonObject(with: data) as! [String: Any]
-        for name in ["roberta-question-answering", "xlmr-question-answering"] {
+        for name in ["roberta-question-answering", "xlmr-question-answering", "distilbert-question-answering"] {
             for c in golden[name] as! [[String: Any]] {
                 let want = c["output"] as! [[String: Any]]
                 let r = try ToolRun.run(["run", folder(name), "--question", c["question"] as! String, "--context", c["context"] as! String,
@@ -149,21 +149,25 @@ final class FamilyCLITests: XCTestCase {
         }
     }
 
-    /// `embed` with the sentence-transformers Pooling (mean) + Normalize on a RoBERTa encoder, against
-    /// sentence-transformers' own `sentence_embedding` (the golden record.py wrote).
+    /// `embed` with the sentence-transformers Pooling (mean) + Normalize on a RoBERTa and a DistilBERT
+    /// encoder, against sentence-transformers' own `sentence_embedding` (the golden record.py wrote).
     func testEmbedIsSentenceTransformers() throws {
-        let g = try SafeTensorsFile.read(path: Repo.expected("families/roberta-sentence-transformers.acts.safetensors"))
+        for name in ["roberta-sentence-transformers", "distilbert-sentence-transformers"] { try assertEmbedding(name) }
+    }
+
+    private func assertEmbedding(_ name: String) throws {
+        let g = try SafeTensorsFile.read(path: Repo.expected("families/\(name).acts.safetensors"))
         let texts = try JSONDecoder().decode([AnyTexts].self, from: Data(g.metadataDictionary["texts"]!.utf8))
         let single = texts.compactMap(\.single)
         let want = g["sentence_embedding"]!.floats(), d = g["sentence_embedding"]!.shape[1]
-        let r = try ToolRun.run(["embed", Repo.fixture("families/roberta-sentence-transformers")] + single + ["--json"])
+        let r = try ToolRun.run(["embed", Repo.fixture("families/\(name)")] + single + ["--json"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let o = CLI.json(r.stdout)
         let rows = o["embeddings"] as? [[Double]] ?? []
         for (k, t) in texts.enumerated() where t.single != nil {
             let i = single.firstIndex(of: t.single!)!
             // Mean pooling and L2 normalisation of hidden states within ~1e-6 of PyTorch's.
-            assertClose(rows[i].map { Float($0) }, Array(want[k * d..<(k + 1) * d]), atol: 1e-5, label: "text \(k + 1)")
+            assertClose(rows[i].map { Float($0) }, Array(want[k * d..<(k + 1) * d]), atol: 1e-5, label: "\(name) text \(k + 1)")
         }
     }
 
@@ -179,14 +183,18 @@ final class FamilyCLITests: XCTestCase {
     // MARK: diff, validate, attention
 
     func testDiffValidateAndAttentionWorkUnchanged() throws {
-        let dir = Repo.temporaryDirectory()
-        let name = "roberta-sequence-classification"
+        for family in ["roberta", "distilbert"] { try assertDiffValidateAndAttention(family) }
+    }
+
+    private func assertDiffValidateAndAttention(_ family: String) throws {
+        let dir = Repo.temporaryDirectory(family)
+        let name = "\(family)-sequence-classification"
         let golden = Repo.expected("families/\(name).acts.safetensors")
         let d = try ToolRun.run(["diff", folder(name), golden])
         XCTAssertEqual(d.status, 0, d.stdout + d.stderr)
         let same = try ToolRun.run(["diff", folder(name), folder(name, "keras"), "--text", "Hello world!"])
         XCTAssertEqual(same.status, 0, same.stdout + same.stderr)
-        let other = try ToolRun.run(["diff", folder(name), folder("roberta-regression"), "--text", "Hello world!"])
+        let other = try ToolRun.run(["diff", folder(name), folder("\(family)-regression"), "--text", "Hello world!"])
         XCTAssertNotEqual(other.status, 0, "two different models differ")
         let v = try ToolRun.run(["validate", folder(name), "--golden", golden, "--json"])
         XCTAssertEqual(v.status, 0, v.stdout + v.stderr)
@@ -227,6 +235,14 @@ final class FamilyCLITests: XCTestCase {
             ("roberta-pooler", "question-answering", ["--train", data + "/squad-mini/train.json", "--max-seq-len", "64", "--doc-stride", "16"],
              ["--data", data + "/squad-mini/dev.jsonl", "--max-seq-len", "64", "--doc-stride", "16"]),
             ("xlmr-pooler", "multiple-choice", ["--train", data + "/multiple-choice/train.csv"], ["--data", data + "/multiple-choice/test.csv"]),
+            // DistilBERT: a new pre_classifier + classifier on token 0, no token types; 40 positions.
+            ("distilbert-base", "sequence-classification", ["--train", data + "/problems/topics.csv", "--problem-type", "multi_label_classification",
+                                                            "--labels", "sport,money,tech"], ["--data", data + "/problems/topics.csv"]),
+            ("distilbert-base", "token-classification", ["--train", data + "/ner/train.conll"], ["--data", data + "/ner/test.conll"]),
+            ("distilbert-masked-lm", "masked-lm", ["--train", data + "/mlm/train.txt"], ["--data", data + "/mlm/heldout.txt"]),
+            ("distilbert-base", "question-answering", ["--train", data + "/squad-mini/train.json", "--max-seq-len", "40", "--doc-stride", "16"],
+             ["--data", data + "/squad-mini/dev.jsonl", "--max-seq-len", "40", "--doc-stride", "16"]),
+            ("distilbert-base", "multiple-choice", ["--train", data + "/multiple-choice/train.csv"], ["--data", data + "/multiple-choice/test.csv"]),
         ]
         for (k, (model, task, train, eval)) in tasks.enumerated() {
             let out = dir + "/m\(k).bkm"
@@ -237,7 +253,8 @@ final class FamilyCLITests: XCTestCase {
             let folderOut = dir + "/m\(k)"
             XCTAssertEqual(try ToolRun.run(["convert", out, folderOut]).status, 0)
             let config = try String(contentsOfFile: folderOut + "/config.json", encoding: .utf8)
-            XCTAssertTrue(config.contains(model.hasPrefix("roberta") ? "\"Roberta" : "\"XLMRoberta"), "\(task): \(config.prefix(400))")
+            let prefix = model.hasPrefix("roberta") ? "\"Roberta" : model.hasPrefix("distilbert") ? "\"DistilBert" : "\"XLMRoberta"
+            XCTAssertTrue(config.contains(prefix), "\(task): \(config.prefix(400))")
         }
     }
 
@@ -245,5 +262,7 @@ final class FamilyCLITests: XCTestCase {
     func testAHeadTheFamilyLacksIsRefusedByName() throws {
         let r = try ToolRun.run(["run", folder("roberta-pooler"), "Hello", "--task", "next-sentence", "--pair", "World"])
         CLI.assertBadInput(r, names: ["next-sentence", "RobertaModel"])
+        let d = try ToolRun.run(["run", folder("distilbert-base"), "Hello", "--task", "next-sentence", "--pair", "World"])
+        CLI.assertBadInput(d, names: ["next-sentence", "DistilBertModel"])
     }
 }

@@ -47,3 +47,14 @@ public enum FamilyFixtures {
         return try Checkpoint.bind(config: config, tensors: tensors)
     }
 }
+
+/// A config.json of any family from key → JSON text pairs over `base` (the family's minimal keys), for
+/// config tests that change one field at a time.
+public enum FamilyConfigs {
+    public static func config(_ fields: [String: String], base: [String: String], file: String = "config.json") throws -> BertConfig {
+        let all = base.merging(fields) { $1 }
+        let text = "{" + all.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \($0.value)" }.joined(separator: ", ") + "}"
+        guard case .object(let o) = try JSONParser.parse(Array(text.utf8), file: file) else { preconditionFailure("an object") }
+        return try BertConfig(json: o, file: file)
+    }
+}
