@@ -154,9 +154,16 @@ def check_stored_table_is_used(folder: Path) -> None:
 def write_tokenizer(folder: Path) -> None:
     import transformers
 
-    tokenizer = transformers.DistilBertTokenizer(vocab_file=str(VOCAB), model_max_length=40)
-    assert "token_type_ids" not in tokenizer.model_input_names
     with tempfile.TemporaryDirectory() as tmp:
+        # from_pretrained on a vocab.txt folder converts it; 5.23's DistilBertTokenizer(vocab_file=…) keeps only
+        # the five special tokens.
+        shutil.copyfile(VOCAB, Path(tmp) / "vocab.txt")
+        (Path(tmp) / "config.json").write_text(json.dumps({"model_type": "distilbert"}), "utf-8")
+        tokenizer = transformers.DistilBertTokenizer.from_pretrained(tmp, model_max_length=40)
+        assert len(tokenizer) == len(VOCAB.read_text("utf-8").splitlines()), len(tokenizer)
+        assert "token_type_ids" not in tokenizer.model_input_names
+        for f in ("vocab.txt", "config.json"):
+            (Path(tmp) / f).unlink()
         tokenizer.save_pretrained(tmp)
         config = json.loads((Path(tmp) / "tokenizer_config.json").read_text("utf-8"))
         for k in ("is_local", "local_files_only"):  # where this run loaded from, not the tokenizer
