@@ -44,7 +44,7 @@ import tempfile
 from pathlib import Path
 
 import generate_roberta
-from generate_roberta import FIXTURES, TOPICS, TAGS, fresh, labels
+from generate_roberta import FIXTURES, TOPICS, TAGS, copy_folder_files, fresh, labels
 
 HERE = Path(__file__).resolve().parent
 VOCAB = HERE / "fixtures" / "tiny-vocab.txt"
@@ -77,7 +77,6 @@ TEXTS = {
     "multiple-choice": [["The cat sat on the", ["mat.", "stock market.", "big computer."]],
                         ["Prices fell at the", ["bank today.", "lazy dog.", "news."]]],
 }
-FOLDER_FILES = ["config.json", "tokenizer.json", "tokenizer_config.json", "vocab.txt"]
 
 
 def names():
@@ -171,11 +170,6 @@ def write_tokenizer(folder: Path) -> None:
         (folder / "tokenizer_config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", "utf-8")
         shutil.copyfile(Path(tmp) / "tokenizer.json", folder / "tokenizer.json")
     shutil.copyfile(VOCAB, folder / "vocab.txt")
-
-
-def copy_folder_files(src: Path, dst: Path) -> None:
-    for f in FOLDER_FILES:
-        shutil.copyfile(src / f, dst / f)
 
 
 def write_formats(name: str) -> None:

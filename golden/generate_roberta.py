@@ -171,7 +171,9 @@ def write_tokenizer(name: str, folder: Path) -> None:
         shutil.copyfile(TOKENIZERS / tok / f, folder / f)
 
 
-FOLDER_FILES = ["config.json", "tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt", "sentencepiece.bpe.model"]
+# The files of a fixture folder besides the weights, whichever the family has (vocab.txt: DistilBERT's WordPiece).
+FOLDER_FILES = ["config.json", "tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt", "sentencepiece.bpe.model",
+                "vocab.txt"]
 
 
 def copy_folder_files(src: Path, dst: Path) -> None:
