@@ -241,14 +241,15 @@ final class FamilyCLITests: XCTestCase {
             ("roberta-pooler", "question-answering", ["--train", data + "/squad-mini/train.json", "--max-seq-len", "64", "--doc-stride", "16"],
              ["--data", data + "/squad-mini/dev.jsonl", "--max-seq-len", "64", "--doc-stride", "16"]),
             ("xlmr-pooler", "multiple-choice", ["--train", data + "/multiple-choice/train.csv"], ["--data", data + "/multiple-choice/test.csv"]),
-            // DistilBERT: a new pre_classifier + classifier on token 0, no token types; 40 positions.
+            // DistilBERT: a new pre_classifier + classifier on token 0, no token types; 40 positions (the longest
+            // question leaves 6 context tokens a window, so a stride of 4).
             ("distilbert-base", "sequence-classification", ["--train", data + "/problems/topics.csv", "--problem-type", "multi_label_classification",
                                                             "--labels", "sport,money,tech"], ["--data", data + "/problems/topics.csv"]),
             ("distilbert-base", "token-classification", ["--train", data + "/ner/train.conll"], ["--data", data + "/ner/test.conll"]),
             // The fixture's 217-token vocabulary makes mlm/train.txt all [UNK] (special, never masked): texts in its words.
             ("distilbert-masked-lm", "masked-lm", ["--train", tinyText], ["--data", tinyText]),
-            ("distilbert-base", "question-answering", ["--train", data + "/squad-mini/train.json", "--max-seq-len", "40", "--doc-stride", "8"],
-             ["--data", data + "/squad-mini/dev.jsonl", "--max-seq-len", "40", "--doc-stride", "8"]),
+            ("distilbert-base", "question-answering", ["--train", data + "/squad-mini/train.json", "--max-seq-len", "40", "--doc-stride", "4"],
+             ["--data", data + "/squad-mini/dev.jsonl", "--max-seq-len", "40", "--doc-stride", "4"]),
             ("distilbert-base", "multiple-choice", ["--train", data + "/multiple-choice/train.csv"], ["--data", data + "/multiple-choice/test.csv"]),
         ]
         for (k, (model, task, train, eval)) in tasks.enumerated() {
