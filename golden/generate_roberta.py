@@ -177,6 +177,7 @@ def write_tokenizer(name: str, folder: Path) -> None:
         shutil.copyfile(TOKENIZERS / tok / f, folder / f)
 
 
+# The files of a fixture folder besides the weights, whichever the family has (vocab.txt: DistilBERT's WordPiece).
 FOLDER_FILES = ["config.json", "tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt", "sentencepiece.bpe.model",
                 "vocab.txt"]
 
@@ -214,8 +215,8 @@ def save_formats(name: str, model, write_tokenizer_into, every_format: bool) -> 
     copy_folder_files(st, h)
 
 
-def write_sentence_transformers(source: str = "roberta-pooler", name: str = ST_NAME) -> None:
-    """Fixture `source` under mean Pooling + Normalize, saved by sentence-transformers as `name`, with its golden."""
+def write_sentence_transformers(source: str = "roberta-pooler", name: str = ST_NAME, examples=None) -> None:
+    """Fixture `source`'s encoder under mean Pooling + Normalize, saved by sentence-transformers as `name`, with its golden."""
     from sentence_transformers import SentenceTransformer, models
 
     t = models.Transformer(str(FIXTURES / source / "safetensors"))
@@ -223,7 +224,7 @@ def write_sentence_transformers(source: str = "roberta-pooler", name: str = ST_N
     d = fresh(FIXTURES / name)
     st.save(str(d))
     (d / "README.md").unlink()  # the generated model card: nothing bertkit reads
-    write_golden(name, d, SINGLES)
+    write_golden(name, d, examples or SINGLES)
 
 
 def write_golden(name: str, folder: Path = None, examples=None) -> None:
@@ -271,8 +272,8 @@ def keras_part() -> None:
 
 
 def generate_main(doc: str, script: str, names, write_formats, write_golden, keras_part, sentence_transformers) -> None:
-    """The command line of a family's generator (this one, generate_electra.py): every fixture's formats
-    and golden, the sentence-transformers fixture, then the Keras part in golden/.venv-tf."""
+    """The command line of a family's generator (this one, generate_electra.py, generate_distilbert.py):
+    every fixture's formats and golden, the sentence-transformers fixture, then the Keras part in golden/.venv-tf."""
     ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--skip-keras", action="store_true")
     ap.add_argument("--keras-only", action="store_true", help="(used inside golden/.venv-tf)")

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Record a golden activation file (formats/golden.md) from a transformers BERT, RoBERTa or XLM-RoBERTa checkpoint.
+"""Record a golden activation file (formats/golden.md) from a transformers BERT, RoBERTa, XLM-RoBERTa, ELECTRA or DistilBERT checkpoint.
 
     golden/.venv/bin/python golden/record.py MODEL_FOLDER --text "Who won?" --pair "Prices fell." \\
         --text "Go!" -o OUT.safetensors
@@ -92,6 +92,17 @@ HEADS.update({
     "ElectraForQuestionAnswering": Head(hooks=("qa_outputs",), outputs=("start_logits", "end_logits")),
     "ElectraForMultipleChoice": Head(hooks=("classifier",), outputs=("logits",)),
 })
+# DistilBERT (modeling_distilbert.py): the encoder under `distilbert.`, no pooler, no token types; the MLM
+# head is four modules (vocab_transform → activation → vocab_layer_norm → vocab_projector), hooked at the
+# last; sequence classification and multiple choice end in `classifier` after pre_classifier + ReLU.
+HEADS.update({
+    "DistilBertModel": Head(),
+    "DistilBertForMaskedLM": Head(hooks=("vocab_projector",), outputs=("logits",)),
+    "DistilBertForSequenceClassification": Head(hooks=("classifier",), outputs=("logits",)),
+    "DistilBertForTokenClassification": Head(hooks=("classifier",), outputs=("logits",)),
+    "DistilBertForQuestionAnswering": Head(hooks=("qa_outputs",), outputs=("start_logits", "end_logits")),
+    "DistilBertForMultipleChoice": Head(hooks=("classifier",), outputs=("logits",)),
+})
 MULTIPLE_CHOICE = "BertForMultipleChoice"
 
 
@@ -106,6 +117,10 @@ def is_base_model(arch: str) -> bool:
 # The encoder modules hooked in each layer (relative to `encoder.layer.{i}`). Attention modules return
 # (output, weights); their first element is the tap.
 LAYER_HOOKS = ("attention.self", "attention", "intermediate", "output")
+# DistilBERT's TransformerBlock (relative to `transformer.layer.{i}`): the same points under its names
+# (sa_layer_norm = BERT's attention output, ffn.activation = intermediate, output_layer_norm = output).
+# Its `attention` module returns out_lin's output, not the context, so no module gives `attention.self`.
+DISTILBERT_LAYER_HOOKS = ("sa_layer_norm", "ffn.activation", "output_layer_norm")
 
 
 def producer() -> str:
@@ -205,10 +220,15 @@ def record(folder: Path, examples) -> dict:
     modules = [base.embeddings]
     if getattr(base, "embeddings_project", None) is not None:  # ELECTRA with embedding_size != hidden_size
         modules.append(base.embeddings_project)
-    for layer in base.encoder.layer:
-        modules += [layer.get_submodule(p) for p in LAYER_HOOKS]
-    if getattr(base, "pooler", None) is not None:  # ELECTRA has none
+    distilbert = config.model_type == "distilbert"
+    for layer in (base.transformer.layer if distilbert else base.encoder.layer):
+        modules += [layer.get_submodule(p) for p in (DISTILBERT_LAYER_HOOKS if distilbert else LAYER_HOOKS)]
+    if getattr(base, "pooler", None) is not None:  # ELECTRA and DistilBERT have none
         modules.append(base.pooler)
+    # DistilBERT takes no token_type_ids (its tokenizer gives none): the golden stores zeros, the model gets none.
+    model_inputs = {k: v for k, v in inputs.items() if not (distilbert and k == "token_type_ids")}
+    if distilbert:
+        inputs["token_type_ids"] = torch.zeros_like(inputs["token_type_ids"])
     modules += [model.get_submodule(h) for h in head.hooks]
 
     captured, base_outputs = {}, []
@@ -220,7 +240,7 @@ def record(folder: Path, examples) -> dict:
     handles = [m.register_forward_hook(hook) for m in modules]
     handles.append(base.register_forward_hook(lambda module, args, output: base_outputs.append(output)))
     with torch.no_grad():
-        out = model(**inputs, output_hidden_states=True, output_attentions=True, return_dict=True)
+        out = model(**model_inputs, output_hidden_states=True, output_attentions=True, return_dict=True)
     for h in handles:
         h.remove()
 
@@ -229,11 +249,11 @@ def record(folder: Path, examples) -> dict:
     tensors.update({f"hidden_states.{k}": t for k, t in enumerate(out.hidden_states)})
     tensors.update({f"attentions.{i}": t for i, t in enumerate(out.attentions)})
     tensors["last_hidden_state"] = base_out.last_hidden_state
-    if getattr(base_out, "pooler_output", None) is not None:  # ELECTRA's output has no pooler_output
+    if getattr(base_out, "pooler_output", None) is not None:  # ELECTRA's and DistilBERT's outputs have none
         tensors["pooler_output"] = base_out.pooler_output
     tensors.update({f: getattr(out, f) for f in head.outputs})
     if (folder / "modules.json").exists():
-        tensors["sentence_embedding"] = sentence_embedding(folder, inputs)
+        tensors["sentence_embedding"] = sentence_embedding(folder, model_inputs)
     tensors = {n: t.detach().to(torch.float32).contiguous().clone() for n, t in tensors.items()}
     assert not set(tensors) & set(inputs), "an activation named like an input"
     tensors.update(inputs)

@@ -55,7 +55,8 @@ extension BertModel {
         // Embeddings (E = embedding_size wide), then layer 0's bias (and residual) rows; with ELECTRA's
         // `embeddings_project` (modeling_electra.py, ElectraModel.forward) those rows come after its GEMM.
         let e = c.embeddingSize, project = c.projectsEmbeddings
-        let word = p[.embeddings(.word)], position = p[.embeddings(.position)], type = p[.embeddings(.tokenType)]
+        let word = p[.embeddings(.word)], position = p[.embeddings(.position)]
+        let type = c.family.embeddings.tokenTypes ? p[.embeddings(.tokenType)] : nil
         let embNormW = p[.embeddings(.normWeight)], embNormB = p[.embeddings(.normBias)]
         let embDrop = dropout?.apply(.embeddings)
         input.inputIds.withUnsafeBufferPointer { ids in

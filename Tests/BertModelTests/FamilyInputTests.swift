@@ -29,6 +29,20 @@ final class FamilyInputTests: XCTestCase {
         }
     }
 
+    /// DistilBERT takes no token_type_ids: a tokenizer's segment ids (a pair's 1s) are left out, as
+    /// DistilBertTokenizer's model_input_names leave them out; given explicitly, a non-zero type is refused.
+    func testDistilBertTakesNoTokenTypes() throws {
+        let text = #"{"model_type": "distilbert", "vocab_size": 30, "dim": 4, "n_layers": 1, "n_heads": 1, "hidden_dim": 4, "max_position_embeddings": 8}"#
+        guard case .object(let o) = try JSONParser.parse(Array(text.utf8), file: "config.json") else { fatalError() }
+        let c = try BertConfig(json: o, file: "config.json")
+        let pair = try BertInput(rows: [[2, 5, 3, 6, 3]], tokenTypes: [[0, 0, 0, 1, 1]], config: c)
+        XCTAssertEqual(pair.tokenTypeIds, [0, 0, 0, 0, 0])
+        XCTAssertEqual(pair.positionIds, [0, 1, 2, 3, 4])
+        XCTAssertThrowsError(try BertInput(batch: 1, seq: 2, inputIds: [2, 3], tokenTypeIds: [0, 1], config: c)) { e in
+            XCTAssertEqual(e as? ModelError, .tokenTypeOutOfRange(row: 0, position: 1, type: 1, typeVocabSize: 1))
+        }
+    }
+
     /// nn.Embedding(padding_idx=pad) on RoBERTa's position table: a token at the padding position adds
     /// nothing to row pad (end to end its gradient is 0 anyway: nothing reads a padded token), BERT's
     /// table has no padding row. The op alone, as llm.c tests ops before models.

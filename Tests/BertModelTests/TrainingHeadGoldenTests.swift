@@ -145,6 +145,17 @@ final class TrainingHeadGoldenTests: XCTestCase {
         try runSteps("families/electra-masked-lm", architecture: .maskedLM, frozen: [])
     }
 
+    // DistilBERT (golden/generate_distilbert.py fixtures): pre_classifier + ReLU on token 0, the masked
+    // LM's vocab_transform under `activation`, and embeddings without a token-type table.
+
+    func testDistilBertSequenceClassificationFiveSteps() throws {
+        try runSteps("families/distilbert-sequence-classification", architecture: .sequenceClassification, frozen: [])
+    }
+
+    func testDistilBertMaskedLMFiveSteps() throws {
+        try runSteps("families/distilbert-masked-lm", architecture: .maskedLM, frozen: [])
+    }
+
     func testTokenClassificationFiveSteps() throws {
         try runSteps("token-classification", architecture: .tokenClassification, frozen: ["pooler.dense.weight", "pooler.dense.bias"])
     }

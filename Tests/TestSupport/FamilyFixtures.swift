@@ -1,8 +1,8 @@
 import BertFormats
 import Foundation
 
-/// golden/fixtures/families (golden/generate_roberta.py, generate_electra.py): tiny random RoBERTa,
-/// XLM-RoBERTa and ELECTRA checkpoints of every head, in each weights format.
+/// golden/fixtures/families (golden/generate_roberta.py, generate_electra.py, generate_distilbert.py):
+/// tiny random RoBERTa, XLM-RoBERTa, ELECTRA and DistilBERT checkpoints of every head, in each weights format.
 public enum FamilyFixtures {
     /// Fixture names with the head each is and the formats it comes in.
     public static let all: [(name: String, head: HeadKind, formats: [String])] = {
@@ -31,6 +31,9 @@ public enum FamilyFixtures {
         for (h, kind) in electra {
             out.append(("electra-\(h)", kind, ["safetensors", "bin", "h5"] + (h == "masked-lm-untied" ? [] : ["keras"])))
         }
+        // golden/generate_distilbert.py: every head in every format (TFDistilBert… has them all).
+        let distilbert: [(String, HeadKind)] = [("base", .none), ("sinusoidal", .none)] + heads.filter { !$0.0.hasPrefix("masked-lm-") && $0.0 != "pooler" && $0.0 != "no-pooler" }
+        for (h, kind) in distilbert { out.append(("distilbert-\(h)", kind, ["safetensors", "bin", "h5", "keras"])) }
         return out
     }()
 
@@ -52,5 +55,16 @@ public enum FamilyFixtures {
         default: try HDF5Reader.read(path: path)
         }
         return try Checkpoint.bind(config: config, tensors: tensors)
+    }
+}
+
+/// A config.json of any family from key → JSON text pairs over `base` (the family's minimal keys), for
+/// config tests that change one field at a time.
+public enum FamilyConfigs {
+    public static func config(_ fields: [String: String], base: [String: String], file: String = "config.json") throws -> BertConfig {
+        let all = base.merging(fields) { $1 }
+        let text = "{" + all.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \($0.value)" }.joined(separator: ", ") + "}"
+        guard case .object(let o) = try JSONParser.parse(Array(text.utf8), file: file) else { preconditionFailure("an object") }
+        return try BertConfig(json: o, file: file)
     }
 }

@@ -131,13 +131,13 @@ public enum BertParameter: Hashable, Sendable, Comparable, CustomStringConvertib
         return configKeys?.map { $0 == "hidden_size" ? "embedding_size" : $0 }
     }
 
-    /// The encoder's parameters with their shapes (Linear weights `[out, in]`), in forward order.
+    /// The encoder's parameters with their shapes (Linear weights `[out, in]`), in forward order, in `c`'s family.
     public static func encoder(_ c: BertConfig, pooler: Bool) -> [(BertParameter, [Int])] {
         let h = c.hiddenSize, i = c.intermediateSize, e = c.embeddingSize
-        var out: [(BertParameter, [Int])] = [
-            (.embeddings(.word), [c.vocabSize, e]), (.embeddings(.position), [c.maxPositionEmbeddings, e]),
-            (.embeddings(.tokenType), [c.typeVocabSize, e]), (.embeddings(.normWeight), [e]), (.embeddings(.normBias), [e]),
-        ]
+        var out: [(BertParameter, [Int])] = [(.embeddings(.word), [c.vocabSize, e]), (.embeddings(.position), [c.maxPositionEmbeddings, e])]
+        // DistilBERT's Embeddings have no token-type table (EmbeddingsLayout.tokenTypes).
+        if c.family.embeddings.tokenTypes { out.append((.embeddings(.tokenType), [c.typeVocabSize, e])) }
+        out += [(.embeddings(.normWeight), [e]), (.embeddings(.normBias), [e])]
         if c.projectsEmbeddings { out += [(.embeddingsProjection(.weight), [h, e]), (.embeddingsProjection(.bias), [h])] }
         for l in 0..<c.numHiddenLayers {
             for p in Layer.allCases {

@@ -24,10 +24,7 @@ public enum CheckpointError: LocalizedError, Equatable {
             return "\(f): \(n.count) required tensor\(n.count == 1 ? " is" : "s are") missing:\n\(list)"
         case .shapeMismatches(let f, let m):
             let list = m.map { e -> String in
-                // The family the name's prefix says (`electra.`: embeddings are embedding_size wide), else any.
-                let family = EncoderFamily.all.first { e.name.hasPrefix($0.prefix + ".") }
-                let mapping = family.map { WeightNames.map(huggingFace: e.name, family: $0) } ?? WeightNames.mapAnyFamily(huggingFace: e.name)
-                let keys: [String]? = if case .parameter(let p, _) = mapping { p.configKeys(family: family ?? .bert) } else { nil }
+                let keys = WeightNames.configKeys(huggingFace: e.name)
                 return "  \(e.name): expected \(e.expected) from the config" + (keys.map { " (\($0.joined(separator: " × ")))" } ?? "")
                     + ", found \(e.found)"
             }.joined(separator: "\n")

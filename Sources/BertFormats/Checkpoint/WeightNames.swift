@@ -33,13 +33,20 @@ public enum WeightNames {
         return n
     }
 
-    /// The parameter an unprefixed name of `family` spells: BERT's encoder names, or one of the
-    /// family's head spellings (`lm_head.dense.weight`, `classifier.out_proj.weight`).
+    /// The parameter an unprefixed name of `family` spells: the family's encoder names (BERT's, or
+    /// `family.layers`' `transformer.layer.N.attention.q_lin.weight`), or one of its head spellings
+    /// (`lm_head.dense.weight`, `classifier.out_proj.weight`). A token-type table in a family without
+    /// token types is no parameter.
     static func canonical(_ n: String, family: EncoderFamily) -> BertParameter? {
         if let h = family.headSpellings()[n] { return .head(h) }
+        if let p = family.layers.parameter(n) { return p }
         guard let p = BertParameter(name: n) else { return nil }
-        if case .head = p { return nil }
-        return p
+        switch p {
+        case .head: return nil
+        case .layer: return family.layers == .bert ? p : nil
+        case .embeddings(.tokenType): return family.embeddings.tokenTypes ? p : nil
+        default: return p
+        }
     }
 
     /// Tries every family: for messages about a name whose family is not at hand.
@@ -48,11 +55,23 @@ public enum WeightNames {
         return .unexpected
     }
 
-    /// The layer a `state_dict` name belongs to (`encoder.layer.3.…` → 3), whether or not the
-    /// rest of the name is a parameter.
+    /// The config keys giving a `state_dict` name's dimensions, in the spelling of the family the name
+    /// is most likely from (its prefix's, else the first that maps it): `dim × dim` for DistilBERT,
+    /// `vocab_size × embedding_size` for ELECTRA's embeddings.
+    public static func configKeys(huggingFace name: String) -> [String]? {
+        let families = EncoderFamily.all.filter { name.hasPrefix($0.prefix + ".") } + EncoderFamily.all
+        for f in families {
+            if case .parameter(let p, _) = map(huggingFace: name, family: f) { return p.configKeys(family: f)?.map(f.config.key) }
+        }
+        return nil
+    }
+
+    /// The layer a `state_dict` name belongs to (`encoder.layer.3.…`, DistilBERT's
+    /// `transformer.layer.3.…` → 3), whether or not the rest of the name is a parameter.
     public static func layerIndex(huggingFace name: String) -> Int? {
         let parts = name.split(separator: ".")
-        guard let k = parts.firstIndex(of: "layer"), k > 0, parts[k - 1] == "encoder", k + 1 < parts.count else { return nil }
+        let scopes = Set(EncoderFamily.all.map { $0.layers.scope.split(separator: ".").first! })
+        guard let k = parts.firstIndex(of: "layer"), k > 0, scopes.contains(parts[k - 1]), k + 1 < parts.count else { return nil }
         return Int(parts[k + 1])
     }
 
@@ -105,6 +124,7 @@ public enum WeightNames {
     public static func huggingFaceName(_ p: BertParameter, prefixed: Bool, family: EncoderFamily = .bert,
                                        head: HeadKind = .none) -> String {
         if case .head(let h) = p { return family.huggingFaceName(h, head: head) }
-        return prefixed ? family.prefix + "." + p.name : p.name
+        let n = if case .layer(let i, let l) = p { family.layers.scope + ".\(i)." + family.layers.name(l) } else { p.name }
+        return prefixed ? family.prefix + "." + n : n
     }
 }

@@ -107,17 +107,21 @@ public struct BertConfig: Sendable, Equatable {
                               "unsupported activation \"\(hiddenActName)\"; bertkit supports gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, relu, silu, swish")
         }
         hiddenAct = act
-        layerNormEps = try r.positiveDouble(k.key("layer_norm_eps"), default: k.doubleDefault("layer_norm_eps", 1e-12))
+        // A field the family has no key for (DistilBERT's eps, fixed at 1e-12) is its default whatever the file says.
+        func present(_ field: String) -> String? { k.absent.contains(field) ? nil : k.key(field) }
+        layerNormEps = try present("layer_norm_eps").map { try r.positiveDouble($0, default: k.doubleDefault("layer_norm_eps", 1e-12)) }
+            ?? k.doubleDefault("layer_norm_eps", 1e-12)
         maxPositionEmbeddings = try r.positiveInt(k.key("max_position_embeddings"), default: k.intDefault("max_position_embeddings", 512))
-        typeVocabSize = try r.positiveInt(k.key("type_vocab_size"), default: k.intDefault("type_vocab_size", 2))
+        typeVocabSize = try present("type_vocab_size").map { try r.positiveInt($0, default: k.intDefault("type_vocab_size", 2)) }
+            ?? k.intDefault("type_vocab_size", 2)
         // null: no padding index (transformers' nn.Embedding(padding_idx=None)); 0 serves as well. A
         // family whose positions count from the padding id needs one.
         let nullablePad = family.embeddings.positions == .absolute
         padTokenId = try r.int("pad_token_id", default: k.intDefault("pad_token_id", 0), nullable: nullablePad)
         initializerRange = try r.positiveDouble("initializer_range", default: 0.02)
-        hiddenDropoutProb = try r.probability("hidden_dropout_prob", default: 0.1)
-        attentionProbsDropoutProb = try r.probability("attention_probs_dropout_prob", default: 0.1)
-        classifierDropout = try r.optionalProbability("classifier_dropout")
+        hiddenDropoutProb = try r.probability(k.key("hidden_dropout_prob"), default: 0.1)
+        attentionProbsDropoutProb = try r.probability(k.key("attention_probs_dropout_prob"), default: 0.1)
+        classifierDropout = try r.optionalProbability(k.key("classifier_dropout")) ?? k.defaults["classifier_dropout"]
         summaryFirstDropout = try r.probability("summary_first_dropout", default: k.doubleDefault("summary_first_dropout", 0))
         summaryLastDropout = try r.probability("summary_last_dropout", default: k.doubleDefault("summary_last_dropout", 0))
         // Settings of the family's heads bertkit implements one way only (ELECTRA's SequenceSummary).
@@ -127,6 +131,9 @@ public struct BertConfig: Sendable, Equatable {
         }
         architectures = try r.stringArray("architectures")
         tieWordEmbeddings = try r.bool("tie_word_embeddings", default: true)
+        if !tieWordEmbeddings, let why = k.untiedRefusal {
+            throw ConfigError(file: file, key: "tie_word_embeddings", "is false: \(why)")
+        }
         // null: transformers' BertSelfAttention falls back to absolute.
         let pet = try r.string("position_embedding_type", default: "absolute", nullable: true)
         guard Self.supportedPositionEmbeddings.contains(pet) else {
@@ -145,8 +152,10 @@ public struct BertConfig: Sendable, Equatable {
         id2label = try r.labels()
         raw = o
         guard hiddenSize % numAttentionHeads == 0 else {
-            throw ConfigError(file: file, key: "hidden_size",
-                              "hidden_size \(hiddenSize) is not a multiple of num_attention_heads \(numAttentionHeads)")
+            let (h, n) = (k.key("hidden_size"), k.key("num_attention_heads"))
+            // DistilBERT names the heads key (MultiHeadSelfAttention: "n_heads must divide dim"); BERT the hidden size.
+            throw ConfigError(file: file, key: k.keys["num_attention_heads"] == nil ? h : n,
+                              "\(h) \(hiddenSize) is not a multiple of \(n) \(numAttentionHeads)")
         }
         guard padTokenId >= 0, padTokenId < vocabSize else {
             throw ConfigError(file: file, key: "pad_token_id", "\(padTokenId) is outside the vocabulary (vocab_size \(vocabSize))")
@@ -189,9 +198,11 @@ public struct BertConfig: Sendable, Equatable {
         o[k.key("intermediate_size")] = .int(intermediateSize)
         o[k.key("hidden_act")] = .string(hiddenActName)
         o[k.key("max_position_embeddings")] = .int(maxPositionEmbeddings)
-        o[k.key("type_vocab_size")] = .int(typeVocabSize)
+        if !k.absent.contains("type_vocab_size") { o[k.key("type_vocab_size")] = .int(typeVocabSize) }
         o["pad_token_id"] = .int(padTokenId)
-        if o[k.key("layer_norm_eps")]?.doubleValue != layerNormEps { o[k.key("layer_norm_eps")] = .double(layerNormEps) }
+        if !k.absent.contains("layer_norm_eps"), o[k.key("layer_norm_eps")]?.doubleValue != layerNormEps {
+            o[k.key("layer_norm_eps")] = .double(layerNormEps)
+        }
         if !architectures.isEmpty { o["architectures"] = .array(architectures.map { .string($0) }) }
         o["model_type"] = .string(modelType)
         if let p = problemType { o["problem_type"] = .string(p.rawValue) }

@@ -66,6 +66,12 @@ public enum Tap: Hashable, Sendable, CustomStringConvertible {
         var n = name
         // The encoder under any family's prefix (`bert.`, `roberta.`).
         if let f = EncoderFamily.all.first(where: { n.hasPrefix($0.prefix + ".") }) { n.removeFirst(f.prefix.count + 1) }
+        // Layers under another family's spelling (DistilBERT's `transformer.layer.N.sa_layer_norm`) as BERT's modules.
+        for f in EncoderFamily.all where f.layers != .bert && n.hasPrefix(f.layers.scope + ".") {
+            let rest = n.dropFirst(f.layers.scope.count + 1)
+            guard let dot = rest.firstIndex(of: "."), let module = f.layers.taps[String(rest[rest.index(after: dot)...])] else { return nil }
+            n = "encoder.layer.\(rest[..<dot]).\(module)"
+        }
         switch n {
         case "embeddings": self = .embeddings; return
         case "embeddings_project": self = .embeddingsProjection; return
@@ -75,7 +81,9 @@ public enum Tap: Hashable, Sendable, CustomStringConvertible {
         case "start_logits": self = .startLogits; return
         case "end_logits": self = .endLogits; return
         case "cls.seq_relationship", "seq_relationship_logits": self = .nextSentence; return
-        case "cls.predictions", "lm_head", "generator_lm_head", "prediction_logits": self = .predictions; return
+        // BERT's `cls.predictions`, RoBERTa's `lm_head`, ELECTRA's `generator_lm_head`, DistilBERT's
+        // `vocab_projector` (its last module).
+        case "cls.predictions", "lm_head", "generator_lm_head", "vocab_projector", "prediction_logits": self = .predictions; return
         case "sentence_embedding": self = .sentenceEmbedding; return
         case "last_hidden_state": self = .output(layer: layers - 1); return
         case "logits":

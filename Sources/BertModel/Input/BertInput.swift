@@ -67,7 +67,11 @@ public struct BertInput: Sendable, Equatable {
     }
 
     /// Rows of possibly different lengths, right-padded with `config.padTokenId` (mask 0, type 0).
+    /// A family without token types (DistilBERT) takes none: the tokenizer's segment ids are not a
+    /// model input there (DistilBertTokenizer's `model_input_names`), so they are left out, as
+    /// transformers' tokenizer leaves them out; given explicitly (`init(batch:…)`) a non-zero type is refused.
     public init(rows: [[Int]], tokenTypes: [[Int]]? = nil, config: BertConfig) throws {
+        let tokenTypes = config.family.embeddings.tokenTypes ? tokenTypes : nil
         guard let seq = rows.map(\.count).max(), seq > 0 else { throw ModelError.emptyBatch }
         if let t = tokenTypes {
             for (r, row) in rows.enumerated() where r >= t.count || t[r].count != row.count {

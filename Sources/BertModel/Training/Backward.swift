@@ -152,11 +152,12 @@ extension BertModel {
                           weight: p[.embeddings(.normWeight)], rows: t, cols: e)
         // RobertaEmbeddings' position table has padding_idx = pad_token_id too; BERT's has none.
         let paddingPosition = c.family.embeddings.positions == .fromPaddingMask ? c.padTokenId : nil
+        let dtype = c.family.embeddings.tokenTypes ? g[.embeddings(.tokenType)] : nil
         input.inputIds.withUnsafeBufferPointer { ids in
             input.tokenTypeIds.withUnsafeBufferPointer { types in
                 input.positionIds.withUnsafeBufferPointer { positions in
                     embeddingsBackward(dword: g[.embeddings(.word)], dposition: g[.embeddings(.position)],
-                                       dtype: g[.embeddings(.tokenType)], dout: dsum, ids: ids.baseAddress!,
+                                       dtype: dtype, dout: dsum, ids: ids.baseAddress!,
                                        types: types.baseAddress!, positions: positions.baseAddress!, tokens: t, hidden: e,
                                        paddingId: c.padTokenId, paddingPosition: paddingPosition)
                 }

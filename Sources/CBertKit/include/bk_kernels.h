@@ -26,7 +26,7 @@ void bk_exp(float *out, const float *in, size_t n);
 // ---- embeddings.c --------------------------------------------------------------------------
 /// out[r] = word[ids[r]] + type[types[r]] + position[positions[r]], for r in [0, rows): out, ids,
 /// types and positions point at the first row (flattened batch × seq). Ids and positions are trusted
-/// (BertInput checked them).
+/// (BertInput checked them). `type` NULL: no token-type table (DistilBERT), word + position.
 void bk_embeddings_sum_forward(float *out, const int32_t *ids, const int32_t *types, const int32_t *positions, int rows,
                                int hidden, const float *word, const float *position, const float *type);
 

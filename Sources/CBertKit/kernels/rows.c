@@ -7,6 +7,9 @@
 static void add3_portable(float *o, const float *a, const float *b, const float *c, int n) {
     for (int i = 0; i < n; i++) o[i] = a[i] + b[i] + c[i];
 }
+static void add2_portable(float *o, const float *a, const float *b, int n) {
+    for (int i = 0; i < n; i++) o[i] = a[i] + b[i];
+}
 #if BK_X86
 BK_AVX512 static void add3_avx512(float *o, const float *a, const float *b, const float *c, int n) {
     for (int i = 0; i < n; i += 16) {
@@ -28,9 +31,17 @@ void bk_embeddings_sum_forward(float *out, const int32_t *ids, const int32_t *ty
     int avx = bk_use_avx512();
     for (int r = 0; r < rows; r++) {
         // transformers adds (word + token type) + position; the same order keeps the same rounding.
-        const float *a = word + (size_t)ids[r] * hidden, *b = type + (size_t)types[r] * hidden,
-                    *c = position + (size_t)positions[r] * hidden;
+        // No type table (DistilBERT's Embeddings): word + position.
+        const float *a = word + (size_t)ids[r] * hidden, *c = position + (size_t)positions[r] * hidden;
         float *o = out + (size_t)r * hidden;
+        if (!type) {
+#if BK_X86
+            if (avx) { add2_avx512(o, a, c, hidden); continue; }
+#endif
+            add2_portable(o, a, c, hidden);
+            continue;
+        }
+        const float *b = type + (size_t)types[r] * hidden;
 #if BK_X86
         if (avx) { add3_avx512(o, a, b, c, hidden); continue; }
 #endif

@@ -25,17 +25,20 @@ public struct EncoderFamily: Sendable, Equatable, CustomStringConvertible {
     public let maskedLM: MaskedLMLayout
     /// config.json's keys and defaults for the typed config fields.
     public let config: ConfigSchema
+    /// How the family spells its encoder layers (BERT's `encoder.layer.N.attention.self.query`,
+    /// DistilBERT's `transformer.layer.N.attention.q_lin`).
+    public var layers: LayerNames = .bert
 
     public var description: String { displayName }
 
     // MARK: The registry
 
     /// Every family bertkit runs. A new family is one more entry (and its file).
-    public static let all: [EncoderFamily] = [.bert, .roberta, .xlmRoberta, .electra]
+    public static let all: [EncoderFamily] = [.bert, .roberta, .xlmRoberta, .electra, .distilbert]
 
     /// Families transformers has that bertkit refuses by name until they land (issue 14).
     public static let notYetSupported: [String: String] = [
-        "distilbert": "DistilBERT", "albert": "ALBERT", "mpnet": "MPNet", "camembert": "CamemBERT",
+        "albert": "ALBERT", "mpnet": "MPNet", "camembert": "CamemBERT",
         "deberta": "DeBERTa", "deberta-v2": "DeBERTa-v2", "xlm-roberta-xl": "XLM-RoBERTa-XL", "modernbert": "ModernBERT",
     ]
 
@@ -91,6 +94,35 @@ public struct EncoderFamily: Sendable, Equatable, CustomStringConvertible {
             }
         }
         return m
+    }
+}
+
+/// A family's spelling of the encoder layers: the scope of layer N (`encoder.layer` →
+/// `encoder.layer.N.`), each `BertParameter.Layer` under it, and the modules golden taps are recorded
+/// from (transformers' `named_modules()` paths relative to layer N). The one place encoder spellings
+/// are read (`WeightNames.canonical`, `WeightNames.huggingFaceName`, `Tap(goldenName:)`).
+public struct LayerNames: Sendable, Equatable {
+    /// The layers' `ModuleList` path: `encoder.layer` (BERT), `transformer.layer` (DistilBERT).
+    public var scope: String
+    /// The spellings that differ from the canonical `BertParameter.Layer` raw values.
+    public var parameters: [BertParameter.Layer: String]
+    /// Module path under layer N → the BERT module whose output it is (`sa_layer_norm` → `attention`).
+    /// Empty: BERT's module names (`attention.self`, `attention`, `intermediate`, `output`).
+    public var taps: [String: String]
+
+    public static let bert = LayerNames(scope: "encoder.layer", parameters: [:], taps: [:])
+
+    /// The spelling of `p` under layer N's scope.
+    public func name(_ p: BertParameter.Layer) -> String { parameters[p] ?? p.rawValue }
+
+    /// The parameter an unprefixed `state_dict` name of this spelling stands for; nil for any other name.
+    public func parameter(_ n: String) -> BertParameter? {
+        guard n.hasPrefix(scope + ".") else { return nil }
+        let rest = n.dropFirst(scope.count + 1)
+        guard let dot = rest.firstIndex(of: "."), let i = Int(rest[..<dot]), i >= 0, String(i) == rest[..<dot] else { return nil }
+        let tail = String(rest[rest.index(after: dot)...])
+        guard let p = BertParameter.Layer.allCases.first(where: { name($0) == tail }) else { return nil }
+        return .layer(i, p)
     }
 }
 
@@ -211,12 +243,20 @@ public struct ConfigSchema: Sendable, Equatable {
     public var fixed: [String: JSONValue]
     /// Whether `embedding_size` is read (ELECTRA); otherwise the embeddings are hidden_size wide.
     public var embeddingSize: Bool
+    /// Typed fields the family's config.json has no key for: read as their default and never
+    /// written (DistilBERT's fixed `layer_norm_eps` 1e-12, its absent `type_vocab_size`).
+    public var absent: Set<String>
+    /// Why the family refuses `tie_word_embeddings: false`; nil when an untied decoder is supported.
+    public var untiedRefusal: String?
 
-    public init(keys: [String: String], defaults: [String: Double], fixed: [String: JSONValue] = [:], embeddingSize: Bool = false) {
+    public init(keys: [String: String], defaults: [String: Double], fixed: [String: JSONValue] = [:], embeddingSize: Bool = false,
+                absent: Set<String> = [], untiedRefusal: String? = nil) {
         self.keys = keys
         self.defaults = defaults
         self.fixed = fixed
         self.embeddingSize = embeddingSize
+        self.absent = absent
+        self.untiedRefusal = untiedRefusal
     }
 
     public static let bert = ConfigSchema(keys: [:], defaults: [:])
