@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Record a golden activation file (formats/golden.md) from a transformers BERT, RoBERTa or XLM-RoBERTa checkpoint.
+"""Record a golden activation file (formats/golden.md) from a transformers BERT, RoBERTa, XLM-RoBERTa or MPNet checkpoint.
 
     golden/.venv/bin/python golden/record.py MODEL_FOLDER --text "Who won?" --pair "Prices fell." \\
         --text "Go!" -o OUT.safetensors
@@ -70,7 +70,8 @@ HEADS = {
 # RoBERTa and XLM-RoBERTa (modeling_roberta.py, modeling_xlm_roberta.py): the encoder under `roberta.`,
 # the MLM head is `lm_head` (RobertaLMHead), the sequence classifier `classifier` (RobertaClassificationHead:
 # dense → tanh → out_proj on <s>; its output is the logits). No pre-training or NSP classes.
-for _prefix in ("Roberta", "XLMRoberta"):
+# MPNet (modeling_mpnet.py) names its heads as RoBERTa does.
+for _prefix in ("Roberta", "XLMRoberta", "MPNet"):
     HEADS.update({
         f"{_prefix}Model": Head(),
         f"{_prefix}ForMaskedLM": Head(hooks=("lm_head",), outputs=("logits",)),
@@ -93,6 +94,11 @@ def is_base_model(arch: str) -> bool:
 # The encoder modules hooked in each layer (relative to `encoder.layer.{i}`). Attention modules return
 # (output, weights); their first element is the tap.
 LAYER_HOOKS = ("attention.self", "attention", "intermediate", "output")
+# MPNetAttention's `attn` returns the output projection `o` (BERT's attention.self returns the
+# context before it): no bertkit tap is that, so MPNet's layers are tapped from `attention` on.
+LAYER_HOOKS_BY_TYPE = {"mpnet": ("attention", "intermediate", "output")}
+# Families whose positions start after the padding id (create_position_ids_from_input_ids).
+PADDING_POSITIONS = ("roberta", "xlm-roberta", "mpnet")
 
 
 def producer() -> str:
@@ -184,14 +190,14 @@ def record(folder: Path, examples) -> dict:
     model, head = load_model(folder)
     rows, choices = rows_of(examples, architecture(folder))
     config = model.config
-    # RoBERTa's positions start after the padding id (create_position_ids_from_input_ids).
-    positions = config.max_position_embeddings - (config.pad_token_id + 1 if config.model_type in ("roberta", "xlm-roberta") else 0)
+    # RoBERTa's and MPNet's positions start after the padding id (create_position_ids_from_input_ids).
+    positions = config.max_position_embeddings - (config.pad_token_id + 1 if config.model_type in PADDING_POSITIONS else 0)
     inputs = encode(AutoTokenizer.from_pretrained(str(folder)), rows, positions, choices)
     names = {m: n for n, m in model.named_modules()}
     base = model.base_model
     modules = [base.embeddings]
     for layer in base.encoder.layer:
-        modules += [layer.get_submodule(p) for p in LAYER_HOOKS]
+        modules += [layer.get_submodule(p) for p in LAYER_HOOKS_BY_TYPE.get(config.model_type, LAYER_HOOKS)]
     if base.pooler is not None:
         modules.append(base.pooler)
     modules += [model.get_submodule(h) for h in head.hooks]

@@ -4,7 +4,9 @@ import BertTensors
 // transformers models/bert/modeling_bert.py: BertModel.forward (BertEmbeddings → BertLayer × L →
 // BertPooler), the head (Heads/), then sentence-transformers pooling. Every family runs this code:
 // RoBERTa and XLM-R (modeling_roberta.py, modeling_xlm_roberta.py) differ only in the position ids
-// (BertInput.positionIds) and the heads' layout (EncoderFamily, ClassificationHead, MaskedLMHead).
+// (BertInput.positionIds) and the heads' layout (EncoderFamily, ClassificationHead, MaskedLMHead);
+// MPNet (modeling_mpnet.py) has no token types and adds a relative position bias to every layer's
+// scores (RelativePositionBias.swift).
 // Each op lives in Ops/; this file only sequences them. Work between the GEMMs runs on
 // `ComputeThreads.count` workers, several ops per pass over rows so each row is touched while hot.
 
@@ -53,7 +55,7 @@ extension BertModel {
         var clock = ForwardProfile.Clock()
 
         // Embeddings, then layer 0's bias (and residual) rows.
-        let word = p[.embeddings(.word)], position = p[.embeddings(.position)], type = p[.embeddings(.tokenType)]
+        let word = p[.embeddings(.word)], position = p[.embeddings(.position)], type = p.ifPresent(.embeddings(.tokenType))
         let embNormW = p[.embeddings(.normWeight)], embNormB = p[.embeddings(.normBias)]
         let embDrop = dropout?.apply(.embeddings)
         input.inputIds.withUnsafeBufferPointer { ids in
@@ -61,7 +63,7 @@ extension BertModel {
             input.positionIds.withUnsafeBufferPointer { positions in
                 parallelFor(t, grain: grain) { rows in
                     embeddingsForward(out: a.embeddingsSum, ids: ids.baseAddress!, types: types.baseAddress!,
-                                      positions: positions.baseAddress!, word: word, position: position, type: type, rows: rows,
+                                      positions: positions.baseAddress!, word: word, position: position, type: type.map { UnsafePointer($0) }, rows: rows,
                                       hidden: h)
                     layerNormForward(out: a.embeddings, mean: a.embeddingsMean, rstd: a.embeddingsRstd, inp: a.embeddingsSum,
                                      weight: embNormW, bias: embNormB, rows: rows, cols: h, eps: eps)
@@ -74,6 +76,10 @@ extension BertModel {
                 }
             }
           }
+        }
+        // MPNetEncoder.compute_position_bias: once, for every layer.
+        if let rule = c.family.relativeAttention, let bias = a.positionBias {
+            relativePositionBiasForward(out: bias, table: p[.relativeAttentionBias], rule: rule, seq: s, heads: c.numAttentionHeads)
         }
         clock.lap(.embeddings)
 
@@ -89,7 +95,7 @@ extension BertModel {
                 clock.lap(.qkvGEMM)
                 attentionForward(context: la.context, probs: la.probs, qkv: la.qkv, mask: mask.baseAddress!, keys: a.keys,
                                  batch: input.batch, seq: s, hidden: h, heads: c.numAttentionHeads,
-                                 dropout: dropout?.apply(.attentionProbs(layer: l)),
+                                 bias: a.positionBias.map { UnsafePointer($0) }, dropout: dropout?.apply(.attentionProbs(layer: l)),
                                  scratch: a.attentionScratch)
                 clock.lap(.attention)
                 // BertSelfOutput: dense + residual (rows written before) + LayerNorm

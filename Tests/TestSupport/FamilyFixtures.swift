@@ -1,8 +1,8 @@
 import BertFormats
 import Foundation
 
-/// golden/fixtures/families (golden/generate_roberta.py): tiny random RoBERTa and XLM-RoBERTa
-/// checkpoints of every head, in each weights format.
+/// golden/fixtures/families (golden/generate_roberta.py, golden/generate_mpnet.py): tiny random
+/// RoBERTa, XLM-RoBERTa and MPNet checkpoints of every head, in each weights format.
 public enum FamilyFixtures {
     /// Fixture names with the head each is and the formats it comes in.
     public static let all: [(name: String, head: HeadKind, formats: [String])] = {
@@ -20,6 +20,11 @@ public enum FamilyFixtures {
                 if h != "masked-lm-untied", h != "no-pooler" { formats.append("keras") }
                 out.append(("\(family)-\(h)", kind, formats))
             }
+        }
+        // MPNet: every format for every head (its generator has no multi-label model).
+        for (h, kind) in heads where h != "multi-label" {
+            let keras = h != "masked-lm-untied" && h != "no-pooler"
+            out.append(("mpnet-\(h)", kind, ["safetensors", "bin", "h5"] + (keras ? ["keras"] : [])))
         }
         return out
     }()

@@ -7,6 +7,8 @@
 public enum BertParameter: Hashable, Sendable, Comparable, CustomStringConvertible {
     case embeddings(Embeddings)
     case layer(Int, Layer)
+    /// MPNet's `encoder.relative_attention_bias.weight` [32 buckets, heads] (RelativeAttentionBias).
+    case relativeAttentionBias
     case pooler(Linear)
     case head(Head)
 
@@ -63,6 +65,7 @@ public enum BertParameter: Hashable, Sendable, Comparable, CustomStringConvertib
         switch self {
         case .embeddings(let e): "embeddings." + e.rawValue
         case .layer(let l, let p): "encoder.layer.\(l)." + p.rawValue
+        case .relativeAttentionBias: "encoder.relative_attention_bias.weight"
         case .pooler(let p): "pooler." + p.rawValue
         case .head(let h): h.rawValue
         }
@@ -83,6 +86,7 @@ public enum BertParameter: Hashable, Sendable, Comparable, CustomStringConvertib
         var m: [String: BertParameter] = [:]
         for e in Embeddings.allCases { m[BertParameter.embeddings(e).name] = .embeddings(e) }
         for p in Linear.allCases { m[BertParameter.pooler(p).name] = .pooler(p) }
+        m[BertParameter.relativeAttentionBias.name] = .relativeAttentionBias
         for h in Head.allCases { m[h.rawValue] = .head(h) }
         return m
     }()
@@ -92,6 +96,7 @@ public enum BertParameter: Hashable, Sendable, Comparable, CustomStringConvertib
         switch self {
         case .embeddings(let e): (0, 0, Embeddings.allCases.firstIndex(of: e)!)
         case .layer(let l, let p): (1, l, Layer.allCases.firstIndex(of: p)!)
+        case .relativeAttentionBias: (1, Int.max, 0)  // registered after the layers (MPNetEncoder)
         case .pooler(let p): (2, 0, Linear.allCases.firstIndex(of: p)!)
         case .head(let h): (3, 0, Head.allCases.firstIndex(of: h)!)
         }
@@ -113,6 +118,7 @@ public enum BertParameter: Hashable, Sendable, Comparable, CustomStringConvertib
         case .layer(_, .intermediateBias): ["intermediate_size"]
         case .layer(_, .outputWeight): ["hidden_size", "intermediate_size"]
         case .layer, .pooler: ["hidden_size"]
+        case .relativeAttentionBias: ["relative_attention_num_buckets", "num_attention_heads"]
         case .head: nil
         }
     }
@@ -120,10 +126,11 @@ public enum BertParameter: Hashable, Sendable, Comparable, CustomStringConvertib
     /// The encoder's parameters with their shapes (Linear weights `[out, in]`), in forward order.
     public static func encoder(_ c: BertConfig, pooler: Bool) -> [(BertParameter, [Int])] {
         let h = c.hiddenSize, i = c.intermediateSize
-        var out: [(BertParameter, [Int])] = [
-            (.embeddings(.word), [c.vocabSize, h]), (.embeddings(.position), [c.maxPositionEmbeddings, h]),
-            (.embeddings(.tokenType), [c.typeVocabSize, h]), (.embeddings(.normWeight), [h]), (.embeddings(.normBias), [h]),
-        ]
+        let family = c.family
+        var out: [(BertParameter, [Int])] = [(.embeddings(.word), [c.vocabSize, h]), (.embeddings(.position), [c.maxPositionEmbeddings, h])]
+        // DistilBERT and MPNet have no token-type table.
+        if family.embeddings.tokenTypes { out.append((.embeddings(.tokenType), [c.typeVocabSize, h])) }
+        out += [(.embeddings(.normWeight), [h]), (.embeddings(.normBias), [h])]
         for l in 0..<c.numHiddenLayers {
             for p in Layer.allCases {
                 let shape: [Int]
@@ -137,6 +144,7 @@ public enum BertParameter: Hashable, Sendable, Comparable, CustomStringConvertib
                 out.append((.layer(l, p), shape))
             }
         }
+        if let r = family.relativeAttention { out.append((.relativeAttentionBias, [r.buckets, c.numAttentionHeads])) }
         if pooler { out += [(.pooler(.weight), [h, h]), (.pooler(.bias), [h])] }
         return out
     }

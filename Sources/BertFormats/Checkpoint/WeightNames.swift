@@ -37,9 +37,21 @@ public enum WeightNames {
     /// family's head spellings (`lm_head.dense.weight`, `classifier.out_proj.weight`).
     static func canonical(_ n: String, family: EncoderFamily) -> BertParameter? {
         if let h = family.headSpellings()[n] { return .head(h) }
+        // `encoder.layer.N.<the family's layer spelling>` (MPNet's `attention.attn.q.weight`).
+        let parts = n.split(separator: ".", maxSplits: 3)
+        if parts.count == 4, parts[0] == "encoder", parts[1] == "layer" {
+            guard let i = Int(parts[2]), i >= 0, String(i) == parts[2], let p = family.layerParameter(spelt: String(parts[3])) else {
+                return nil
+            }
+            return .layer(i, p)
+        }
         guard let p = BertParameter(name: n) else { return nil }
-        if case .head = p { return nil }
-        return p
+        switch p {
+        case .head: return nil
+        case .embeddings(.tokenType) where !family.embeddings.tokenTypes: return nil
+        case .relativeAttentionBias where family.relativeAttention == nil: return nil
+        default: return p
+        }
     }
 
     /// Tries every family: for messages about a name whose family is not at hand.
@@ -104,6 +116,8 @@ public enum WeightNames {
     public static func huggingFaceName(_ p: BertParameter, prefixed: Bool, family: EncoderFamily = .bert,
                                        head: HeadKind = .none) -> String {
         if case .head(let h) = p { return family.huggingFaceName(h, head: head) }
-        return prefixed ? family.prefix + "." + p.name : p.name
+        var n = p.name
+        if case .layer(let l, let lp) = p { n = "encoder.layer.\(l)." + family.layerName(lp) }
+        return prefixed ? family.prefix + "." + n : n
     }
 }

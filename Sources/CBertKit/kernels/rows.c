@@ -28,9 +28,16 @@ void bk_embeddings_sum_forward(float *out, const int32_t *ids, const int32_t *ty
     int avx = bk_use_avx512();
     for (int r = 0; r < rows; r++) {
         // transformers adds (word + token type) + position; the same order keeps the same rounding.
-        const float *a = word + (size_t)ids[r] * hidden, *b = type + (size_t)types[r] * hidden,
-                    *c = position + (size_t)positions[r] * hidden;
+        const float *a = word + (size_t)ids[r] * hidden, *c = position + (size_t)positions[r] * hidden;
         float *o = out + (size_t)r * hidden;
+        if (!type) {  // no token types (MPNetEmbeddings: word + position)
+#if BK_X86
+            if (avx) { add2_avx512(o, a, c, hidden); continue; }
+#endif
+            for (int i = 0; i < hidden; i++) o[i] = a[i] + c[i];
+            continue;
+        }
+        const float *b = type + (size_t)types[r] * hidden;
 #if BK_X86
         if (avx) { add3_avx512(o, a, b, c, hidden); continue; }
 #endif

@@ -25,17 +25,22 @@ public struct EncoderFamily: Sendable, Equatable, CustomStringConvertible {
     public let maskedLM: MaskedLMLayout
     /// config.json's keys and defaults for the typed config fields.
     public let config: ConfigSchema
+    /// The family's spelling of a layer parameter where it is not BERT's (MPNet's `attention.attn.q.weight`
+    /// for `attention.self.query.weight`); BERT's spelling is then not one of the family's.
+    public var layerNames: [BertParameter.Layer: String] = [:]
+    /// A relative position bias added to every layer's attention scores (MPNet); nil: none.
+    public var relativeAttention: RelativeAttentionBias? = nil
 
     public var description: String { displayName }
 
     // MARK: The registry
 
     /// Every family bertkit runs. A new family is one more entry (and its file).
-    public static let all: [EncoderFamily] = [.bert, .roberta, .xlmRoberta]
+    public static let all: [EncoderFamily] = [.bert, .roberta, .xlmRoberta, .mpnet]
 
     /// Families transformers has that bertkit refuses by name until they land (issue 14).
     public static let notYetSupported: [String: String] = [
-        "distilbert": "DistilBERT", "electra": "ELECTRA", "albert": "ALBERT", "mpnet": "MPNet", "camembert": "CamemBERT",
+        "distilbert": "DistilBERT", "electra": "ELECTRA", "albert": "ALBERT", "camembert": "CamemBERT",
         "deberta": "DeBERTa", "deberta-v2": "DeBERTa-v2", "xlm-roberta-xl": "XLM-RoBERTa-XL", "modernbert": "ModernBERT",
     ]
 
@@ -68,6 +73,14 @@ public struct EncoderFamily: Sendable, Equatable, CustomStringConvertible {
         if head == .none { return nil }
         if head.hasNextSentence { return true }
         return layout(head).classifier?.input == .pooled
+    }
+
+    /// The spelling (without `prefix`) of layer parameter `p`, relative to `encoder.layer.N.`.
+    public func layerName(_ p: BertParameter.Layer) -> String { layerNames[p] ?? p.rawValue }
+
+    /// The layer parameter an unprefixed `encoder.layer.N.` suffix spells in this family.
+    public func layerParameter(spelt name: String) -> BertParameter.Layer? {
+        BertParameter.Layer.allCases.first { layerName($0) == name }
     }
 
     /// The spelling (without `prefix`) of a head parameter under `head` in this family's checkpoints.
