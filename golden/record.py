@@ -114,7 +114,19 @@ def architecture(folder: Path) -> str:
     if arch not in HEADS:
         raise SystemExit(f"error: {folder}/config.json: architecture {arch} has no entry in record.py's HEADS "
                          f"(known: {', '.join(sorted(HEADS))})")
+    if (folder / "modules.json").exists() and not is_base_model(arch) and not has_head_weights(folder, arch):
+        # sentence-transformers loads AutoModel whatever `architectures` says (all-mpnet-base-v2 names
+        # MPNetForMaskedLM over weights without lm_head); bertkit reads such a folder so too.
+        arch = arch.split("For")[0] + "Model"
     return arch
+
+
+def has_head_weights(folder: Path, arch: str) -> bool:
+    """Whether the folder's safetensors weights hold a tensor of one of the head's modules."""
+    from safetensors import safe_open
+
+    with safe_open(str(folder / "model.safetensors"), "pt") as f:
+        return any(k.split(".")[0] in HEADS[arch].hooks for k in f.keys())
 
 
 def load(folder: Path):
