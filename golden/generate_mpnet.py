@@ -19,7 +19,8 @@ from the wrong bucket moves the probabilities far past verify's tolerance.
 Tokenizer: golden/fixtures/tokenizers/mpnet-wordpiece/, a WordPiece trained here (tokenizers'
 WordPieceTrainer, 600 pieces) on golden/corpus/texts.jsonl and laid out as all-mpnet-base-v2's
 tokenizer.json is: BertNormalizer (lowercase), BertPreTokenizer, RobertaProcessing (`<s> A </s></s> B
-</s>`), WordPiece decoder, specials <s> <pad> </s> <unk> at 0-3 and <mask> (lstrip) last; plus the
+</s>`), WordPiece decoder, specials <s> <pad> </s> <unk> at 0-3, [UNK] (the WordPiece unk, as
+MPNetTokenizer has it) at 4 and <mask> (lstrip) last; plus the
 vocab.txt MPNetTokenizer's slow files are. tokenizer_config.json is MPNetTokenizer's save_pretrained.
 
 golden/fixtures/families/mpnet-<head>/ holds one transformers folder per format (as generate_roberta.py):
@@ -33,17 +34,15 @@ Deterministic (fixed seeds, one torch thread, sorted writers); offline. Reruns g
 
 import offline_env  # noqa: F401  (sets HF_HUB_OFFLINE etc. before transformers is imported)
 
-import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from generate_roberta import (COMMON as ROBERTA_COMMON, EXPECTED, FIXTURES, NARROW, SINGLES, TAGS, TEXTS as ROBERTA_TEXTS,
-                              TF_PYTHON, TOKENIZERS, TOPICS, WIDE, copy_folder_files, fresh, labels)
+                              TOKENIZERS, TOPICS, WIDE, copy_folder_files, fresh, labels, run, save_keras)
 
 TOKENIZER = TOKENIZERS / "mpnet-wordpiece"
 COMMON = {k: v for k, v in ROBERTA_COMMON.items() if k != "type_vocab_size"}
@@ -83,11 +82,12 @@ def train_tokenizer() -> None:
     from generate_tokenizer_pipelines import corpus_texts, save_tokenizer
     from golden_io import write_text
 
-    tok = Tokenizer(models.WordPiece(unk_token="<unk>", max_input_chars_per_word=100))
+    # MPNetTokenizer's unk_token is [UNK] (all-mpnet-base-v2 has it at 104, beside <unk> at 3).
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]", max_input_chars_per_word=100))
     tok.normalizer = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=True, strip_accents=None, lowercase=True)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     tok.decoder = decoders.WordPiece(prefix="##", cleanup=True)
-    trainer = trainers.WordPieceTrainer(vocab_size=600, min_frequency=2, special_tokens=["<s>", "<pad>", "</s>", "<unk>"],
+    trainer = trainers.WordPieceTrainer(vocab_size=600, min_frequency=2, special_tokens=["<s>", "<pad>", "</s>", "<unk>", "[UNK]"],
                                         show_progress=False, continuing_subword_prefix="##")
     tok.train_from_iterator(corpus_texts(), trainer)
     tok.add_special_tokens([AddedToken("<mask>", lstrip=True, normalized=False, special=True)])
@@ -99,6 +99,13 @@ def train_tokenizer() -> None:
     ordered = sorted(vocab.items(), key=lambda kv: kv[1])
     assert [i for _, i in ordered] == list(range(len(ordered))), "vocab.txt needs dense ids"
     write_text(TOKENIZER / "vocab.txt", "".join(t + "\n" for t, _ in ordered))
+
+
+def check_tokenizer(folder: Path, vocab_size: int) -> None:
+    """The saved tokenizer adds no token past the embedding rows (MPNetTokenizer adds its specials)."""
+    data = json.loads((folder / "tokenizer.json").read_text("utf-8"))
+    ids = list(data["model"]["vocab"].values()) + [a["id"] for a in data["added_tokens"]]
+    assert max(ids) < vocab_size, (folder, max(ids), vocab_size)
 
 
 def head_config(name: str):
@@ -161,6 +168,7 @@ def write_formats(name: str) -> None:
     st = fresh(root / "safetensors")
     model.save_pretrained(st)
     write_tokenizer(st)
+    check_tokenizer(st, model.config.vocab_size)
     state = load_file(str(st / "model.safetensors"))
     b = fresh(root / "bin")
     torch.save(OrderedDict((k, v) for k, v in model.state_dict().items()), str(b / "pytorch_model.bin"))
@@ -201,50 +209,29 @@ def write_buckets() -> None:
 def keras_part() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import transformers
-    from safetensors.numpy import load_file
-    from transformers.modeling_tf_pytorch_utils import load_pytorch_state_dict_in_tf2_model
 
     for name in names():
         head = head_of(name)
         if head in NO_KERAS:
             continue
-        suffix = HEADS[head][0]
         st = FIXTURES / name / "safetensors"
         d = fresh(FIXTURES / name / "keras")
         copy_folder_files(st, d)
         shutil.copyfile(st / "vocab.txt", d / "vocab.txt")
-        model = getattr(transformers, "TFMPNet" + suffix)(transformers.MPNetConfig.from_pretrained(st))
-        model.build_in_name_scope()
-        state = load_file(str(st / "model.safetensors"))
-        _, info = load_pytorch_state_dict_in_tf2_model(model, state, tf_inputs=False, output_loading_info=True)
-        assert not info["missing_keys"] and not info["unexpected_keys"] and not info["mismatched_keys"], (name, info)
-        with tempfile.TemporaryDirectory() as tmp:
-            model.save_pretrained(tmp)
-            shutil.copyfile(Path(tmp) / "tf_model.h5", d / "tf_model.h5")
-        print(f"wrote {d / 'tf_model.h5'} with transformers {transformers.__version__}", file=sys.stderr)
+        save_keras(getattr(transformers, "TFMPNet" + HEADS[head][0]), transformers.MPNetConfig, st, d)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--skip-keras", action="store_true")
-    ap.add_argument("--keras-only", action="store_true", help="(used inside golden/.venv-tf)")
-    args = ap.parse_args()
-    if args.keras_only:
-        keras_part()
-        return
-    from generate import setup_torch
-
-    setup_torch()
+def generate_all() -> None:
     train_tokenizer()
     write_buckets()
     for name in names():
         write_formats(name)
         write_golden(name)
         print(f"wrote {FIXTURES / name} and {EXPECTED / name}.acts.safetensors", file=sys.stderr)
-    if not args.skip_keras:
-        if not TF_PYTHON.exists():
-            sys.exit(f"{TF_PYTHON} is missing (golden/requirements-tf.txt), or pass --skip-keras")
-        subprocess.run([str(TF_PYTHON), __file__, "--keras-only"], check=True)
+
+
+def main() -> None:
+    run(__doc__, __file__, generate_all, keras_part)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Step goldens for training RoBERTa and XLM-RoBERTa heads, in generate_training_heads.py's format.
+"""Step goldens for training RoBERTa, XLM-RoBERTa and MPNet heads, in generate_training_heads.py's format.
 
-    golden/.venv/bin/python golden/generate_training_families.py
+    golden/.venv/bin/python golden/generate_training_families.py [NAME ...]   (default: every TRAINED)
 
 For each fixture of TRAINED (golden/fixtures/families/<name>/safetensors, golden/generate_roberta.py),
 5 AdamW steps of transformers' own model and loss (`labels=`), dropout 0, eager attention, on 5
@@ -11,7 +11,11 @@ with the tensors generate_training_heads.py writes (batch.k.*, loss, lr, grad_no
 grad.*, exp_avg*.*, param1.*, param5.*), under bertkit's canonical names (`roberta.` dropped;
 `lm_head.dense` → `cls.predictions.transform.dense`, `lm_head.layer_norm` →
 `cls.predictions.transform.LayerNorm`, `lm_head.bias` → `cls.predictions.bias`,
-`classifier.out_proj` → `classifier`; `classifier.dense` stays), so TrainingHeadGoldenTests runs them.
+`classifier.out_proj` → `classifier`; `classifier.dense` stays; MPNet's `mpnet.` dropped and
+`attention.attn.{q,k,v,o}` / `attention.LayerNorm` → BERT's layer names, its
+`encoder.relative_attention_bias.weight` kept), so TrainingHeadGoldenTests runs them. The MPNet
+goldens carry `grad.encoder.relative_attention_bias.weight`: the bias's gradient summed over the
+batch and every layer.
 
 Targets: single-label classes, multi-hot floats (multi-label), floats (regression), and for the
 masked LM 30% of each row's real tokens other than <s>/</s> (at least one) as labels, replaced
@@ -36,23 +40,30 @@ TRAIN_OUT = HERE / "expected" / "train" / "families"
 # Sequence classification (single-label, and regression through the same dense + tanh head) and the
 # masked LM; XLM-R's sequence classifier for the family's other vocabulary. (The multi-label loss is
 # BERT's, tested there; each golden is ~0.8 MB.)
-TRAINED = ["roberta-sequence-classification", "roberta-regression", "roberta-masked-lm", "xlmr-sequence-classification"]
+TRAINED = ["roberta-sequence-classification", "roberta-regression", "roberta-masked-lm", "xlmr-sequence-classification",
+           "mpnet-sequence-classification", "mpnet-masked-lm"]
 ROWS, BATCHES, MAX_LEN = 4, 5, 40
 # The masked LM's default seed left 5 of a 400-element weight's gradients under 100·eps (1e-6), past
 # the 1% TrainingHeadGoldenTests exempts (Adam amplifies their rounding): this batch draw has none.
 SEEDS = {"roberta-masked-lm": 11}
 CANONICAL = {"lm_head.dense.": "cls.predictions.transform.dense.", "lm_head.layer_norm.": "cls.predictions.transform.LayerNorm.",
              "classifier.out_proj.": "classifier."}
+# MPNet's layer spellings (modeling_mpnet.py) → BERT's, within `encoder.layer.N.`.
+MPNET_LAYER = {"attention.attn.q.": "attention.self.query.", "attention.attn.k.": "attention.self.key.",
+               "attention.attn.v.": "attention.self.value.", "attention.attn.o.": "attention.output.dense.",
+               "attention.LayerNorm.": "attention.output.LayerNorm."}
 
 
 def load(name: str):
     import transformers
 
     folder = FIXTURES / name / "safetensors"
-    arch = json.loads((folder / "config.json").read_text("utf-8"))["architectures"][0]
+    config = json.loads((folder / "config.json").read_text("utf-8"))
+    arch = config["architectures"][0]
+    # MPNetConfig has no classifier_dropout: MPNetClassificationHead drops with hidden_dropout_prob.
+    extra = {} if config["model_type"] == "mpnet" else {"classifier_dropout": 0.0}
     model = getattr(transformers, arch).from_pretrained(str(folder), attn_implementation="eager", dtype=torch.float32,
-                                                        hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
-                                                        classifier_dropout=0.0)
+                                                        hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, **extra)
     model.train()
     return model, transformers.AutoTokenizer.from_pretrained(str(folder)), arch
 
@@ -62,7 +73,13 @@ def trained(model):
     a tied `lm_head.decoder.bias` is `lm_head.bias`, i.e. bertkit's `cls.predictions.bias`)."""
     out = []
     for n, p in model.named_parameters():
-        c = n[len("roberta."):] if n.startswith("roberta.") else n
+        prefix = model.base_model_prefix + "."
+        c = n[len(prefix):] if n.startswith(prefix) else n
+        parts = c.split(".", 3)
+        if len(parts) == 4 and parts[:2] == ["encoder", "layer"]:
+            for a, b in MPNET_LAYER.items():
+                if parts[3].startswith(a):
+                    c = ".".join(parts[:3]) + "." + b + parts[3][len(a):]
         if hasattr(model, "lm_head") and p is model.lm_head.bias:
             c = "cls.predictions.bias"
         for a, b in CANONICAL.items():
@@ -165,8 +182,10 @@ def run_steps(name: str) -> None:
 
 
 def main() -> None:
+    import sys
+
     setup_torch()
-    for name in TRAINED:
+    for name in sys.argv[1:] or TRAINED:
         run_steps(name)
 
 
