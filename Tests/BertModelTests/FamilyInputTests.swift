@@ -28,4 +28,22 @@ final class FamilyInputTests: XCTestCase {
             XCTAssertEqual(e as? ModelError, .sequenceTooLong(length: 7, maxPositions: 6, why: "max_position_embeddings 8 − pad_token_id 1 − 1: XLM-RoBERTa positions start after the padding id"))
         }
     }
+
+    /// nn.Embedding(padding_idx=pad) on RoBERTa's position table: a token at the padding position adds
+    /// nothing to row pad (end to end its gradient is 0 anyway: nothing reads a padded token), BERT's
+    /// table has no padding row. The op alone, as llm.c tests ops before models.
+    func testThePositionTablesPaddingRowGetsNoGradient() {
+        let h = 2
+        var dword = [Float](repeating: 0, count: 4 * h), dpos = [Float](repeating: 0, count: 4 * h), dtype = [Float](repeating: 0, count: h)
+        let dout: [Float] = [1, 2, 3, 4, 5, 6], ids: [Int32] = [0, 3, 1], types: [Int32] = [0, 0, 0], positions: [Int32] = [2, 3, 1]
+        for paddingPosition in [1, nil] as [Int?] {
+            dword = dword.map { _ in 0 }; dpos = dpos.map { _ in 0 }; dtype = dtype.map { _ in 0 }
+            embeddingsBackward(dword: &dword, dposition: &dpos, dtype: &dtype, dout: dout, ids: ids, types: types, positions: positions,
+                               tokens: 3, hidden: h, paddingId: 1, paddingPosition: paddingPosition)
+            XCTAssertEqual(Array(dpos[2 * h..<4 * h]), [1, 2, 3, 4])
+            XCTAssertEqual(Array(dpos[h..<2 * h]), paddingPosition == nil ? [5, 6] : [0, 0], "row pad")
+            XCTAssertEqual(Array(dword[h..<2 * h]), [0, 0], "the padding id's word row")
+            XCTAssertEqual(dtype, [9, 12])
+        }
+    }
 }

@@ -140,11 +140,13 @@ public struct ModelTokenizer: Sendable {
     }
 
     /// The model's `continuing_subword_prefix` (`##` for WordPiece; nil for byte-level BPE and
-    /// Unigram), which decides how the token-classification pipeline finds sub-words.
+    /// Unigram), which decides how the token-classification pipeline finds sub-words. RoBERTa's
+    /// tokenizer.json says `"continuing_subword_prefix": ""`: the pipeline's
+    /// `getattr(model, "continuing_subword_prefix", None)` is then falsy, so "" is nil here too.
     public var continuingSubwordPrefix: String? {
         switch backend {
         case .wordPiece: "##"
-        case .pipeline(let p): p.continuingSubwordPrefix
+        case .pipeline(let p): p.continuingSubwordPrefix.flatMap { $0.isEmpty ? nil : $0 }
         }
     }
 

@@ -1,5 +1,6 @@
 import BertFormats
 import BertTensors
+import BertTokenizer
 import Foundation
 
 /// Structure: the file holds what the config promises (transformers' BertModel/BertForSequence-
@@ -43,6 +44,13 @@ enum StructureChecks {
             let status2: ValidationCheck.Status = absent.isEmpty ? .pass : (absent == [s.maskToken] ? .warn : .fail)
             out.append(ValidationCheck("Structure", "special tokens in vocabulary", status2,
                                        absent.isEmpty ? "\(special.joined(separator: " ")) all present" : "not in the vocabulary: \(absent.joined(separator: " "))"))
+        } else if let t = try? c.makeTokenizer(source: "the tokenizer", configFile: "config.json") {
+            // A tokenizers pipeline (RoBERTa's BPE, XLM-R's Unigram): its ids, added tokens included.
+            let n = t.vocabularySize
+            let status: ValidationCheck.Status = n == rows ? .pass : (n < rows ? .warn : .fail)
+            out.append(ValidationCheck("Structure", "vocabulary rows = embedding rows", status,
+                                       "the tokenizer has \(n) ids, word_embeddings has \(rows) rows",
+                                       figures: ["vocabulary": Double(n), "embedding_rows": Double(rows)]))
         } else {
             out.append(ValidationCheck("Structure", "vocabulary rows = embedding rows", .fail,
                                        "the model has no vocabulary (vocab.txt or tokenizer.json): it cannot tokenize text"))

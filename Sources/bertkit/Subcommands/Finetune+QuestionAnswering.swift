@@ -24,7 +24,7 @@ struct QuestionAnsweringFlags: ParsableArguments {
     /// --max-seq-len capped at max_position_embeddings, as run_qa caps max_seq_length at the model's length (with a warning).
     func features(_ config: BertConfig) -> QuestionAnsweringFeatureOptions {
         let cap = config.maxSequenceLength
-        if maxSeqLen > cap { Console.log("warning: --max-seq-len \(maxSeqLen) is more than the model's max_position_embeddings; using \(cap)") }
+        if maxSeqLen > cap { Console.log("warning: --max-seq-len \(maxSeqLen) is more than the model's \(cap) positions; using \(cap)") }
         return QuestionAnsweringFeatureOptions(maxSeqLength: min(maxSeqLen, cap), docStride: docStride)
     }
 

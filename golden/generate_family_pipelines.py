@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""What transformers' pipelines return on the RoBERTa / XLM-RoBERTa fixtures (golden/generate_roberta.py).
+
+    golden/.venv/bin/python golden/generate_family_pipelines.py     # the question-answering part runs in
+                                                                    # golden/.venv-tf (transformers 4.57.6)
+
+Writes golden/expected/families/pipelines.json:
+- `fill-mask`: per masked-LM fixture, per text, `pipeline("fill-mask")(text, top_k=3)`;
+- `text-classification`: per sequence-classification fixture (single-label, multi-label, regression),
+  per text, `pipeline("text-classification")(text, top_k=None)` (softmax / sigmoid / none as the
+  pipeline picks from problem_type);
+- `token-classification`: per token-classification fixture, per aggregation strategy (none, simple,
+  first, average, max), per text, the pipeline's entities (byte-level BPE `Ġ` and SentencePiece `▁`
+  word starts, offsets in characters);
+- `multiple-choice`: per multiple-choice fixture, per example, softmax over the choices of the logits of
+  the model on `<s> context </s></s> choice </s>` (transformers has no multiple-choice pipeline);
+and golden/expected/families/question-answering.json: `pipeline("question-answering")` of transformers
+4.57.6 (5.x removed it) per QA fixture, top_k 2.
+
+Texts are chosen so that no ranking is a near-tie: every compared list's scores differ by at least
+MIN_GAP in log-score (bertkit's logits agree with PyTorch's to ~1e-6 on these models), else the text is dropped
+(the script asserts enough remain). Deterministic: no sampling, one torch thread, sorted JSON keys.
+"""
+
+import offline_env  # noqa: F401
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+FIXTURES = HERE / "fixtures" / "families"
+OUT = HERE / "expected" / "families"
+TF_PYTHON = HERE / ".venv-tf" / "bin" / "python"
+# Logit gaps (log-score differences): bertkit's logits agree with PyTorch's to ~1e-6 on these models.
+MIN_GAP = 1e-4
+
+FILL = ["The cat sat on the <mask>.", "Hello <mask>!", "<mask> won the game today.", "Stock prices <mask> in the city.",
+        "The quick brown <mask> jumps over the lazy dog.", "She sells sea <mask> by the sea shore.",
+        "Where did the <mask> go?", "I can't <mask> it's already Friday."]
+CLASSIFY = ["The quick brown fox jumps over the lazy dog.", "Hello, world!", "Stock prices rose 5% in the city!",
+            "Who won the game? The team did.", "She sells sea shells by the sea shore.",
+            "The meeting was moved to 3:30 p.m. on Tuesday, March 4th.", "Tokenizers turn raw text into integer ids."]
+TOKENS = ["Angela Merkel met Barack Obama in Berlin.", "The quick brown fox jumps over the lazy dog near Paris.",
+          "Hello world, said Alice to Bob in New York.", "Zürich and Genève are cities.", "I can't believe it's Friday!"]
+STRATEGIES = ["none", "simple", "first", "average", "max"]
+CHOICES = [("The cat sat on the", ["mat.", "stock market.", "big computer."]),
+           ("Prices fell at the", ["bank today.", "lazy dog.", "news."]),
+           ("Who won the game?", ["The team did.", "Nobody knows.", "It rained."])]
+QA = [("Who won the game?", "The team won the game today, and the fans went home happy."),
+      ("Where is the cat?", "The cat sat on the mat, not in the bank."),
+      ("When was the meeting?", "The meeting was moved to 3:30 p.m. on Tuesday, March 4th.")]
+
+
+def gaps_ok(scores):
+    import math
+
+    s = sorted((math.log(max(x, 1e-30)) for x in scores), reverse=True)
+    return all(a - b >= MIN_GAP for a, b in zip(s, s[1:]))
+
+
+def fill_mask(pipe_cls):
+    out = {}
+    for fam in ("roberta", "xlmr"):
+        name = f"{fam}-masked-lm"
+        pipe = pipe_cls("fill-mask", model=str(FIXTURES / name / "safetensors"))
+        cases = []
+        for t in FILL:
+            r = pipe(t, top_k=4)  # the 4th only to check the gap below the 3rd
+            if gaps_ok([c["score"] for c in r]):
+                cases.append({"input": t, "output": r[:3]})
+        assert len(cases) >= 4, (name, len(cases))
+        out[name] = cases
+    return out
+
+
+def text_classification(pipe_cls):
+    out = {}
+    for name in ("roberta-sequence-classification", "roberta-multi-label", "roberta-regression", "xlmr-sequence-classification"):
+        pipe = pipe_cls("text-classification", model=str(FIXTURES / name / "safetensors"))
+        cases = []
+        for t in CLASSIFY:
+            r = pipe(t, top_k=None)
+            if len(r) == 1 or gaps_ok([c["score"] for c in r]):
+                cases.append({"input": t, "output": r})
+        assert len(cases) >= 4, (name, len(cases))
+        out[name] = cases
+    return out
+
+
+def token_classification(pipe_cls):
+    out = {}
+    for fam in ("roberta", "xlmr"):
+        name = f"{fam}-token-classification"
+        per = {}
+        for s in STRATEGIES:
+            pipe = pipe_cls("token-classification", model=str(FIXTURES / name / "safetensors"), aggregation_strategy=s)
+            per[s] = [{"input": t, "output": [{k: (float(v) if k == "score" else v) for k, v in e.items()} for e in pipe(t)]}
+                      for t in TOKENS]
+        out[name] = per
+    return out
+
+
+def multiple_choice():
+    import torch
+    import transformers
+
+    out = {}
+    for fam in ("roberta", "xlmr"):
+        name = f"{fam}-multiple-choice"
+        folder = str(FIXTURES / name / "safetensors")
+        tok = transformers.AutoTokenizer.from_pretrained(folder)
+        model = transformers.AutoModelForMultipleChoice.from_pretrained(folder, attn_implementation="eager").eval()
+        cases = []
+        for context, choices in CHOICES:
+            e = tok([context] * len(choices), choices, padding=True, return_tensors="pt")
+            with torch.no_grad():
+                logits = model(**{k: v.unsqueeze(0) for k, v in e.items()}).logits[0]
+            scores = torch.softmax(logits, dim=-1).tolist()
+            assert gaps_ok(scores), (name, context)
+            cases.append({"context": context, "choices": choices, "output": [{"choice": c, "score": s} for c, s in zip(choices, scores)]})
+        out[name] = cases
+    return out
+
+
+def question_answering() -> None:
+    """Inside golden/.venv-tf: transformers 4.57.6's question-answering pipeline."""
+    import transformers
+
+    out = {"transformers": transformers.__version__}
+    for fam in ("roberta", "xlmr"):
+        name = f"{fam}-question-answering"
+        pipe = transformers.pipeline("question-answering", model=str(FIXTURES / name / "safetensors"))
+        cases = []
+        for q, c in QA:
+            r = pipe(question=q, context=c, top_k=3)
+            if gaps_ok([a["score"] for a in r]):
+                cases.append({"question": q, "context": c, "output": [{k: (float(v) if k == "score" else v) for k, v in a.items()} for a in r[:2]]})
+        assert len(cases) >= 2, (name, len(cases))
+        out[name] = cases
+    (OUT / "question-answering.json").write_text(json.dumps(out, indent=2, sort_keys=True, ensure_ascii=False) + "\n", "utf-8")
+
+
+def main() -> None:
+    if sys.argv[1:] == ["--qa-only"]:
+        import torch
+
+        torch.set_num_threads(1)
+        question_answering()
+        return
+    import torch
+    import transformers
+
+    torch.set_num_threads(1)
+    transformers.logging.set_verbosity_error()
+    out = {"transformers": transformers.__version__, "fill-mask": fill_mask(transformers.pipeline),
+           "text-classification": text_classification(transformers.pipeline),
+           "token-classification": token_classification(transformers.pipeline), "multiple-choice": multiple_choice()}
+    (OUT / "pipelines.json").write_text(json.dumps(out, indent=2, sort_keys=True, ensure_ascii=False) + "\n", "utf-8")
+    subprocess.run([str(TF_PYTHON), __file__, "--qa-only"], check=True)
+
+
+if __name__ == "__main__":
+    main()
