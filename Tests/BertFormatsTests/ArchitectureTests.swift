@@ -106,12 +106,12 @@ final class ArchitectureTests: XCTestCase {
         for (t, name) in [("distilbert", "DistilBERT"), ("electra", "ELECTRA")] {
             XCTAssertThrowsError(try config(#", "model_type": ""# + t + #"""#)) { e in
                 let m = (e as? LocalizedError)?.errorDescription ?? ""
-                XCTAssertEqual(m, "config.json: \"model_type\": \"\(t)\" (\(name)) is not supported yet; bertkit supports \"bert\", \"roberta\", \"xlm-roberta\"")
+                XCTAssertEqual(m, "config.json: \"model_type\": \"\(t)\" (\(name)) is not supported yet; bertkit supports \"bert\", \"roberta\", \"xlm-roberta\", \"mpnet\"")
             }
         }
         XCTAssertThrowsError(try config(#", "model_type": "gpt2""#)) { e in
             XCTAssertEqual((e as? LocalizedError)?.errorDescription,
-                           "config.json: \"model_type\": \"gpt2\" is not supported; bertkit supports \"bert\", \"roberta\", \"xlm-roberta\"")
+                           "config.json: \"model_type\": \"gpt2\" is not supported; bertkit supports \"bert\", \"roberta\", \"xlm-roberta\", \"mpnet\"")
         }
     }
 
