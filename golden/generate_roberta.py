@@ -247,17 +247,25 @@ def write_keras(name: str, tf_class: str, config_class: str) -> None:
     folder's weights by transformers' PyTorch -> TF loader (every weight set), then save_pretrained."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import transformers
-    from safetensors.numpy import load_file
-    from transformers.modeling_tf_pytorch_utils import load_pytorch_state_dict_in_tf2_model
 
     st = FIXTURES / name / "safetensors"
     d = fresh(FIXTURES / name / "keras")
     copy_folder_files(st, d)
-    model = getattr(transformers, tf_class)(getattr(transformers, config_class).from_pretrained(st))
+    save_keras(getattr(transformers, tf_class), getattr(transformers, config_class), st, d)
+
+
+def save_keras(tf_class, config_class, st: Path, d: Path) -> None:
+    """`tf_class` built from the safetensors folder `st`'s config and weights (transformers' PyTorch -> TF
+    loader, every tensor used), saved as `d`/tf_model.h5 (inside golden/.venv-tf)."""
+    import transformers
+    from safetensors.numpy import load_file
+    from transformers.modeling_tf_pytorch_utils import load_pytorch_state_dict_in_tf2_model
+
+    model = tf_class(config_class.from_pretrained(st))
     model.build_in_name_scope()
     state = load_file(str(st / "model.safetensors"))
     _, info = load_pytorch_state_dict_in_tf2_model(model, state, tf_inputs=False, output_loading_info=True)
-    assert not info["missing_keys"] and not info["unexpected_keys"] and not info["mismatched_keys"], (name, info)
+    assert not info["missing_keys"] and not info["unexpected_keys"] and not info["mismatched_keys"], (st, info)
     with tempfile.TemporaryDirectory() as tmp:
         model.save_pretrained(tmp)
         shutil.copyfile(Path(tmp) / "tf_model.h5", d / "tf_model.h5")
@@ -271,28 +279,38 @@ def keras_part() -> None:
             write_keras(name, "TF" + prefix + suffix, config_class)
 
 
-def generate_main(doc: str, script: str, names, write_formats, write_golden, keras_part, sentence_transformers) -> None:
-    """The command line of a family's generator (this one, generate_electra.py, generate_distilbert.py):
-    every fixture's formats and golden, the sentence-transformers fixture, then the Keras part in golden/.venv-tf."""
+def run(doc: str, script: str, generate, keras) -> None:
+    """The command line of a family's generator: `generate()` in golden/.venv, then `keras()` in
+    golden/.venv-tf (the script run again with --keras-only) unless --skip-keras."""
     ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--skip-keras", action="store_true")
     ap.add_argument("--keras-only", action="store_true", help="(used inside golden/.venv-tf)")
     args = ap.parse_args()
     if args.keras_only:
-        keras_part()
+        keras()
         return
     from generate import setup_torch
 
     setup_torch()
-    for name in names():
-        write_formats(name)
-        write_golden(name)
-        print(f"wrote {FIXTURES / name} and {EXPECTED / name}.acts.safetensors", file=sys.stderr)
-    sentence_transformers()
+    generate()
     if not args.skip_keras:
         if not TF_PYTHON.exists():
             sys.exit(f"{TF_PYTHON} is missing (golden/requirements-tf.txt), or pass --skip-keras")
         subprocess.run([str(TF_PYTHON), script, "--keras-only"], check=True)
+
+
+def generate_main(doc: str, script: str, names, write_formats, write_golden, keras_part, sentence_transformers) -> None:
+    """`run` for a family's generator (this one, generate_electra.py, generate_distilbert.py): every
+    fixture's formats and golden, the sentence-transformers fixture, then the Keras part in golden/.venv-tf.
+    (generate_mpnet.py, which trains its tokenizer first, calls `run` itself.)"""
+    def generate() -> None:
+        for name in names():
+            write_formats(name)
+            write_golden(name)
+            print(f"wrote {FIXTURES / name} and {EXPECTED / name}.acts.safetensors", file=sys.stderr)
+        sentence_transformers()
+
+    run(doc, script, generate, keras_part)
 
 
 def main() -> None:

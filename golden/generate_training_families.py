@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Step goldens for training RoBERTa, XLM-RoBERTa, ELECTRA and DistilBERT heads, in generate_training_heads.py's format.
+"""Step goldens for training RoBERTa, XLM-RoBERTa, ELECTRA, DistilBERT and MPNet heads, in generate_training_heads.py's format.
 
     golden/.venv/bin/python golden/generate_training_families.py [NAME ...]   # default: every TRAINED fixture
 
@@ -14,8 +14,11 @@ grad.*, exp_avg*.*, param1.*, param5.*), under bertkit's canonical names (`rober
 `cls.predictions.transform.LayerNorm`, `lm_head.bias` → `cls.predictions.bias`,
 `classifier.out_proj` → `classifier`; `classifier.dense` stays; DistilBERT's (golden/generate_distilbert.py)
 `transformer.layer.N.attention.q_lin` → `encoder.layer.N.attention.self.query`, …, `pre_classifier` →
-`classifier.dense`, `vocab_transform` / `vocab_layer_norm` / `vocab_projector.bias` → `cls.predictions.*`),
-so TrainingHeadGoldenTests runs them. DistilBERT gets no token_type_ids (the batch stores zeros).
+`classifier.dense`, `vocab_transform` / `vocab_layer_norm` / `vocab_projector.bias` → `cls.predictions.*`;
+MPNet's `mpnet.` dropped and `attention.attn.{q,k,v,o}` / `attention.LayerNorm` → BERT's layer names, its
+`encoder.relative_attention_bias.weight` kept), so TrainingHeadGoldenTests runs them. DistilBERT gets no
+token_type_ids (the batch stores zeros). The MPNet goldens carry `grad.encoder.relative_attention_bias.weight`:
+the bias's gradient summed over the batch and every layer.
 
 Targets: single-label classes, multi-hot floats (multi-label), floats (regression), and for the
 masked LM 30% of each row's real tokens other than <s>/</s> (at least one) as labels, replaced
@@ -45,13 +48,16 @@ TRAINED = ["roberta-sequence-classification", "roberta-regression", "roberta-mas
            # both through embeddings_project.
            "electra-sequence-classification", "electra-masked-lm",
            # DistilBERT (golden/generate_distilbert.py): pre_classifier + ReLU, the vocab_transform masked LM.
-           "distilbert-sequence-classification", "distilbert-masked-lm"]
+           "distilbert-sequence-classification", "distilbert-masked-lm",
+           # MPNet (golden/generate_mpnet.py): the relative position bias, RoBERTa-like heads.
+           "mpnet-sequence-classification", "mpnet-masked-lm"]
 ROWS, BATCHES, MAX_LEN = 4, 5, 40
 # The masked LM's default seed left 5 of a 400-element weight's gradients under 100·eps (1e-6), past
 # the 1% TrainingHeadGoldenTests exempts (Adam amplifies their rounding): this batch draw has none.
-# DistilBERT's goldens were drawn when it stood 5th and 6th in TRAINED (the default seed counts the
-# index): pinned so that adding a family before it leaves them as recorded.
-SEEDS = {"roberta-masked-lm": 11, "distilbert-sequence-classification": 20261202 + 4, "distilbert-masked-lm": 20261202 + 5}
+# DistilBERT's and MPNet's goldens were each drawn when the family stood 5th and 6th in TRAINED (the
+# default seed counts the index): pinned so that adding a family before them leaves them as recorded.
+SEEDS = {"roberta-masked-lm": 11, "distilbert-sequence-classification": 20261202 + 4, "distilbert-masked-lm": 20261202 + 5,
+         "mpnet-sequence-classification": 20261202 + 4, "mpnet-masked-lm": 20261202 + 5}
 CANONICAL = {"lm_head.dense.": "cls.predictions.transform.dense.", "lm_head.layer_norm.": "cls.predictions.transform.LayerNorm.",
              "classifier.out_proj.": "classifier.",
              "generator_predictions.dense.": "cls.predictions.transform.dense.",
@@ -67,8 +73,14 @@ DISTILBERT_LAYER = {"attention.q_lin.": "attention.self.query.", "attention.k_li
                     "sa_layer_norm.": "attention.output.LayerNorm.", "ffn.lin1.": "intermediate.dense.",
                     "ffn.lin2.": "output.dense.", "output_layer_norm.": "output.LayerNorm."}
 # Each family's dropout keys, all set to 0 (configuration_distilbert.py spells them its own way).
-NO_DROPOUT = {"distilbert": dict(dropout=0.0, attention_dropout=0.0, seq_classif_dropout=0.0, qa_dropout=0.0)}
+# MPNetConfig has no classifier_dropout: MPNetClassificationHead drops with hidden_dropout_prob.
+NO_DROPOUT = {"distilbert": dict(dropout=0.0, attention_dropout=0.0, seq_classif_dropout=0.0, qa_dropout=0.0),
+              "mpnet": dict(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)}
 BERT_NO_DROPOUT = dict(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, classifier_dropout=0.0)
+# MPNet's layer spellings (modeling_mpnet.py) → BERT's, within `encoder.layer.N.`.
+MPNET_LAYER = {"attention.attn.q.": "attention.self.query.", "attention.attn.k.": "attention.self.key.",
+               "attention.attn.v.": "attention.self.value.", "attention.attn.o.": "attention.output.dense.",
+               "attention.LayerNorm.": "attention.output.LayerNorm."}
 
 
 def load(name: str):
@@ -88,8 +100,13 @@ def trained(model):
     a tied `lm_head.decoder.bias` is `lm_head.bias`, i.e. bertkit's `cls.predictions.bias`)."""
     out = []
     for n, p in model.named_parameters():
-        prefix = model.base_model_prefix + "."  # roberta., electra., distilbert.
+        prefix = model.base_model_prefix + "."  # roberta., electra., distilbert., mpnet.
         c = n[len(prefix):] if n.startswith(prefix) else n
+        parts = c.split(".", 3)
+        if len(parts) == 4 and parts[:2] == ["encoder", "layer"]:
+            for a, b in MPNET_LAYER.items():
+                if parts[3].startswith(a):
+                    c = ".".join(parts[:3]) + "." + b + parts[3][len(a):]
         if hasattr(model, "lm_head") and p is model.lm_head.bias:
             c = "cls.predictions.bias"
         for a, b in CANONICAL.items():

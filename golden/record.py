@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Record a golden activation file (formats/golden.md) from a transformers BERT, RoBERTa, XLM-RoBERTa, ELECTRA or DistilBERT checkpoint.
+"""Record a golden activation file (formats/golden.md) from a transformers BERT, RoBERTa, XLM-RoBERTa, ELECTRA, DistilBERT or MPNet checkpoint.
 
     golden/.venv/bin/python golden/record.py MODEL_FOLDER --text "Who won?" --pair "Prices fell." \\
         --text "Go!" -o OUT.safetensors
@@ -70,7 +70,8 @@ HEADS = {
 # RoBERTa and XLM-RoBERTa (modeling_roberta.py, modeling_xlm_roberta.py): the encoder under `roberta.`,
 # the MLM head is `lm_head` (RobertaLMHead), the sequence classifier `classifier` (RobertaClassificationHead:
 # dense → tanh → out_proj on <s>; its output is the logits). No pre-training or NSP classes.
-for _prefix in ("Roberta", "XLMRoberta"):
+# MPNet (modeling_mpnet.py) names its heads as RoBERTa does.
+for _prefix in ("Roberta", "XLMRoberta", "MPNet"):
     HEADS.update({
         f"{_prefix}Model": Head(),
         f"{_prefix}ForMaskedLM": Head(hooks=("lm_head",), outputs=("logits",)),
@@ -121,6 +122,11 @@ LAYER_HOOKS = ("attention.self", "attention", "intermediate", "output")
 # (sa_layer_norm = BERT's attention output, ffn.activation = intermediate, output_layer_norm = output).
 # Its `attention` module returns out_lin's output, not the context, so no module gives `attention.self`.
 DISTILBERT_LAYER_HOOKS = ("sa_layer_norm", "ffn.activation", "output_layer_norm")
+# MPNetAttention's `attn` returns the output projection `o` (BERT's attention.self returns the
+# context before it): no bertkit tap is that, so MPNet's layers are tapped from `attention` on.
+LAYER_HOOKS_BY_TYPE = {"mpnet": ("attention", "intermediate", "output")}
+# Families whose positions start after the padding id (create_position_ids_from_input_ids).
+PADDING_POSITIONS = ("roberta", "xlm-roberta", "mpnet")
 
 
 def producer() -> str:
@@ -136,7 +142,19 @@ def architecture(folder: Path) -> str:
     if arch not in HEADS:
         raise SystemExit(f"error: {folder}/config.json: architecture {arch} has no entry in record.py's HEADS "
                          f"(known: {', '.join(sorted(HEADS))})")
+    if (folder / "modules.json").exists() and not is_base_model(arch) and not has_head_weights(folder, arch):
+        # sentence-transformers loads AutoModel whatever `architectures` says (all-mpnet-base-v2 names
+        # MPNetForMaskedLM over weights without lm_head); bertkit reads such a folder so too.
+        arch = arch.split("For")[0] + "Model"
     return arch
+
+
+def has_head_weights(folder: Path, arch: str) -> bool:
+    """Whether the folder's safetensors weights hold a tensor of one of the head's modules."""
+    from safetensors import safe_open
+
+    with safe_open(str(folder / "model.safetensors"), "pt") as f:
+        return any(k.split(".")[0] in HEADS[arch].hooks for k in f.keys())
 
 
 def load(folder: Path):
@@ -212,8 +230,8 @@ def record(folder: Path, examples) -> dict:
     model, head = load_model(folder)
     rows, choices = rows_of(examples, architecture(folder))
     config = model.config
-    # RoBERTa's positions start after the padding id (create_position_ids_from_input_ids).
-    positions = config.max_position_embeddings - (config.pad_token_id + 1 if config.model_type in ("roberta", "xlm-roberta") else 0)
+    # RoBERTa's and MPNet's positions start after the padding id (create_position_ids_from_input_ids).
+    positions = config.max_position_embeddings - (config.pad_token_id + 1 if config.model_type in PADDING_POSITIONS else 0)
     inputs = encode(AutoTokenizer.from_pretrained(str(folder)), rows, positions, choices)
     names = {m: n for n, m in model.named_modules()}
     base = model.base_model
@@ -221,8 +239,9 @@ def record(folder: Path, examples) -> dict:
     if getattr(base, "embeddings_project", None) is not None:  # ELECTRA with embedding_size != hidden_size
         modules.append(base.embeddings_project)
     distilbert = config.model_type == "distilbert"
+    hooks = DISTILBERT_LAYER_HOOKS if distilbert else LAYER_HOOKS_BY_TYPE.get(config.model_type, LAYER_HOOKS)
     for layer in (base.transformer.layer if distilbert else base.encoder.layer):
-        modules += [layer.get_submodule(p) for p in (DISTILBERT_LAYER_HOOKS if distilbert else LAYER_HOOKS)]
+        modules += [layer.get_submodule(p) for p in hooks]
     if getattr(base, "pooler", None) is not None:  # ELECTRA and DistilBERT have none
         modules.append(base.pooler)
     # DistilBERT takes no token_type_ids (its tokenizer gives none): the golden stores zeros, the model gets none.

@@ -4,7 +4,9 @@ import BertTensors
 // transformers models/bert/modeling_bert.py: BertModel.forward (BertEmbeddings → BertLayer × L →
 // BertPooler), the head (Heads/), then sentence-transformers pooling. Every family runs this code:
 // RoBERTa and XLM-R (modeling_roberta.py, modeling_xlm_roberta.py) differ only in the position ids
-// (BertInput.positionIds) and the heads' layout (EncoderFamily, ClassificationHead, MaskedLMHead).
+// (BertInput.positionIds) and the heads' layout (EncoderFamily, ClassificationHead, MaskedLMHead);
+// MPNet (modeling_mpnet.py) has no token types and adds a relative position bias to every layer's
+// scores (RelativePositionBias.swift).
 // Each op lives in Ops/; this file only sequences them. Work between the GEMMs runs on
 // `ComputeThreads.count` workers, several ops per pass over rows so each row is touched while hot.
 
@@ -88,6 +90,10 @@ extension BertModel {
                 }
             }
         }
+        // MPNetEncoder.compute_position_bias: once, for every layer.
+        if let rule = c.family.relativeAttention, let bias = a.positionBias {
+            relativePositionBiasForward(out: bias, table: p[.relativeAttentionBias], rule: rule, seq: s, heads: c.numAttentionHeads)
+        }
         clock.lap(.embeddings)
 
         input.attentionMask.withUnsafeBufferPointer { mask in
@@ -102,7 +108,7 @@ extension BertModel {
                 clock.lap(.qkvGEMM)
                 attentionForward(context: la.context, probs: la.probs, qkv: la.qkv, mask: mask.baseAddress!, keys: a.keys,
                                  batch: input.batch, seq: s, hidden: h, heads: c.numAttentionHeads,
-                                 dropout: dropout?.apply(.attentionProbs(layer: l)),
+                                 bias: a.positionBias.map { UnsafePointer($0) }, dropout: dropout?.apply(.attentionProbs(layer: l)),
                                  scratch: a.attentionScratch)
                 clock.lap(.attention)
                 // BertSelfOutput: dense + residual (rows written before) + LayerNorm

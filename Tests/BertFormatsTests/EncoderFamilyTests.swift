@@ -22,8 +22,9 @@ final class EncoderFamilyTests: XCTestCase {
     }
 
     func testFamiliesStillToComeAreRefusedByName() {
-        for (type, name) in [("albert", "ALBERT"), ("mpnet", "MPNet")] {
-            refused(["model_type": "\"\(type)\""], key: "model_type", [name, "not supported yet", "\"roberta\"", "\"xlm-roberta\""])
+        for (type, name) in [("albert", "ALBERT"), ("camembert", "CamemBERT")] {
+            refused(["model_type": "\"\(type)\""], key: "model_type", [name, "not supported yet", "\"roberta\"", "\"xlm-roberta\"", "\"electra\"",
+                                                                     "\"distilbert\"", "\"mpnet\""])
         }
         refused(["model_type": "\"gpt2\""], key: "model_type", ["\"gpt2\" is not supported", "\"bert\""])
     }

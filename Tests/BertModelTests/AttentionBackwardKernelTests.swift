@@ -57,7 +57,7 @@ final class AttentionBackwardKernelTests: XCTestCase {
                             bk_attention_head_backward(p.baseAddress!, p.baseAddress! + dh, p.baseAddress! + 2 * dh, Int32(ld), dctx,
                                                        Int32(ldc), probs, Int32(seq), drop, dropScale, Int32(seq), Int32(keys),
                                                        Int32(dh), Float(scale), live ? 1 : 0, o.baseAddress!, o.baseAddress! + dh,
-                                                       o.baseAddress! + 2 * dh, &scratch)
+                                                       o.baseAddress! + 2 * dh, nil, 0, &scratch)
                         }
                     }
                     let label = "\(name), seq \(seq), head \(dh), \(isa)"

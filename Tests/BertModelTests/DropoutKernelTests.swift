@@ -73,11 +73,11 @@ final class DropoutKernelTests: XCTestCase {
                 var plain = probs
                 qkv.withUnsafeBufferPointer { p in
                     bk_attention_head_forward(p.baseAddress!, p.baseAddress! + dh, p.baseAddress! + 2 * dh, Int32(ld),
-                                              Int32(seq), Int32(seq), Int32(dh), 1 / Float(dh).squareRoot(), nil, &probs,
+                                              Int32(seq), Int32(seq), Int32(dh), 1 / Float(dh).squareRoot(), nil, nil, 0, &probs,
                                               Int32(seq), drop, scale, &ctx, Int32(dh), &scratch)
                     var unused = [Float](repeating: 0, count: seq * dh)
                     bk_attention_head_forward(p.baseAddress!, p.baseAddress! + dh, p.baseAddress! + 2 * dh, Int32(ld),
-                                              Int32(seq), Int32(seq), Int32(dh), 1 / Float(dh).squareRoot(), nil, &plain,
+                                              Int32(seq), Int32(seq), Int32(dh), 1 / Float(dh).squareRoot(), nil, nil, 0, &plain,
                                               Int32(seq), nil, 1, &unused, Int32(dh), &scratch)
                 }
                 XCTAssertEqual(probs, plain, "the recorded probabilities are the softmax, before dropout (\(isa))")

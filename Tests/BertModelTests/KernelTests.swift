@@ -130,7 +130,7 @@ final class KernelTests: XCTestCase {
                     qkv.withUnsafeBufferPointer { p in
                         bk_attention_head_forward(p.baseAddress!, p.baseAddress! + dh, p.baseAddress! + 2 * dh, Int32(ld),
                                                   Int32(seq), Int32(keys), Int32(dh), 1 / Float(dh).squareRoot(), mask,
-                                                  &probs, Int32(seq), nil, 1, &ctx, Int32(dh), &scratch)
+                                                  nil, 0, &probs, Int32(seq), nil, 1, &ctx, Int32(dh), &scratch)
                     }
                     let label = "\(name), seq \(seq), head \(dh), \(isa)"
                     // Probabilities ≤ 1 and contexts O(1): f32 sums over ≤80 terms.
@@ -141,7 +141,7 @@ final class KernelTests: XCTestCase {
                     qkv.withUnsafeBufferPointer { p in
                         bk_attention_head_forward(p.baseAddress!, p.baseAddress! + dh, p.baseAddress! + 2 * dh, Int32(ld),
                                                   Int32(seq), Int32(keys), Int32(dh), 1 / Float(dh).squareRoot(), mask,
-                                                  nil, 0, nil, 1, &ctx2, Int32(dh), &scratch)
+                                                  nil, 0, nil, 0, nil, 1, &ctx2, Int32(dh), &scratch)
                     }
                     assertClose(ctx2, ref.ctx.map { Float($0) }, atol: 3e-6, label: "context without probabilities " + label)
                 }
@@ -158,7 +158,7 @@ final class KernelTests: XCTestCase {
             var ctx = [Float](repeating: 0, count: seq * dh)
             qkv.withUnsafeBufferPointer { p in
                 bk_attention_head_forward(p.baseAddress!, p.baseAddress! + dh, p.baseAddress! + 2 * dh, Int32(ld), Int32(seq),
-                                          Int32(seq), Int32(dh), 0.25, nil, nil, 0, nil, 1, &ctx, Int32(dh), &scratch)
+                                          Int32(seq), Int32(dh), 0.25, nil, nil, 0, nil, 0, nil, 1, &ctx, Int32(dh), &scratch)
             }
             XCTAssertTrue(ctx.allSatisfy(\.isNaN), "a NaN key makes every query's context NaN (\(isa))")
         }

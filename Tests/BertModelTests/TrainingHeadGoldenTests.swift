@@ -156,6 +156,18 @@ final class TrainingHeadGoldenTests: XCTestCase {
         try runSteps("families/distilbert-masked-lm", architecture: .maskedLM, frozen: [])
     }
 
+    // MPNet (golden/generate_training_families.py): the relative position bias's gradient
+    // (`grad.encoder.relative_attention_bias.weight`, summed over the batch and every layer), its
+    // AdamW state and values after 1 and 5 steps, through the RoBERTa-like heads.
+
+    func testMPNetSequenceClassificationFiveSteps() throws {
+        try runSteps("families/mpnet-sequence-classification", architecture: .sequenceClassification, frozen: [])
+    }
+
+    func testMPNetMaskedLMFiveSteps() throws {
+        try runSteps("families/mpnet-masked-lm", architecture: .maskedLM, frozen: [])
+    }
+
     func testTokenClassificationFiveSteps() throws {
         try runSteps("token-classification", architecture: .tokenClassification, frozen: ["pooler.dense.weight", "pooler.dense.bias"])
     }

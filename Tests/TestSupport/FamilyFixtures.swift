@@ -1,8 +1,9 @@
 import BertFormats
 import Foundation
 
-/// golden/fixtures/families (golden/generate_roberta.py, generate_electra.py, generate_distilbert.py):
-/// tiny random RoBERTa, XLM-RoBERTa, ELECTRA and DistilBERT checkpoints of every head, in each weights format.
+/// golden/fixtures/families (golden/generate_roberta.py, generate_electra.py, generate_distilbert.py,
+/// generate_mpnet.py): tiny random RoBERTa, XLM-RoBERTa, ELECTRA, DistilBERT and MPNet checkpoints of every
+/// head, in each weights format.
 public enum FamilyFixtures {
     /// Fixture names with the head each is and the formats it comes in.
     public static let all: [(name: String, head: HeadKind, formats: [String])] = {
@@ -34,6 +35,11 @@ public enum FamilyFixtures {
         // golden/generate_distilbert.py: every head in every format (TFDistilBert… has them all).
         let distilbert: [(String, HeadKind)] = [("base", .none), ("sinusoidal", .none)] + heads.filter { !$0.0.hasPrefix("masked-lm-") && $0.0 != "pooler" && $0.0 != "no-pooler" }
         for (h, kind) in distilbert { out.append(("distilbert-\(h)", kind, ["safetensors", "bin", "h5", "keras"])) }
+        // MPNet: every format for every head (its generator has no multi-label model).
+        for (h, kind) in heads where h != "multi-label" {
+            let keras = h != "masked-lm-untied" && h != "no-pooler"
+            out.append(("mpnet-\(h)", kind, ["safetensors", "bin", "h5"] + (keras ? ["keras"] : [])))
+        }
         return out
     }()
 

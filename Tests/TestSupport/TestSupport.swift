@@ -19,6 +19,21 @@ public enum Repo {
         ProcessInfo.processInfo.environment["BERTKIT_MINILM"] ?? root + "/.cache/models/all-MiniLM-L6-v2"
     }
 
+    /// all-mpnet-base-v2, fetched by `golden/fetch-mpnet.sh` (.ci/deps runs it).
+    public static var mpnet: String {
+        ProcessInfo.processInfo.environment["BERTKIT_MPNET"] ?? root + "/.cache/models/all-mpnet-base-v2"
+    }
+
+    /// The all-mpnet-base-v2 folder, or a test failure with the command that fetches it.
+    public static func requireMPNet(file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        let p = mpnet
+        guard FileManager.default.fileExists(atPath: p + "/model.safetensors") else {
+            XCTFail("all-mpnet-base-v2 is not at \(p)\n---> HINT: run golden/fetch-mpnet.sh (.ci/deps does)", file: file, line: line)
+            throw XCTSkip("all-mpnet-base-v2 missing")
+        }
+        return p
+    }
+
     /// Every test folder lives under `$TMPDIR/bertkit-tests/<pid>`, removed when the test process
     /// exits, and a dead process's root (a crashed run) at the next start: a suite run copies models
     /// into hundreds of folders, and leaving them filled the disk.

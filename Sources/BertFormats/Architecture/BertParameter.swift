@@ -10,6 +10,8 @@ public enum BertParameter: Hashable, Sendable, Comparable, CustomStringConvertib
     /// hidden_size after the embeddings' LayerNorm, present only when the two differ.
     case embeddingsProjection(Linear)
     case layer(Int, Layer)
+    /// MPNet's `encoder.relative_attention_bias.weight` [32 buckets, heads] (RelativeAttentionBias).
+    case relativeAttentionBias
     case pooler(Linear)
     case head(Head)
 
@@ -67,6 +69,7 @@ public enum BertParameter: Hashable, Sendable, Comparable, CustomStringConvertib
         case .embeddings(let e): "embeddings." + e.rawValue
         case .embeddingsProjection(let p): p == .weight ? "embeddings_project.weight" : "embeddings_project.bias"
         case .layer(let l, let p): "encoder.layer.\(l)." + p.rawValue
+        case .relativeAttentionBias: "encoder.relative_attention_bias.weight"
         case .pooler(let p): "pooler." + p.rawValue
         case .head(let h): h.rawValue
         }
@@ -88,6 +91,7 @@ public enum BertParameter: Hashable, Sendable, Comparable, CustomStringConvertib
         for e in Embeddings.allCases { m[BertParameter.embeddings(e).name] = .embeddings(e) }
         for p in Linear.allCases { m[BertParameter.pooler(p).name] = .pooler(p) }
         for p in Linear.allCases { m[BertParameter.embeddingsProjection(p).name] = .embeddingsProjection(p) }
+        m[BertParameter.relativeAttentionBias.name] = .relativeAttentionBias
         for h in Head.allCases { m[h.rawValue] = .head(h) }
         return m
     }()
@@ -98,6 +102,7 @@ public enum BertParameter: Hashable, Sendable, Comparable, CustomStringConvertib
         case .embeddings(let e): (0, 0, Embeddings.allCases.firstIndex(of: e)!)
         case .embeddingsProjection(let p): (0, 1, Linear.allCases.firstIndex(of: p)!)
         case .layer(let l, let p): (1, l, Layer.allCases.firstIndex(of: p)!)
+        case .relativeAttentionBias: (1, Int.max, 0)  // registered after the layers (MPNetEncoder)
         case .pooler(let p): (2, 0, Linear.allCases.firstIndex(of: p)!)
         case .head(let h): (3, 0, Head.allCases.firstIndex(of: h)!)
         }
@@ -121,6 +126,7 @@ public enum BertParameter: Hashable, Sendable, Comparable, CustomStringConvertib
         case .layer(_, .intermediateBias): ["intermediate_size"]
         case .layer(_, .outputWeight): ["hidden_size", "intermediate_size"]
         case .layer, .pooler: ["hidden_size"]
+        case .relativeAttentionBias: ["relative_attention_num_buckets", "num_attention_heads"]
         case .head: nil
         }
     }
@@ -134,9 +140,10 @@ public enum BertParameter: Hashable, Sendable, Comparable, CustomStringConvertib
     /// The encoder's parameters with their shapes (Linear weights `[out, in]`), in forward order, in `c`'s family.
     public static func encoder(_ c: BertConfig, pooler: Bool) -> [(BertParameter, [Int])] {
         let h = c.hiddenSize, i = c.intermediateSize, e = c.embeddingSize
+        let family = c.family
         var out: [(BertParameter, [Int])] = [(.embeddings(.word), [c.vocabSize, e]), (.embeddings(.position), [c.maxPositionEmbeddings, e])]
-        // DistilBERT's Embeddings have no token-type table (EmbeddingsLayout.tokenTypes).
-        if c.family.embeddings.tokenTypes { out.append((.embeddings(.tokenType), [c.typeVocabSize, e])) }
+        // DistilBERT and MPNet have no token-type table (EmbeddingsLayout.tokenTypes).
+        if family.embeddings.tokenTypes { out.append((.embeddings(.tokenType), [c.typeVocabSize, e])) }
         out += [(.embeddings(.normWeight), [e]), (.embeddings(.normBias), [e])]
         if c.projectsEmbeddings { out += [(.embeddingsProjection(.weight), [h, e]), (.embeddingsProjection(.bias), [h])] }
         for l in 0..<c.numHiddenLayers {
@@ -152,6 +159,7 @@ public enum BertParameter: Hashable, Sendable, Comparable, CustomStringConvertib
                 out.append((.layer(l, p), shape))
             }
         }
+        if let r = family.relativeAttention { out.append((.relativeAttentionBias, [r.buckets, c.numAttentionHeads])) }
         if pooler { out += [(.pooler(.weight), [h, h]), (.pooler(.bias), [h])] }
         return out
     }

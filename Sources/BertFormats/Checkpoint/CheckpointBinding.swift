@@ -54,7 +54,19 @@ extension Checkpoint {
             }
         }
         if config.tieWordEmbeddings { untie(&found, report: &report) }
-        let arch = try Architecture.resolve(config: config, present: Set(found.keys), file: tensors.file)
+        var config = config
+        var arch = try Architecture.resolve(config: config, present: Set(found.keys), file: tensors.file)
+        // sentence-transformers' Transformer module loads AutoModel, the bare encoder, whatever
+        // `architectures` says: all-mpnet-base-v2 names MPNetForMaskedLM over weights without lm_head.
+        // A sentence-transformers folder with no head tensor at all is therefore read as that bare
+        // encoder (and says so); any other checkpoint missing its head's tensors is still refused.
+        if sentenceTransformers != nil, arch.head != .none, let named = config.architectures.first,
+           !found.keys.contains(where: { if case .head = $0 { true } else { false } }) {
+            config.architectures = [family.className(.none)]
+            arch = try Architecture.resolve(config: config, present: Set(found.keys), file: tensors.file)
+            report.warnings.append("config.json's architectures names \(named), but the weights hold none of its head's tensors: "
+                                   + "read as \(family.className(.none)), the model sentence-transformers loads (AutoModel)")
+        }
         // A head parameter spelt as another head of the family spells it (RoBERTa's token classifier is
         // `classifier.weight`, its sequence classifier's projection `classifier.out_proj.weight`) is not this head's.
         for (p, v) in found where tensors.naming != .canonical {

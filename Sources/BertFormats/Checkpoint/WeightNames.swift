@@ -45,6 +45,7 @@ public enum WeightNames {
         case .head: return nil
         case .layer: return family.layers == .bert ? p : nil
         case .embeddings(.tokenType): return family.embeddings.tokenTypes ? p : nil
+        case .relativeAttentionBias: return family.relativeAttention != nil ? p : nil
         default: return p
         }
     }

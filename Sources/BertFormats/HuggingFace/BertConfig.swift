@@ -44,6 +44,7 @@ public struct BertConfig: Sendable, Equatable {
     public var hiddenActName: String
     public var layerNormEps: Double
     public var maxPositionEmbeddings: Int
+    /// 1 in families without a token-type table (MPNet, DistilBERT: the key is not read; only type 0 exists).
     public var typeVocabSize: Int
     public var padTokenId: Int
     public var initializerRange: Double
@@ -112,8 +113,18 @@ public struct BertConfig: Sendable, Equatable {
         layerNormEps = try present("layer_norm_eps").map { try r.positiveDouble($0, default: k.doubleDefault("layer_norm_eps", 1e-12)) }
             ?? k.doubleDefault("layer_norm_eps", 1e-12)
         maxPositionEmbeddings = try r.positiveInt(k.key("max_position_embeddings"), default: k.intDefault("max_position_embeddings", 512))
-        typeVocabSize = try present("type_vocab_size").map { try r.positiveInt($0, default: k.intDefault("type_vocab_size", 2)) }
-            ?? k.intDefault("type_vocab_size", 2)
+        // Families without a token-type table (DistilBERT, MPNet) have only type 0: the key is not read.
+        typeVocabSize = family.embeddings.tokenTypes
+            ? try r.positiveInt(k.key("type_vocab_size"), default: k.intDefault("type_vocab_size", 2)) : 1
+        if let rel = family.relativeAttention {
+            // MPNetEncoder.compute_position_bias buckets into 32 whatever the config says: a table of
+            // another size is either indexed past its end or partly unused.
+            let n = try r.positiveInt("relative_attention_num_buckets", default: rel.buckets)
+            guard n == rel.buckets else {
+                throw ConfigError(file: file, key: "relative_attention_num_buckets",
+                                  "\(n), but \(family) buckets relative positions into \(rel.buckets) (compute_position_bias)")
+            }
+        }
         // null: no padding index (transformers' nn.Embedding(padding_idx=None)); 0 serves as well. A
         // family whose positions count from the padding id needs one.
         let nullablePad = family.embeddings.positions == .absolute
@@ -198,7 +209,7 @@ public struct BertConfig: Sendable, Equatable {
         o[k.key("intermediate_size")] = .int(intermediateSize)
         o[k.key("hidden_act")] = .string(hiddenActName)
         o[k.key("max_position_embeddings")] = .int(maxPositionEmbeddings)
-        if !k.absent.contains("type_vocab_size") { o[k.key("type_vocab_size")] = .int(typeVocabSize) }
+        if family.embeddings.tokenTypes, !k.absent.contains("type_vocab_size") { o[k.key("type_vocab_size")] = .int(typeVocabSize) }
         o["pad_token_id"] = .int(padTokenId)
         if !k.absent.contains("layer_norm_eps"), o[k.key("layer_norm_eps")]?.doubleValue != layerNormEps {
             o[k.key("layer_norm_eps")] = .double(layerNormEps)

@@ -79,6 +79,8 @@ public final class ActivationBuffers: @unchecked Sendable {
     public let sentenceEmbedding: UnsafeMutablePointer<Float>?
     /// D (0 without a sentence embedding).
     public let sentenceDimension: Int
+    /// [heads, S, S] MPNet's relative position bias, made once per forward for every layer.
+    public let positionBias: UnsafeMutablePointer<Float>?
 
     /// The input of the last forward, and per row the keys attention uses.
     public internal(set) var input: BertInput?
@@ -139,6 +141,7 @@ public final class ActivationBuffers: @unchecked Sendable {
         let nspAt = head.hasNextSentence ? plan.add(batch * 2) : -1
         let predictionsAt = head.hasMaskedLM && allPredictions ? plan.add(t * c.vocabSize) : -1
         let sentenceAt = sentenceDimension.map { plan.add(batch * $0) } ?? -1
+        let positionBiasAt = c.family.relativeAttention != nil ? plan.add(c.numAttentionHeads * seq * seq) : -1
         self.sentenceDimension = sentenceDimension ?? 0
 
         count = plan.total
@@ -167,6 +170,7 @@ public final class ActivationBuffers: @unchecked Sendable {
         self.nextSentenceLogits = nspAt >= 0 ? b + nspAt : nil
         self.predictionLogits = predictionsAt >= 0 ? b + predictionsAt : nil
         self.sentenceEmbedding = sentenceAt >= 0 ? b + sentenceAt : nil
+        self.positionBias = positionBiasAt >= 0 ? b + positionBiasAt : nil
         attentionScratch = WorkerScratch(floatsPerWorker: Int(bk_attention_scratch_floats(Int32(seq), Int32(c.headSize))))
     }
 

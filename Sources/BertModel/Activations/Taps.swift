@@ -67,7 +67,8 @@ public enum Tap: Hashable, Sendable, CustomStringConvertible {
         // The encoder under any family's prefix (`bert.`, `roberta.`).
         if let f = EncoderFamily.all.first(where: { n.hasPrefix($0.prefix + ".") }) { n.removeFirst(f.prefix.count + 1) }
         // Layers under another family's spelling (DistilBERT's `transformer.layer.N.sa_layer_norm`) as BERT's modules.
-        for f in EncoderFamily.all where f.layers != .bert && n.hasPrefix(f.layers.scope + ".") {
+        // A family with BERT's module names (MPNet: only its parameters are spelt otherwise) has no `taps`.
+        for f in EncoderFamily.all where !f.layers.taps.isEmpty && n.hasPrefix(f.layers.scope + ".") {
             let rest = n.dropFirst(f.layers.scope.count + 1)
             guard let dot = rest.firstIndex(of: "."), let module = f.layers.taps[String(rest[rest.index(after: dot)...])] else { return nil }
             n = "encoder.layer.\(rest[..<dot]).\(module)"

@@ -19,7 +19,7 @@ func embeddingsForward(out: UnsafeMutablePointer<Float>, ids: UnsafePointer<Int3
 // Backward: scatter dout[T, H] (the LayerNorm's input gradient) into the rows used, as
 // nn.Embedding does: none into `paddingId`'s word row (padding_idx), nor into its position row in
 // families whose position table has that padding_idx (RoBERTa: `paddingPosition`), token types.
-// Serial: rows may repeat.
+// Serial: rows may repeat. dtype nil: no token-type table (MPNet).
 func embeddingsBackward(dword: UnsafeMutablePointer<Float>, dposition: UnsafeMutablePointer<Float>,
                         dtype: UnsafeMutablePointer<Float>?, dout: UnsafePointer<Float>, ids: UnsafePointer<Int32>,
                         types: UnsafePointer<Int32>, positions: UnsafePointer<Int32>, tokens: Int, hidden h: Int,

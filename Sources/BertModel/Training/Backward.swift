@@ -39,6 +39,8 @@ public final class GradientBuffers: @unchecked Sendable {
     private let count: Int
     /// The attention backward kernel's per-worker scratch.
     let attentionScratch: WorkerScratch
+    /// [B, heads, S, S] one layer's score gradient, for MPNet's relative position bias.
+    let positionBias: UnsafeMutablePointer<Float>?
 
     public init(config c: BertConfig, batch: Int, seq: Int, head: HeadKind = .sequenceClassification) {
         self.batch = batch
@@ -53,7 +55,8 @@ public final class GradientBuffers: @unchecked Sendable {
         }
         // residual and sum also carry the embeddings' [T, E] gradients.
         let sizes = [t * wide, t * wide, t * h, t * c.intermediateSize, t * 3 * h, batch * h, batch * h, logitsCount,
-                     head.hasNextSentence ? batch * 2 : 0, batch * h]
+                     head.hasNextSentence ? batch * 2 : 0, batch * h,
+                     c.family.relativeAttention != nil ? batch * c.numAttentionHeads * seq * seq : 0]
         let rounded = sizes.map { ($0 + 15) & ~15 }
         count = rounded.reduce(0, +)
         let raw = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64)
@@ -66,6 +69,7 @@ public final class GradientBuffers: @unchecked Sendable {
         pooled = views[5]; poolerPre = views[6]; logits = views[7]
         nextSentence = head.hasNextSentence ? views[8] : nil
         classifierScratch = views[9]
+        positionBias = c.family.relativeAttention != nil ? views[10] : nil
         maskedLM = head.hasMaskedLM ? MaskedLMBuffers(hidden: h, width: c.maskedLMWidth, vocabulary: c.vocabSize) : nil
         attentionScratch = WorkerScratch(floatsPerWorker: Int(bk_attention_backward_scratch_floats(Int32(seq), Int32(c.headSize))))
     }
@@ -125,8 +129,12 @@ extension BertModel {
                 // BertSelfAttention, then the fused Q/K/V dense.
                 attentionBackward(dqkv: d.qkv, dcontext: d.context, probs: la.probs!, qkv: la.qkv, mask: mask.baseAddress!,
                                   keys: a.keys, batch: b, seq: s, hidden: h, heads: c.numAttentionHeads,
-                                  scratch: d.attentionScratch,
+                                  scratch: d.attentionScratch, dbias: d.positionBias,
                                   dropout: drop?.apply(.attentionProbs(layer: l)))
+                if let rule = c.family.relativeAttention, let dbias = d.positionBias {
+                    relativePositionBiasBackward(dtable: g[.relativeAttentionBias], dbias: dbias, rule: rule, batch: b, seq: s,
+                                                 heads: c.numAttentionHeads)
+                }
                 linearBackward(dinp: d.residual, dweight: gw.qkvWeight, dbias: nil, dout: d.qkv, inp: x,
                                weight: w.qkvWeight, rows: t, inFeatures: h, outFeatures: 3 * h)
                 // Query and value biases only. The key bias adds q·b_k to every score of a query, and

@@ -26,7 +26,7 @@ void bk_exp(float *out, const float *in, size_t n);
 // ---- embeddings.c --------------------------------------------------------------------------
 /// out[r] = word[ids[r]] + type[types[r]] + position[positions[r]], for r in [0, rows): out, ids,
 /// types and positions point at the first row (flattened batch × seq). Ids and positions are trusted
-/// (BertInput checked them). `type` NULL: no token-type table (DistilBERT), word + position.
+/// (BertInput checked them). `type` NULL: no token-type table (DistilBERT, MPNet), word + position; types unread.
 void bk_embeddings_sum_forward(float *out, const int32_t *ids, const int32_t *types, const int32_t *positions, int rows,
                                int hidden, const float *word, const float *position, const float *type);
 
@@ -74,20 +74,23 @@ size_t bk_attention_scratch_floats(int seq, int dh);
 /// drop (may be NULL): attention dropout, row i at drop + i*ldp; the context then uses
 /// probs ⊙ drop · dropscale while `probs` keeps the softmax itself (what the backward needs).
 /// ctx: row i at ctx + i*ldc, `dh` columns.
+/// bias (may be NULL): an additive score bias, row i at bias + i*ldb, added after the scaling
+/// (MPNet's relative position bias: scores·scale + bias, then the mask).
 void bk_attention_head_forward(const float *q, const float *k, const float *v, int ld, int seq, int keys, int dh,
-                               float scale, const uint8_t *keymask, float *probs, int ldp, const uint8_t *drop,
-                               float dropscale, float *ctx, int ldc, float *scratch);
+                               float scale, const uint8_t *keymask, const float *bias, int ldb, float *probs, int ldp,
+                               const uint8_t *drop, float dropscale, float *ctx, int ldc, float *scratch);
 /// Floats of scratch `bk_attention_head_backward` needs.
 size_t bk_attention_backward_scratch_floats(int seq, int dh);
 /// The backward of `bk_attention_head_forward` for one (batch row, head), from its saved `probs`
 /// (the softmax, before dropout) and `drop`/`dropscale` as the forward had them: writes this head's
 /// columns of dq, dk, dv (row stride `ld`, like q, k, v) from dctx (row stride `ldc`). Keys past
 /// `keys` get zero gradients. scores_live 0 (every key masked: the forward attended uniformly to a
-/// constant) gives the scores no gradient.
+/// constant) gives the scores no gradient. dbias (may be NULL): the additive bias's gradient (the
+/// scaled scores' gradient), row i at dbias + i*ldb, `seq` columns written (zero past `keys`).
 void bk_attention_head_backward(const float *q, const float *k, const float *v, int ld, const float *dctx, int ldc,
                                 const float *probs, int ldp, const uint8_t *drop, float dropscale, int seq, int keys,
-                                int dh, float scale, int scores_live, float *dq, float *dk, float *dv,
-                                float *scratch);
+                                int dh, float scale, int scores_live, float *dq, float *dk, float *dv, float *dbias,
+                                int ldb, float *scratch);
 
 // ---- dropout.c -----------------------------------------------------------------------------
 /// The key of one mask stream (e.g. one training step) under `seed`.

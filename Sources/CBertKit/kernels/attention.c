@@ -24,6 +24,13 @@ static int any_key(const uint8_t *keymask, int keys) {
 
 // ---- portable ------------------------------------------------------------------------------
 
+// MPNetSelfAttention (models/mpnet/modeling_mpnet.py): scores / sqrt(d) + position_bias, then the
+// mask. The row is scaled here so the bias is added after the scaling, as there; the softmax then
+// runs unscaled.
+static void add_bias_row(float *row, const float *bias, int keys, float scale) {
+    for (int j = 0; j < keys; j++) row[j] = row[j] * scale + bias[j];
+}
+
 static void softmax_row_portable(float *p, int keys, float scale, const uint8_t *keymask) {
     if (!any_key(keymask, keys)) {
         for (int j = 0; j < keys; j++) p[j] = 1.0f / keys;
@@ -42,8 +49,8 @@ static void softmax_row_portable(float *p, int keys, float scale, const uint8_t 
 }
 
 static void attention_portable(const float *q, const float *k, const float *v, int ld, int seq, int keys, int dh,
-                               float scale, const uint8_t *keymask, float *probs, int ldp, const uint8_t *drop,
-                               float dropscale, float *ctx, int ldc, float *row) {
+                               float scale, const uint8_t *keymask, const float *bias, int ldb, float *probs, int ldp,
+                               const uint8_t *drop, float dropscale, float *ctx, int ldc, float *row) {
     for (int i = 0; i < seq; i++) {
         const float *qi = q + (size_t)i * ld;
         for (int j = 0; j < keys; j++) {
@@ -52,7 +59,8 @@ static void attention_portable(const float *q, const float *k, const float *v, i
             for (int d = 0; d < dh; d++) s += qi[d] * kj[d];
             row[j] = s;
         }
-        softmax_row_portable(row, keys, scale, keymask);
+        if (bias) add_bias_row(row, bias + (size_t)i * ldb, keys, scale);
+        softmax_row_portable(row, keys, bias ? 1.0f : scale, keymask);
         if (probs) {
             memcpy(probs + (size_t)i * ldp, row, (size_t)keys * sizeof(float));
             memset(probs + (size_t)i * ldp + keys, 0, (size_t)(seq - keys) * sizeof(float));
@@ -182,8 +190,9 @@ BK_AVX512_INLINE void transpose_keys(float *kt, const float *k, int ld, int keys
 }
 
 BK_AVX512 static void attention_avx512(const float *q, const float *k, const float *v, int ld, int seq, int keys,
-                                       int dh, float scale, const uint8_t *keymask, float *probs, int ldp,
-                                       const uint8_t *drop, float dropscale, float *ctx, int ldc, float *scratch) {
+                                       int dh, float scale, const uint8_t *keymask, const float *bias, int ldb,
+                                       float *probs, int ldp, const uint8_t *drop, float dropscale, float *ctx, int ldc,
+                                       float *scratch) {
     int lp = round16(keys);
     float *kt = scratch, *sb = scratch + (size_t)dh * lp;
     transpose_keys(kt, k, ld, keys, lp, dh);
@@ -199,7 +208,10 @@ BK_AVX512 static void attention_avx512(const float *q, const float *k, const flo
         // Without probabilities to record, normalisation waits for the R×dh context instead of
         // the R×keys probabilities.
         float inv[ROWS];
-        for (int r = 0; r < R; r++) inv[r] = softmax_row_avx512(sb + (size_t)r * lp, keys, lp, scale, keymask, probs != NULL);
+        if (bias)
+            for (int r = 0; r < R; r++) add_bias_row(sb + (size_t)r * lp, bias + (size_t)(i0 + r) * ldb, keys, scale);
+        for (int r = 0; r < R; r++)
+            inv[r] = softmax_row_avx512(sb + (size_t)r * lp, keys, lp, bias ? 1.0f : scale, keymask, probs != NULL);
         if (probs)
             for (int r = 0; r < R; r++) {
                 float *pr = probs + (size_t)(i0 + r) * ldp;
@@ -222,14 +234,15 @@ BK_AVX512 static void attention_avx512(const float *q, const float *k, const flo
 #endif
 
 void bk_attention_head_forward(const float *q, const float *k, const float *v, int ld, int seq, int keys, int dh,
-                               float scale, const uint8_t *keymask, float *probs, int ldp, const uint8_t *drop,
-                               float dropscale, float *ctx, int ldc, float *scratch) {
+                               float scale, const uint8_t *keymask, const float *bias, int ldb, float *probs, int ldp,
+                               const uint8_t *drop, float dropscale, float *ctx, int ldc, float *scratch) {
 #if BK_X86
     if (bk_use_avx512())
-        return attention_avx512(q, k, v, ld, seq, keys, dh, scale, keymask, probs, ldp, drop, dropscale, ctx, ldc,
-                                scratch);
+        return attention_avx512(q, k, v, ld, seq, keys, dh, scale, keymask, bias, ldb, probs, ldp, drop, dropscale, ctx,
+                                ldc, scratch);
 #endif
-    attention_portable(q, k, v, ld, seq, keys, dh, scale, keymask, probs, ldp, drop, dropscale, ctx, ldc, scratch);
+    attention_portable(q, k, v, ld, seq, keys, dh, scale, keymask, bias, ldb, probs, ldp, drop, dropscale, ctx, ldc,
+                       scratch);
 }
 
 // ---- backward ------------------------------------------------------------------------------
@@ -247,7 +260,7 @@ size_t bk_attention_backward_scratch_floats(int seq, int dh) {
 static void attention_backward_portable(const float *q, const float *k, const float *v, int ld, const float *dc,
                                         int ldc, const float *probs, int ldp, const uint8_t *drop, float dropscale,
                                         int seq, int keys, int dh, float scale, int live, float *dq, float *dk,
-                                        float *dv, float *scratch) {
+                                        float *dv, float *dbias, int ldb, float *scratch) {
     int lp = round16(keys);
     float *ds = scratch, *pd = scratch + (size_t)seq * lp;
     for (int i = 0; i < seq; i++) {
@@ -262,7 +275,12 @@ static void attention_backward_portable(const float *q, const float *k, const fl
             pdi[j] = p[j] * c;
             dot += p[j] * dsi[j];
         }
-        for (int j = 0; j < keys; j++) dsi[j] = live ? p[j] * (dsi[j] - dot) * scale : 0.0f;
+        for (int j = 0; j < keys; j++) {
+            float dz = live ? p[j] * (dsi[j] - dot) : 0.0f;  // the scaled scores' (and the bias's) gradient
+            if (dbias) dbias[(size_t)i * ldb + j] = dz;
+            dsi[j] = dz * scale;
+        }
+        if (dbias) memset(dbias + (size_t)i * ldb + keys, 0, (size_t)(seq - keys) * sizeof(float));
     }
     for (int i = 0; i < seq; i++)
         for (int d = 0; d < dh; d++) {
@@ -287,7 +305,7 @@ static void attention_backward_portable(const float *q, const float *k, const fl
 BK_AVX512 static void attention_backward_avx512(const float *q, const float *k, const float *v, int ld, const float *dc,
                                                 int ldc, const float *probs, int ldp, const uint8_t *drop,
                                                 float dropscale, int seq, int keys, int dh, float scale, int live,
-                                                float *dq, float *dk, float *dv, float *scratch) {
+                                                float *dq, float *dk, float *dv, float *dbias, int ldb, float *scratch) {
     int lp = round16(keys);
     float *vt = scratch, *ds = vt + (size_t)dh * lp, *pd = ds + (size_t)seq * lp;
     static const float ones[ROWS] = {1, 1, 1, 1, 1, 1};
@@ -321,10 +339,13 @@ BK_AVX512 static void attention_backward_avx512(const float *q, const float *k, 
             }
             __m512 dot = _mm512_set1_ps(_mm512_reduce_add_ps(acc));
             for (int j = 0; j < lp; j += 16) {
-                __m512 pv = _mm512_maskz_loadu_ps(bk_tail_mask((size_t)(keys - j)), p + j);
-                __m512 d = _mm512_mul_ps(_mm512_mul_ps(pv, _mm512_sub_ps(_mm512_loadu_ps(dsi + j), dot)), vscale);
-                _mm512_storeu_ps(dsi + j, live ? d : _mm512_setzero_ps());
+                __mmask16 t = bk_tail_mask((size_t)(keys - j));
+                __m512 pv = _mm512_maskz_loadu_ps(t, p + j);
+                __m512 dz = live ? _mm512_mul_ps(pv, _mm512_sub_ps(_mm512_loadu_ps(dsi + j), dot)) : _mm512_setzero_ps();
+                if (dbias) _mm512_mask_storeu_ps(dbias + (size_t)i * ldb + j, t, dz);
+                _mm512_storeu_ps(dsi + j, _mm512_mul_ps(dz, vscale));
             }
+            if (dbias) memset(dbias + (size_t)i * ldb + keys, 0, (size_t)(seq - keys) * sizeof(float));
         }
         for (int db = 0; db < dh; db += 64) {  // dQ rows i0..<i0+R = dS · K
             int rem = dh - db, nv = rem >= 64 ? 4 : (rem + 15) / 16;
@@ -356,13 +377,13 @@ BK_AVX512 static void attention_backward_avx512(const float *q, const float *k, 
 
 void bk_attention_head_backward(const float *q, const float *k, const float *v, int ld, const float *dctx, int ldc,
                                 const float *probs, int ldp, const uint8_t *drop, float dropscale, int seq, int keys,
-                                int dh, float scale, int scores_live, float *dq, float *dk, float *dv,
-                                float *scratch) {
+                                int dh, float scale, int scores_live, float *dq, float *dk, float *dv, float *dbias,
+                                int ldb, float *scratch) {
 #if BK_X86
     if (bk_use_avx512())
         return attention_backward_avx512(q, k, v, ld, dctx, ldc, probs, ldp, drop, dropscale, seq, keys, dh, scale,
-                                         scores_live, dq, dk, dv, scratch);
+                                         scores_live, dq, dk, dv, dbias, ldb, scratch);
 #endif
     attention_backward_portable(q, k, v, ld, dctx, ldc, probs, ldp, drop, dropscale, seq, keys, dh, scale, scores_live,
-                                dq, dk, dv, scratch);
+                                dq, dk, dv, dbias, ldb, scratch);
 }

@@ -31,7 +31,7 @@ void bk_embeddings_sum_forward(float *out, const int32_t *ids, const int32_t *ty
     int avx = bk_use_avx512();
     for (int r = 0; r < rows; r++) {
         // transformers adds (word + token type) + position; the same order keeps the same rounding.
-        // No type table (DistilBERT's Embeddings): word + position.
+        // No type table (DistilBERT's Embeddings, MPNetEmbeddings): word + position.
         const float *a = word + (size_t)ids[r] * hidden, *c = position + (size_t)positions[r] * hidden;
         float *o = out + (size_t)r * hidden;
         if (!type) {

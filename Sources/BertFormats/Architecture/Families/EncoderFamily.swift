@@ -26,19 +26,21 @@ public struct EncoderFamily: Sendable, Equatable, CustomStringConvertible {
     /// config.json's keys and defaults for the typed config fields.
     public let config: ConfigSchema
     /// How the family spells its encoder layers (BERT's `encoder.layer.N.attention.self.query`,
-    /// DistilBERT's `transformer.layer.N.attention.q_lin`).
+    /// DistilBERT's `transformer.layer.N.attention.q_lin`, MPNet's `encoder.layer.N.attention.attn.q`).
     public var layers: LayerNames = .bert
+    /// A relative position bias added to every layer's attention scores (MPNet); nil: none.
+    public var relativeAttention: RelativeAttentionBias? = nil
 
     public var description: String { displayName }
 
     // MARK: The registry
 
     /// Every family bertkit runs. A new family is one more entry (and its file).
-    public static let all: [EncoderFamily] = [.bert, .roberta, .xlmRoberta, .electra, .distilbert]
+    public static let all: [EncoderFamily] = [.bert, .roberta, .xlmRoberta, .electra, .distilbert, .mpnet]
 
     /// Families transformers has that bertkit refuses by name until they land (issue 14).
     public static let notYetSupported: [String: String] = [
-        "albert": "ALBERT", "mpnet": "MPNet", "camembert": "CamemBERT",
+        "albert": "ALBERT", "camembert": "CamemBERT",
         "deberta": "DeBERTa", "deberta-v2": "DeBERTa-v2", "xlm-roberta-xl": "XLM-RoBERTa-XL", "modernbert": "ModernBERT",
     ]
 
