@@ -5,6 +5,9 @@
 #
 #   golden/bench.sh                       # MiniLM and a bert-base-shaped model, batch 1 and 8 × seq 32, 128
 #                                         # and 512, 2 threads, every backend
+#   SHAPES="1x128 8x128" MODELS=".cache/models/all-mpnet-base-v2 .cache/models/roberta-base-random" golden/bench.sh
+#                                         # the families: the real MPNet (golden/fetch-mpnet.sh) and a
+#                                         # random roberta-base shape (made once)
 #   THREADS=1 SHAPES="8x128" MODELS=".cache/models/all-MiniLM-L6-v2" BACKENDS="torch ort" golden/bench.sh
 #   TRAIN=1 golden/bench.sh               # one training step at 8×128, bertkit vs PyTorch, dropout on and off
 #   TRAIN=1 TASKS="sequence-classification masked-lm" golden/bench.sh   # the step of each task's head
@@ -43,16 +46,25 @@ dropouts=${DROPOUTS:-"dropout no-dropout"}  # TRAIN=1: bertkit's flags, one run 
 models=${MODELS:-"${BERTKIT_MINILM:-.cache/models/all-MiniLM-L6-v2} $bertbase"}
 
 [ -x "$py" ] || { echo "error: no Python at $py (set PYTHON=..., see golden/README.md)" >&2; exit 1; }
-if [[ " $models " == *" $bertbase "* && ! -f $bertbase/model.safetensors ]]; then
-  echo "making $bertbase (random weights, BertConfig() defaults) ..." >&2
-  "$py" - "$bertbase" <<'PY'
+# The random base-shaped models (git-ignored, made once): bert-base (BertConfig() defaults) and
+# roberta-base (RobertaConfig with roberta-base's vocabulary, 514 positions, one token type).
+for m in $models; do
+  case "$(basename "$m")" in bert-base-random|roberta-base-random) ;; *) continue ;; esac
+  [ -f "$m/model.safetensors" ] && continue
+  echo "making $m (random weights) ..." >&2
+  "$py" - "$m" <<'PY'
 import os, sys, torch, transformers
 torch.manual_seed(0)
 out = sys.argv[1]
-transformers.BertModel(transformers.BertConfig()).eval().save_pretrained(out + ".partial")
+if os.path.basename(out) == "bert-base-random":
+    model = transformers.BertModel(transformers.BertConfig())
+else:
+    model = transformers.RobertaModel(transformers.RobertaConfig(
+        vocab_size=50265, max_position_embeddings=514, type_vocab_size=1, pad_token_id=1, bos_token_id=0, eos_token_id=2))
+model.eval().save_pretrained(out + ".partial")
 os.replace(out + ".partial", out)
 PY
-fi
+done
 # Each model under each task's head (TASKS): MODEL's weights, a new head, saved once.
 task_model() { echo ".cache/models/train-bench/$(basename "$(realpath "$1")")/$2"; }
 if [ "$train" = 1 ] && [ -n "$tasks" ]; then

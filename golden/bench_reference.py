@@ -2,7 +2,8 @@
 """Times the references bertkit bench is compared with: PyTorch eager, ONNX Runtime (plain and
 with its transformer fusions), OpenVINO and CTranslate2.
 
-Same forward as `bertkit bench` (BertModel with its pooler, synthetic ids, every position real),
+Same forward as `bertkit bench` (the family's base model, AutoModel: BertModel, MPNetModel,
+RobertaModel, ... with its pooler when it has one; synthetic ids, every position real),
 same batch shape and thread count; warm-up runs, then timed runs, median reported. One backend per
 process so each peak RSS is its own. Prints one JSON object per line.
 
@@ -79,15 +80,28 @@ def timed(fn, warmup, runs):
     return times
 
 
+def takes_token_types(model):
+    """MPNet and DistilBERT have no token types: their forward has no token_type_ids."""
+    import inspect
+    return "token_type_ids" in inspect.signature(model.forward).parameters
+
+
+def base_model(args, **kwargs):
+    """The checkpoint's base model (AutoModel picks the family from config.json's model_type)."""
+    import transformers
+    return transformers.AutoModel.from_pretrained(args.model, **kwargs).eval()
+
+
 def run_torch(args):
     import torch
     import transformers
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
-    model = transformers.BertModel.from_pretrained(args.model).eval()
+    model = base_model(args)
     ids, mask, types = synthetic(model.config, args.batch, args.seq, torch)
+    kw = {"input_ids": ids, "attention_mask": mask, **({"token_type_ids": types} if takes_token_types(model) else {})}
     with torch.inference_mode():
-        times = timed(lambda: model(input_ids=ids, attention_mask=mask, token_type_ids=types), args.warmup, args.runs)
+        times = timed(lambda: model(**kw), args.warmup, args.runs)
     return model.config, times, f"torch {torch.__version__} / transformers {transformers.__version__}"
 
 
@@ -161,30 +175,33 @@ def exported_onnx(args):
     """The model exported to ONNX (made once), its config and the synthetic input."""
     import torch
     import transformers
-    model = transformers.BertModel.from_pretrained(args.model, attn_implementation="eager").eval()
+    model = base_model(args, attn_implementation="eager")
     cfg = model.config
     path = onnx_path(args, cfg)
     ids, mask, types = synthetic(cfg, args.batch, args.seq, torch)
+    inputs = {"input_ids": ids, "attention_mask": mask, **({"token_type_ids": types} if takes_token_types(model) else {})}
     if not os.path.exists(path):
         tmp = path + ".partial"
         axes = {0: "batch", 1: "seq"}
+        names = list(inputs)
+
         class Positional(torch.nn.Module):
             # transformers' forward takes these by keyword; the exporter passes positionally.
             def __init__(self, m):
                 super().__init__()
                 self.m = m
 
-            def forward(self, input_ids, attention_mask, token_type_ids):
-                o = self.m(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
-                return o.last_hidden_state, o.pooler_output
+            def forward(self, *xs):
+                o = self.m(**dict(zip(names, xs)))
+                return (o.last_hidden_state,) + ((o.pooler_output,) if getattr(o, "pooler_output", None) is not None else ())
 
         with torch.no_grad():
-            torch.onnx.export(Positional(model), (ids, mask, types), tmp, input_names=["input_ids", "attention_mask", "token_type_ids"],
-                              output_names=["last_hidden_state", "pooler_output"], opset_version=17, dynamo=False,
-                              dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes})
+            outs = ["last_hidden_state"] + (["pooler_output"] if getattr(model, "pooler", None) is not None else [])
+            torch.onnx.export(Positional(model), tuple(inputs.values()), tmp, input_names=names, output_names=outs,
+                              opset_version=17, dynamo=False, dynamic_axes={n: axes for n in names})
         os.replace(tmp, path)
     del model
-    return path, cfg, (ids, mask, types)
+    return path, cfg, inputs
 
 
 def ort_session(path, threads):
@@ -197,8 +214,7 @@ def ort_session(path, threads):
 
 
 def feed(inputs):
-    ids, mask, types = inputs
-    return {"input_ids": ids.numpy(), "attention_mask": mask.numpy(), "token_type_ids": types.numpy()}
+    return {k: v.numpy() for k, v in inputs.items()}
 
 
 def run_ort(args):
@@ -215,7 +231,10 @@ def run_ort_fused(args):
     path, cfg, inputs = exported_onnx(args)
     fused = path[:-len(".onnx")] + "-fused.onnx"
     if not os.path.exists(fused):
+        # "bert" is the optimizer's model type for every BERT-shaped encoder (RoBERTa, MPNet, ...):
+        # it fuses what matches its BERT patterns (MPNet's relative-position bias keeps attention unfused).
         m = optimizer.optimize_model(path, model_type="bert", num_heads=cfg.num_attention_heads, hidden_size=cfg.hidden_size)
+        print(f"ort-fused {os.path.basename(fused)}: {m.get_fused_operator_statistics()}", file=sys.stderr)
         m.save_model_to_file(fused + ".partial.onnx")
         os.replace(fused + ".partial.onnx", fused)
     sess, f = ort_session(fused, args.threads), feed(inputs)

@@ -14,7 +14,9 @@ import Glibc
 ///
 /// The fork happens with the libhdf5 lock held, so the child is the only user of libhdf5 in its
 /// address space; it ends with `_exit`, never running the parent's atexit handlers or flushing
-/// the parent's buffers.
+/// the parent's buffers. It also happens through the fork gate (`bk_fork_gated`): a child forked
+/// while another thread held a Swift runtime lock waited for it forever (`convert x.h5 m.bkm`
+/// hashes the source on a background thread; 32 of 1,600 conversions hung at load 17).
 enum HDF5Isolation {
     /// The child's CPU time: generous for a real read (bert-large's 1.3 GB `.h5` takes a few seconds;
     /// 64 MiB of layer names took over 13 s under AddressSanitizer), short for a hang: fuzzing found
@@ -33,7 +35,7 @@ enum HDF5Isolation {
             defer { close(memfd) }
             var done: [Int32] = [-1, -1]
             guard pipe(&done) == 0 else { return try body() }
-            let pid = fork()
+            let pid = pid_t(bk_fork_gated())
             if pid == 0 {
                 close(done[0])
                 bk_quiet_child()

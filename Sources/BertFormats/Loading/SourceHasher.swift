@@ -1,4 +1,5 @@
 import BertTensors
+import CBertKit
 import Dispatch
 import Foundation
 
@@ -23,10 +24,14 @@ public final class SourceHasher: @unchecked Sendable {
             guard isNew else { continue }
             group.enter()
             queue.async { [self] in
+                // Inside the fork gate: the HDF5 reader forks, and must not while this thread may
+                // hold a Swift runtime lock (see HDF5Isolation).
+                bk_fork_gate_enter()
                 let r = Result { try FileDigest.sha256Streaming(path: f) }
                 lock.lock()
                 results[f] = r
                 lock.unlock()
+                bk_fork_gate_leave()
                 group.leave()
             }
         }

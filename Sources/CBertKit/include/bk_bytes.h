@@ -36,4 +36,14 @@ void bk_quiet_child(void);
 /// loops forever ends after the same work however loaded the machine is.
 void bk_limit_cpu(unsigned seconds);
 
+/// The fork gate. A child forked from a process with other threads running Swift code can
+/// deadlock on a runtime lock one of them held at the fork (the conformance cache's, seen in the
+/// HDF5 reader's child). So bertkit's own background threads run their Swift work inside
+/// `bk_fork_gate_enter`/`_leave` (shared: many at once), and `bk_fork_gated` forks only when none
+/// is inside. Plain C with a static initialiser: taking the gate runs no Swift code itself.
+void bk_fork_gate_enter(void);
+void bk_fork_gate_leave(void);
+/// fork(2) with the gate held exclusively; the parent releases it, the child starts with it free.
+int bk_fork_gated(void);
+
 #endif
