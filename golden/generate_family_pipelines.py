@@ -16,7 +16,11 @@ Writes golden/expected/families/pipelines.json:
 - `multiple-choice`: per multiple-choice fixture, per example, softmax over the choices of the logits of
   the model on `<s> context </s></s> choice </s>` (transformers has no multiple-choice pipeline);
 and golden/expected/families/question-answering.json: `pipeline("question-answering")` of transformers
-4.57.6 (5.x removed it) per QA fixture, top_k 2.
+4.57.6 (5.x removed it) per QA fixture at top_k QA_TOP_K (recorded as `top_k`), its first QA_TOP_K - 1 answers
+kept (the last only to check the gap below them). The top_k is part of the input: the pipeline keeps
+top_k * 2 + 10 spans per window before it sums the spans that widen to the same text, so a smaller top_k
+can drop a span from a sum and reorder the answers (DistilBERT's "When was the meeting?": at top_k 2 the
+second answer is "30 p.m. on Tuesday", at 3 it is "p.m. on Tuesday"); a test must ask for the same top_k.
 
 Texts are chosen so that no ranking is a near-tie: every compared list's scores differ by at least
 MIN_GAP in log-score (bertkit's logits agree with PyTorch's to ~1e-6 on these models), else the text is dropped
@@ -38,6 +42,8 @@ TF_PYTHON = HERE / ".venv-tf" / "bin" / "python"
 MIN_GAP = 1e-4
 # Fixture name prefixes (`roberta-masked-lm`, …); FILL's `<mask>` becomes each tokenizer's mask token ([MASK]).
 FAMILIES = ("roberta", "xlmr", "electra", "distilbert")
+# The question-answering pipeline's top_k; the answers above the last are recorded.
+QA_TOP_K = 3
 
 FILL = ["The cat sat on the <mask>.", "Hello <mask>!", "<mask> won the game today.", "Stock prices <mask> in the city.",
         "The quick brown <mask> jumps over the lazy dog.", "She sells sea <mask> by the sea shore.",
@@ -135,15 +141,16 @@ def question_answering() -> None:
     """Inside golden/.venv-tf: transformers 4.57.6's question-answering pipeline."""
     import transformers
 
-    out = {"transformers": transformers.__version__}
+    out = {"transformers": transformers.__version__, "top_k": QA_TOP_K}
     for fam in FAMILIES:
         name = f"{fam}-question-answering"
         pipe = transformers.pipeline("question-answering", model=str(FIXTURES / name / "safetensors"))
         cases = []
         for q, c in QA:
-            r = pipe(question=q, context=c, top_k=3)
+            r = pipe(question=q, context=c, top_k=QA_TOP_K)
             if gaps_ok([a["score"] for a in r]):
-                cases.append({"question": q, "context": c, "output": [{k: (float(v) if k == "score" else v) for k, v in a.items()} for a in r[:2]]})
+                cases.append({"question": q, "context": c,
+                              "output": [{k: (float(v) if k == "score" else v) for k, v in a.items()} for a in r[:QA_TOP_K - 1]]})
         assert len(cases) >= 2, (name, len(cases))
         out[name] = cases
     (OUT / "question-answering.json").write_text(json.dumps(out, indent=2, sort_keys=True, ensure_ascii=False) + "\n", "utf-8")

@@ -120,14 +120,17 @@ final class FamilyCLITests: XCTestCase {
     func testQuestionAnsweringIsThePipelines() throws {
         let data = try Data(contentsOf: URL(fileURLWithPath: Repo.expected("families/question-answering.json")))
         let golden = try JSONSerialization.jsonObject(with: data) as! [String: Any]
-        // Not yet distilbert-question-answering (its golden is recorded): bertkit's second answer to "When was the
-        // meeting?" is "30 p.m. on Tuesday" (start 27) where 4.57.6's is "p.m. on Tuesday" (start 30); not understood yet.
-        for name in golden.keys.sorted() where name != "transformers" && name != "distilbert-question-answering" {
+        // The pipeline's top_k: it keeps top_k * 2 + 10 spans per window before summing those with the same
+        // text, so another top_k can reorder the answers (DistilBERT's "When was the meeting?"). The golden
+        // holds the answers above the last (the last only checks the gap below them).
+        let topK = golden["top_k"] as! Int
+        for name in golden.keys.sorted() where name.hasSuffix("-question-answering") {
             for c in golden[name] as! [[String: Any]] {
                 let want = c["output"] as! [[String: Any]]
                 let r = try ToolRun.run(["run", folder(name), "--question", c["question"] as! String, "--context", c["context"] as! String,
-                                         "--top-k", String(want.count), "--json"])
-                let got = (json(r) as? [Any])?.first.flatMap { ($0 as? [[String: Any]]) ?? ($0 as? [String: Any]).map { [$0] } } ?? []
+                                         "--top-k", String(topK), "--json"])
+                let all = (json(r) as? [Any])?.first.flatMap { ($0 as? [[String: Any]]) ?? ($0 as? [String: Any]).map { [$0] } } ?? []
+                let got = Array(all.prefix(want.count))
                 XCTAssertEqual(got.map { $0["answer"] as? String }, want.map { $0["answer"] as? String }, "\(name): \(c["question"]!)")
                 XCTAssertEqual(got.map { $0["start"] as? Int }, want.map { $0["start"] as? Int }, "\(name)")
                 XCTAssertEqual(got.map { $0["end"] as? Int }, want.map { $0["end"] as? Int }, "\(name)")
