@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""What transformers' pipelines return on the RoBERTa / XLM-RoBERTa / ELECTRA / DistilBERT fixtures
-(golden/generate_roberta.py, golden/generate_electra.py, golden/generate_distilbert.py).
+"""What transformers' pipelines return on the RoBERTa / XLM-RoBERTa / ELECTRA / DistilBERT / MPNet fixtures
+(golden/generate_roberta.py, golden/generate_electra.py, golden/generate_distilbert.py, golden/generate_mpnet.py).
 
     golden/.venv/bin/python golden/generate_family_pipelines.py     # the question-answering part runs in
                                                                     # golden/.venv-tf (transformers 4.57.6)
@@ -11,8 +11,8 @@ Writes golden/expected/families/pipelines.json:
   per text, `pipeline("text-classification")(text, top_k=None)` (softmax / sigmoid / none as the
   pipeline picks from problem_type);
 - `token-classification`: per token-classification fixture, per aggregation strategy (none, simple,
-  first, average, max), per text, the pipeline's entities (byte-level BPE `Ġ` and SentencePiece `▁`
-  word starts, offsets in characters);
+  first, average, max), per text, the pipeline's entities (byte-level BPE `Ġ`, SentencePiece `▁` word
+  starts, WordPiece `##` continuations, offsets in characters);
 - `multiple-choice`: per multiple-choice fixture, per example, softmax over the choices of the logits of
   the model on `<s> context </s></s> choice </s>` (transformers has no multiple-choice pipeline);
 and golden/expected/families/question-answering.json: `pipeline("question-answering")` of transformers
@@ -41,7 +41,7 @@ TF_PYTHON = HERE / ".venv-tf" / "bin" / "python"
 # Logit gaps (log-score differences): bertkit's logits agree with PyTorch's to ~1e-6 on these models.
 MIN_GAP = 1e-4
 # Fixture name prefixes (`roberta-masked-lm`, …); FILL's `<mask>` becomes each tokenizer's mask token ([MASK]).
-FAMILIES = ("roberta", "xlmr", "electra", "distilbert")
+FAMILIES = ("roberta", "xlmr", "electra", "distilbert", "mpnet")
 # The question-answering pipeline's top_k; the answers above the last are recorded.
 QA_TOP_K = 3
 
@@ -88,7 +88,8 @@ def text_classification(pipe_cls):
     out = {}
     for name in ("roberta-sequence-classification", "roberta-multi-label", "roberta-regression", "xlmr-sequence-classification",
                  "electra-sequence-classification", "electra-multi-label", "electra-regression",
-                 "distilbert-sequence-classification", "distilbert-multi-label", "distilbert-regression"):
+                 "distilbert-sequence-classification", "distilbert-multi-label", "distilbert-regression",
+                 "mpnet-sequence-classification", "mpnet-regression"):
         pipe = pipe_cls("text-classification", model=str(FIXTURES / name / "safetensors"))
         cases = []
         for t in CLASSIFY:
