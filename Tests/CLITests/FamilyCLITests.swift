@@ -3,7 +3,8 @@ import Foundation
 import TestSupport
 import XCTest
 
-/// The RoBERTa / XLM-RoBERTa / DistilBERT fixtures (golden/generate_roberta.py, generate_distilbert.py) through the command line: convert,
+/// The RoBERTa / XLM-RoBERTa / ELECTRA / DistilBERT / MPNet fixtures (golden/generate_roberta.py, generate_electra.py,
+/// generate_distilbert.py, generate_mpnet.py) through the command line: convert,
 /// verify, run (transformers' pipelines: golden/expected/families/pipelines.json and
 /// question-answering.json, golden/generate_family_pipelines.py), embed, diff, validate, attention,
 /// finetune and evaluate.
@@ -191,7 +192,8 @@ final class FamilyCLITests: XCTestCase {
 
     func testDiffValidateAndAttentionWorkUnchanged() throws {
         for (name, other) in [("roberta-sequence-classification", "roberta-regression"), ("electra-sequence-classification", "electra-multi-label"),
-                              ("distilbert-sequence-classification", "distilbert-regression")] {
+                              ("distilbert-sequence-classification", "distilbert-regression"),
+                              ("mpnet-sequence-classification", "mpnet-regression")] {
             try assertDiffValidateAndAttentionWork(name, other: other)
         }
     }
@@ -267,6 +269,19 @@ final class FamilyCLITests: XCTestCase {
             ("distilbert-base", "question-answering", ["--train", data + "/squad-mini/train.json", "--max-seq-len", "40", "--doc-stride", "4"],
              ["--data", data + "/squad-mini/dev.jsonl", "--max-seq-len", "40", "--doc-stride", "4"]),
             ("distilbert-base", "multiple-choice", ["--train", data + "/multiple-choice/train.csv"], ["--data", data + "/multiple-choice/test.csv"]),
+            // MPNet (golden/generate_mpnet.py): the relative position bias trains with every head; no token
+            // types; new RoBERTa-like heads on `<s>`, multiple choice on the pooler (mpnet-pooler has one).
+            ("mpnet-no-pooler", "sequence-classification", ["--train", data + "/text-label.csv", "--labels", "World,Sports,Business,Sci/Tech"],
+             ["--data", data + "/text-label.csv"]),
+            ("mpnet-no-pooler", "sequence-classification", ["--train", data + "/problems/topics.csv", "--problem-type", "multi_label_classification",
+                                                            "--labels", "sport,money,tech"], ["--data", data + "/problems/topics.csv"]),
+            ("mpnet-no-pooler", "token-classification", ["--train", data + "/ner/train.conll"], ["--data", data + "/ner/test.conll"]),
+            ("mpnet-masked-lm", "masked-lm", ["--train", data + "/mlm/train.txt"], ["--data", data + "/mlm/heldout.txt"]),
+            // 64 positions; the 600-piece vocabulary makes the longest squad-mini question 45 tokens, which
+            // leaves a window 15 context tokens: a stride of 8.
+            ("mpnet-no-pooler", "question-answering", ["--train", data + "/squad-mini/train.json", "--max-seq-len", "64", "--doc-stride", "8"],
+             ["--data", data + "/squad-mini/dev.jsonl", "--max-seq-len", "64", "--doc-stride", "8"]),
+            ("mpnet-pooler", "multiple-choice", ["--train", data + "/multiple-choice/train.csv"], ["--data", data + "/multiple-choice/test.csv"]),
         ]
         for (k, (model, task, train, eval)) in tasks.enumerated() {
             let out = dir + "/m\(k).bkm"
@@ -278,8 +293,19 @@ final class FamilyCLITests: XCTestCase {
             XCTAssertEqual(try ToolRun.run(["convert", out, folderOut]).status, 0)
             let config = try String(contentsOfFile: folderOut + "/config.json", encoding: .utf8)
             let prefix = model.hasPrefix("roberta") ? "\"Roberta" : model.hasPrefix("xlmr") ? "\"XLMRoberta"
-                : model.hasPrefix("distilbert") ? "\"DistilBert" : "\"Electra"
+                : model.hasPrefix("distilbert") ? "\"DistilBert" : model.hasPrefix("mpnet") ? "\"MPNet" : "\"Electra"
             XCTAssertTrue(config.contains(prefix), "\(task): \(config.prefix(400))")
+            if model.hasPrefix("mpnet") {
+                // One bias table serves every layer; each head's loss reaches it, and it is written back under MPNet's name.
+                let bias = "mpnet.encoder.relative_attention_bias.weight"
+                let trained = try SafeTensorsFile.read(path: folderOut + "/model.safetensors")[bias]?.floats()
+                // The bare MPNetModel fixtures store it unprefixed.
+                let source = try SafeTensorsFile.read(path: folder(model) + "/model.safetensors")
+                let before = (source[bias] ?? source["encoder.relative_attention_bias.weight"])?.floats()
+                XCTAssertNotNil(trained, "\(model) \(task): \(bias) written back")
+                XCTAssertNotNil(before, "\(model): the fixture's relative position bias")
+                XCTAssertNotEqual(trained, before, "\(model) \(task): 3 steps at lr 1e-3 move the relative position bias")
+            }
         }
     }
 
@@ -289,5 +315,7 @@ final class FamilyCLITests: XCTestCase {
         CLI.assertBadInput(r, names: ["next-sentence", "RobertaModel"])
         let d = try ToolRun.run(["run", folder("distilbert-base"), "Hello", "--task", "next-sentence", "--pair", "World"])
         CLI.assertBadInput(d, names: ["next-sentence", "DistilBertModel"])
+        let m = try ToolRun.run(["run", folder("mpnet-pooler"), "Hello", "--task", "next-sentence", "--pair", "World"])
+        CLI.assertBadInput(m, names: ["next-sentence", "MPNetModel"])
     }
 }
