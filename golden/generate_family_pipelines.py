@@ -139,16 +139,33 @@ def multiple_choice():
 
 
 def question_answering() -> None:
-    """Inside golden/.venv-tf: transformers 4.57.6's question-answering pipeline."""
+    """Inside golden/.venv-tf: transformers 4.57.6's question-answering pipeline. Each recorded case also
+    passes generate_question_answering.py's checks: its postprocess, redone from the captured logits,
+    gives the pipeline's answers, and no near-tie (relative 1e-3) sits at the top_k cut, at a window's
+    top_k * 2 + 10 cut or between two spans of one answer text."""
     import transformers
+    from generate_question_answering import check_margins, postprocess, windows_of
 
     out = {"transformers": transformers.__version__, "top_k": QA_TOP_K}
     for fam in FAMILIES:
         name = f"{fam}-question-answering"
         pipe = transformers.pipeline("question-answering", model=str(FIXTURES / name / "safetensors"))
+        tok = pipe.tokenizer
+        captured = []
+        pipe.model.register_forward_hook(lambda m, args, kwargs, o: captured.append(
+            (kwargs["input_ids"][0].tolist(), o.start_logits[0].numpy().copy(), o.end_logits[0].numpy().copy())), with_kwargs=True)
+        max_seq_len = min(tok.model_max_length, 384)
         cases = []
         for q, c in QA:
+            captured.clear()
             r = pipe(question=q, context=c, top_k=QA_TOP_K)
+            windows = windows_of(tok, q, c, max_seq_len, min(max_seq_len // 2, 128))
+            assert [w[0] for w in captured] == [w["input_ids"] for w in windows], (name, q, "the pipeline ran other windows")
+            stats = {"summed": 0, "summed_other_case": 0, "widened": 0}
+            redone, ranked = postprocess(windows, [w[1] for w in captured], [w[2] for w in captured], c, QA_TOP_K, False, 15,
+                                         tok.cls_token_id, stats)
+            assert redone[:QA_TOP_K] == r, (name, q, redone[:QA_TOP_K], r)
+            check_margins(f"{name}: {q}", redone, ranked, QA_TOP_K, c)
             if gaps_ok([a["score"] for a in r]):
                 cases.append({"question": q, "context": c,
                               "output": [{k: (float(v) if k == "score" else v) for k, v in a.items()} for a in r[:QA_TOP_K - 1]]})
