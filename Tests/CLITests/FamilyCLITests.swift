@@ -48,10 +48,12 @@ final class FamilyCLITests: XCTestCase {
         }
     }
 
-    /// Every source format converts (Keras included) and verifies against the same golden.
+    /// Every source format converts (Keras included) and verifies against the same golden; mpnet-pooler's
+    /// golden holds a 170-token text, so relative distances past 128 (the shared last bucket) are checked.
     func testEveryFormatConvertsAndVerifies() throws {
         let dir = Repo.temporaryDirectory()
-        for (name, _, formats) in FamilyFixtures.all where name == "roberta-sequence-classification" || name == "xlmr-masked-lm" {
+        let names: Set = ["roberta-sequence-classification", "xlmr-masked-lm", "mpnet-pooler"]
+        for (name, _, formats) in FamilyFixtures.all where names.contains(name) {
             for format in formats {
                 let bkm = dir + "/\(name)-\(format).bkm"
                 let c = try ToolRun.run(["convert", folder(name, format), bkm])
