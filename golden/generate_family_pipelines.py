@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""What transformers' pipelines return on the RoBERTa / XLM-RoBERTa / ELECTRA / DistilBERT fixtures
-(golden/generate_roberta.py, golden/generate_electra.py, golden/generate_distilbert.py).
+"""What transformers' pipelines return on the RoBERTa / XLM-RoBERTa / ELECTRA / DistilBERT / MPNet fixtures
+(golden/generate_roberta.py, golden/generate_electra.py, golden/generate_distilbert.py, golden/generate_mpnet.py).
 
     golden/.venv/bin/python golden/generate_family_pipelines.py     # the question-answering part runs in
                                                                     # golden/.venv-tf (transformers 4.57.6)
@@ -11,12 +11,16 @@ Writes golden/expected/families/pipelines.json:
   per text, `pipeline("text-classification")(text, top_k=None)` (softmax / sigmoid / none as the
   pipeline picks from problem_type);
 - `token-classification`: per token-classification fixture, per aggregation strategy (none, simple,
-  first, average, max), per text, the pipeline's entities (byte-level BPE `Ġ` and SentencePiece `▁`
-  word starts, offsets in characters);
+  first, average, max), per text, the pipeline's entities (byte-level BPE `Ġ`, SentencePiece `▁` word
+  starts, WordPiece `##` continuations, offsets in characters);
 - `multiple-choice`: per multiple-choice fixture, per example, softmax over the choices of the logits of
   the model on `<s> context </s></s> choice </s>` (transformers has no multiple-choice pipeline);
 and golden/expected/families/question-answering.json: `pipeline("question-answering")` of transformers
-4.57.6 (5.x removed it) per QA fixture, top_k 2.
+4.57.6 (5.x removed it) per QA fixture at top_k QA_TOP_K (recorded as `top_k`), its first QA_TOP_K - 1 answers
+kept (the last only to check the gap below them). The top_k is part of the input: the pipeline keeps
+top_k * 2 + 10 spans per window before it sums the spans that widen to the same text, so a smaller top_k
+can drop a span from a sum and reorder the answers (DistilBERT's "When was the meeting?": at top_k 2 the
+second answer is "30 p.m. on Tuesday", at 3 it is "p.m. on Tuesday"); a test must ask for the same top_k.
 
 Texts are chosen so that no ranking is a near-tie: every compared list's scores differ by at least
 MIN_GAP in log-score (bertkit's logits agree with PyTorch's to ~1e-6 on these models), else the text is dropped
@@ -37,7 +41,9 @@ TF_PYTHON = HERE / ".venv-tf" / "bin" / "python"
 # Logit gaps (log-score differences): bertkit's logits agree with PyTorch's to ~1e-6 on these models.
 MIN_GAP = 1e-4
 # Fixture name prefixes (`roberta-masked-lm`, …); FILL's `<mask>` becomes each tokenizer's mask token ([MASK]).
-FAMILIES = ("roberta", "xlmr", "electra", "distilbert")
+FAMILIES = ("roberta", "xlmr", "electra", "distilbert", "mpnet")
+# The question-answering pipeline's top_k; the answers above the last are recorded.
+QA_TOP_K = 3
 
 FILL = ["The cat sat on the <mask>.", "Hello <mask>!", "<mask> won the game today.", "Stock prices <mask> in the city.",
         "The quick brown <mask> jumps over the lazy dog.", "She sells sea <mask> by the sea shore.",
@@ -82,7 +88,8 @@ def text_classification(pipe_cls):
     out = {}
     for name in ("roberta-sequence-classification", "roberta-multi-label", "roberta-regression", "xlmr-sequence-classification",
                  "electra-sequence-classification", "electra-multi-label", "electra-regression",
-                 "distilbert-sequence-classification", "distilbert-multi-label", "distilbert-regression"):
+                 "distilbert-sequence-classification", "distilbert-multi-label", "distilbert-regression",
+                 "mpnet-sequence-classification", "mpnet-regression"):
         pipe = pipe_cls("text-classification", model=str(FIXTURES / name / "safetensors"))
         cases = []
         for t in CLASSIFY:
@@ -132,18 +139,36 @@ def multiple_choice():
 
 
 def question_answering() -> None:
-    """Inside golden/.venv-tf: transformers 4.57.6's question-answering pipeline."""
+    """Inside golden/.venv-tf: transformers 4.57.6's question-answering pipeline. Each recorded case also
+    passes generate_question_answering.py's checks: its postprocess, redone from the captured logits,
+    gives the pipeline's answers, and no near-tie (relative 1e-3) sits at the top_k cut, at a window's
+    top_k * 2 + 10 cut or between two spans of one answer text."""
     import transformers
+    from generate_question_answering import check_margins, postprocess, windows_of
 
-    out = {"transformers": transformers.__version__}
+    out = {"transformers": transformers.__version__, "top_k": QA_TOP_K}
     for fam in FAMILIES:
         name = f"{fam}-question-answering"
         pipe = transformers.pipeline("question-answering", model=str(FIXTURES / name / "safetensors"))
+        tok = pipe.tokenizer
+        captured = []
+        pipe.model.register_forward_hook(lambda m, args, kwargs, o: captured.append(
+            (kwargs["input_ids"][0].tolist(), o.start_logits[0].numpy().copy(), o.end_logits[0].numpy().copy())), with_kwargs=True)
+        max_seq_len = min(tok.model_max_length, 384)
         cases = []
         for q, c in QA:
-            r = pipe(question=q, context=c, top_k=3)
+            captured.clear()
+            r = pipe(question=q, context=c, top_k=QA_TOP_K)
+            windows = windows_of(tok, q, c, max_seq_len, min(max_seq_len // 2, 128))
+            assert [w[0] for w in captured] == [w["input_ids"] for w in windows], (name, q, "the pipeline ran other windows")
+            stats = {"summed": 0, "summed_other_case": 0, "widened": 0}
+            redone, ranked = postprocess(windows, [w[1] for w in captured], [w[2] for w in captured], c, QA_TOP_K, False, 15,
+                                         tok.cls_token_id, stats)
+            assert redone[:QA_TOP_K] == r, (name, q, redone[:QA_TOP_K], r)
+            check_margins(f"{name}: {q}", redone, ranked, QA_TOP_K, c)
             if gaps_ok([a["score"] for a in r]):
-                cases.append({"question": q, "context": c, "output": [{k: (float(v) if k == "score" else v) for k, v in a.items()} for a in r[:2]]})
+                cases.append({"question": q, "context": c,
+                              "output": [{k: (float(v) if k == "score" else v) for k, v in a.items()} for a in r[:QA_TOP_K - 1]]})
         assert len(cases) >= 2, (name, len(cases))
         out[name] = cases
     (OUT / "question-answering.json").write_text(json.dumps(out, indent=2, sort_keys=True, ensure_ascii=False) + "\n", "utf-8")

@@ -6,7 +6,8 @@ import Foundation
 //   p_start[0] · p_end[0]; then position 0 is zeroed.
 // - decode_spans: score(s, e) = p_start[s] · p_end[e] for s <= e < s + max_answer_len; the best
 //   top_k * 2 + 10 of each window are kept (more than top_k, since several spans can widen to the
-//   same answer).
+//   same answer). So top_k is an input: a larger one can add a span to an answer's sum and reorder
+//   the answers.
 // - get_indices: a span is widened to whole words, token_to_word then word_to_chars within the window.
 // - get_answer: a span whose text equals an earlier answer's (case-insensitive) adds its score to that
 //   answer, which keeps its own start and end; windows in order, spans best first.

@@ -41,7 +41,8 @@ struct Run: ParsableCommand {
             question-answering (BertForQuestionAnswering) takes --question Q --context C pairs or --jsonl \
             instead of TEXT and finds the best answer spans in each context, as transformers' (4.57) \
             question-answering pipeline: long contexts are split into windows that share --doc-stride tokens, \
-            answers are widened to whole words, equal answers (ignoring case) add up. --json prints per input \
+            answers are widened to whole words, equal answers (ignoring case) add up (over the best 2 × --top-k + 10 \
+            spans of each window, so --top-k can change a score and the order, as in the pipeline). --json prints per input \
             {score, start, end, answer} (start and end index the context's code points), or a list of them \
             when there are several (--top-k). A question that leaves no room for the context in a window is \
             refused (exit 2).
