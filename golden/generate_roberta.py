@@ -177,8 +177,9 @@ def write_tokenizer(name: str, folder: Path) -> None:
         shutil.copyfile(TOKENIZERS / tok / f, folder / f)
 
 
-# The files of a fixture folder besides the weights, whichever the family has (vocab.txt: DistilBERT's WordPiece).
-FOLDER_FILES = ["config.json", "tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt", "sentencepiece.bpe.model",
+# The files of a fixture folder besides the weights, whichever the family has (vocab.txt: DistilBERT's WordPiece;
+# spiece.model: ALBERT's SentencePiece model).
+FOLDER_FILES = ["config.json", "tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt", "sentencepiece.bpe.model", "spiece.model",
                 "vocab.txt"]
 
 
@@ -242,19 +243,21 @@ def write_golden(name: str, folder: Path = None, examples=None) -> None:
 # Keras (runs inside golden/.venv-tf, transformers 4.57.6)
 # ---------------------------------------------------------------------------------------------
 
-def write_keras(name: str, tf_class: str, config_class: str) -> None:
+def write_keras(name: str, tf_class: str, config_class: str, tied=None) -> None:
     """fixtures/families/<name>/keras: the TF class (`TFRobertaForMaskedLM`) loaded from the safetensors
-    folder's weights by transformers' PyTorch -> TF loader (every weight set), then save_pretrained."""
+    folder's weights by transformers' PyTorch -> TF loader (every weight set), then save_pretrained.
+    `tied` {name: source}: tensors save_pretrained left out as tied that the TF class holds as its own
+    weight (TFAlbertForMaskedLM's `predictions.decoder.bias`), given the source's values."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import transformers
 
     st = FIXTURES / name / "safetensors"
     d = fresh(FIXTURES / name / "keras")
     copy_folder_files(st, d)
-    save_keras(getattr(transformers, tf_class), getattr(transformers, config_class), st, d)
+    save_keras(getattr(transformers, tf_class), getattr(transformers, config_class), st, d, tied)
 
 
-def save_keras(tf_class, config_class, st: Path, d: Path) -> None:
+def save_keras(tf_class, config_class, st: Path, d: Path, tied=None) -> None:
     """`tf_class` built from the safetensors folder `st`'s config and weights (transformers' PyTorch -> TF
     loader, every tensor used), saved as `d`/tf_model.h5 (inside golden/.venv-tf)."""
     import transformers
@@ -264,6 +267,7 @@ def save_keras(tf_class, config_class, st: Path, d: Path) -> None:
     model = tf_class(config_class.from_pretrained(st))
     model.build_in_name_scope()
     state = load_file(str(st / "model.safetensors"))
+    state.update({k: state[v] for k, v in (tied or {}).items() if k not in state and v in state})
     _, info = load_pytorch_state_dict_in_tf2_model(model, state, tf_inputs=False, output_loading_info=True)
     assert not info["missing_keys"] and not info["unexpected_keys"] and not info["mismatched_keys"], (st, info)
     with tempfile.TemporaryDirectory() as tmp:

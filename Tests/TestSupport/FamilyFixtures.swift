@@ -2,7 +2,7 @@ import BertFormats
 import Foundation
 
 /// golden/fixtures/families (golden/generate_roberta.py, generate_electra.py, generate_distilbert.py,
-/// generate_mpnet.py): tiny random RoBERTa, XLM-RoBERTa, ELECTRA, DistilBERT and MPNet checkpoints of every
+/// generate_mpnet.py, generate_albert.py): tiny random RoBERTa, XLM-RoBERTa, ELECTRA, DistilBERT, MPNet and ALBERT checkpoints of every
 /// head, in each weights format.
 public enum FamilyFixtures {
     /// Fixture names with the head each is and the formats it comes in.
@@ -39,6 +39,16 @@ public enum FamilyFixtures {
         for (h, kind) in heads where h != "multi-label" {
             let keras = h != "masked-lm-untied" && h != "no-pooler"
             out.append(("mpnet-\(h)", kind, ["safetensors", "bin", "h5"] + (keras ? ["keras"] : [])))
+        }
+        // golden/generate_albert.py: shared layers (4 over 2 groups; model-inner2 2 layers per group), every format.
+        let albert: [(String, HeadKind)] = [
+            ("model", .none), ("model-inner2", .none), ("model-equal", .none), ("pre-training", .preTraining),
+            ("masked-lm", .maskedLM), ("masked-lm-untied", .maskedLM), ("sequence-classification", .sequenceClassification),
+            ("token-classification", .tokenClassification), ("question-answering", .questionAnswering),
+            ("multiple-choice", .multipleChoice),
+        ]
+        for (h, kind) in albert {
+            out.append(("albert-\(h)", kind, ["safetensors", "bin", "h5"] + (h == "masked-lm-untied" ? [] : ["keras"])))
         }
         return out
     }()
