@@ -43,13 +43,12 @@ import offline_env  # noqa: F401  (sets HF_HUB_OFFLINE etc. before transformers 
 
 import json
 import shutil
-import tempfile
 from pathlib import Path
 
-from generate_roberta import (EXPECTED, FIXTURES, SINGLES, TEXTS as ROBERTA_TEXTS, TOKENIZERS, generate_main, labels,
+import generate_roberta
+from generate_roberta import (FIXTURES, SINGLES, TEXTS as ROBERTA_TEXTS, TOKENIZERS, generate_main, labels, load_tokenizer,
                               save_formats, save_tokenizer, write_keras, write_sentence_transformers, TOPICS, TAGS)
 
-HERE = Path(__file__).resolve().parent
 FAMILY = "albert"
 TOKENIZER = TOKENIZERS / "albert-unigram"
 
@@ -123,13 +122,7 @@ def build_model(name: str):
 
 def write_tokenizer(folder: Path) -> None:
     """AlbertTokenizer over albert-unigram's tokenizer.json as save_pretrained writes it, plus spiece.model."""
-    import transformers
-
-    with tempfile.TemporaryDirectory() as tmp:
-        t = Path(tmp)
-        shutil.copyfile(TOKENIZER / "tokenizer.json", t / "tokenizer.json")
-        (t / "config.json").write_text(json.dumps({"model_type": "albert"}), "utf-8")
-        tokenizer = transformers.AlbertTokenizer.from_pretrained(str(t), model_max_length=64)
+    tokenizer = load_tokenizer(TOKENIZER / "tokenizer.json", "albert", "AlbertTokenizer")
     ids = tokenizer.convert_tokens_to_ids(["<pad>", "<unk>", "[CLS]", "[SEP]", "[MASK]"])
     assert ids == [0, 1, 2, 3, 4] and tokenizer.mask_token == "[MASK]" and tokenizer.pad_token_id == 0, ids
     assert tokenizer.unk_token_id not in tokenizer("The cat sat on the mat.")["input_ids"], "real words, not unknowns"
@@ -142,14 +135,7 @@ def write_formats(name: str) -> None:
 
 
 def write_golden(name: str) -> None:
-    import record
-    from golden_io import save_safetensors
-
-    folder = FIXTURES / name / "safetensors"
-    examples = TEXTS.get(head_of(name), SINGLES)
-    tensors = record.record(folder, examples)
-    source = str(folder.relative_to(HERE.parent))
-    save_safetensors(EXPECTED / f"{name}.acts.safetensors", tensors, record.metadata(examples, source, record.architecture(folder)))
+    generate_roberta.write_golden(name, FIXTURES / name / "safetensors", TEXTS.get(head_of(name), SINGLES))
 
 
 def keras_part() -> None:

@@ -163,16 +163,21 @@ def save_tokenizer(tokenizer, folder: Path) -> None:
         shutil.copyfile(out / "tokenizer.json", folder / "tokenizer.json")
 
 
-def write_tokenizer(name: str, folder: Path) -> None:
-    """The family's tokenizer as its transformers class saves it, plus the slow files."""
+def load_tokenizer(tokenizer_json: Path, model_type: str, cls: str):
+    """transformers' tokenizer class `cls` over a tokenizer.json, as a `model_type` folder loads it (model_max_length 64)."""
     import transformers
 
-    (_, _, model_type, tok, slow, cls), _, _ = split(name)
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
-        shutil.copyfile(TOKENIZERS / tok / "tokenizer.json", t / "tokenizer.json")
+        shutil.copyfile(tokenizer_json, t / "tokenizer.json")
         (t / "config.json").write_text(json.dumps({"model_type": model_type}), "utf-8")
-        save_tokenizer(getattr(transformers, cls).from_pretrained(str(t), model_max_length=64), folder)
+        return getattr(transformers, cls).from_pretrained(str(t), model_max_length=64)
+
+
+def write_tokenizer(name: str, folder: Path) -> None:
+    """The family's tokenizer as its transformers class saves it, plus the slow files."""
+    (_, _, model_type, tok, slow, cls), _, _ = split(name)
+    save_tokenizer(load_tokenizer(TOKENIZERS / tok / "tokenizer.json", model_type, cls), folder)
     for f in slow:
         shutil.copyfile(TOKENIZERS / tok / f, folder / f)
 

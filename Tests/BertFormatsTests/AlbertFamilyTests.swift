@@ -102,12 +102,7 @@ final class AlbertFamilyTests: XCTestCase {
 
     /// issue 14's bad input for ALBERT: an embeddings table whose width is not embedding_size names the key.
     func testAnEmbeddingsTableWiderThanEmbeddingSizeNamesTheKey() throws {
-        let src = FamilyFixtures.folder("albert-sequence-classification")
-        guard case .object(var o) = try JSONParser.parse(contentsOf: src + "/config.json") else { return XCTFail() }
-        o["embedding_size"] = .int(14)
-        let config = try BertConfig(json: o, file: "config.json")
-        let tensors = try SafeTensorsFile.read(path: src + "/model.safetensors").named
-        XCTAssertThrowsError(try Checkpoint.bind(config: config, tensors: tensors)) { e in
+        XCTAssertThrowsError(try FamilyFixtures.bind("albert-sequence-classification", setting: ["embedding_size": .int(14)])) { e in
             let m = (e as? LocalizedError)?.errorDescription ?? ""
             XCTAssertTrue(m.contains("albert.embeddings.word_embeddings.weight: expected [800, 14] from the config (vocab_size × embedding_size), found [800, 16]"), m)
             XCTAssertTrue(m.contains("albert.encoder.embedding_hidden_mapping_in.weight: expected [24, 14] from the config (hidden_size × embedding_size)"), m)
@@ -117,11 +112,7 @@ final class AlbertFamilyTests: XCTestCase {
     /// A stored layer group missing from the file is listed tensor by tensor in ALBERT's spelling; a
     /// config with more groups than the file has too.
     func testAMissingLayerGroupNamesItsTensors() throws {
-        let src = FamilyFixtures.folder("albert-model-inner2")
-        let config = try BertConfig(contentsOf: src + "/config.json")
-        let all = try SafeTensorsFile.read(path: src + "/model.safetensors").named
-        let without = NamedTensors(file: all.file, entries: all.entries.filter { !$0.name.contains("albert_layer_groups.1.") })
-        XCTAssertThrowsError(try Checkpoint.bind(config: config, tensors: without)) { e in
+        XCTAssertThrowsError(try FamilyFixtures.bind("albert-model-inner2", dropping: { $0.contains("albert_layer_groups.1.") })) { e in
             let m = (e as? LocalizedError)?.errorDescription ?? ""
             XCTAssertTrue(m.contains("32 required tensors are missing"), m)
             XCTAssertTrue(m.contains("encoder.albert_layer_groups.1.albert_layers.1.attention.query.weight [20, 20]"), m)

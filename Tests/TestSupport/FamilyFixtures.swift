@@ -72,6 +72,19 @@ public enum FamilyFixtures {
         }
         return try Checkpoint.bind(config: config, tensors: tensors)
     }
+
+    /// Binds the fixture's safetensors weights to its config.json with `fields` set and the tensors
+    /// `dropping` names left out: bad-input tests (a config contradicting the weights, a missing tensor).
+    public static func bind(_ name: String, setting fields: [String: JSONValue] = [:], dropping: (String) -> Bool = { _ in false }) throws
+        -> Checkpoint
+    {
+        let src = folder(name)
+        guard case .object(var o) = try JSONParser.parse(contentsOf: src + "/config.json") else { preconditionFailure("an object") }
+        for (k, v) in fields { o[k] = v }
+        let all = try SafeTensorsFile.read(path: src + "/model.safetensors").named
+        return try Checkpoint.bind(config: try BertConfig(json: o, file: "config.json"),
+                                   tensors: NamedTensors(file: all.file, entries: all.entries.filter { !dropping($0.name) }))
+    }
 }
 
 /// A config.json of any family from key → JSON text pairs over `base` (the family's minimal keys), for
