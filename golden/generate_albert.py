@@ -35,6 +35,8 @@ golden/expected/families/albert-<head>.acts.safetensors: golden/record.py on the
 (each application of a shared layer is recorded under its applied index, `albert.encoder.layer.{a}.*`).
 golden/fixtures/families/albert-sentence-transformers/: albert-model under mean Pooling + Normalize,
 saved by sentence-transformers, with its record.py golden (`sentence_embedding`).
+golden/expected/tokenizer-pipelines/albert-fixture{,-pairs}.jsonl: the fixtures' tokenizer.json on the
+conformance corpus (`tokenizers`' ids, tokens, offsets, decoded text), as generate_tokenizer_pipelines.py.
 
 Deterministic (fixed seeds, one torch thread, sorted writers); offline. Reruns give the same files.
 """
@@ -134,6 +136,17 @@ def write_formats(name: str) -> None:
     save_formats(name, build_model(name), write_tokenizer, every_format=True)
 
 
+def write_tokenizer_conformance() -> None:
+    """The fixtures' tokenizer.json (AlbertTokenizer 5.23 rewrites albert-unigram's: WhitespaceSplit before
+    Metaspace, no byte_fallback, `<unk>` added) on the conformance corpus, as generate_tokenizer_pipelines.py
+    records the others: expected/tokenizer-pipelines/albert-fixture{,-pairs}.jsonl."""
+    from tokenizers import Tokenizer
+    import generate_tokenizer_pipelines as tp
+
+    texts = tp.corpus_texts() + tp.EXTRA
+    tp.record(Tokenizer.from_file(str(FIXTURES / "albert-model" / "safetensors" / "tokenizer.json")), texts, tp.EXP / "albert-fixture")
+
+
 def write_golden(name: str) -> None:
     generate_roberta.write_golden(name, FIXTURES / name / "safetensors", TEXTS.get(head_of(name), SINGLES))
 
@@ -147,8 +160,11 @@ def keras_part() -> None:
 
 
 def main() -> None:
-    generate_main(__doc__, __file__, names, write_formats, write_golden, keras_part,
-                  lambda: write_sentence_transformers("albert-model", "albert-sentence-transformers"))
+    def after() -> None:
+        write_sentence_transformers("albert-model", "albert-sentence-transformers")
+        write_tokenizer_conformance()
+
+    generate_main(__doc__, __file__, names, write_formats, write_golden, keras_part, after)
 
 
 if __name__ == "__main__":
