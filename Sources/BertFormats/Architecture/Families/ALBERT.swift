@@ -64,6 +64,7 @@ extension EncoderFamily {
             .embeddingsProjection(.bias): "encoder.embedding_hidden_mapping_in.bias",
             .pooler(.weight): "pooler.weight", .pooler(.bias): "pooler.bias",
         ]
+        f.nextSentenceDropout = "classifier_dropout_prob"
         return f
     }()
 }

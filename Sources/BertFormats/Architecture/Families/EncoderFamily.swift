@@ -33,6 +33,10 @@ public struct EncoderFamily: Sendable, Equatable, CustomStringConvertible {
     /// Encoder parameters outside the layers spelt otherwise than their canonical name (ALBERT's
     /// `pooler.weight`, `encoder.embedding_hidden_mapping_in.weight`); the canonical spelling is then no name of the family.
     public var encoderNames: [BertParameter: String] = [:]
+    /// The config key of a dropout before the next-sentence slot's Linear (ALBERT's AlbertSOPHead drops the
+    /// pooled output with `classifier_dropout_prob`); bertkit's training does not apply it yet, so a
+    /// pre-training step with that rate above 0 is refused naming the key. Nil: NSP has no dropout (BERT).
+    public var nextSentenceDropout: String? = nil
 
     public var description: String { displayName }
 
