@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""What transformers' pipelines return on the RoBERTa / XLM-RoBERTa / ELECTRA / DistilBERT / MPNet fixtures
-(golden/generate_roberta.py, golden/generate_electra.py, golden/generate_distilbert.py, golden/generate_mpnet.py).
+"""What transformers' pipelines return on the RoBERTa / XLM-RoBERTa / ELECTRA / DistilBERT / MPNet / ALBERT fixtures
+(golden/generate_roberta.py, golden/generate_electra.py, golden/generate_distilbert.py, golden/generate_mpnet.py,
+golden/generate_albert.py).
 
     golden/.venv/bin/python golden/generate_family_pipelines.py     # the question-answering part runs in
                                                                     # golden/.venv-tf (transformers 4.57.6)
@@ -41,7 +42,7 @@ TF_PYTHON = HERE / ".venv-tf" / "bin" / "python"
 # Logit gaps (log-score differences): bertkit's logits agree with PyTorch's to ~1e-6 on these models.
 MIN_GAP = 1e-4
 # Fixture name prefixes (`roberta-masked-lm`, …); FILL's `<mask>` becomes each tokenizer's mask token ([MASK]).
-FAMILIES = ("roberta", "xlmr", "electra", "distilbert", "mpnet")
+FAMILIES = ("roberta", "xlmr", "electra", "distilbert", "mpnet", "albert")
 # The question-answering pipeline's top_k; the answers above the last are recorded.
 QA_TOP_K = 3
 
@@ -89,7 +90,8 @@ def text_classification(pipe_cls):
     for name in ("roberta-sequence-classification", "roberta-multi-label", "roberta-regression", "xlmr-sequence-classification",
                  "electra-sequence-classification", "electra-multi-label", "electra-regression",
                  "distilbert-sequence-classification", "distilbert-multi-label", "distilbert-regression",
-                 "mpnet-sequence-classification", "mpnet-regression"):
+                 "mpnet-sequence-classification", "mpnet-regression",
+                 "albert-sequence-classification"):
         pipe = pipe_cls("text-classification", model=str(FIXTURES / name / "safetensors"))
         cases = []
         for t in CLASSIFY:
@@ -119,9 +121,9 @@ def multiple_choice():
     import transformers
 
     out = {}
-    # Not DistilBERT: its tiny multiple-choice fixture left every example within MIN_GAP (its logits are
-    # checked tap by tap against record.py's golden instead, FamilyGoldenTests).
-    for fam in (f for f in FAMILIES if f != "distilbert"):
+    # Not DistilBERT nor ALBERT: their tiny multiple-choice fixtures left all examples but one within MIN_GAP
+    # (their logits are checked tap by tap against record.py's golden instead, FamilyGoldenTests).
+    for fam in (f for f in FAMILIES if f not in ("distilbert", "albert")):
         name = f"{fam}-multiple-choice"
         folder = str(FIXTURES / name / "safetensors")
         tok = transformers.AutoTokenizer.from_pretrained(folder)

@@ -163,22 +163,28 @@ def save_tokenizer(tokenizer, folder: Path) -> None:
         shutil.copyfile(out / "tokenizer.json", folder / "tokenizer.json")
 
 
-def write_tokenizer(name: str, folder: Path) -> None:
-    """The family's tokenizer as its transformers class saves it, plus the slow files."""
+def load_tokenizer(tokenizer_json: Path, model_type: str, cls: str):
+    """transformers' tokenizer class `cls` over a tokenizer.json, as a `model_type` folder loads it (model_max_length 64)."""
     import transformers
 
-    (_, _, model_type, tok, slow, cls), _, _ = split(name)
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
-        shutil.copyfile(TOKENIZERS / tok / "tokenizer.json", t / "tokenizer.json")
+        shutil.copyfile(tokenizer_json, t / "tokenizer.json")
         (t / "config.json").write_text(json.dumps({"model_type": model_type}), "utf-8")
-        save_tokenizer(getattr(transformers, cls).from_pretrained(str(t), model_max_length=64), folder)
+        return getattr(transformers, cls).from_pretrained(str(t), model_max_length=64)
+
+
+def write_tokenizer(name: str, folder: Path) -> None:
+    """The family's tokenizer as its transformers class saves it, plus the slow files."""
+    (_, _, model_type, tok, slow, cls), _, _ = split(name)
+    save_tokenizer(load_tokenizer(TOKENIZERS / tok / "tokenizer.json", model_type, cls), folder)
     for f in slow:
         shutil.copyfile(TOKENIZERS / tok / f, folder / f)
 
 
-# The files of a fixture folder besides the weights, whichever the family has (vocab.txt: DistilBERT's WordPiece).
-FOLDER_FILES = ["config.json", "tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt", "sentencepiece.bpe.model",
+# The files of a fixture folder besides the weights, whichever the family has (vocab.txt: DistilBERT's WordPiece;
+# spiece.model: ALBERT's SentencePiece model).
+FOLDER_FILES = ["config.json", "tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt", "sentencepiece.bpe.model", "spiece.model",
                 "vocab.txt"]
 
 
@@ -242,19 +248,21 @@ def write_golden(name: str, folder: Path = None, examples=None) -> None:
 # Keras (runs inside golden/.venv-tf, transformers 4.57.6)
 # ---------------------------------------------------------------------------------------------
 
-def write_keras(name: str, tf_class: str, config_class: str) -> None:
+def write_keras(name: str, tf_class: str, config_class: str, tied=None) -> None:
     """fixtures/families/<name>/keras: the TF class (`TFRobertaForMaskedLM`) loaded from the safetensors
-    folder's weights by transformers' PyTorch -> TF loader (every weight set), then save_pretrained."""
+    folder's weights by transformers' PyTorch -> TF loader (every weight set), then save_pretrained.
+    `tied` {name: source}: tensors save_pretrained left out as tied that the TF class holds as its own
+    weight (TFAlbertForMaskedLM's `predictions.decoder.bias`), given the source's values."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import transformers
 
     st = FIXTURES / name / "safetensors"
     d = fresh(FIXTURES / name / "keras")
     copy_folder_files(st, d)
-    save_keras(getattr(transformers, tf_class), getattr(transformers, config_class), st, d)
+    save_keras(getattr(transformers, tf_class), getattr(transformers, config_class), st, d, tied)
 
 
-def save_keras(tf_class, config_class, st: Path, d: Path) -> None:
+def save_keras(tf_class, config_class, st: Path, d: Path, tied=None) -> None:
     """`tf_class` built from the safetensors folder `st`'s config and weights (transformers' PyTorch -> TF
     loader, every tensor used), saved as `d`/tf_model.h5 (inside golden/.venv-tf)."""
     import transformers
@@ -264,6 +272,7 @@ def save_keras(tf_class, config_class, st: Path, d: Path) -> None:
     model = tf_class(config_class.from_pretrained(st))
     model.build_in_name_scope()
     state = load_file(str(st / "model.safetensors"))
+    state.update({k: state[v] for k, v in (tied or {}).items() if k not in state and v in state})
     _, info = load_pytorch_state_dict_in_tf2_model(model, state, tf_inputs=False, output_loading_info=True)
     assert not info["missing_keys"] and not info["unexpected_keys"] and not info["mismatched_keys"], (st, info)
     with tempfile.TemporaryDirectory() as tmp:

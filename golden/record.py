@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Record a golden activation file (formats/golden.md) from a transformers BERT, RoBERTa, XLM-RoBERTa, ELECTRA, DistilBERT or MPNet checkpoint.
+"""Record a golden activation file (formats/golden.md) from a transformers BERT, RoBERTa, XLM-RoBERTa, ELECTRA, DistilBERT, MPNet or ALBERT checkpoint.
 
     golden/.venv/bin/python golden/record.py MODEL_FOLDER --text "Who won?" --pair "Prices fell." \\
         --text "Go!" -o OUT.safetensors
@@ -104,6 +104,17 @@ HEADS.update({
     "DistilBertForQuestionAnswering": Head(hooks=("qa_outputs",), outputs=("start_logits", "end_logits")),
     "DistilBertForMultipleChoice": Head(hooks=("classifier",), outputs=("logits",)),
 })
+# ALBERT (modeling_albert.py): the encoder under `albert.`; AlbertForPreTraining's heads are `predictions`
+# (AlbertMLMHead) and `sop_classifier` (sentence order, bertkit's NSP slot); the MLM head is `predictions`.
+HEADS.update({
+    "AlbertModel": Head(),
+    "AlbertForPreTraining": Head(hooks=("predictions", "sop_classifier"), outputs=("prediction_logits", "sop_logits")),
+    "AlbertForMaskedLM": Head(hooks=("predictions",), outputs=("logits",)),
+    "AlbertForSequenceClassification": Head(hooks=("classifier",), outputs=("logits",)),
+    "AlbertForTokenClassification": Head(hooks=("classifier",), outputs=("logits",)),
+    "AlbertForQuestionAnswering": Head(hooks=("qa_outputs",), outputs=("start_logits", "end_logits")),
+    "AlbertForMultipleChoice": Head(hooks=("classifier",), outputs=("logits",)),
+})
 MULTIPLE_CHOICE = "BertForMultipleChoice"
 
 
@@ -125,6 +136,12 @@ DISTILBERT_LAYER_HOOKS = ("sa_layer_norm", "ffn.activation", "output_layer_norm"
 # MPNetAttention's `attn` returns the output projection `o` (BERT's attention.self returns the
 # context before it): no bertkit tap is that, so MPNet's layers are tapped from `attention` on.
 LAYER_HOOKS_BY_TYPE = {"mpnet": ("attention", "intermediate", "output")}
+# ALBERT's AlbertLayer (relative to `encoder.albert_layer_groups.G.albert_layers.J`): `attention` (after its
+# LayerNorm), `activation` (BERT's intermediate) and the layer itself (BERT's output). The layers are shared:
+# one module runs in several steps, so each call is recorded under its applied index a (0 ..
+# num_hidden_layers * inner_group_num - 1, one per AlbertLayer call, as `hidden_states`) in BERT's names,
+# `albert.encoder.layer.{a}.attention` / `.intermediate` / `.output`.
+ALBERT_LAYER_HOOKS = {"attention": "attention", "activation": "intermediate", "": "output"}
 # Families whose positions start after the padding id (create_position_ids_from_input_ids).
 PADDING_POSITIONS = ("roberta", "xlm-roberta", "mpnet")
 
@@ -238,11 +255,22 @@ def record(folder: Path, examples) -> dict:
     modules = [base.embeddings]
     if getattr(base, "embeddings_project", None) is not None:  # ELECTRA with embedding_size != hidden_size
         modules.append(base.embeddings_project)
-    distilbert = config.model_type == "distilbert"
+    distilbert, albert = config.model_type == "distilbert", config.model_type == "albert"
     hooks = DISTILBERT_LAYER_HOOKS if distilbert else LAYER_HOOKS_BY_TYPE.get(config.model_type, LAYER_HOOKS)
-    for layer in (base.transformer.layer if distilbert else base.encoder.layer):
-        modules += [layer.get_submodule(p) for p in hooks]
-    if getattr(base, "pooler", None) is not None:  # ELECTRA and DistilBERT have none
+    shared = {}  # ALBERT: module -> BERT's tap name under layer {a}, a counted per call
+    if albert:
+        modules.append(base.encoder.embedding_hidden_mapping_in)
+        for group in base.encoder.albert_layer_groups:
+            for layer in group.albert_layers:
+                shared.update({layer.get_submodule(p): tap for p, tap in ALBERT_LAYER_HOOKS.items()})
+    else:
+        for layer in (base.transformer.layer if distilbert else base.encoder.layer):
+            modules += [layer.get_submodule(p) for p in hooks]
+    if albert and base.pooler is not None:
+        # AlbertModel's `pooler` is the Linear alone; the pooled output is `pooler_activation`'s (recorded as `albert.pooler`).
+        names[base.pooler_activation] = names[base.pooler]
+        modules.append(base.pooler_activation)
+    elif getattr(base, "pooler", None) is not None:  # ELECTRA and DistilBERT have none
         modules.append(base.pooler)
     # DistilBERT takes no token_type_ids (its tokenizer gives none): the golden stores zeros, the model gets none.
     model_inputs = {k: v for k, v in inputs.items() if not (distilbert and k == "token_type_ids")}
@@ -250,13 +278,19 @@ def record(folder: Path, examples) -> dict:
         inputs["token_type_ids"] = torch.zeros_like(inputs["token_type_ids"])
     modules += [model.get_submodule(h) for h in head.hooks]
 
-    captured, base_outputs = {}, []
+    captured, base_outputs, calls = {}, [], {}
 
     def hook(module, args, output):
         captured[names[module]] = output[0] if isinstance(output, tuple) else output
 
+    def shared_hook(module, args, output):
+        tap = shared[module]
+        a = calls.get(tap, 0)
+        calls[tap] = a + 1
+        captured[f"{base_model_prefix(model)}encoder.layer.{a}.{tap}"] = output[0] if isinstance(output, tuple) else output
+
     # Under a head, last_hidden_state and pooler_output are only in the base model's own output.
-    handles = [m.register_forward_hook(hook) for m in modules]
+    handles = [m.register_forward_hook(hook) for m in modules] + [m.register_forward_hook(shared_hook) for m in shared]
     handles.append(base.register_forward_hook(lambda module, args, output: base_outputs.append(output)))
     with torch.no_grad():
         out = model(**model_inputs, output_hidden_states=True, output_attentions=True, return_dict=True)
@@ -277,6 +311,11 @@ def record(folder: Path, examples) -> dict:
     assert not set(tensors) & set(inputs), "an activation named like an input"
     tensors.update(inputs)
     return tensors
+
+
+def base_model_prefix(model) -> str:
+    """How names put the encoder under a head (`albert.`); the bare encoder class has none."""
+    return model.base_model_prefix + "." if model.base_model is not model else ""
 
 
 def sentence_embedding(folder: Path, inputs: dict):

@@ -88,7 +88,7 @@ public final class BertModel: @unchecked Sendable {
     public func flops(batch: Int, seq: Int) -> Double {
         let t = Double(batch * seq), h = Double(config.hiddenSize), i = Double(config.intermediateSize)
         let perLayer = 2 * t * h * 3 * h + 2 * t * h * h + 2 * 2 * t * h * i + 2 * 2 * Double(batch) * Double(seq * seq) * h
-        var total = Double(config.numHiddenLayers) * perLayer
+        var total = Double(config.appliedLayers) * perLayer
         if architecture.pooler { total += 2 * Double(batch) * h * h }
         switch head {
         case .sequenceClassification: total += 2 * Double(batch) * h * Double(config.numLabels)

@@ -6,12 +6,13 @@ import BertTensors
 // RoBERTa and XLM-R (modeling_roberta.py, modeling_xlm_roberta.py) differ only in the position ids
 // (BertInput.positionIds) and the heads' layout (EncoderFamily, ClassificationHead, MaskedLMHead);
 // MPNet (modeling_mpnet.py) has no token types and adds a relative position bias to every layer's
-// scores (RelativePositionBias.swift).
+// scores (RelativePositionBias.swift); ALBERT (modeling_albert.py) projects its embeddings as ELECTRA
+// does and applies shared stored layers (BertConfig.storedLayer).
 // Each op lives in Ops/; this file only sequences them. Work between the GEMMs runs on
 // `ComputeThreads.count` workers, several ops per pass over rows so each row is touched while hot.
 
 extension BertModel {
-    /// Weight views of layer `l` (Q, K and V fused, see ParameterLayout).
+    /// Weight views of stored layer `l` (Q, K and V fused, see ParameterLayout).
     struct LayerWeights {
         let qkvWeight, qkvBias, attnOutWeight, attnOutBias, attnNormWeight, attnNormBias: UnsafeMutablePointer<Float>
         let interWeight, interBias, outWeight, outBias, outNormWeight, outNormBias: UnsafeMutablePointer<Float>
@@ -49,7 +50,8 @@ extension BertModel {
         let c = config, p = parameters
         let s = input.seq, t = input.batch * s, h = c.hiddenSize, inter = c.intermediateSize
         let eps = Float(c.layerNormEps)
-        let weights = (0..<c.numHiddenLayers).map { LayerWeights(p, layer: $0) }
+        // Applied layer l reads stored layer c.storedLayer(forLayer: l) (ALBERT's shared groups; l elsewhere).
+        let weights = (0..<c.appliedLayers).map { LayerWeights(p, layer: c.storedLayer(forLayer: $0)) }
         let packed = packedWeights && t <= PackedWeight.maxRows ? packedLinears().layers : nil
         let grain = 8
         var clock = ForwardProfile.Clock()
@@ -97,11 +99,11 @@ extension BertModel {
         clock.lap(.embeddings)
 
         input.attentionMask.withUnsafeBufferPointer { mask in
-            for l in 0..<c.numHiddenLayers {
+            for l in 0..<c.appliedLayers {
                 let x = l == 0 ? a.encoderInput : a.layers[l - 1].output
                 let la = a.layers[l], w = weights[l]
                 // BertSelfAttention
-                let pw = packed?[l]
+                let pw = packed?[c.storedLayer(forLayer: l)]
                 if let pw { linearAccumulate(out: la.qkv, inp: x, packed: pw.qkv, rows: t) } else {
                     linearAccumulate(out: la.qkv, inp: x, weight: w.qkvWeight, rows: t, inFeatures: h, outFeatures: 3 * h)
                 }
@@ -145,7 +147,7 @@ extension BertModel {
                                      outFeatures: h)
                 }
                 clock.lap(.outputGEMM)
-                let next = l + 1 < c.numHiddenLayers ? (a.layers[l + 1], weights[l + 1]) : nil
+                let next = l + 1 < c.appliedLayers ? (a.layers[l + 1], weights[l + 1]) : nil
                 parallelFor(t, grain: grain) { rows in
                     if let (m, scale) = outDrop {
                         dropoutRows(out: la.outputSum, la.outputSum, mask: m, scale: scale, residual: la.attention, rows: rows,

@@ -78,7 +78,7 @@ public struct GoldenFile: Sendable {
         tokenTypeIds = inputs["token_type_ids"]!.values
 
         var entries: [Entry] = []
-        let projected = st.tensors.contains { $0.name.hasSuffix("embeddings_project") }
+        let projected = st.tensors.contains { $0.name.hasSuffix("embeddings_project") || $0.name.hasSuffix("embedding_hidden_mapping_in") }
         for (name, t) in st.tensors where !Self.inputNames.contains(name) {
             guard let tap = Tap(goldenName: name, layers: layers, head: head, projectedEmbeddings: projected) else { throw GoldenError.unknownTensor(file: f, name: name) }
             guard t.dtype.isFloatingPoint else { throw GoldenError.notFloat(file: f, name: name, dtype: t.dtype.rawValue) }

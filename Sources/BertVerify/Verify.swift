@@ -77,8 +77,8 @@ public enum Verifier {
     static func check(_ g: GoldenFile, against model: BertModel, buffers: ActivationBuffers) throws {
         let c = model.config
         for e in g.entries {
-            if let l = e.tap.layer, l >= c.numHiddenLayers {
-                throw GoldenError.tapNotInModel(file: g.path, name: e.name, reason: "the model has \(c.numHiddenLayers) layers (0...\(c.numHiddenLayers - 1))")
+            if let l = e.tap.layer, l >= c.appliedLayers {
+                throw GoldenError.tapNotInModel(file: g.path, name: e.name, reason: "the model has \(c.appliedLayers) layers (0...\(c.appliedLayers - 1))")
             }
             switch e.tap {
             case .pooler where !model.architecture.pooler:

@@ -5,7 +5,7 @@ import BertTensors
 struct BertKitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bertkit",
-        abstract: "Convert, inspect, run, verify, diff, validate and fine-tune BERT-family checkpoints (BERT, RoBERTa, XLM-RoBERTa, ELECTRA, DistilBERT, MPNet).",
+        abstract: "Convert, inspect, run, verify, diff, validate and fine-tune BERT-family checkpoints (BERT, RoBERTa, XLM-RoBERTa, ELECTRA, DistilBERT, MPNet, ALBERT).",
         discussion: """
             MODEL arguments accept a HuggingFace model folder (config.json + vocab.txt or tokenizer.json + \
             weights), a weights file (.safetensors, .h5, .bin) or a bertkit .bkm file.

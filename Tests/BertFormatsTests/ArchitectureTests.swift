@@ -103,15 +103,15 @@ final class ArchitectureTests: XCTestCase {
     }
 
     func testOtherModelTypesAreRefusedInOneLine() throws {
-        for (t, name) in [("albert", "ALBERT"), ("camembert", "CamemBERT")] {
+        for (t, name) in [("camembert", "CamemBERT"), ("deberta", "DeBERTa")] {
             XCTAssertThrowsError(try config(#", "model_type": ""# + t + #"""#)) { e in
                 let m = (e as? LocalizedError)?.errorDescription ?? ""
-                XCTAssertEqual(m, "config.json: \"model_type\": \"\(t)\" (\(name)) is not supported yet; bertkit supports \"bert\", \"roberta\", \"xlm-roberta\", \"electra\", \"distilbert\", \"mpnet\"")
+                XCTAssertEqual(m, "config.json: \"model_type\": \"\(t)\" (\(name)) is not supported yet; bertkit supports \"bert\", \"roberta\", \"xlm-roberta\", \"electra\", \"distilbert\", \"mpnet\", \"albert\"")
             }
         }
         XCTAssertThrowsError(try config(#", "model_type": "gpt2""#)) { e in
             XCTAssertEqual((e as? LocalizedError)?.errorDescription,
-                           "config.json: \"model_type\": \"gpt2\" is not supported; bertkit supports \"bert\", \"roberta\", \"xlm-roberta\", \"electra\", \"distilbert\", \"mpnet\"")
+                           "config.json: \"model_type\": \"gpt2\" is not supported; bertkit supports \"bert\", \"roberta\", \"xlm-roberta\", \"electra\", \"distilbert\", \"mpnet\", \"albert\"")
         }
     }
 

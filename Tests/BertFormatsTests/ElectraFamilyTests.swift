@@ -104,12 +104,7 @@ final class ElectraFamilyTests: XCTestCase {
 
     /// issue 14's bad input for ELECTRA: an embeddings table whose width is not embedding_size names the key.
     func testAnEmbeddingsTableWiderThanEmbeddingSizeNamesTheKey() throws {
-        let src = FamilyFixtures.folder("electra-sequence-classification")
-        guard case .object(var o) = try JSONParser.parse(contentsOf: src + "/config.json") else { return XCTFail() }
-        o["embedding_size"] = .int(14)
-        let config = try BertConfig(json: o, file: "config.json")
-        let tensors = try SafeTensorsFile.read(path: src + "/model.safetensors").named
-        XCTAssertThrowsError(try Checkpoint.bind(config: config, tensors: tensors)) { e in
+        XCTAssertThrowsError(try FamilyFixtures.bind("electra-sequence-classification", setting: ["embedding_size": .int(14)])) { e in
             let m = (e as? LocalizedError)?.errorDescription ?? ""
             XCTAssertTrue(m.contains("electra.embeddings.word_embeddings.weight: expected [217, 14] from the config (vocab_size × embedding_size), found [217, 16]"), m)
             XCTAssertTrue(m.contains("electra.embeddings_project.weight: expected [24, 14] from the config (hidden_size × embedding_size)"), m)
@@ -122,11 +117,7 @@ final class ElectraFamilyTests: XCTestCase {
         let equal = try FamilyFixtures.checkpoint("electra-model-equal")
         XCTAssertFalse(equal.parameters.contains { $0.name.hasPrefix("embeddings_project") })
         XCTAssertTrue(try FamilyFixtures.checkpoint("electra-model").parameters.map(\.name).contains("embeddings_project.weight"))
-        let src = FamilyFixtures.folder("electra-sequence-classification")
-        let config = try BertConfig(contentsOf: src + "/config.json")
-        let all = try SafeTensorsFile.read(path: src + "/model.safetensors").named
-        let without = NamedTensors(file: all.file, entries: all.entries.filter { !$0.name.contains("embeddings_project") })
-        XCTAssertThrowsError(try Checkpoint.bind(config: config, tensors: without)) { e in
+        XCTAssertThrowsError(try FamilyFixtures.bind("electra-sequence-classification", dropping: { $0.contains("embeddings_project") })) { e in
             let m = (e as? LocalizedError)?.errorDescription ?? ""
             XCTAssertTrue(m.contains("2 required tensors are missing") && m.contains("embeddings_project.weight [24, 16]"), m)
         }

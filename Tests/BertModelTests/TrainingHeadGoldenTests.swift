@@ -59,7 +59,7 @@ final class TrainingHeadGoldenTests: XCTestCase {
         XCTAssertEqual(t.model.architecture.tiedDecoder, tied)
         XCTAssertEqual(t.frozen.map(\.name).sorted(), frozen.sorted(), "\(head): the parameters the head does not read")
         let noise = noiseDominated(f)
-        XCTAssertEqual(noise.count, t.model.config.numHiddenLayers)
+        XCTAssertEqual(noise.count, t.model.config.storedLayers)
         // Exact gradient 0 by shift invariance on both sides (the golden's `shift_invariant` metadata).
         let shift = Set(try JSONDecoder().decode([String].self, from: Data((f.metadataDictionary["shift_invariant"] ?? "[]").utf8)))
         let skip = Set(frozen).union(shift)
@@ -166,6 +166,18 @@ final class TrainingHeadGoldenTests: XCTestCase {
 
     func testMPNetMaskedLMFiveSteps() throws {
         try runSteps("families/mpnet-masked-lm", architecture: .maskedLM, frozen: [])
+    }
+
+    // ALBERT (golden/generate_training_families.py on golden/generate_albert.py's fixtures): 4 layers over
+    // 2 shared groups, so each stored layer's gradient is the sum over the 2 steps that apply it; the
+    // embedding_hidden_mapping_in projection, the pooled classifier and the embedding_size-wide MLM head.
+
+    func testAlbertSequenceClassificationFiveSteps() throws {
+        try runSteps("families/albert-sequence-classification", architecture: .sequenceClassification, frozen: [])
+    }
+
+    func testAlbertMaskedLMFiveSteps() throws {
+        try runSteps("families/albert-masked-lm", architecture: .maskedLM, frozen: [])
     }
 
     func testTokenClassificationFiveSteps() throws {

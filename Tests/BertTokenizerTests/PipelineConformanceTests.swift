@@ -11,6 +11,10 @@ final class PipelineConformanceTests: XCTestCase {
     func testRobertaBPE() throws { try check("roberta-bpe", try fixture("roberta-bpe")) }
     func testXLMRUnigram() throws { try check("xlmr-unigram", try fixture("xlmr-unigram")) }
     func testAlbertUnigram() throws { try check("albert-unigram", try fixture("albert-unigram")) }
+    /// The ALBERT model fixtures' tokenizer.json (golden/generate_albert.py: AlbertTokenizer's rewrite of albert-unigram).
+    func testAlbertFixtureTokenizer() throws {
+        try check("albert-fixture", try PipelineTokenizer(tokenizerJSON: Repo.fixture("families/albert-model/safetensors/tokenizer.json")))
+    }
     func testMiniLMWordPiece() throws {
         try check("minilm-wordpiece", try PipelineTokenizer(tokenizerJSON: try Repo.requireMiniLM() + "/tokenizer.json"))
     }

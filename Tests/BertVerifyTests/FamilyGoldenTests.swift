@@ -19,7 +19,7 @@ final class FamilyGoldenTests: XCTestCase {
             let c = try FamilyFixtures.checkpoint(name)
             XCTAssertEqual(c.head, head, name)
             let m = try BertModel(checkpoint: c)
-            let g = try golden(name, layers: m.config.numHiddenLayers)
+            let g = try golden(name, layers: m.config.appliedLayers)
             XCTAssertEqual(g.head, head, name)
             XCTAssertEqual(g.metadataDictionary["architecture"], c.architecture.className, name)
             let r = try Verifier.verify(model: m, golden: g)

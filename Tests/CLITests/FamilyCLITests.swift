@@ -160,7 +160,8 @@ final class FamilyCLITests: XCTestCase {
     /// `embed` with the sentence-transformers Pooling (mean) + Normalize on a RoBERTa, an ELECTRA and a DistilBERT
     /// encoder, against sentence-transformers' own `sentence_embedding` (the golden record.py wrote).
     func testEmbedIsSentenceTransformers() throws {
-        for name in ["roberta-sentence-transformers", "electra-sentence-transformers", "distilbert-sentence-transformers"] {
+        for name in ["roberta-sentence-transformers", "electra-sentence-transformers", "distilbert-sentence-transformers",
+                     "albert-sentence-transformers"] {
             try assertEmbedIsSentenceTransformers(name)
         }
     }
@@ -195,7 +196,8 @@ final class FamilyCLITests: XCTestCase {
     func testDiffValidateAndAttentionWorkUnchanged() throws {
         for (name, other) in [("roberta-sequence-classification", "roberta-regression"), ("electra-sequence-classification", "electra-multi-label"),
                               ("distilbert-sequence-classification", "distilbert-regression"),
-                              ("mpnet-sequence-classification", "mpnet-regression")] {
+                              ("mpnet-sequence-classification", "mpnet-regression"),
+                              ("albert-sequence-classification", "albert-multiple-choice")] {
             try assertDiffValidateAndAttentionWork(name, other: other)
         }
     }
@@ -284,6 +286,15 @@ final class FamilyCLITests: XCTestCase {
             ("mpnet-no-pooler", "question-answering", ["--train", data + "/squad-mini/train.json", "--max-seq-len", "64", "--doc-stride", "8"],
              ["--data", data + "/squad-mini/dev.jsonl", "--max-seq-len", "64", "--doc-stride", "8"]),
             ("mpnet-pooler", "multiple-choice", ["--train", data + "/multiple-choice/train.csv"], ["--data", data + "/multiple-choice/test.csv"]),
+            // ALBERT (golden/generate_albert.py): shared layers (4 over 2 groups; model-inner2 2 per group), new
+            // pooled heads on the bare encoder, the embedding_size-wide MLM and pre-training (MLM + sentence order).
+            ("albert-model", "sequence-classification", ["--train", data + "/text-label.csv", "--labels", "World,Sports,Business,Sci/Tech"],
+             ["--data", data + "/text-label.csv"]),
+            ("albert-model-inner2", "token-classification", ["--train", data + "/ner/train.conll"], ["--data", data + "/ner/test.conll"]),
+            ("albert-masked-lm", "masked-lm", ["--train", data + "/mlm/train.txt"], ["--data", data + "/mlm/heldout.txt"]),
+            ("albert-model", "question-answering", ["--train", data + "/squad-mini/train.json", "--max-seq-len", "64", "--doc-stride", "16"],
+             ["--data", data + "/squad-mini/dev.jsonl", "--max-seq-len", "64", "--doc-stride", "16"]),
+            ("albert-model", "multiple-choice", ["--train", data + "/multiple-choice/train.csv"], ["--data", data + "/multiple-choice/test.csv"]),
         ]
         for (k, (model, task, train, eval)) in tasks.enumerated() {
             let out = dir + "/m\(k).bkm"
@@ -295,7 +306,8 @@ final class FamilyCLITests: XCTestCase {
             XCTAssertEqual(try ToolRun.run(["convert", out, folderOut]).status, 0)
             let config = try String(contentsOfFile: folderOut + "/config.json", encoding: .utf8)
             let prefix = model.hasPrefix("roberta") ? "\"Roberta" : model.hasPrefix("xlmr") ? "\"XLMRoberta"
-                : model.hasPrefix("distilbert") ? "\"DistilBert" : model.hasPrefix("mpnet") ? "\"MPNet" : "\"Electra"
+                : model.hasPrefix("distilbert") ? "\"DistilBert" : model.hasPrefix("mpnet") ? "\"MPNet"
+                : model.hasPrefix("albert") ? "\"Albert" : "\"Electra"
             XCTAssertTrue(config.contains(prefix), "\(task): \(config.prefix(400))")
             if model.hasPrefix("mpnet") {
                 // One bias table serves every layer; each head's loss reaches it, and it is written back under MPNet's name.
@@ -309,6 +321,26 @@ final class FamilyCLITests: XCTestCase {
                 XCTAssertNotEqual(trained, before, "\(model) \(task): 3 steps at lr 1e-3 move the relative position bias")
             }
         }
+    }
+
+    /// AlbertForPreTraining: `run --task next-sentence` reports the sentence-order head (label 0: A then
+    /// B in their order, as NSP's "is next") as the softmax of the golden's `sop_logits` (record.py on the
+    /// pair "[MASK] won the game?" / "The team [MASK]."); without --task the masked LM fills the mask.
+    func testAlbertPreTrainingRunsItsSentenceOrderHeadAsNextSentence() throws {
+        let g = try SafeTensorsFile.read(path: Repo.expected("families/albert-pre-training.acts.safetensors"))
+        let logits = g["sop_logits"]!.floats()
+        XCTAssertEqual(g["sop_logits"]!.shape, [3, 2])
+        let (a, b) = (logits[2], logits[3])  // row 1: the pair
+        let isNext = 1 / (1 + exp(b - a))
+        let r = try ToolRun.run(["run", folder("albert-pre-training"), "[MASK] won the game?", "--pair", "The team [MASK].",
+                                 "--task", "next-sentence", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let got = (try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Double]]) ?? []
+        // Softmax of logits within ~1e-6 of PyTorch's (FamilyGoldenTests).
+        XCTAssertEqual(got.first?["is_next"] ?? -1, Double(isNext), accuracy: 1e-5, r.stdout)
+        XCTAssertEqual(got.first?["not_next"] ?? -1, Double(1 - isNext), accuracy: 1e-5, r.stdout)
+        let m = try ToolRun.run(["run", folder("albert-pre-training"), "The cat sat on the [MASK].", "--json"])
+        XCTAssertEqual(m.status, 0, m.stderr)
     }
 
     /// RoBERTa has no next-sentence head: asking for one is refused by name.

@@ -2,7 +2,7 @@ import BertFormats
 import Foundation
 
 /// golden/fixtures/families (golden/generate_roberta.py, generate_electra.py, generate_distilbert.py,
-/// generate_mpnet.py): tiny random RoBERTa, XLM-RoBERTa, ELECTRA, DistilBERT and MPNet checkpoints of every
+/// generate_mpnet.py, generate_albert.py): tiny random RoBERTa, XLM-RoBERTa, ELECTRA, DistilBERT, MPNet and ALBERT checkpoints of every
 /// head, in each weights format.
 public enum FamilyFixtures {
     /// Fixture names with the head each is and the formats it comes in.
@@ -40,6 +40,16 @@ public enum FamilyFixtures {
             let keras = h != "masked-lm-untied" && h != "no-pooler"
             out.append(("mpnet-\(h)", kind, ["safetensors", "bin", "h5"] + (keras ? ["keras"] : [])))
         }
+        // golden/generate_albert.py: shared layers (4 over 2 groups; model-inner2 2 layers per group), every format.
+        let albert: [(String, HeadKind)] = [
+            ("model", .none), ("model-inner2", .none), ("model-equal", .none), ("pre-training", .preTraining),
+            ("masked-lm", .maskedLM), ("masked-lm-untied", .maskedLM), ("sequence-classification", .sequenceClassification),
+            ("token-classification", .tokenClassification), ("question-answering", .questionAnswering),
+            ("multiple-choice", .multipleChoice),
+        ]
+        for (h, kind) in albert {
+            out.append(("albert-\(h)", kind, ["safetensors", "bin", "h5"] + (h == "masked-lm-untied" ? [] : ["keras"])))
+        }
         return out
     }()
 
@@ -61,6 +71,19 @@ public enum FamilyFixtures {
         default: try HDF5Reader.read(path: path)
         }
         return try Checkpoint.bind(config: config, tensors: tensors)
+    }
+
+    /// Binds the fixture's safetensors weights to its config.json with `fields` set and the tensors
+    /// `dropping` names left out: bad-input tests (a config contradicting the weights, a missing tensor).
+    public static func bind(_ name: String, setting fields: [String: JSONValue] = [:], dropping: (String) -> Bool = { _ in false }) throws
+        -> Checkpoint
+    {
+        let src = folder(name)
+        guard case .object(var o) = try JSONParser.parse(contentsOf: src + "/config.json") else { preconditionFailure("an object") }
+        for (k, v) in fields { o[k] = v }
+        let all = try SafeTensorsFile.read(path: src + "/model.safetensors").named
+        return try Checkpoint.bind(config: try BertConfig(json: o, file: "config.json"),
+                                   tensors: NamedTensors(file: all.file, entries: all.entries.filter { !dropping($0.name) }))
     }
 }
 

@@ -146,7 +146,8 @@ public enum BertParameter: Hashable, Sendable, Comparable, CustomStringConvertib
         if family.embeddings.tokenTypes { out.append((.embeddings(.tokenType), [c.typeVocabSize, e])) }
         out += [(.embeddings(.normWeight), [e]), (.embeddings(.normBias), [e])]
         if c.projectsEmbeddings { out += [(.embeddingsProjection(.weight), [h, e]), (.embeddingsProjection(.bias), [h])] }
-        for l in 0..<c.numHiddenLayers {
+        // Stored layers (ALBERT's groups × inner_group_num; the layers elsewhere).
+        for l in 0..<c.storedLayers {
             for p in Layer.allCases {
                 let shape: [Int]
                 switch p {

@@ -36,8 +36,8 @@ extension Checkpoint {
         let family = config.family
         for (name, t) in tensors.entries {
             let m: WeightNames.Mapping = switch tensors.naming {
-            case .keras: WeightNames.map(keras: name, family: family)
-            case .huggingFace: WeightNames.map(huggingFace: name, family: family)
+            case .keras: WeightNames.map(keras: name, family: family, innerLayers: config.innerGroupNum)
+            case .huggingFace: WeightNames.map(huggingFace: name, family: family, innerLayers: config.innerGroupNum)
             case .canonical: BertParameter(name: name).map { .parameter($0, transposed: false) } ?? .unexpected
             }
             switch m {
@@ -87,7 +87,9 @@ extension Checkpoint {
         if !missing.isEmpty {
             // Named as the family spells them (unprefixed, as the canonical names are).
             throw CheckpointError.missingTensors(
-                file: tensors.file, names: missing.map { WeightNames.huggingFaceName($0.name, prefixed: false, family: family, head: arch.head) },
+                file: tensors.file, names: missing.map {
+                    WeightNames.huggingFaceName($0.name, prefixed: false, family: family, head: arch.head, innerLayers: config.innerGroupNum)
+                },
                 shapes: missing.map(\.shape))
         }
         let wrong = expected.compactMap { e -> (String, [Int], [Int])? in

@@ -14,10 +14,11 @@ public enum WeightNames {
     }
 
     /// Maps a PyTorch/safetensors/HDF5 (`state_dict`) name of a `family` checkpoint.
-    public static func map(huggingFace name: String, family: EncoderFamily = .bert) -> Mapping {
+    /// `innerLayers`: config.json's `inner_group_num` (ALBERT's layers per group; 1 elsewhere).
+    public static func map(huggingFace name: String, family: EncoderFamily = .bert, innerLayers: Int = 1) -> Mapping {
         let n = spelling(huggingFace: name, family: family)
         if n == "embeddings.position_ids" || n.hasSuffix(".position_ids") || n == "embeddings.token_type_ids" { return .ignoredBuffer }
-        return canonical(n, family: family).map { .parameter($0, transposed: false) } ?? .unexpected
+        return canonical(n, family: family, innerLayers: innerLayers).map { .parameter($0, transposed: false) } ?? .unexpected
     }
 
     /// A `state_dict` name without the family's prefix and with `weight`/`bias` for old LayerNorm
@@ -37,10 +38,11 @@ public enum WeightNames {
     /// `family.layers`' `transformer.layer.N.attention.q_lin.weight`), or one of its head spellings
     /// (`lm_head.dense.weight`, `classifier.out_proj.weight`). A token-type table in a family without
     /// token types is no parameter.
-    static func canonical(_ n: String, family: EncoderFamily) -> BertParameter? {
+    static func canonical(_ n: String, family: EncoderFamily, innerLayers: Int = 1) -> BertParameter? {
         if let h = family.headSpellings()[n] { return .head(h) }
-        if let p = family.layers.parameter(n) { return p }
-        guard let p = BertParameter(name: n) else { return nil }
+        if let p = family.layers.parameter(n, innerLayers: innerLayers) { return p }
+        if let (p, _) = family.encoderNames.first(where: { $0.value == n }) { return p }
+        guard let p = BertParameter(name: n), family.encoderNames[p] == nil else { return nil }
         switch p {
         case .head: return nil
         case .layer: return family.layers == .bert ? p : nil
@@ -79,10 +81,10 @@ public enum WeightNames {
     /// Maps a Keras `tf_model.h5` weight name such as
     /// `tf_bert_model/bert/encoder/layer_._0/attention/self/query/kernel:0` or
     /// `tf_bert_for_pre_training/mlm___cls/predictions/transform/dense/kernel:0`.
-    public static func map(keras name: String, family: EncoderFamily = .bert) -> Mapping {
+    public static func map(keras name: String, family: EncoderFamily = .bert, innerLayers: Int = 1) -> Mapping {
         let (n, transposed) = spelling(keras: name, family: family)
         if n == "embeddings.position_ids" { return .ignoredBuffer }
-        return canonical(n, family: family).map { .parameter($0, transposed: transposed) } ?? .unexpected
+        return canonical(n, family: family, innerLayers: innerLayers).map { .parameter($0, transposed: transposed) } ?? .unexpected
     }
 
     /// A Keras name as the `state_dict` name it stands for (unprefixed), and whether the tensor is a
@@ -99,7 +101,8 @@ public enum WeightNames {
         var transposed = false
         var out: [String] = []
         for (k, p) in parts.enumerated() {
-            if p.hasPrefix("layer_._"), let i = Int(p.dropFirst(8)) { out += ["layer", String(i)]; continue }
+            // Keras list items: `layer_._3` (BERT), `albert_layer_groups_._1` / `albert_layers_._0` (ALBERT).
+            if let r = p.range(of: "_._"), let i = Int(p[r.upperBound...]), i >= 0 { out += [String(p[..<r.lowerBound]), String(i)]; continue }
             if k == parts.count - 1 {
                 switch p {
                 case "kernel": out.append("weight"); transposed = true
@@ -117,15 +120,16 @@ public enum WeightNames {
     /// First components of a Keras weight name that belong to BERT itself, not to a model scope.
     static let kerasTopLevel: Set<String> = ["bert", "embeddings", "encoder", "pooler", "classifier", "qa_outputs", "cls",
                                              "mlm___cls", "nsp___cls", "lm_head", "embeddings_project", "generator_predictions",
-                                             "generator_lm_head", "sequence_summary"]
+                                             "generator_lm_head", "sequence_summary", "predictions", "sop_classifier"]
 
     /// The name transformers gives `p` in a checkpoint of `family` with `head`: `…For…` classes put
     /// the encoder (and pooler) under the family's prefix (`bert.`, `roberta.`); the bare encoder
     /// class does not; heads are never prefixed and take the family's spelling.
     public static func huggingFaceName(_ p: BertParameter, prefixed: Bool, family: EncoderFamily = .bert,
-                                       head: HeadKind = .none) -> String {
+                                       head: HeadKind = .none, innerLayers: Int = 1) -> String {
         if case .head(let h) = p { return family.huggingFaceName(h, head: head) }
-        let n = if case .layer(let i, let l) = p { family.layers.scope + ".\(i)." + family.layers.name(l) } else { p.name }
+        let n = if case .layer(let i, let l) = p { family.layers.path(i, innerLayers: innerLayers) + "." + family.layers.name(l) }
+            else { family.encoderNames[p] ?? p.name }
         return prefixed ? family.prefix + "." + n : n
     }
 }

@@ -54,7 +54,8 @@ public enum CheckpointExporter {
         let prefixed = usesBertPrefix(c), family = c.architecture.family
         return c.parameters.map { p in
             guard let typed = BertParameter(name: p.name) else { preconditionFailure("\(p.name) is not a parameter") }
-            return (WeightNames.huggingFaceName(typed, prefixed: prefixed, family: family, head: c.head), p.tensor)
+            return (WeightNames.huggingFaceName(typed, prefixed: prefixed, family: family, head: c.head,
+                                                innerLayers: c.config.innerGroupNum), p.tensor)
         }
     }
 

@@ -37,6 +37,12 @@ public struct BertConfig: Sendable, Equatable {
     /// The embeddings' width (ELECTRA's `embedding_size`); hidden_size in families without the key.
     public var embeddingSize: Int
     public var numHiddenLayers: Int
+    /// ALBERT's cross-layer sharing (`num_hidden_groups`, `inner_group_num`): the forward runs
+    /// `numHiddenLayers` steps, step i running group `i / (numHiddenLayers / numHiddenGroups)`, and a
+    /// group runs its `innerGroupNum` stored layers in order. Elsewhere every step is its own layer
+    /// (numHiddenGroups = numHiddenLayers, innerGroupNum = 1).
+    public var numHiddenGroups: Int
+    public var innerGroupNum: Int
     public var numAttentionHeads: Int
     public var intermediateSize: Int
     public var hiddenAct: HiddenActivation
@@ -66,8 +72,20 @@ public struct BertConfig: Sendable, Equatable {
     public var raw: JSONObject
 
     public var headSize: Int { hiddenSize / numAttentionHeads }
-    /// Whether the embeddings go through `embeddings_project` (ELECTRA with embedding_size ≠ hidden_size).
-    public var projectsEmbeddings: Bool { embeddingSize != hiddenSize }
+    /// How many layers the forward applies (activations, taps, dropout sites are per applied layer):
+    /// num_hidden_layers × inner_group_num.
+    public var appliedLayers: Int { numHiddenLayers * innerGroupNum }
+    /// How many layers the checkpoint stores (`BertParameter.layer(k, …)`, k < storedLayers).
+    public var storedLayers: Int { numHiddenGroups * innerGroupNum }
+    /// The stored layer applied layer `a` reads (modeling_albert.py, AlbertTransformer.forward:
+    /// `group_idx = int(i / (num_hidden_layers / num_hidden_groups))`, then the group's layers in order).
+    public func storedLayer(forLayer a: Int) -> Int {
+        let step = a / innerGroupNum, inner = a % innerGroupNum
+        return step / (numHiddenLayers / numHiddenGroups) * innerGroupNum + inner
+    }
+    /// Whether the embeddings go through `embeddings_project` (ELECTRA with embedding_size ≠ hidden_size;
+    /// ALBERT's `embedding_hidden_mapping_in` always).
+    public var projectsEmbeddings: Bool { embeddingSize != hiddenSize || family.config.alwaysProjects }
     /// The masked-LM transform's output width (its LayerNorm, the decoder's input): MaskedLMLayout.width.
     public var maskedLMWidth: Int { family.maskedLM.width == .embeddingSize ? embeddingSize : hiddenSize }
     public var numLabels: Int { id2label.count }
@@ -100,9 +118,19 @@ public struct BertConfig: Sendable, Equatable {
         hiddenSize = try r.positiveInt(k.key("hidden_size"), default: k.intDefault("hidden_size", 768))
         embeddingSize = k.embeddingSize ? try r.positiveInt("embedding_size", default: k.intDefault("embedding_size", 128)) : hiddenSize
         numHiddenLayers = try r.positiveInt(k.key("num_hidden_layers"), default: k.intDefault("num_hidden_layers", 12))
+        if k.layerGroups {
+            numHiddenGroups = try r.positiveInt("num_hidden_groups", default: 1)
+            innerGroupNum = try r.positiveInt("inner_group_num", default: 1)
+            guard numHiddenLayers % numHiddenGroups == 0 else {
+                throw ConfigError(file: file, key: "num_hidden_groups",
+                                  "\(numHiddenGroups) does not divide num_hidden_layers \(numHiddenLayers): each group must run as many layers")
+            }
+        } else {
+            (numHiddenGroups, innerGroupNum) = (numHiddenLayers, 1)
+        }
         numAttentionHeads = try r.positiveInt(k.key("num_attention_heads"), default: k.intDefault("num_attention_heads", 12))
         intermediateSize = try r.positiveInt(k.key("intermediate_size"), default: k.intDefault("intermediate_size", 3072))
-        hiddenActName = try r.string(k.key("hidden_act"), default: "gelu")
+        hiddenActName = try r.string(k.key("hidden_act"), default: k.hiddenAct)
         guard let act = HiddenActivation(huggingFaceName: hiddenActName) else {
             throw ConfigError(file: file, key: k.key("hidden_act"),
                               "unsupported activation \"\(hiddenActName)\"; bertkit supports gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, relu, silu, swish")
@@ -130,8 +158,9 @@ public struct BertConfig: Sendable, Equatable {
         let nullablePad = family.embeddings.positions == .absolute
         padTokenId = try r.int("pad_token_id", default: k.intDefault("pad_token_id", 0), nullable: nullablePad)
         initializerRange = try r.positiveDouble("initializer_range", default: 0.02)
-        hiddenDropoutProb = try r.probability(k.key("hidden_dropout_prob"), default: 0.1)
-        attentionProbsDropoutProb = try r.probability(k.key("attention_probs_dropout_prob"), default: 0.1)
+        hiddenDropoutProb = try r.probability(k.key("hidden_dropout_prob"), default: k.doubleDefault("hidden_dropout_prob", 0.1))
+        attentionProbsDropoutProb = try r.probability(k.key("attention_probs_dropout_prob"),
+                                                      default: k.doubleDefault("attention_probs_dropout_prob", 0.1))
         classifierDropout = try r.optionalProbability(k.key("classifier_dropout")) ?? k.defaults["classifier_dropout"]
         summaryFirstDropout = try r.probability("summary_first_dropout", default: k.doubleDefault("summary_first_dropout", 0))
         summaryLastDropout = try r.probability("summary_last_dropout", default: k.doubleDefault("summary_last_dropout", 0))
@@ -205,6 +234,7 @@ public struct BertConfig: Sendable, Equatable {
         o[k.key("hidden_size")] = .int(hiddenSize)
         if k.embeddingSize { o["embedding_size"] = .int(embeddingSize) }
         o[k.key("num_hidden_layers")] = .int(numHiddenLayers)
+        if k.layerGroups { (o["num_hidden_groups"], o["inner_group_num"]) = (.int(numHiddenGroups), .int(innerGroupNum)) }
         o[k.key("num_attention_heads")] = .int(numAttentionHeads)
         o[k.key("intermediate_size")] = .int(intermediateSize)
         o[k.key("hidden_act")] = .string(hiddenActName)

@@ -120,9 +120,9 @@ public final class ActivationBuffers: @unchecked Sendable {
         }
         var offsets: [Offsets] = []
         if keepEveryLayer {
-            for _ in 0..<c.numHiddenLayers { offsets.append(layerPlan(&plan)) }
+            for _ in 0..<c.appliedLayers { offsets.append(layerPlan(&plan)) }
         } else {
-            offsets = [Offsets](repeating: layerPlan(&plan), count: c.numHiddenLayers)
+            offsets = [Offsets](repeating: layerPlan(&plan), count: c.appliedLayers)
         }
         let head = architecture.head
         let poolerAt = architecture.pooler ? plan.add(batch * h) : -1

@@ -75,16 +75,19 @@ public enum Tap: Hashable, Sendable, CustomStringConvertible {
         }
         switch n {
         case "embeddings": self = .embeddings; return
-        case "embeddings_project": self = .embeddingsProjection; return
+        // ELECTRA's `embeddings_project`, ALBERT's `encoder.embedding_hidden_mapping_in`.
+        case "embeddings_project", "encoder.embedding_hidden_mapping_in": self = .embeddingsProjection; return
         case "pooler", "pooler_output": self = .pooler; return
         case "classifier": self = .classifier; return
         case "qa_outputs": self = .qaOutputs; return
         case "start_logits": self = .startLogits; return
         case "end_logits": self = .endLogits; return
-        case "cls.seq_relationship", "seq_relationship_logits": self = .nextSentence; return
+        // ALBERT's sentence-order head is bertkit's NSP slot.
+        case "cls.seq_relationship", "seq_relationship_logits", "sop_classifier", "sop_logits": self = .nextSentence; return
         // BERT's `cls.predictions`, RoBERTa's `lm_head`, ELECTRA's `generator_lm_head`, DistilBERT's
-        // `vocab_projector` (its last module).
-        case "cls.predictions", "lm_head", "generator_lm_head", "vocab_projector", "prediction_logits": self = .predictions; return
+        // `vocab_projector` (its last module), ALBERT's `predictions`.
+        case "cls.predictions", "lm_head", "generator_lm_head", "vocab_projector", "predictions", "prediction_logits":
+            self = .predictions; return
         case "sentence_embedding": self = .sentenceEmbedding; return
         case "last_hidden_state": self = .output(layer: layers - 1); return
         case "logits":
@@ -139,7 +142,7 @@ public enum Tap: Hashable, Sendable, CustomStringConvertible {
     public static func all(for model: BertModel, predictions: Bool = false) -> [Tap] {
         var taps: [Tap] = [.embeddings]
         if model.config.projectsEmbeddings { taps.append(.embeddingsProjection) }
-        for l in 0..<model.config.numHiddenLayers {
+        for l in 0..<model.config.appliedLayers {
             taps += [.attentionProbs(layer: l), .attentionSelf(layer: l), .attention(layer: l), .intermediate(layer: l),
                      .output(layer: l)]
         }

@@ -104,7 +104,7 @@ public final class DropoutMasks: @unchecked Sendable {
         self.rates = rates
         let t = batch * seq, h = c.hiddenSize
         var order: [(site: DropoutSite, count: Int)] = [(.embeddings, t * c.embeddingSize)]
-        for l in 0..<c.numHiddenLayers {
+        for l in 0..<c.appliedLayers {
             order += [(.attentionProbs(layer: l), batch * c.numAttentionHeads * seq * seq), (.attentionOutput(layer: l), t * h),
                       (.output(layer: l), t * h)]
         }

@@ -31,7 +31,7 @@ final class PackedLinears {
         let h = c.hiddenSize, inter = c.intermediateSize
         let shapes = [(3 * h, h), (h, h), (inter, h), (h, inter)]
         let perLayer = shapes.map { bk_packed_floats(Int32($0.0), Int32($0.1)) }
-        let total = max(1, perLayer.reduce(0, +) * c.numHiddenLayers)
+        let total = max(1, perLayer.reduce(0, +) * c.storedLayers)
         storage = UnsafeMutableRawPointer.allocate(byteCount: total * 4, alignment: 64).bindMemory(to: Float.self, capacity: total)
         byteCount = total * 4
         version = p.version
@@ -44,7 +44,7 @@ final class PackedLinears {
             at += bk_packed_floats(Int32(n), Int32(k))
             return PackedWeight(data: dst, outFeatures: n, inFeatures: k)
         }
-        layers = (0..<c.numHiddenLayers).map { l in
+        layers = (0..<c.storedLayers).map { l in
             Layer(qkv: pack(p[.layer(l, .queryWeight)], 3 * h, h), attentionOutput: pack(p[.layer(l, .attentionOutputWeight)], h, h),
                   intermediate: pack(p[.layer(l, .intermediateWeight)], inter, h), output: pack(p[.layer(l, .outputWeight)], h, inter))
         }

@@ -101,8 +101,10 @@ extension BertModel {
         let drop = a.dropout
 
         input.attentionMask.withUnsafeBufferPointer { mask in
-            for l in stride(from: c.numHiddenLayers - 1, through: 0, by: -1) {
-                let la = a.layers[l], w = LayerWeights(p, layer: l), gw = LayerWeights(g, layer: l)
+            for l in stride(from: c.appliedLayers - 1, through: 0, by: -1) {
+                // A stored layer applied several times (ALBERT) gets each application's gradient added.
+                let stored = c.storedLayer(forLayer: l)
+                let la = a.layers[l], w = LayerWeights(p, layer: stored), gw = LayerWeights(g, layer: stored)
                 let x = l == 0 ? a.encoderInput : a.layers[l - 1].output
                 // BertOutput: LayerNorm (its input gradient to the dense and, as a copy, to the residual),
                 // then dense + residual.

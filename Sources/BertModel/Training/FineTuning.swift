@@ -11,6 +11,8 @@ public enum FineTuningError: LocalizedError, Equatable {
     case noExamples(path: String)
     /// The family has no such head (RoBERTa has no next-sentence head).
     case headNotInFamily(family: String, head: HeadKind, heads: [String])
+    /// A dropout the family's head has that training does not apply (ALBERT's sentence-order dropout).
+    case unsupportedDropout(family: String, head: HeadKind, key: String, rate: Double)
 
     public var errorDescription: String? {
         switch self {
@@ -24,6 +26,9 @@ public enum FineTuningError: LocalizedError, Equatable {
             return "\(p): no training examples"
         case let .headNotInFamily(f, h, heads):
             return "\(f) has no \(h.rawValue) head; its classes are \(heads.joined(separator: ", "))"
+        case let .unsupportedDropout(f, h, key, rate):
+            return "\(f)'s \(h.rawValue) head drops its pooled output before the sentence-order classifier (\(key) \(rate)), "
+                + "which bertkit's training does not do yet; train with \(key) 0 or put a task head on the encoder"
         }
     }
 }

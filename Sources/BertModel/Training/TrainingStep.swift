@@ -65,6 +65,10 @@ public final class Trainer: @unchecked Sendable {
     public func lossAndGradients(_ input: BertInput, targets: TrainingTargets,
                                  masks given: DropoutMasks? = nil) throws -> (loss: Float, logits: [Float]) {
         try model.check(targets, batch: input.batch, seq: input.seq)
+        let family = model.config.family
+        if model.head.hasNextSentence, let key = family.nextSentenceDropout, dropout.classifier > 0 {
+            throw FineTuningError.unsupportedDropout(family: family.displayName, head: model.head, key: key, rate: Double(dropout.classifier))
+        }
         let a: ActivationBuffers, d: GradientBuffers
         if let c = activations, c.batch == input.batch, c.seq == input.seq, let g = gradientBuffers {
             a = c

@@ -18,7 +18,7 @@ public struct AttentionMaps {
         try model.forward(input, into: buffers)
         let c = model.config, s = input.seq
         tokens = input.inputIds.map { id in model.vocabulary?.tokens[Int(id)] ?? "#\(id)" }
-        layers = c.numHiddenLayers
+        layers = c.appliedLayers
         heads = c.numAttentionHeads
         probabilities = (0..<layers).map { l in
             let p = buffers.values(of: .attentionProbs(layer: l), config: c)!

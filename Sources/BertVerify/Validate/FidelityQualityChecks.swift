@@ -6,7 +6,7 @@ import Foundation
 /// problem types are in ProblemQualityChecks.swift), Latency.
 enum FidelityQualityChecks {
     static func fidelity(_ model: BertModel, golden: String, tolerance: Tolerance) throws -> ValidationCheck {
-        let g = try GoldenFile.read(path: golden, layers: model.config.numHiddenLayers, head: model.head)
+        let g = try GoldenFile.read(path: golden, layers: model.config.appliedLayers, head: model.head)
         let r = try Verifier.verify(model: model, golden: g, tolerance: tolerance)
         let worst = r.taps.map(\.maxAbsError).max() ?? 0
         if let f = r.firstFailure {

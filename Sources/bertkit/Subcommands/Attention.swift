@@ -44,8 +44,8 @@ struct Attention: ParsableCommand {
         try runReportingErrors {
             let m = try BertModel(checkpoint: CheckpointLoader.load(path: model))
             let c = m.config
-            if let l = layer, !(0..<c.numHiddenLayers).contains(l) {
-                throw ValidationError("--layer \(l): the model has layers 0...\(c.numHiddenLayers - 1)")
+            if let l = layer, !(0..<c.appliedLayers).contains(l) {
+                throw ValidationError("--layer \(l): the model has layers 0...\(c.appliedLayers - 1)")
             }
             if let h = head, !(0..<c.numAttentionHeads).contains(h) {
                 throw ValidationError("--head \(h): the model has heads 0...\(c.numAttentionHeads - 1)")
@@ -64,7 +64,7 @@ struct Attention: ParsableCommand {
         let maps = try AttentionMaps(model: m, text: input)
         let title = input.text + (input.pair.map { " ||| " + $0 } ?? "")
         let svg = grid ? maps.grid(title: "attention: \(title)").svg(cell: 8)
-                       : maps.map(layer: layer ?? m.config.numHiddenLayers - 1, head: head).svg()
+                       : maps.map(layer: layer ?? m.config.appliedLayers - 1, head: head).svg()
         try AtomicFileWriter.write(Data(svg.utf8), to: path)
         Console.log("wrote \(path) (\(maps.tokens.count) tokens)")
     }

@@ -68,7 +68,7 @@ struct Diff: ParsableCommand {
                     texts = try Self.readJSONL(path)
                 } else {
                     // A golden given as inputs: compare both sides on its tokens, as if it were A's dump.
-                    let g = try GoldenFile.read(path: path, layers: sa.config?.numHiddenLayers ?? sb.config?.numHiddenLayers ?? 1)
+                    let g = try GoldenFile.read(path: path, layers: sa.config?.appliedLayers ?? sb.config?.appliedLayers ?? 1)
                     let r = try ModelDiff.run(sa, sb, golden: g, tolerance: tol)
                     return try emit(r)
                 }

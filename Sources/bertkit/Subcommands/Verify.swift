@@ -87,7 +87,7 @@ struct Verify: ParsableCommand {
             if let t = threads { ComputeThreads.set(t) }
             let m = try BertModel(checkpoint: files.load(model))
             if train { return try verifyStep(m) }
-            let g = try GoldenFile.read(path: golden, layers: m.config.numHiddenLayers, head: m.head)
+            let g = try GoldenFile.read(path: golden, layers: m.config.appliedLayers, head: m.head)
             let tol = Tolerance(atol: atol ?? Tolerance.f32.atol, rtol: rtol ?? Tolerance.f32.rtol, stat: Tolerance.Stat(rawValue: stat ?? "max")!)
             let r = try Verifier.verify(model: m, golden: g, tolerance: tol, failFast: failFast)
             if json {

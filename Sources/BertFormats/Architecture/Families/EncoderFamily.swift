@@ -30,17 +30,24 @@ public struct EncoderFamily: Sendable, Equatable, CustomStringConvertible {
     public var layers: LayerNames = .bert
     /// A relative position bias added to every layer's attention scores (MPNet); nil: none.
     public var relativeAttention: RelativeAttentionBias? = nil
+    /// Encoder parameters outside the layers spelt otherwise than their canonical name (ALBERT's
+    /// `pooler.weight`, `encoder.embedding_hidden_mapping_in.weight`); the canonical spelling is then no name of the family.
+    public var encoderNames: [BertParameter: String] = [:]
+    /// The config key of a dropout before the next-sentence slot's Linear (ALBERT's AlbertSOPHead drops the
+    /// pooled output with `classifier_dropout_prob`); bertkit's training does not apply it yet, so a
+    /// pre-training step with that rate above 0 is refused naming the key. Nil: NSP has no dropout (BERT).
+    public var nextSentenceDropout: String? = nil
 
     public var description: String { displayName }
 
     // MARK: The registry
 
     /// Every family bertkit runs. A new family is one more entry (and its file).
-    public static let all: [EncoderFamily] = [.bert, .roberta, .xlmRoberta, .electra, .distilbert, .mpnet]
+    public static let all: [EncoderFamily] = [.bert, .roberta, .xlmRoberta, .electra, .distilbert, .mpnet, .albert]
 
     /// Families transformers has that bertkit refuses by name until they land (issue 14).
     public static let notYetSupported: [String: String] = [
-        "albert": "ALBERT", "camembert": "CamemBERT",
+        "camembert": "CamemBERT",
         "deberta": "DeBERTa", "deberta-v2": "DeBERTa-v2", "xlm-roberta-xl": "XLM-RoBERTa-XL", "modernbert": "ModernBERT",
     ]
 
@@ -111,20 +118,40 @@ public struct LayerNames: Sendable, Equatable {
     /// Module path under layer N → the BERT module whose output it is (`sa_layer_norm` → `attention`).
     /// Empty: BERT's module names (`attention.self`, `attention`, `intermediate`, `output`).
     public var taps: [String: String]
+    /// ALBERT's groups: each entry of `scope` is a group whose layers are the `ModuleList` `inner`
+    /// (`encoder.albert_layer_groups.G.albert_layers.J`), stored layer G · inner_group_num + J. Nil: one level.
+    public var inner: String? = nil
 
     public static let bert = LayerNames(scope: "encoder.layer", parameters: [:], taps: [:])
 
     /// The spelling of `p` under layer N's scope.
     public func name(_ p: BertParameter.Layer) -> String { parameters[p] ?? p.rawValue }
 
-    /// The parameter an unprefixed `state_dict` name of this spelling stands for; nil for any other name.
-    public func parameter(_ n: String) -> BertParameter? {
+    /// The path of stored layer `k` (`encoder.layer.3`, `encoder.albert_layer_groups.1.albert_layers.0`)
+    /// when each group holds `innerLayers` layers.
+    public func path(_ k: Int, innerLayers: Int) -> String {
+        guard let inner else { return scope + ".\(k)" }
+        return scope + ".\(k / innerLayers).\(inner).\(k % innerLayers)"
+    }
+
+    /// The parameter an unprefixed `state_dict` name of this spelling stands for; nil for any other
+    /// name (with groups of `innerLayers` layers, a layer index outside a group too).
+    public func parameter(_ n: String, innerLayers: Int = 1) -> BertParameter? {
+        guard var (i, rest) = Self.index(n, after: scope) else { return nil }
+        if let inner {
+            guard let (j, tail) = Self.index(rest, after: inner), j < innerLayers else { return nil }
+            (i, rest) = (i * innerLayers + j, tail)
+        }
+        guard let p = BertParameter.Layer.allCases.first(where: { name($0) == rest }) else { return nil }
+        return .layer(i, p)
+    }
+
+    /// `scope.N.rest` → (N, rest).
+    private static func index(_ n: String, after scope: String) -> (Int, String)? {
         guard n.hasPrefix(scope + ".") else { return nil }
         let rest = n.dropFirst(scope.count + 1)
         guard let dot = rest.firstIndex(of: "."), let i = Int(rest[..<dot]), i >= 0, String(i) == rest[..<dot] else { return nil }
-        let tail = String(rest[rest.index(after: dot)...])
-        guard let p = BertParameter.Layer.allCases.first(where: { name($0) == tail }) else { return nil }
-        return .layer(i, p)
+        return (i, String(rest[rest.index(after: dot)...]))
     }
 }
 
@@ -250,15 +277,26 @@ public struct ConfigSchema: Sendable, Equatable {
     public var absent: Set<String>
     /// Why the family refuses `tie_word_embeddings: false`; nil when an untied decoder is supported.
     public var untiedRefusal: String?
+    /// Whether `num_hidden_groups` and `inner_group_num` are read (ALBERT's shared layers, BertConfig.storedLayer).
+    public var layerGroups: Bool
+    /// Whether `embedding_hidden_mapping_in` (ALBERT) runs even when embedding_size = hidden_size;
+    /// ELECTRA's `embeddings_project` exists only when they differ.
+    public var alwaysProjects: Bool
+    /// `hidden_act`'s default (ALBERT's gelu_new).
+    public var hiddenAct: String
 
     public init(keys: [String: String], defaults: [String: Double], fixed: [String: JSONValue] = [:], embeddingSize: Bool = false,
-                absent: Set<String> = [], untiedRefusal: String? = nil) {
+                absent: Set<String> = [], untiedRefusal: String? = nil, layerGroups: Bool = false, alwaysProjects: Bool = false,
+                hiddenAct: String = "gelu") {
         self.keys = keys
         self.defaults = defaults
         self.fixed = fixed
         self.embeddingSize = embeddingSize
         self.absent = absent
         self.untiedRefusal = untiedRefusal
+        self.layerGroups = layerGroups
+        self.alwaysProjects = alwaysProjects
+        self.hiddenAct = hiddenAct
     }
 
     public static let bert = ConfigSchema(keys: [:], defaults: [:])
