@@ -6,7 +6,7 @@
                                                                     # golden/.venv-tf (transformers 4.57.6)
 
 Writes golden/expected/families/pipelines.json:
-- `fill-mask`: per masked-LM fixture, per text, `pipeline("fill-mask")(text, top_k=3)`;
+- `fill-mask`: per masked-LM fixture (each family's tied one, and UNTIED_MASKED_LM), per text, `pipeline("fill-mask")(text, top_k=3)`;
 - `text-classification`: per sequence-classification fixture (single-label, multi-label, regression),
   per text, `pipeline("text-classification")(text, top_k=None)` (softmax / sigmoid / none as the
   pipeline picks from problem_type);
@@ -38,6 +38,8 @@ TF_PYTHON = HERE / ".venv-tf" / "bin" / "python"
 MIN_GAP = 1e-4
 # Fixture name prefixes (`roberta-masked-lm`, …); FILL's `<mask>` becomes each tokenizer's mask token ([MASK]).
 FAMILIES = ("roberta", "xlmr", "electra", "distilbert")
+# Masked-LM fixtures with their own decoder (tie_word_embeddings false), beside each family's tied one.
+UNTIED_MASKED_LM = ["distilbert-masked-lm-untied"]
 
 FILL = ["The cat sat on the <mask>.", "Hello <mask>!", "<mask> won the game today.", "Stock prices <mask> in the city.",
         "The quick brown <mask> jumps over the lazy dog.", "She sells sea <mask> by the sea shore.",
@@ -65,8 +67,7 @@ def gaps_ok(scores):
 
 def fill_mask(pipe_cls):
     out = {}
-    for fam in FAMILIES:
-        name = f"{fam}-masked-lm"
+    for name in [f"{fam}-masked-lm" for fam in FAMILIES] + UNTIED_MASKED_LM:
         pipe = pipe_cls("fill-mask", model=str(FIXTURES / name / "safetensors"))
         cases = []
         for t in (t.replace("<mask>", pipe.tokenizer.mask_token) for t in FILL):
