@@ -201,8 +201,11 @@ extension BertModel {
             }
         }
         if head == .questionAnswering {
-            LinearHead.questionAnswering(p).backward(dinp: d.residual, grads: .questionAnswering(g), dout: d.logits, inp: last,
-                                                     rows: t, features: h)
+            // Through DistilBERT's `qa_dropout` when it had a mask (d.residual holds only this head's gradient).
+            let dropped = drop?.mask(.classifier) != nil
+            LinearHead.questionAnswering(p).backward(dinp: d.residual, grads: .questionAnswering(g), dout: d.logits,
+                                                     inp: dropped ? UnsafePointer(drop!.classifierInput) : last, rows: t, features: h)
+            dropoutBackward(d.residual, drop, .classifier, rows: t, cols: h)
         }
         if let m = d.maskedLM, head.hasMaskedLM {
             let tied = architecture.tiedDecoder
