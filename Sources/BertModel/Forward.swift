@@ -196,7 +196,7 @@ extension BertModel {
             case .everyToken:
                 (inp, rows) = (UnsafePointer(last), t)
             }
-            ClassificationHead(p, layout: layout).forward(logits: logits, inp: inp, densePre: a.classifierDensePre,
+            ClassificationHead(p, layout: layout, hiddenAct: c.hiddenAct).forward(logits: logits, inp: inp, densePre: a.classifierDensePre,
                                                           denseOut: a.classifierDense, rows: rows, features: h, masks: dropout)
         }
         if head == .questionAnswering, let logits = a.logits, let start = a.startLogits, let end = a.endLogits {

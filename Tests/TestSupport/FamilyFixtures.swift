@@ -28,6 +28,7 @@ public enum FamilyFixtures {
             ("sequence-classification", .sequenceClassification), ("multi-label", .sequenceClassification),
             ("regression", .sequenceClassification), ("token-classification", .tokenClassification),
             ("question-answering", .questionAnswering), ("multiple-choice", .multipleChoice),
+            ("pre-training", .replacedTokenDetection),
         ]
         for (h, kind) in electra {
             out.append(("electra-\(h)", kind, ["safetensors", "bin", "h5"] + (h == "masked-lm-untied" ? [] : ["keras"])))

@@ -13,6 +13,9 @@ public enum HeadKind: String, CaseIterable, Sendable, Codable {
     case tokenClassification = "token-classification"
     case questionAnswering = "question-answering"
     case multipleChoice = "multiple-choice"
+    /// `ElectraForPreTraining`, the discriminator: one logit per token, whether it was replaced
+    /// (`discriminator_predictions`). Not BERT's pre-training head, though transformers gives both the suffix.
+    case replacedTokenDetection = "replaced-token-detection"
 
     /// What transformers' class names add to the family's prefix (`ForMaskedLM`); `Model` for none.
     public var classSuffix: String {
@@ -25,6 +28,7 @@ public enum HeadKind: String, CaseIterable, Sendable, Codable {
         case .tokenClassification: "ForTokenClassification"
         case .questionAnswering: "ForQuestionAnswering"
         case .multipleChoice: "ForMultipleChoice"
+        case .replacedTokenDetection: "ForPreTraining"
         }
     }
 
@@ -59,7 +63,7 @@ public enum HeadKind: String, CaseIterable, Sendable, Codable {
     public func classifierRows(_ c: BertConfig) -> Int? {
         switch self {
         case .sequenceClassification, .tokenClassification: c.numLabels
-        case .multipleChoice: 1
+        case .multipleChoice, .replacedTokenDetection: 1
         default: nil
         }
     }

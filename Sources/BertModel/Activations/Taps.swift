@@ -13,7 +13,8 @@ public enum Tap: Hashable, Sendable, CustomStringConvertible {
     case intermediate(layer: Int)
     case output(layer: Int)
     case pooler
-    /// The `classifier` Linear: [B, labels] (sequence), [B, S, labels] (token), [B·C, 1] (choices).
+    /// The `classifier` Linear: [B, labels] (sequence), [B, S, labels] (token), [B·C, 1] (choices),
+    /// [B, S] (ELECTRA's `discriminator_predictions`).
     case classifier
     /// Multiple choice's `logits`, the classifier's output viewed as [B, C].
     case choiceLogits
@@ -77,7 +78,8 @@ public enum Tap: Hashable, Sendable, CustomStringConvertible {
         case "embeddings": self = .embeddings; return
         case "embeddings_project": self = .embeddingsProjection; return
         case "pooler", "pooler_output": self = .pooler; return
-        case "classifier": self = .classifier; return
+        // ELECTRA's discriminator head is `discriminator_predictions`, its output the logits [B, S].
+        case "classifier", "discriminator_predictions": self = .classifier; return
         case "qa_outputs": self = .qaOutputs; return
         case "start_logits": self = .startLogits; return
         case "end_logits": self = .endLogits; return
@@ -89,7 +91,7 @@ public enum Tap: Hashable, Sendable, CustomStringConvertible {
         case "last_hidden_state": self = .output(layer: layers - 1); return
         case "logits":
             switch head {
-            case .sequenceClassification, .tokenClassification: self = .classifier
+            case .sequenceClassification, .tokenClassification, .replacedTokenDetection: self = .classifier
             case .multipleChoice: self = .choiceLogits
             case .maskedLM: self = .predictions
             case .nextSentence: self = .nextSentence
@@ -127,6 +129,7 @@ public enum Tap: Hashable, Sendable, CustomStringConvertible {
         case .none: []
         case .sequenceClassification, .tokenClassification: [.classifier]
         case .multipleChoice: [.classifier, .choiceLogits]
+        case .replacedTokenDetection: [.classifier]
         case .questionAnswering: [.qaOutputs, .startLogits, .endLogits]
         case .nextSentence: [.nextSentence]
         case .maskedLM: [.predictions]
@@ -175,7 +178,7 @@ public enum Tap: Hashable, Sendable, CustomStringConvertible {
     public func isPerToken(head: HeadKind) -> Bool {
         switch self {
         case .pooler, .choiceLogits, .nextSentence, .sentenceEmbedding, .attentionProbs: false
-        case .classifier: head == .tokenClassification
+        case .classifier: head == .tokenClassification || head == .replacedTokenDetection
         default: true
         }
     }

@@ -115,7 +115,7 @@ public final class DropoutMasks: @unchecked Sendable {
     /// [T, H] every token's hidden state for token classification.
     let classifierInput: UnsafeMutablePointer<Float>
     private let classifierCount: Int
-    /// [B, H] the output projection's input after `.classifierDense`'s dropout (heads with a dense).
+    /// [B, H] ([T, H] on every token) the output projection's input after `.classifierDense`'s dropout (heads with a dense).
     let classifierDenseInput: UnsafeMutablePointer<Float>
     private let denseCount: Int
 
@@ -138,7 +138,8 @@ public final class DropoutMasks: @unchecked Sendable {
         case nil: head == .questionAnswering ? t : 0
         }
         if classifierRows > 0 { order.append((.classifier, classifierRows * h)) }
-        if layout?.dense != nil { order.append((.classifierDense, batch * h)) }
+        let denseRows = layout?.input == .everyToken ? t : batch
+        if layout?.dense != nil { order.append((.classifierDense, denseRows * h)) }
         sites = order.filter { rates.rate($0.site) > 0 }
         let offsets = sites.reduce(into: [0]) { $0.append($0.last! + (($1.count + 63) & ~63)) }
         total = offsets.last!
@@ -150,7 +151,7 @@ public final class DropoutMasks: @unchecked Sendable {
         classifierCount = sites.contains { $0.site == .classifier } ? classifierRows * h : 0
         classifierInput = .allocate(capacity: max(classifierCount, 1))
         classifierInput.initialize(repeating: 0, count: max(classifierCount, 1))
-        denseCount = sites.contains { $0.site == .classifierDense } ? batch * h : 0
+        denseCount = sites.contains { $0.site == .classifierDense } ? denseRows * h : 0
         classifierDenseInput = .allocate(capacity: max(denseCount, 1))
         classifierDenseInput.initialize(repeating: 0, count: max(denseCount, 1))
     }

@@ -21,9 +21,13 @@ public enum TrainingTargetsError: LocalizedError, Equatable {
     case outOfRange(name: String, index: Int, value: Int, classes: Int)
     /// A multiple-choice batch of `rows` rows cannot hold `examples` examples with the same number of choices.
     case choices(rows: Int, examples: Int)
+    /// A head bertkit runs but cannot train (no loss of transformers' reproduced yet).
+    case noLoss(head: HeadKind, className: String, why: String)
 
     public var errorDescription: String? {
         switch self {
+        case let .noLoss(head, className, why):
+            "\(className) (\(head.rawValue)) cannot be trained by bertkit: \(why)"
         case let .wrongTask(head, task):
             "\(task) targets cannot train a \(head.architectureName) (its head is \(head.rawValue))"
         case let .count(name, found, expected):
@@ -40,6 +44,11 @@ public enum TrainingTargetsError: LocalizedError, Equatable {
 let ignoredLabel = -100
 
 extension BertModel {
+    /// Why ELECTRA's discriminator does not train (finetune says so by name).
+    public static let replacedTokenDetectionUntrained =
+        "ElectraForPreTraining's loss (BCEWithLogitsLoss over the attention mask's tokens against replaced/original labels) "
+        + "has no bertkit data reader or step golden yet; fine-tune the encoder under another head (load it as ElectraModel)"
+
     /// Checks `targets` against the head and the batch shape (before anything runs).
     func check(_ targets: TrainingTargets, batch b: Int, seq s: Int) throws {
         let c = config, t = b * s
@@ -50,6 +59,8 @@ extension BertModel {
             }
         }
         switch (head, targets) {
+        case (.replacedTokenDetection, _):
+            throw TrainingTargetsError.noLoss(head: head, className: architecture.className, why: Self.replacedTokenDetectionUntrained)
         case (.sequenceClassification, .classes(let y)):
             // classificationLoss has no ignore index (it predates the other heads and stays bit for bit).
             guard y.count == b else { throw TrainingTargetsError.count(name: "labels", found: y.count, expected: b) }

@@ -155,6 +155,8 @@ public enum HeadActivation: String, Sendable, Equatable {
     case gelu
     /// DistilBERT's `pre_classifier`.
     case relu
+    /// The config's `hidden_act` (ElectraDiscriminatorPredictions' `get_activation(config.hidden_act)`).
+    case hiddenAct
 }
 
 /// The classification Linear a head ends in, and what it reads.
