@@ -32,8 +32,12 @@ public enum HeadKind: String, CaseIterable, Sendable, Codable {
         }
     }
 
-    /// BERT's class name (`BertForMaskedLM`); `EncoderFamily.className` gives another family's.
-    public var architectureName: String { EncoderFamily.bert.className(self) }
+    /// BERT's class name (`BertForMaskedLM`); `EncoderFamily.className` gives another family's. A head
+    /// BERT lacks is named in the first family that has it (`ElectraForPreTraining`), not `BertForPreTraining`.
+    public var architectureName: String {
+        let f = EncoderFamily.bert.has(self) ? .bert : EncoderFamily.all.first { $0.has(self) } ?? .bert
+        return f.className(self)
+    }
 
     /// The head of a BERT class name.
     public init?(architectureName: String) {

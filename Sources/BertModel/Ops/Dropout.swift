@@ -131,11 +131,13 @@ public final class DropoutMasks: @unchecked Sendable {
                       (.output(layer: l), t * h)]
         }
         let layout = c.family.layout(head).classifier
-        // QA's input dropout (DistilBertForQuestionAnswering's `qa_dropout`) is on every token, as token classification's.
+        // QA's input dropout, in families whose QA head has one (DistilBertForQuestionAnswering's
+        // `qa_dropout`, DropoutSchema), is on every token as token classification's; BERT's QA has none.
+        let qaDropout = head == .questionAnswering && (c.family.config.dropout.heads[head].map { $0.input != .none } ?? false)
         let classifierRows: Int = switch layout?.input {
         case .pooled, .firstToken: batch
         case .everyToken: t
-        case nil: head == .questionAnswering ? t : 0
+        case nil: qaDropout ? t : 0
         }
         if classifierRows > 0 { order.append((.classifier, classifierRows * h)) }
         let denseRows = layout?.input == .everyToken ? t : batch
