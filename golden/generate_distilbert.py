@@ -7,7 +7,8 @@ tokenizer, and their activation goldens.
     golden/.venv/bin/python golden/generate_distilbert.py --skip-keras
 
 One model per transformers class (HEADS below: DistilBertModel with learned and with sinusoidal
-positions, DistilBertForMaskedLM (tied), DistilBertForSequenceClassification single-label,
+positions, DistilBertForMaskedLM tied and untied (`tie_word_embeddings: false`: its own
+`vocab_projector.weight`, still one bias), DistilBertForSequenceClassification single-label,
 multi-label and regression, token classification, QA, multiple choice). Odd settings: dim 24 with
 3 heads or 20 with 5, hidden_dim 37, max_position_embeddings 40, activation gelu / gelu_new / relu /
 silu (the masked-LM head follows `activation`, which is what DistilBertForMaskedLM does). Weights are
@@ -24,11 +25,11 @@ Tokenizer: golden/fixtures/tiny-vocab.txt through DistilBertTokenizer (BERT's Wo
 tokenizer_config.json, vocab.txt; model_max_length 40).
 
 golden/fixtures/families/distilbert-<head>/ holds one transformers folder per format:
-  safetensors/  save_pretrained (the tied vocab_projector.weight is not stored)
+  safetensors/  save_pretrained (a tied vocab_projector.weight is not stored; masked-lm-untied's is)
   bin/          torch.save(model.state_dict()) (the tied tensors share storage)
   h5/           h5py, one dataset per safetensors key (generate_formats.py's writer)
   keras/        TFDistilBert<Head>.save_pretrained (transformers 4.57.6 in golden/.venv-tf) through
-                transformers' PyTorch -> TF loader
+                transformers' PyTorch -> TF loader; not for masked-lm-untied (NO_KERAS)
 golden/expected/families/distilbert-<head>.acts.safetensors: golden/record.py on the safetensors folder.
 golden/fixtures/families/distilbert-sentence-transformers/: distilbert-base under mean Pooling +
 Normalize, saved by sentence-transformers, with its record.py golden (`sentence_embedding`).
@@ -57,6 +58,7 @@ HEADS = {
     "base": ("Model", dict(WIDE, n_layers=2, activation="gelu"), 401),
     "sinusoidal": ("Model", dict(NARROW, n_layers=1, activation="relu", sinusoidal_pos_embds=True), 402),
     "masked-lm": ("ForMaskedLM", dict(NARROW, n_layers=2, activation="gelu_new"), 403),
+    "masked-lm-untied": ("ForMaskedLM", dict(WIDE, n_layers=1, activation="gelu", tie_word_embeddings=False), 410),
     "sequence-classification": ("ForSequenceClassification", dict(WIDE, n_layers=2, activation="gelu", **labels(TOPICS)), 404),
     "multi-label": ("ForSequenceClassification", dict(NARROW, n_layers=1, activation="silu",
                                                       problem_type="multi_label_classification", **labels(TOPICS[:3])), 405),
@@ -67,11 +69,14 @@ HEADS = {
     "multiple-choice": ("ForMultipleChoice", dict(NARROW, n_layers=2, activation="gelu_new"), 409),
 }
 ST_NAME = "distilbert-sentence-transformers"
+# TFDistilBertForMaskedLM always decodes with the word embeddings (TFDistilBertLMHead gets them as `input_embeddings`).
+NO_KERAS = {"masked-lm-untied": "TFDistilBertForMaskedLM has no untied decoder"}
 
 SINGLES = [["The quick brown fox jumps over the lazy dog."], ["Who won the game?", "The team did, today."],
            ["Stock prices rose 5% in the city!"]]
 TEXTS = {
     "masked-lm": [["The cat sat on the [MASK]."], ["[MASK] won the game?", "The team [MASK]."], ["Hello world!"]],
+    "masked-lm-untied": [["The dog sat on the [MASK]."], ["Stock prices [MASK] today."]],
     "question-answering": [["Who won the game?", "The team won the game today."],
                            ["Where is the cat?", "The cat sat on the mat, not in the bank."]],
     "multiple-choice": [["The cat sat on the", ["mat.", "stock market.", "big computer."]],
@@ -123,7 +128,8 @@ def build_model(name: str):
     randomize_(model, seed)
     model.eval()
     if suffix == "ForMaskedLM":
-        assert model.vocab_projector.weight is model.distilbert.embeddings.word_embeddings.weight, name
+        tied = model.vocab_projector.weight is model.distilbert.embeddings.word_embeddings.weight
+        assert tied == model.config.tie_word_embeddings, name
     assert torch.get_num_threads() == 1
     return model
 
@@ -199,7 +205,7 @@ def write_golden(name: str) -> None:
 
 def keras_part() -> None:
     """Inside golden/.venv-tf (transformers 4.57.6): TFDistilBert<Head> from the safetensors folder."""
-    for name in names():
+    for name in (n for n in names() if head_of(n) not in NO_KERAS):
         generate_roberta.write_keras(name, "TFDistilBert" + HEADS[head_of(name)][0], "DistilBertConfig")
 
 

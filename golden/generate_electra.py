@@ -8,14 +8,16 @@ WordPiece tokenizer, and their activation goldens.
 
 One model per transformers class (HEADS below: ElectraModel with embedding_size != hidden_size and
 with them equal, ElectraForMaskedLM tied and untied, ElectraForSequenceClassification single-label,
-multi-label and regression, token classification, QA, multiple choice). Most have embedding_size 12
+multi-label and regression, token classification, QA, multiple choice, ElectraForPreTraining (the
+discriminator: `discriminator_predictions` dense → hidden_act (gelu_new here) → dense_prediction, one logit
+per token)). Most have embedding_size 12
 or 16 under hidden_size 20 or 24, so `electra.embeddings_project` is exercised; `model-equal`,
 `regression` and `question-answering` have embedding_size = hidden_size (no projection tensor).
 Odd settings as generate_roberta.py's (3 or 5 heads, intermediate 37, layer_norm_eps 1e-7,
 max_position_embeddings 64, type_vocab_size 2); hidden_act gelu_new / relu / silu so a head that
 followed hidden_act instead of its fixed exact gelu (ElectraClassificationHead,
 ElectraGeneratorPredictions, SequenceSummary's summary_activation) would be caught. Weights are
-generate.py's `randomize_`. ElectraForPreTraining (the discriminator) has no fixture: bertkit refuses it.
+generate.py's `randomize_`.
 
 Tokenizer: ElectraTokenizer (WordPiece, BERT's) over golden/fixtures/tiny-vocab.txt, saved by
 save_pretrained (tokenizer.json, tokenizer_config.json) plus vocab.txt; model_max_length 64.
@@ -65,6 +67,7 @@ HEADS = {
     "token-classification": ("ForTokenClassification", dict(NARROW, num_hidden_layers=1, hidden_act="relu", **labels(TAGS)), 308),
     "question-answering": ("ForQuestionAnswering", dict(EQUAL, num_hidden_layers=1, hidden_act="gelu"), 309),
     "multiple-choice": ("ForMultipleChoice", dict(NARROW, num_hidden_layers=2, hidden_act="relu"), 310),
+    "pre-training": ("ForPreTraining", dict(WIDE, num_hidden_layers=2, hidden_act="gelu_new"), 311),
 }
 NO_KERAS = {"masked-lm-untied": "TFElectraForMaskedLM always decodes with the word embeddings"}
 

@@ -7,7 +7,7 @@ golden/generate_albert.py).
                                                                     # golden/.venv-tf (transformers 4.57.6)
 
 Writes golden/expected/families/pipelines.json:
-- `fill-mask`: per masked-LM fixture, per text, `pipeline("fill-mask")(text, top_k=3)`;
+- `fill-mask`: per masked-LM fixture (each family's tied one, and UNTIED_MASKED_LM), per text, `pipeline("fill-mask")(text, top_k=3)`;
 - `text-classification`: per sequence-classification fixture (single-label, multi-label, regression),
   per text, `pipeline("text-classification")(text, top_k=None)` (softmax / sigmoid / none as the
   pipeline picks from problem_type);
@@ -16,6 +16,8 @@ Writes golden/expected/families/pipelines.json:
   starts, WordPiece `##` continuations, offsets in characters);
 - `multiple-choice`: per multiple-choice fixture, per example, softmax over the choices of the logits of
   the model on `<s> context </s></s> choice </s>` (transformers has no multiple-choice pipeline);
+- `replaced-token-detection`: per ElectraForPreTraining fixture, per text, each non-special token with its
+  index, character offsets and sigmoid(logit) (no transformers pipeline: the model card's reading);
 and golden/expected/families/question-answering.json: `pipeline("question-answering")` of transformers
 4.57.6 (5.x removed it) per QA fixture at top_k QA_TOP_K (recorded as `top_k`), its first QA_TOP_K - 1 answers
 kept (the last only to check the gap below them). The top_k is part of the input: the pipeline keeps
@@ -45,6 +47,8 @@ MIN_GAP = 1e-4
 FAMILIES = ("roberta", "xlmr", "electra", "distilbert", "mpnet", "albert")
 # The question-answering pipeline's top_k; the answers above the last are recorded.
 QA_TOP_K = 3
+# Masked-LM fixtures with their own decoder (tie_word_embeddings false), beside each family's tied one.
+UNTIED_MASKED_LM = ["distilbert-masked-lm-untied"]
 
 FILL = ["The cat sat on the <mask>.", "Hello <mask>!", "<mask> won the game today.", "Stock prices <mask> in the city.",
         "The quick brown <mask> jumps over the lazy dog.", "She sells sea <mask> by the sea shore.",
@@ -72,8 +76,7 @@ def gaps_ok(scores):
 
 def fill_mask(pipe_cls):
     out = {}
-    for fam in FAMILIES:
-        name = f"{fam}-masked-lm"
+    for name in [f"{fam}-masked-lm" for fam in FAMILIES] + UNTIED_MASKED_LM:
         pipe = pipe_cls("fill-mask", model=str(FIXTURES / name / "safetensors"))
         cases = []
         for t in (t.replace("<mask>", pipe.tokenizer.mask_token) for t in FILL):
@@ -140,6 +143,32 @@ def multiple_choice():
     return out
 
 
+def replaced_token_detection():
+    """ElectraForPreTraining has no pipeline; its model card reads the discriminator's logits per token.
+    Per text: every token the tokenizer did not add (special_tokens_mask 0), its index in the input,
+    its character offsets and sigmoid(logit), the probability it was replaced."""
+    import torch
+    import transformers
+
+    out = {}
+    for name in ("electra-pre-training",):
+        folder = str(FIXTURES / name / "safetensors")
+        tok = transformers.AutoTokenizer.from_pretrained(folder)
+        model = transformers.ElectraForPreTraining.from_pretrained(folder, attn_implementation="eager").eval()
+        cases = []
+        for t in CLASSIFY + FILL[:2]:
+            e = tok(t, return_offsets_mapping=True, return_special_tokens_mask=True, return_tensors="pt")
+            offsets, special = e.pop("offset_mapping")[0].tolist(), e.pop("special_tokens_mask")[0].tolist()
+            with torch.no_grad():
+                logits = model(**e).logits[0]
+            scores = torch.sigmoid(logits).tolist()
+            tokens = tok.convert_ids_to_tokens(e["input_ids"][0].tolist())
+            cases.append({"input": t, "output": [{"token": tokens[i], "index": i, "start": offsets[i][0], "end": offsets[i][1],
+                                                  "score": scores[i]} for i in range(len(tokens)) if not special[i]]})
+        out[name] = cases
+    return out
+
+
 def question_answering() -> None:
     """Inside golden/.venv-tf: transformers 4.57.6's question-answering pipeline. Each recorded case also
     passes generate_question_answering.py's checks: its postprocess, redone from the captured logits,
@@ -190,7 +219,8 @@ def main() -> None:
     transformers.logging.set_verbosity_error()
     out = {"transformers": transformers.__version__, "fill-mask": fill_mask(transformers.pipeline),
            "text-classification": text_classification(transformers.pipeline),
-           "token-classification": token_classification(transformers.pipeline), "multiple-choice": multiple_choice()}
+           "token-classification": token_classification(transformers.pipeline), "multiple-choice": multiple_choice(),
+           "replaced-token-detection": replaced_token_detection()}
     (OUT / "pipelines.json").write_text(json.dumps(out, indent=2, sort_keys=True, ensure_ascii=False) + "\n", "utf-8")
     subprocess.run([str(TF_PYTHON), __file__, "--qa-only"], check=True)
 

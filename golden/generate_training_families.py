@@ -56,7 +56,10 @@ TRAINED = ["roberta-sequence-classification", "roberta-regression", "roberta-mas
            "mpnet-sequence-classification", "mpnet-masked-lm",
            # ALBERT (golden/generate_albert.py): 4 layers over 2 shared groups (each stored layer's gradient
            # is the sum over the 2 steps that run it), embedding_hidden_mapping_in, the embedding_size-wide MLM.
-           "albert-sequence-classification", "albert-masked-lm"]
+           "albert-sequence-classification", "albert-masked-lm",
+           # ELECTRA's discriminator (ElectraForPreTraining): dense → gelu_new → dense_prediction on every token,
+           # BCEWithLogitsLoss over the attention mask's tokens.
+           "electra-pre-training"]
 ROWS, BATCHES, MAX_LEN = 4, 5, 40
 # The masked LM's default seed left 5 of a 400-element weight's gradients under 100·eps (1e-6), past
 # the 1% TrainingHeadGoldenTests exempts (Adam amplifies their rounding): this batch draw has none.
@@ -74,7 +77,8 @@ CANONICAL = {"lm_head.dense.": "cls.predictions.transform.dense.", "lm_head.laye
              # DistilBERT (modeling_distilbert.py) under BERT's names.
              "transformer.layer.": "encoder.layer.", "pre_classifier.": "classifier.dense.",
              "vocab_transform.": "cls.predictions.transform.dense.", "vocab_layer_norm.": "cls.predictions.transform.LayerNorm.",
-             "vocab_projector.bias": "cls.predictions.bias"}
+             "vocab_projector.bias": "cls.predictions.bias",
+             "discriminator_predictions.dense_prediction.": "classifier.", "discriminator_predictions.dense.": "classifier.dense."}
 # DistilBERT's TransformerBlock parameter names (after `encoder.layer.N.`) as BertLayer's.
 DISTILBERT_LAYER = {"attention.q_lin.": "attention.self.query.", "attention.k_lin.": "attention.self.key.",
                     "attention.v_lin.": "attention.self.value.", "attention.out_lin.": "attention.output.dense.",
@@ -189,6 +193,8 @@ def make_batches(name: str, tokenizer, config):
                     elif u < 0.9:
                         ids[r, i] = int(rng.integers(0, config.vocab_size))
             b["labels"] = labels
+        elif "ForPreTraining" in config.architectures[0]:  # replaced (1) or original (0), as a generator would leave them
+            b["labels"] = torch.tensor(rng.integers(0, 2, size=tuple(b["input_ids"].shape)), dtype=torch.int64)
         elif config.problem_type == "regression":
             b["labels"] = torch.tensor(rng.normal(size=(ROWS, config.num_labels)), dtype=torch.float32).view(ROWS, -1)
         elif config.problem_type == "multi_label_classification":

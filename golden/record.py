@@ -83,8 +83,8 @@ for _prefix in ("Roberta", "XLMRoberta", "MPNet"):
 # ELECTRA (modeling_electra.py): the encoder under `electra.`, no pooler; `electra.embeddings_project`
 # (hooked when embedding_size != hidden_size) is the first layer's input; the generator's logits are
 # `generator_lm_head`'s output, the sequence classifier `classifier` (ElectraClassificationHead: dense →
-# gelu → out_proj on [CLS]), multiple choice `classifier` after `sequence_summary`. ElectraForPreTraining
-# (the discriminator) has no entry: bertkit refuses it.
+# gelu → out_proj on [CLS]), multiple choice `classifier` after `sequence_summary`; ElectraForPreTraining
+# (the discriminator) `discriminator_predictions`, whose output is the logits [B, S].
 HEADS.update({
     "ElectraModel": Head(),
     "ElectraForMaskedLM": Head(hooks=("generator_lm_head",), outputs=("logits",)),
@@ -92,6 +92,7 @@ HEADS.update({
     "ElectraForTokenClassification": Head(hooks=("classifier",), outputs=("logits",)),
     "ElectraForQuestionAnswering": Head(hooks=("qa_outputs",), outputs=("start_logits", "end_logits")),
     "ElectraForMultipleChoice": Head(hooks=("classifier",), outputs=("logits",)),
+    "ElectraForPreTraining": Head(hooks=("discriminator_predictions",), outputs=("logits",)),
 })
 # DistilBERT (modeling_distilbert.py): the encoder under `distilbert.`, no pooler, no token types; the MLM
 # head is four modules (vocab_transform → activation → vocab_layer_norm → vocab_projector), hooked at the

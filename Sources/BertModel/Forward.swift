@@ -198,11 +198,17 @@ extension BertModel {
             case .everyToken:
                 (inp, rows) = (UnsafePointer(last), t)
             }
-            ClassificationHead(p, layout: layout).forward(logits: logits, inp: inp, densePre: a.classifierDensePre,
+            ClassificationHead(p, layout: layout, hiddenAct: c.hiddenAct).forward(logits: logits, inp: inp, densePre: a.classifierDensePre,
                                                           denseOut: a.classifierDense, rows: rows, features: h, masks: dropout)
         }
         if head == .questionAnswering, let logits = a.logits, let start = a.startLogits, let end = a.endLogits {
-            LinearHead.questionAnswering(p).forward(out: logits, inp: last, rows: t, features: h)
+            // DistilBertForQuestionAnswering drops every token first (`qa_dropout`); BERT's QA has no site.
+            var inp = UnsafePointer(last)
+            if let d = dropout, let (m, scale) = d.apply(.classifier) {
+                parallelFor(t, grain: 8) { r in dropoutRows(out: d.classifierInput, last, mask: m, scale: scale, rows: r, cols: h) }
+                inp = UnsafePointer(d.classifierInput)
+            }
+            LinearHead.questionAnswering(p).forward(out: logits, inp: inp, rows: t, features: h)
             for i in 0..<t { (start[i], end[i]) = (logits[2 * i], logits[2 * i + 1]) }
         }
         if let nsp = a.nextSentenceLogits, let pooled = a.pooler {

@@ -47,7 +47,37 @@ final class DistilBertFamilyTests: XCTestCase {
         refused(["n_heads": "3"], key: "n_heads", ["dim 8 is not a multiple of n_heads 3"])
         refused(["dim": "0"], key: "dim", ["must be positive"])
         refused(["activation": "\"tanh\""], key: "activation", ["unsupported activation \"tanh\""])
-        refused(["tie_word_embeddings": "false"], key: "tie_word_embeddings", ["vocab_projector", "not supported yet"])
+    }
+
+    /// DistilBertForMaskedLM with `tie_word_embeddings: false` (golden/generate_distilbert.py's
+    /// masked-lm-untied): `vocab_projector` is one nn.Linear, so the untied head stores its weight beside
+    /// the one bias `vocab_projector.bias`, and ties nothing.
+    func testAnUntiedMaskedLMStoresVocabProjectorsWeightAndOneBias() throws {
+        let c = try FamilyFixtures.checkpoint("distilbert-masked-lm-untied")
+        XCTAssertFalse(c.architecture.tiedDecoder)
+        XCTAssertTrue(c.architecture.ties.isEmpty)
+        let heads = c.architecture.parameters(c.config).map(\.name).filter { if case .head = $0 { true } else { false } }
+        XCTAssertEqual(heads.map { WeightNames.huggingFaceName($0, prefixed: false, family: .distilbert, head: .maskedLM) },
+                       ["vocab_transform.weight", "vocab_transform.bias", "vocab_layer_norm.weight", "vocab_layer_norm.bias",
+                        "vocab_projector.bias", "vocab_projector.weight"])
+        XCTAssertNotEqual(try XCTUnwrap(c[BertParameter.head(.mlmDecoderWeight).name]).floats(), try XCTUnwrap(c[BertParameter.embeddings(.word).name]).floats(),
+                          "its own decoder, not the word embeddings")
+        // The tied head ties only the weight: vocab_projector.bias is the head's one bias.
+        let tied = try FamilyFixtures.checkpoint("distilbert-masked-lm")
+        XCTAssertEqual(tied.architecture.ties.map(\.tensor), [.head(.mlmDecoderWeight)])
+    }
+
+    /// An untied config over a tied file (no vocab_projector.weight) is refused naming the tensor.
+    func testAnUntiedConfigOverATiedFileNamesTheMissingDecoder() throws {
+        let folder = FamilyFixtures.folder("distilbert-masked-lm")
+        guard case .object(var o) = try JSONParser.parse(contentsOf: folder + "/config.json") else { return XCTFail() }
+        o["tie_word_embeddings"] = .bool(false)
+        let config = try BertConfig(json: o, file: "config.json")
+        let tensors = try SafeTensorsFile.read(path: folder + "/model.safetensors").named
+        XCTAssertThrowsError(try Checkpoint.bind(config: config, tensors: tensors)) { e in
+            let m = (e as? LocalizedError)?.errorDescription ?? ""
+            XCTAssertTrue(m.contains("vocab_projector.weight"), m)
+        }
     }
 
     func testDistilBertNamesMapOntoTheTypedTable() {

@@ -89,9 +89,9 @@ final class ElectraFamilyTests: XCTestCase {
                        .parameter(.head(.mlmBias), transposed: false))
     }
 
-    /// ElectraForPreTraining (the discriminator) and ElectraForCausalLM are refused by name.
-    func testTheDiscriminatorAndTheCausalLMAreRefusedByName() throws {
-        for (cls, fragment) in [("ElectraForPreTraining", "discriminator"), ("ElectraForCausalLM", "decoder")] {
+    /// ElectraForCausalLM is refused by name.
+    func testTheCausalLMIsRefusedByName() throws {
+        for (cls, fragment) in [("ElectraForCausalLM", "decoder")] {
             var c = try config(["embedding_size": "6"])
             c.architectures = [cls]
             let present = Set(BertParameter.encoder(c, pooler: false).map(\.0))
@@ -100,6 +100,36 @@ final class ElectraFamilyTests: XCTestCase {
                 XCTAssertTrue(m.contains(cls) && m.contains(fragment), m)
             }
         }
+    }
+
+    /// ElectraForPreTraining is the discriminator (HeadKind.replacedTokenDetection), not BERT's pre-training
+    /// head: `discriminator_predictions.dense` (H × H) and `.dense_prediction` (1 × H) under the classifier's
+    /// canonical parameters, nothing else.
+    func testTheDiscriminatorIsItsOwnHead() throws {
+        let f = EncoderFamily.electra
+        XCTAssertEqual(f.head(forClass: "ElectraForPreTraining"), .replacedTokenDetection)
+        XCTAssertEqual(HeadKind(anyFamilyClass: "ElectraForPreTraining"), .replacedTokenDetection)
+        XCTAssertEqual(HeadKind(anyFamilyClass: "BertForPreTraining"), .preTraining)
+        XCTAssertFalse(EncoderFamily.bert.has(.replacedTokenDetection), "BERT has no discriminator")
+        XCTAssertNil(EncoderFamily.bert.head(forClass: "BertForPreTraining").flatMap { $0 == .replacedTokenDetection ? $0 : nil })
+        var c = try config(["embedding_size": "6"])
+        c.architectures = ["ElectraForPreTraining"]
+        let head = HeadKind.replacedTokenDetection.parameters(c, tied: true)
+        XCTAssertEqual(head.map { p -> String in
+                           guard case .head(let h) = p.0 else { return "\(p.0)" }
+                           return f.huggingFaceName(h, head: .replacedTokenDetection)
+                       },
+                       ["discriminator_predictions.dense.weight", "discriminator_predictions.dense.bias",
+                        "discriminator_predictions.dense_prediction.weight", "discriminator_predictions.dense_prediction.bias"])
+        XCTAssertEqual(head.map(\.1), [[c.hiddenSize, c.hiddenSize], [c.hiddenSize], [1, c.hiddenSize], [1]])
+        let present = Set(BertParameter.encoder(c, pooler: false).map(\.0) + head.map(\.0))
+        let a = try Architecture.resolve(config: c, present: present, file: "model.safetensors")
+        XCTAssertEqual([a.head], [.replacedTokenDetection])
+        XCTAssertFalse(a.pooler)
+        XCTAssertEqual(WeightNames.map(huggingFace: "discriminator_predictions.dense_prediction.weight", family: f),
+                       .parameter(.head(.classifierWeight), transposed: false))
+        XCTAssertEqual(WeightNames.map(keras: "tf_electra_for_pre_training/discriminator_predictions/dense/kernel:0", family: f),
+                       .parameter(.head(.classifierDenseWeight), transposed: true))
     }
 
     /// issue 14's bad input for ELECTRA: an embeddings table whose width is not embedding_size names the key.

@@ -26,7 +26,7 @@ final class HeadInitialisationTests: XCTestCase {
         XCTAssertEqual(encoder.architecture.head, .none)
         XCTAssertNotNil(encoder["pooler.dense.weight"], "the fixture has a pooler")
         let range = Double(encoder.config.initializerRange)
-        for kind in HeadKind.allCases where kind != .none {
+        for kind in EncoderFamily.bert.heads where kind != .none {
             let (c, created) = try encoder.forHead(kind, labels: labels, seed: 5)
             XCTAssertEqual(created, expected[kind], "\(kind)")
             XCTAssertEqual(c.config.architectures, [kind.architectureName])

@@ -37,6 +37,7 @@ final class TrainingHeadGoldenTests: XCTestCase {
         case .preTraining: targets = .preTraining(maskedTokens: labels!, nextSentence: ints(f["batch.\(k).next_sentence_label"]!))
         case .nextSentence: targets = .nextSentence(labels!)
         case .multipleChoice: targets = .choices(labels!)
+        case .replacedTokenDetection: targets = .replacedTokens(labels!)
         case .sequenceClassification:
             let l = f["batch.\(k).labels"]!
             targets = l.dtype == .f32 ? .values(l.floats()) : .classes(ints(l))
@@ -143,6 +144,12 @@ final class TrainingHeadGoldenTests: XCTestCase {
 
     func testElectraMaskedLMFiveSteps() throws {
         try runSteps("families/electra-masked-lm", architecture: .maskedLM, frozen: [])
+    }
+
+    /// ElectraForPreTraining: the discriminator's dense → gelu_new → dense_prediction on every token,
+    /// BCEWithLogitsLoss over the attention mask's tokens (the golden's first batch has padding).
+    func testElectraDiscriminatorFiveSteps() throws {
+        try runSteps("families/electra-pre-training", architecture: .replacedTokenDetection, frozen: [])
     }
 
     // DistilBERT (golden/generate_distilbert.py fixtures): pre_classifier + ReLU on token 0, the masked

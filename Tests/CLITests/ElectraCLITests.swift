@@ -5,7 +5,7 @@ import XCTest
 
 /// ELECTRA fixtures (golden/generate_electra.py) through the command line, beside what FamilyCLITests
 /// runs on every family's fixtures (the pipelines, embed, diff/validate/attention, finetune/evaluate):
-/// every format converts and verifies, and the head bertkit lacks is refused by name.
+/// every format converts and verifies (the discriminator's own tests: ElectraDiscriminatorCLITests).
 final class ElectraCLITests: XCTestCase {
     func folder(_ name: String, _ format: String = "safetensors") -> String { FamilyFixtures.folder(name, format) }
 
@@ -13,7 +13,7 @@ final class ElectraCLITests: XCTestCase {
     /// converts to .bkm, back to a folder, and verifies against transformers' golden.
     func testEveryFormatConvertsAndVerifies() throws {
         let dir = Repo.temporaryDirectory()
-        for (name, _, formats) in FamilyFixtures.all where ["electra-masked-lm", "electra-multiple-choice", "electra-regression"].contains(name) {
+        for (name, _, formats) in FamilyFixtures.all where ["electra-masked-lm", "electra-multiple-choice", "electra-regression", "electra-pre-training"].contains(name) {
             let golden = Repo.expected("families/\(name).acts.safetensors")
             for format in formats {
                 let bkm = dir + "/\(name)-\(format).bkm"
@@ -30,20 +30,5 @@ final class ElectraCLITests: XCTestCase {
             }
             XCTAssertEqual(try ToolRun.run(["verify", out, golden]).status, 0, "\(name): the folder written back verifies")
         }
-    }
-
-    /// ElectraForPreTraining (the discriminator) has no bertkit head yet: refused by name, no output.
-    func testTheDiscriminatorIsRefusedByName() throws {
-        let dir = Repo.temporaryDirectory()
-        let src = folder("electra-model"), dst = dir + "/discriminator"
-        try FileManager.default.copyItem(atPath: src, toPath: dst)
-        let configPath = dst + "/config.json"
-        let text = try String(contentsOfFile: configPath, encoding: .utf8).replacingOccurrences(of: "\"ElectraModel\"", with: "\"ElectraForPreTraining\"")
-        try text.write(toFile: configPath, atomically: true, encoding: .utf8)
-        let r = try ToolRun.run(["run", dst, "The cat sat on the mat."])
-        CLI.assertBadInput(r, names: ["ElectraForPreTraining", "discriminator"])
-        let c = try ToolRun.run(["convert", dst, dir + "/d.bkm"])
-        CLI.assertBadInput(c, names: ["ElectraForPreTraining"])
-        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/d.bkm"), "no partial output")
     }
 }

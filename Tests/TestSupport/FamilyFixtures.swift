@@ -28,13 +28,17 @@ public enum FamilyFixtures {
             ("sequence-classification", .sequenceClassification), ("multi-label", .sequenceClassification),
             ("regression", .sequenceClassification), ("token-classification", .tokenClassification),
             ("question-answering", .questionAnswering), ("multiple-choice", .multipleChoice),
+            ("pre-training", .replacedTokenDetection),
         ]
         for (h, kind) in electra {
             out.append(("electra-\(h)", kind, ["safetensors", "bin", "h5"] + (h == "masked-lm-untied" ? [] : ["keras"])))
         }
-        // golden/generate_distilbert.py: every head in every format (TFDistilBert… has them all).
-        let distilbert: [(String, HeadKind)] = [("base", .none), ("sinusoidal", .none)] + heads.filter { !$0.0.hasPrefix("masked-lm-") && $0.0 != "pooler" && $0.0 != "no-pooler" }
-        for (h, kind) in distilbert { out.append(("distilbert-\(h)", kind, ["safetensors", "bin", "h5", "keras"])) }
+        // golden/generate_distilbert.py: every head in every format (TFDistilBert… has them all), but
+        // TFDistilBertForMaskedLM has no untied decoder.
+        let distilbert: [(String, HeadKind)] = [("base", .none), ("sinusoidal", .none)] + heads.filter { $0.0 != "pooler" && $0.0 != "no-pooler" }
+        for (h, kind) in distilbert {
+            out.append(("distilbert-\(h)", kind, ["safetensors", "bin", "h5"] + (h == "masked-lm-untied" ? [] : ["keras"])))
+        }
         // MPNet: every format for every head (its generator has no multi-label model).
         for (h, kind) in heads where h != "multi-label" {
             let keras = h != "masked-lm-untied" && h != "no-pooler"

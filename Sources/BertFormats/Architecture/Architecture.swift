@@ -37,7 +37,7 @@ public struct Architecture: Sendable, Equatable {
     /// carried MLM head has one and the config ties it.
     public var ties: [(tensor: BertParameter, to: BertParameter)] {
         guard tiedDecoder, head.hasMaskedLM || carried.contains(.head(.mlmBias)) else { return [] }
-        // ELECTRA's generator has one bias (`generator_lm_head.bias`), no decoder bias to tie.
+        // ELECTRA's generator and DistilBERT's vocab_projector have one bias, no decoder bias to tie.
         if family.maskedLM.sharedBias { return [(.head(.mlmDecoderWeight), .embeddings(.word))] }
         return [(.head(.mlmDecoderWeight), .embeddings(.word)), (.head(.mlmDecoderBias), .head(.mlmBias))]
     }

@@ -13,6 +13,9 @@ public enum HeadKind: String, CaseIterable, Sendable, Codable {
     case tokenClassification = "token-classification"
     case questionAnswering = "question-answering"
     case multipleChoice = "multiple-choice"
+    /// `ElectraForPreTraining`, the discriminator: one logit per token, whether it was replaced
+    /// (`discriminator_predictions`). Not BERT's pre-training head, though transformers gives both the suffix.
+    case replacedTokenDetection = "replaced-token-detection"
 
     /// What transformers' class names add to the family's prefix (`ForMaskedLM`); `Model` for none.
     public var classSuffix: String {
@@ -25,11 +28,16 @@ public enum HeadKind: String, CaseIterable, Sendable, Codable {
         case .tokenClassification: "ForTokenClassification"
         case .questionAnswering: "ForQuestionAnswering"
         case .multipleChoice: "ForMultipleChoice"
+        case .replacedTokenDetection: "ForPreTraining"
         }
     }
 
-    /// BERT's class name (`BertForMaskedLM`); `EncoderFamily.className` gives another family's.
-    public var architectureName: String { EncoderFamily.bert.className(self) }
+    /// BERT's class name (`BertForMaskedLM`); `EncoderFamily.className` gives another family's. A head
+    /// BERT lacks is named in the first family that has it (`ElectraForPreTraining`), not `BertForPreTraining`.
+    public var architectureName: String {
+        let f = EncoderFamily.bert.has(self) ? .bert : EncoderFamily.all.first { $0.has(self) } ?? .bert
+        return f.className(self)
+    }
 
     /// The head of a BERT class name.
     public init?(architectureName: String) {
@@ -59,7 +67,7 @@ public enum HeadKind: String, CaseIterable, Sendable, Codable {
     public func classifierRows(_ c: BertConfig) -> Int? {
         switch self {
         case .sequenceClassification, .tokenClassification: c.numLabels
-        case .multipleChoice: 1
+        case .multipleChoice, .replacedTokenDetection: 1
         default: nil
         }
     }

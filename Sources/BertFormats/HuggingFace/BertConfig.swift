@@ -61,6 +61,8 @@ public struct BertConfig: Sendable, Equatable {
     /// `summary_last_dropout`), for heads whose `ClassifierLayout.dropout` is `.sequenceSummary`.
     public var summaryFirstDropout: Double
     public var summaryLastDropout: Double
+    /// The family's own dropout keys (`DropoutSchema.keys`: DistilBERT's `qa_dropout`) → rate.
+    public var familyDropout: [String: Double] = [:]
     public var architectures: [String]
     public var modelType: String
     /// Whether the MLM decoder shares the word-embedding matrix (`tie_word_embeddings`, default true).
@@ -164,6 +166,7 @@ public struct BertConfig: Sendable, Equatable {
         classifierDropout = try r.optionalProbability(k.key("classifier_dropout")) ?? k.defaults["classifier_dropout"]
         summaryFirstDropout = try r.probability("summary_first_dropout", default: k.doubleDefault("summary_first_dropout", 0))
         summaryLastDropout = try r.probability("summary_last_dropout", default: k.doubleDefault("summary_last_dropout", 0))
+        for key in k.dropout.keys { familyDropout[key] = try r.probability(key, default: k.doubleDefault(key, 0.1)) }
         // Settings of the family's heads bertkit implements one way only (ELECTRA's SequenceSummary).
         for (key, want) in k.fixed.sorted(by: { $0.key < $1.key }) {
             guard let v = o[key], v != want else { continue }

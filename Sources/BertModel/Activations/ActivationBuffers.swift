@@ -61,11 +61,13 @@ public final class ActivationBuffers: @unchecked Sendable {
     /// [B, H] each row's first token, for classifiers that read it (`ClassifierLayout.Input.firstToken`).
     public let classifierTokens: UnsafeMutablePointer<Float>?
     /// [B, H] a classification head's dense output before and after its activation (RoBERTa's
-    /// `classifier.dense`, then tanh), for heads that have one.
+    /// `classifier.dense`, then tanh), for heads that have one; [B·S, H] when it reads every token
+    /// (ELECTRA's discriminator).
     public let classifierDensePre: UnsafeMutablePointer<Float>?
     public let classifierDense: UnsafeMutablePointer<Float>?
     /// The task head's logits: [B, labels] (sequence classification), [B, 1] (multiple choice, B =
-    /// examples × choices), [B, S, labels] (token classification), [B, S, 2] (question answering).
+    /// examples × choices), [B, S, labels] (token classification), [B, S, 2] (question answering),
+    /// [B, S] (replaced-token detection).
     public let logits: UnsafeMutablePointer<Float>?
     /// [B, S] each: question answering's start and end logits (channels 0 and 1 of `logits`).
     public let startLogits: UnsafeMutablePointer<Float>?
@@ -128,12 +130,15 @@ public final class ActivationBuffers: @unchecked Sendable {
         let poolerAt = architecture.pooler ? plan.add(batch * h) : -1
         let classifier = c.family.layout(head).classifier
         let tokensAt = classifier?.input == .firstToken ? plan.add(batch * h) : -1
-        let densePreAt = classifier?.dense != nil ? plan.add(batch * h) : -1, denseAt = classifier?.dense != nil ? plan.add(batch * h) : -1
+        // The dense's rows: one per classifier input row (every token for ELECTRA's discriminator).
+        let denseRows = classifier?.input == .everyToken ? t : batch
+        let densePreAt = classifier?.dense != nil ? plan.add(denseRows * h) : -1, denseAt = classifier?.dense != nil ? plan.add(denseRows * h) : -1
         let logitsWidth: Int? = switch head {
         case .sequenceClassification: c.numLabels
         case .multipleChoice: 1
         case .tokenClassification: seq * c.numLabels
         case .questionAnswering: seq * 2
+        case .replacedTokenDetection: seq
         default: nil
         }
         let logitsAt = logitsWidth.map { plan.add(batch * $0) } ?? -1
@@ -184,6 +189,8 @@ public final class ActivationBuffers: @unchecked Sendable {
         case .multipleChoice: return [batch, 1]
         case .tokenClassification: return [batch, seq, c.numLabels]
         case .questionAnswering: return [batch, seq, 2]
+        // ElectraDiscriminatorPredictions squeezes dense_prediction's one channel.
+        case .replacedTokenDetection: return [batch, seq]
         default: return nil
         }
     }

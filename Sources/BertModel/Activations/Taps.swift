@@ -13,7 +13,8 @@ public enum Tap: Hashable, Sendable, CustomStringConvertible {
     case intermediate(layer: Int)
     case output(layer: Int)
     case pooler
-    /// The `classifier` Linear: [B, labels] (sequence), [B, S, labels] (token), [B·C, 1] (choices).
+    /// The `classifier` Linear: [B, labels] (sequence), [B, S, labels] (token), [B·C, 1] (choices),
+    /// [B, S] (ELECTRA's `discriminator_predictions`).
     case classifier
     /// Multiple choice's `logits`, the classifier's output viewed as [B, C].
     case choiceLogits
@@ -78,7 +79,8 @@ public enum Tap: Hashable, Sendable, CustomStringConvertible {
         // ELECTRA's `embeddings_project`, ALBERT's `encoder.embedding_hidden_mapping_in`.
         case "embeddings_project", "encoder.embedding_hidden_mapping_in": self = .embeddingsProjection; return
         case "pooler", "pooler_output": self = .pooler; return
-        case "classifier": self = .classifier; return
+        // ELECTRA's discriminator head is `discriminator_predictions`, its output the logits [B, S].
+        case "classifier", "discriminator_predictions": self = .classifier; return
         case "qa_outputs": self = .qaOutputs; return
         case "start_logits": self = .startLogits; return
         case "end_logits": self = .endLogits; return
@@ -92,7 +94,7 @@ public enum Tap: Hashable, Sendable, CustomStringConvertible {
         case "last_hidden_state": self = .output(layer: layers - 1); return
         case "logits":
             switch head {
-            case .sequenceClassification, .tokenClassification: self = .classifier
+            case .sequenceClassification, .tokenClassification, .replacedTokenDetection: self = .classifier
             case .multipleChoice: self = .choiceLogits
             case .maskedLM: self = .predictions
             case .nextSentence: self = .nextSentence
@@ -130,6 +132,7 @@ public enum Tap: Hashable, Sendable, CustomStringConvertible {
         case .none: []
         case .sequenceClassification, .tokenClassification: [.classifier]
         case .multipleChoice: [.classifier, .choiceLogits]
+        case .replacedTokenDetection: [.classifier]
         case .questionAnswering: [.qaOutputs, .startLogits, .endLogits]
         case .nextSentence: [.nextSentence]
         case .maskedLM: [.predictions]
@@ -178,7 +181,7 @@ public enum Tap: Hashable, Sendable, CustomStringConvertible {
     public func isPerToken(head: HeadKind) -> Bool {
         switch self {
         case .pooler, .choiceLogits, .nextSentence, .sentenceEmbedding, .attentionProbs: false
-        case .classifier: head == .tokenClassification
+        case .classifier: head == .tokenClassification || head == .replacedTokenDetection
         default: true
         }
     }

@@ -7,6 +7,8 @@ import CBertKit
 // - RoBERTa / XLM-R (modeling_roberta.py) RobertaClassificationHead: x = features[:, 0, :]; dropout →
 //   `classifier.dense` → tanh → dropout → `classifier.out_proj`; RobertaForMultipleChoice and
 //   RobertaForTokenClassification as BERT's.
+// - ELECTRA (modeling_electra.py) ElectraDiscriminatorPredictions: `dense` → hidden_act →
+//   `dense_prediction` (one logit) on every token, no dropout.
 // The input rows are contiguous: the pooled output, every token, or the first tokens gathered into
 // `ActivationBuffers.classifierTokens`. Dropout (training only) applies before each Linear
 // (DropoutSite.classifier and .classifierDense); in eval both are the identity.
@@ -16,9 +18,12 @@ struct ClassificationHead {
     let layout: ClassifierLayout
     let dense: LinearHead?
     let out: LinearHead
+    /// What `HeadActivation.hiddenAct` computes: the config's `hidden_act`.
+    let hiddenAct: HiddenActivation
 
-    init(_ p: ParameterStore, layout: ClassifierLayout) {
+    init(_ p: ParameterStore, layout: ClassifierLayout, hiddenAct: HiddenActivation) {
         self.layout = layout
+        self.hiddenAct = hiddenAct
         dense = layout.dense == nil ? nil : LinearHead(p, weight: .head(.classifierDenseWeight), bias: .head(.classifierDenseBias))
         out = LinearHead.classifier(p)
     }
@@ -35,10 +40,10 @@ struct ClassificationHead {
         }
         if let dense, let act = layout.dense, let pre = densePre, let post = denseOut {
             dense.forward(out: pre, inp: x, rows: n, features: h)
-            headActivationForward(act, out: post, inp: pre, count: n * h)
+            headActivationForward(act, hiddenAct: hiddenAct, out: post, inp: pre, count: n * h)
             x = UnsafePointer(post)
             if let d = masks, let (m, scale) = d.apply(.classifierDense) {
-                dropoutRows(out: d.classifierDenseInput, post, mask: m, scale: scale, rows: 0..<n, cols: h)
+                parallelFor(n, grain: 8) { r in dropoutRows(out: d.classifierDenseInput, post, mask: m, scale: scale, rows: r, cols: h) }
                 x = UnsafePointer(d.classifierDenseInput)
             }
         }
@@ -60,7 +65,7 @@ struct ClassificationHead {
             if let (m, scale) = masks?.apply(.classifierDense) {
                 dropoutRows(out: scratch, scratch, mask: m, scale: scale, rows: 0..<n, cols: h)
             }
-            headActivationBackward(act, dinp: scratch, dout: scratch, pre: pre, out: post, count: n * h)
+            headActivationBackward(act, hiddenAct: hiddenAct, dinp: scratch, dout: scratch, pre: pre, out: post, count: n * h)
             dense.backward(dinp: dinp, overwrite: true, grads: gd, dout: scratch, inp: x, rows: n, features: h)
         } else {
             out.backward(dinp: dinp, overwrite: true, grads: grads.out, dout: dlogits, inp: x, rows: n, features: h)
@@ -72,8 +77,10 @@ struct ClassificationHead {
 }
 
 /// out[n] = act(inp[n]) for a head's activation; `out` may not be `inp` (tanh's backward reads out).
-func headActivationForward(_ act: HeadActivation, out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count n: Int) {
+func headActivationForward(_ act: HeadActivation, hiddenAct: HiddenActivation, out: UnsafeMutablePointer<Float>,
+                           inp: UnsafePointer<Float>, count n: Int) {
     switch act {
+    case .hiddenAct: parallelFor(n, grain: 4096) { r in activationForward(hiddenAct, out: out, inp: inp, range: r) }
     case .tanh: bk_tanh_forward(out, inp, n)
     case .gelu: activationForward(.gelu, out: out, inp: inp, range: 0..<n)
     case .relu: activationForward(.relu, out: out, inp: inp, range: 0..<n)
@@ -81,9 +88,10 @@ func headActivationForward(_ act: HeadActivation, out: UnsafeMutablePointer<Floa
 }
 
 /// dinp[n] = dout[n] · act'(pre[n]) (tanh: 1 − out², as torch's tanh_backward); `dinp` may be `dout`.
-func headActivationBackward(_ act: HeadActivation, dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
-                            pre: UnsafePointer<Float>, out: UnsafePointer<Float>, count n: Int) {
+func headActivationBackward(_ act: HeadActivation, hiddenAct: HiddenActivation, dinp: UnsafeMutablePointer<Float>,
+                            dout: UnsafePointer<Float>, pre: UnsafePointer<Float>, out: UnsafePointer<Float>, count n: Int) {
     switch act {
+    case .hiddenAct: parallelFor(n, grain: 4096) { r in activationBackward(hiddenAct, dinp: dinp, dout: dout, inp: pre, range: r) }
     case .tanh: for i in 0..<n { dinp[i] = dout[i] * (1 - out[i] * out[i]) }
     case .gelu: activationBackward(.gelu, dinp: dinp, dout: dout, inp: pre, range: 0..<n)
     case .relu: activationBackward(.relu, dinp: dinp, dout: dout, inp: pre, range: 0..<n)

@@ -5,37 +5,58 @@ import CBertKit
 // embeddings' LayerNorm, on the attention probabilities, after the attention-output and output
 // denses (before their residual), and before the classifier: on the pooled output (sequence
 // classification, multiple choice) or on every token (token classification); QA, MLM and NSP
-// heads have none. RoBERTa's classification head also drops the dense's output before `out_proj`
+// heads have none (DistilBERT's QA has one: DropoutSchema). RoBERTa's classification head also drops the dense's output before `out_proj`
 // (`.classifierDense`, ClassificationHead.swift). In eval every dropout is the identity, so the forward takes no masks. The masks
 // are kept for the backward, which is the same product on the gradient (bk_dropout_apply,
 // Sources/CBertKit/kernels/dropout.c).
 
 /// Dropout probabilities, from config.json as transformers reads them.
 public struct DropoutRates: Sendable, Equatable {
-    /// `hidden_dropout_prob`: embeddings, attention output, output.
+    /// `hidden_dropout_prob`: embeddings, output.
     public var hidden: Float
     /// `attention_probs_dropout_prob`.
     public var attention: Float
-    /// `classifier_dropout`, else `hidden_dropout_prob`: before the head's Linear (`.classifier`).
+    /// After the attention output dense: `hidden`, except in families with none there (DistilBERT).
+    public var attentionOutput: Float
+    /// `classifier_dropout`, else `hidden_dropout_prob`: before the head's Linear (`.classifier`),
+    /// or as the family's DropoutSchema says (DistilBERT's QA: `qa_dropout`).
     public var classifier: Float
     /// After a classification head's dense (`.classifierDense`): `classifier` too, except in
-    /// SequenceSummary heads (ELECTRA's multiple choice: `summary_last_dropout`, before it `summary_first_dropout`).
+    /// SequenceSummary heads (ELECTRA's multiple choice: `summary_last_dropout`, before it `summary_first_dropout`)
+    /// and as the family's DropoutSchema says.
     public var classifierDense: Float
 
-    public init(hidden: Float, attention: Float, classifier: Float, classifierDense: Float? = nil) {
+    public init(hidden: Float, attention: Float, classifier: Float, classifierDense: Float? = nil, attentionOutput: Float? = nil) {
         self.hidden = hidden
         self.attention = attention
+        self.attentionOutput = attentionOutput ?? hidden
         self.classifier = classifier
         self.classifierDense = classifierDense ?? classifier
     }
 
-    /// The config's rates for `head`, as its family's layout reads them (ClassifierLayout.dropout).
+    /// The config's rates for `head`, as its family reads them (DropoutSchema, else ClassifierLayout.dropout).
     public init(config c: BertConfig, head: HeadKind = .sequenceClassification) {
-        let classifier = Float(c.classifierDropout ?? c.hiddenDropoutProb)
-        let summary = c.family.layout(head).classifier?.dropout == .sequenceSummary
-        self.init(hidden: Float(c.hiddenDropoutProb), attention: Float(c.attentionProbsDropoutProb),
-                  classifier: summary ? Float(c.summaryFirstDropout) : classifier,
-                  classifierDense: summary ? Float(c.summaryLastDropout) : classifier)
+        let schema = c.family.config.dropout
+        func rate(_ r: DropoutSchema.Rate) -> Float {
+            switch r {
+            case .none: 0
+            case .hidden: Float(c.hiddenDropoutProb)
+            case .classifier: Float(c.classifierDropout ?? c.hiddenDropoutProb)
+            case .key(let k): Float(c.familyDropout[k] ?? 0)
+            }
+        }
+        let classifier: Float, dense: Float
+        if let sites = schema.heads[head] {
+            (classifier, dense) = (rate(sites.input), rate(sites.dense))
+        } else if c.family.layout(head).classifier == nil {
+            (classifier, dense) = (0, 0)  // BERT's QA, MLM and NSP heads drop nothing
+        } else if c.family.layout(head).classifier?.dropout == .sequenceSummary {
+            (classifier, dense) = (Float(c.summaryFirstDropout), Float(c.summaryLastDropout))
+        } else {
+            (classifier, dense) = (rate(.classifier), rate(.classifier))
+        }
+        self.init(hidden: Float(c.hiddenDropoutProb), attention: Float(c.attentionProbsDropoutProb), classifier: classifier,
+                  classifierDense: dense, attentionOutput: schema.attentionOutput ? Float(c.hiddenDropoutProb) : 0)
     }
 
     public static let off = DropoutRates(hidden: 0, attention: 0, classifier: 0)
@@ -43,13 +64,14 @@ public struct DropoutRates: Sendable, Equatable {
     /// The rate at `site`.
     public func rate(_ site: DropoutSite) -> Float {
         switch site {
-        case .embeddings, .attentionOutput, .output: hidden
+        case .embeddings, .output: hidden
+        case .attentionOutput: attentionOutput
         case .attentionProbs: attention
         case .classifier: classifier
         case .classifierDense: classifierDense
         }
     }
-    public var isOff: Bool { hidden == 0 && attention == 0 && classifier == 0 && classifierDense == 0 }
+    public var isOff: Bool { hidden == 0 && attention == 0 && attentionOutput == 0 && classifier == 0 && classifierDense == 0 }
 }
 
 /// One place a dropout mask applies.
@@ -93,7 +115,7 @@ public final class DropoutMasks: @unchecked Sendable {
     /// [T, H] every token's hidden state for token classification.
     let classifierInput: UnsafeMutablePointer<Float>
     private let classifierCount: Int
-    /// [B, H] the output projection's input after `.classifierDense`'s dropout (heads with a dense).
+    /// [B, H] ([T, H] on every token) the output projection's input after `.classifierDense`'s dropout (heads with a dense).
     let classifierDenseInput: UnsafeMutablePointer<Float>
     private let denseCount: Int
 
@@ -109,13 +131,17 @@ public final class DropoutMasks: @unchecked Sendable {
                       (.output(layer: l), t * h)]
         }
         let layout = c.family.layout(head).classifier
+        // QA's input dropout, in families whose QA head has one (DistilBertForQuestionAnswering's
+        // `qa_dropout`, DropoutSchema), is on every token as token classification's; BERT's QA has none.
+        let qaDropout = head == .questionAnswering && (c.family.config.dropout.heads[head].map { $0.input != .none } ?? false)
         let classifierRows: Int = switch layout?.input {
         case .pooled, .firstToken: batch
         case .everyToken: t
-        case nil: 0
+        case nil: qaDropout ? t : 0
         }
         if classifierRows > 0 { order.append((.classifier, classifierRows * h)) }
-        if layout?.dense != nil { order.append((.classifierDense, batch * h)) }
+        let denseRows = layout?.input == .everyToken ? t : batch
+        if layout?.dense != nil { order.append((.classifierDense, denseRows * h)) }
         sites = order.filter { rates.rate($0.site) > 0 }
         let offsets = sites.reduce(into: [0]) { $0.append($0.last! + (($1.count + 63) & ~63)) }
         total = offsets.last!
@@ -127,7 +153,7 @@ public final class DropoutMasks: @unchecked Sendable {
         classifierCount = sites.contains { $0.site == .classifier } ? classifierRows * h : 0
         classifierInput = .allocate(capacity: max(classifierCount, 1))
         classifierInput.initialize(repeating: 0, count: max(classifierCount, 1))
-        denseCount = sites.contains { $0.site == .classifierDense } ? batch * h : 0
+        denseCount = sites.contains { $0.site == .classifierDense } ? denseRows * h : 0
         classifierDenseInput = .allocate(capacity: max(denseCount, 1))
         classifierDenseInput.initialize(repeating: 0, count: max(denseCount, 1))
     }

@@ -11,6 +11,9 @@ public enum PipelineTask: String, CaseIterable, Sendable {
     case questionAnswering = "question-answering"
     case nextSentence = "next-sentence"
     case multipleChoice = "multiple-choice"
+    /// ELECTRA's discriminator: each token's probability of having been replaced (no transformers
+    /// pipeline; the model card's sigmoid of the logits).
+    case replacedTokenDetection = "replaced-token-detection"
 
     /// The task a model's head is for.
     public static func `default`(for head: HeadKind) -> PipelineTask {
@@ -22,6 +25,7 @@ public enum PipelineTask: String, CaseIterable, Sendable {
         case .tokenClassification: .tokenClassification
         case .questionAnswering: .questionAnswering
         case .multipleChoice: .multipleChoice
+        case .replacedTokenDetection: .replacedTokenDetection
         }
     }
 
@@ -35,6 +39,7 @@ public enum PipelineTask: String, CaseIterable, Sendable {
         case .tokenClassification: [.tokenClassification]
         case .questionAnswering: [.questionAnswering]
         case .multipleChoice: [.multipleChoice]
+        case .replacedTokenDetection: [.replacedTokenDetection]
         }
     }
 

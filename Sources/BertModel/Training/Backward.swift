@@ -51,11 +51,14 @@ public final class GradientBuffers: @unchecked Sendable {
         case .multipleChoice: batch
         case .tokenClassification: t * max(c.numLabels, 1)
         case .questionAnswering: t * 2
+        case .replacedTokenDetection: t
         case .none, .preTraining, .maskedLM, .nextSentence: 1
         }
+        // A classification head's dense output gradient: one row per classifier input row.
+        let classifierRows = c.family.layout(head).classifier?.input == .everyToken ? t : batch
         // residual and sum also carry the embeddings' [T, E] gradients.
         let sizes = [t * wide, t * wide, t * h, t * c.intermediateSize, t * 3 * h, batch * h, batch * h, logitsCount,
-                     head.hasNextSentence ? batch * 2 : 0, batch * h,
+                     head.hasNextSentence ? batch * 2 : 0, classifierRows * h,
                      c.family.relativeAttention != nil ? batch * c.numAttentionHeads * seq * seq : 0]
         let rounded = sizes.map { ($0 + 15) & ~15 }
         count = rounded.reduce(0, +)
@@ -183,7 +186,8 @@ extension BertModel {
         let drop = a.dropout
         var pooledUsed = false
         if let layout = architecture.family.layout(head).classifier {
-            let classifier = ClassificationHead(p, layout: layout), grads = ClassificationHead(g, layout: layout)
+            let classifier = ClassificationHead(p, layout: layout, hiddenAct: c.hiddenAct)
+            let grads = ClassificationHead(g, layout: layout, hiddenAct: c.hiddenAct)
             switch layout.input {
             case .pooled:
                 // Into d.pooled, then through the pooler (the caller).
@@ -198,13 +202,16 @@ extension BertModel {
                                     denseOut: a.classifierDense, scratch: d.classifierScratch, rows: b, features: h, masks: drop)
                 for r in 0..<b { (d.residual + r * a.seq * h).update(from: d.sum + r * h, count: h) }
             case .everyToken:
-                classifier.backward(dinp: d.residual, grads: grads, dlogits: d.logits, inp: last, densePre: nil, denseOut: nil,
-                                    scratch: d.classifierScratch, rows: t, features: h, masks: drop)
+                classifier.backward(dinp: d.residual, grads: grads, dlogits: d.logits, inp: last, densePre: a.classifierDensePre,
+                                    denseOut: a.classifierDense, scratch: d.classifierScratch, rows: t, features: h, masks: drop)
             }
         }
         if head == .questionAnswering {
-            LinearHead.questionAnswering(p).backward(dinp: d.residual, grads: .questionAnswering(g), dout: d.logits, inp: last,
-                                                     rows: t, features: h)
+            // Through DistilBERT's `qa_dropout` when it had a mask (d.residual holds only this head's gradient).
+            let dropped = drop?.mask(.classifier) != nil
+            LinearHead.questionAnswering(p).backward(dinp: d.residual, grads: .questionAnswering(g), dout: d.logits,
+                                                     inp: dropped ? UnsafePointer(drop!.classifierInput) : last, rows: t, features: h)
+            dropoutBackward(d.residual, drop, .classifier, rows: t, cols: h)
         }
         if let m = d.maskedLM, head.hasMaskedLM {
             let tied = architecture.tiedDecoder

@@ -27,6 +27,9 @@ public enum TrainingTargets: Sendable, Equatable {
     /// [examples] the right choice of each example; the batch holds examples × choices rows,
     /// choice-major within an example (multiple choice); −100 ignored.
     case choices([Int])
+    /// [B, S] 1 where the token was replaced, 0 where it is the original (ELECTRA's discriminator);
+    /// tokens outside the attention mask, and −100, are ignored.
+    case replacedTokens([Int])
 
     /// The task the case trains, for messages.
     public var task: String {
@@ -38,6 +41,7 @@ public enum TrainingTargets: Sendable, Equatable {
         case .nextSentence: "next-sentence prediction"
         case .preTraining: "pre-training"
         case .choices: "multiple choice"
+        case .replacedTokens: "replaced-token detection"
         }
     }
 }

@@ -9,7 +9,9 @@ import Foundation
 // - masked LM: over prediction_scores.view(-1, vocab_size), i.e. at the positions with a label;
 // - next sentence: over seq_relationship_scores.view(-1, 2);
 // - pre-training: masked LM + next sentence;
-// - multiple choice: over logits.view(-1, num_choices) against one choice per example.
+// - multiple choice: over logits.view(-1, num_choices) against one choice per example;
+// - replaced-token detection (modeling_electra.py ElectraForPreTraining): BCEWithLogitsLoss, mean over
+//   the tokens whose attention_mask is 1, against labels.float().
 // Sequence classification keeps `classificationLoss` (by problem type).
 
 /// Targets that do not fit the model or the batch.
@@ -40,6 +42,12 @@ public enum TrainingTargetsError: LocalizedError, Equatable {
 let ignoredLabel = -100
 
 extension BertModel {
+    /// Why finetune does not train ELECTRA's discriminator (the library's Trainer does, TrainingTargets.replacedTokens).
+    public static let replacedTokenDetectionUntrained =
+        "ElectraForPreTraining's loss (BCEWithLogitsLoss over the attention mask's tokens against replaced/original labels) "
+        + "needs a generator's replacements, which finetune has no data reader for; fine-tune the encoder under another head "
+        + "(load it as ElectraModel)"
+
     /// Checks `targets` against the head and the batch shape (before anything runs).
     func check(_ targets: TrainingTargets, batch b: Int, seq s: Int) throws {
         let c = config, t = b * s
@@ -50,6 +58,8 @@ extension BertModel {
             }
         }
         switch (head, targets) {
+        case (.replacedTokenDetection, .replacedTokens(let y)):
+            try labels("labels", y, count: t, classes: 2)
         case (.sequenceClassification, .classes(let y)):
             // classificationLoss has no ignore index (it predates the other heads and stays bit for bit).
             guard y.count == b else { throw TrainingTargetsError.count(name: "labels", found: y.count, expected: b) }
@@ -127,6 +137,25 @@ extension BertModel {
             // logits [B·C, 1] are [B, C] row-major: one row per example.
             return Float(crossEntropy(logits: a.logits!, targets: y, ignoreIndex: ignoredLabel, rows: y.count,
                                       classes: b / y.count, dlogits: d.logits))
+        case .replacedTokens(let y):
+            return replacedTokenLoss(logits: a.logits!, targets: y, mask: a.input!.attentionMask, dlogits: d.logits)
         }
     }
+}
+
+/// BCEWithLogitsLoss (mean) over the tokens with attention mask 1 and a label (ElectraForPreTraining's
+/// `active_loss`): max(x, 0) − x·y + log1p(exp(−|x|)), as torch computes it stably, in Double; the
+/// gradient (sigmoid(x) − y) / N there and 0 elsewhere.
+func replacedTokenLoss(logits: UnsafePointer<Float>, targets y: [Int], mask: [UInt8], dlogits: UnsafeMutablePointer<Float>) -> Float {
+    let active = y.indices.filter { mask[$0] != 0 && y[$0] != ignoredLabel }
+    dlogits.update(repeating: 0, count: y.count)
+    guard !active.isEmpty else { return 0 }
+    let n = Double(active.count)
+    var total = 0.0
+    for i in active {
+        let x = Double(logits[i]), t = Double(y[i])
+        total += max(x, 0) - x * t + log1p(exp(-abs(x)))
+        dlogits[i] = Float((1 / (1 + exp(-x)) - t) / n)
+    }
+    return Float(total / n)
 }

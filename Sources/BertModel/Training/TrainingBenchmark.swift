@@ -66,6 +66,7 @@ public struct TrainingBenchmark: Sendable, Codable {
             let examples = b % 2 == 0 ? b / 2 : 1
             return .choices((0..<examples).map { $0 % (b / examples) })
         case .sequenceClassification, .none: return .classes((0..<b).map { $0 % labels })
+        case .replacedTokenDetection: return .replacedTokens((0..<b * s).map { $0 % 7 == 1 ? 1 : 0 })
         }
     }
 }

@@ -99,6 +99,7 @@ public final class Trainer: @unchecked Sendable {
         case .multipleChoice: return copy(a.logits!, a.batch)
         case .tokenClassification: return copy(a.logits!, t * c.numLabels)
         case .questionAnswering: return copy(a.logits!, t * 2)
+        case .replacedTokenDetection: return copy(a.logits!, t)
         case .nextSentence: return copy(a.nextSentenceLogits!, a.batch * 2)
         case .maskedLM, .preTraining: return copy(d.maskedLM!.logits, d.maskedLM!.rows * c.vocabSize)
         case .none: return []

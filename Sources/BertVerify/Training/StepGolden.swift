@@ -131,6 +131,7 @@ public struct StepGolden: Sendable {
         case .questionAnswering: return .spans(start: try ints("start_positions", [batch]), end: try ints("end_positions", [batch]))
         case .maskedLM: return .maskedTokens(try ints("labels", [batch, seq]))
         case .nextSentence: return .nextSentence(try ints("labels", [batch]))
+        case .replacedTokenDetection: return .replacedTokens(try ints("labels", [batch, seq]))
         case .preTraining:
             return .preTraining(maskedTokens: try ints("labels", [batch, seq]), nextSentence: try ints("next_sentence_label", [batch]))
         case .multipleChoice:

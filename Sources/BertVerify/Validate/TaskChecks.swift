@@ -39,6 +39,10 @@ enum TaskChecks {
             let (entities, _) = try TokenClassifier(model: model, ignoreLabels: [])(["Angela Merkel visited Paris in May."])
             problem = probabilities(entities.first?.map { Double($0.score) } ?? [], sumsToOne: false)
             summary = "\(entities.first?.count ?? 0) tokens labelled"
+        case .replacedTokenDetection:
+            let t = try ReplacedTokenDetector(model: model)(["The chef ate the meal."]).tokens.first ?? []
+            problem = probabilities(t.map { Double($0.score) }, sumsToOne: false)
+            summary = "\(t.filter(\.replaced).count) of \(t.count) tokens replaced"
         case .questionAnswering:
             let r = try QuestionAnswering(model: model).answer([QuestionContext(question: "Where does she live?",
                                                                                 context: "Ada lives in London and works in Cambridge.")])

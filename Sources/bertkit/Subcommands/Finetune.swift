@@ -141,6 +141,12 @@ struct Finetune: ParsableCommand {
         try runReportingErrors {
             let source = try CheckpointLoader.load(path: model)
             for w in source.report.warnings { Console.log("warning: \(w)") }
+            // ELECTRA's discriminator: no loss to train it with, and its head shares the classifier's
+            // canonical names, so a new classifier over it is refused too rather than half reused.
+            if source.architecture.head == .replacedTokenDetection || task == HeadKind.replacedTokenDetection.rawValue {
+                throw ValidationError("\(EncoderFamily.electra.className(.replacedTokenDetection)) (replaced-token-detection) does not fine-tune: "
+                                      + BertModel.replacedTokenDetectionUntrained)
+            }
             switch try FinetuneTask(option: task, head: source.architecture.head) {
             case .sequenceClassification: try runSequenceClassification(source)
             case .tokenClassification: try runTokenClassification(source)

@@ -169,6 +169,16 @@ extension Run {
                 let (entities, truncated) = try p(texts.map(\.text), limit: limit, truncate: truncate)
                 return (entities.map { JSONValue.array($0.map(\.json)).serialized(indent: 0) }, truncated, limit)
             }
+        case .replacedTokenDetection:
+            let p = try ReplacedTokenDetector(model: model)
+            let limit = model.config.maxSequenceLength
+            return { texts in
+                if let i = texts.firstIndex(where: { $0.pair != nil }) {
+                    throw ValidationError("row \(i + 1) has a pair: replaced-token-detection takes one text per input")
+                }
+                let (tokens, truncated) = try p(texts.map(\.text), limit: limit, truncate: truncate)
+                return (tokens.map { JSONValue.array($0.map(\.json)).serialized(indent: 0) }, truncated, limit)
+            }
         case .textClassification, .featureExtraction, .questionAnswering:
             throw ValidationError("--task \(task.rawValue) over a file is streamed by runCorpus")
         }

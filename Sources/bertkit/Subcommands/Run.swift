@@ -35,6 +35,12 @@ struct Run: ParsableCommand {
             [CLS] TEXT [SEP] STEM CHOICE [SEP]); prints one {choice, score} per choice in the given \
             order, the softmax over the choices. transformers has no pipeline for it.
 
+            replaced-token-detection (ElectraForPreTraining, the ELECTRA discriminator): each token of a \
+            TEXT but the ones the tokenizer adds, with its offsets and the sigmoid of its logit, the \
+            probability that it was replaced (above 0.5: replaced), as the model card reads the logits; \
+            --json gives per text a list of {token, index, start, end, score, replaced}. transformers has \
+            no pipeline for it.
+
             Texts longer than max_position_embeddings tokens are truncated with a warning (pairs as \
             transformers' BertTokenizer cuts them; see --truncation-rule); --no-truncate refuses them (exit 2).
 
@@ -128,6 +134,9 @@ struct Run: ParsableCommand {
             case .fillMask: try fillMask(model)
             case .nextSentence: try nextSentence(model)
             case .multipleChoice: try multipleChoice(model)
+            case .replacedTokenDetection:
+                let (encoded, _) = try inputs.encode(for: model)
+                try detectReplacedTokens(model, encoded)
             }
         }
     }

@@ -2,7 +2,7 @@
 extension EncoderFamily {
     public static let bert = EncoderFamily(
         modelType: "bert", displayName: "BERT", classPrefix: "Bert",
-        heads: HeadKind.allCases, refusedClasses: ["BertLMHeadModel": "a causal (decoder) LM head, not an encoder"],
+        heads: HeadKind.allCases.filter { $0 != .replacedTokenDetection }, refusedClasses: ["BertLMHeadModel": "a causal (decoder) LM head, not an encoder"],
         prefix: "bert", keras: true, embeddings: .bert,
         headLayouts: [
             // BertForSequenceClassification / BertForMultipleChoice: `classifier` on the pooled output.

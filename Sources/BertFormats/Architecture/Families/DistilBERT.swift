@@ -8,11 +8,16 @@
 //   → `sa_layer_norm(attention + x)` → `FFN` (`lin1` → `activation` → `lin2`) →
 //   `output_layer_norm(ffn + h)`: BERT's post-LN layer under other names, so BERT's kernels run it.
 // - `DistilBertForMaskedLM`: `vocab_transform` → `activation` (config's) → `vocab_layer_norm` (1e-12) →
-//   `vocab_projector` (weight tied to the word embeddings; its bias is the only output bias).
+//   `vocab_projector`, one nn.Linear: its weight tied to the word embeddings (`_tied_weights_keys`) unless
+//   `tie_word_embeddings` is false (then stored as `vocab_projector.weight`), its bias the only output bias
+//   either way (MaskedLMLayout.sharedBias, as ELECTRA's `generator_lm_head`).
 // - `DistilBertForSequenceClassification` / `ForMultipleChoice`: `hidden_state[:, 0]` →
 //   `pre_classifier` → ReLU → dropout (`seq_classif_dropout`) → `classifier` (num_labels / 1 rows).
-// - `DistilBertForTokenClassification`: dropout → `classifier`; `ForQuestionAnswering`: `qa_outputs`.
-//   No pooler in any class, no causal LM.
+// - `DistilBertForTokenClassification`: dropout (`dropout`) → `classifier`; `ForQuestionAnswering`:
+//   dropout (`qa_dropout`) → `qa_outputs`. No pooler in any class, no causal LM.
+// - Training dropout (DropoutSchema): `Embeddings` and `FFN` (after lin2) `dropout`, the attention
+//   probabilities `attention_dropout`; none after `out_lin` (BERT drops its attention output) and none
+//   before `pre_classifier` (BERT drops the classifier's input).
 // configuration_distilbert.py: `dim` 768, `n_layers` 6, `n_heads` 12, `hidden_dim` 3072,
 // `activation` gelu, `dropout` / `attention_dropout` 0.1, `seq_classif_dropout` 0.2, `qa_dropout`
 // 0.1, pad 0; `attribute_map` hidden_size → dim, num_attention_heads → n_heads, num_hidden_layers → n_layers.
@@ -27,7 +32,7 @@ extension EncoderFamily {
             .multipleChoice: HeadLayout(classifier: ClassifierLayout(input: .firstToken, dense: .relu), names: preClassifier),
             .tokenClassification: HeadLayout(classifier: ClassifierLayout(input: .everyToken)),
         ],
-        maskedLM: MaskedLMLayout(activation: nil, names: [
+        maskedLM: MaskedLMLayout(activation: nil, sharedBias: true, names: [
             .mlmTransformWeight: "vocab_transform.weight", .mlmTransformBias: "vocab_transform.bias",
             .mlmNormWeight: "vocab_layer_norm.weight", .mlmNormBias: "vocab_layer_norm.bias",
             .mlmBias: "vocab_projector.bias", .mlmDecoderWeight: "vocab_projector.weight",
@@ -36,9 +41,16 @@ extension EncoderFamily {
             keys: ["hidden_size": "dim", "num_hidden_layers": "n_layers", "num_attention_heads": "n_heads",
                    "intermediate_size": "hidden_dim", "hidden_act": "activation", "hidden_dropout_prob": "dropout",
                    "attention_probs_dropout_prob": "attention_dropout", "classifier_dropout": "seq_classif_dropout"],
-            defaults: ["num_hidden_layers": 6, "type_vocab_size": 1, "layer_norm_eps": 1e-12, "classifier_dropout": 0.2],
+            defaults: ["num_hidden_layers": 6, "type_vocab_size": 1, "layer_norm_eps": 1e-12, "classifier_dropout": 0.2, "qa_dropout": 0.1],
             absent: ["type_vocab_size", "layer_norm_eps"],
-            untiedRefusal: "vocab_projector has one bias where bertkit's untied decoder keeps two; an untied DistilBERT is not supported yet"),
+            dropout: DropoutSchema(
+                attentionOutput: false,
+                heads: [
+                    .sequenceClassification: .init(input: .none, dense: .classifier),
+                    .multipleChoice: .init(input: .none, dense: .classifier),
+                    .tokenClassification: .init(input: .hidden),
+                    .questionAnswering: .init(input: .key("qa_dropout")),
+                ])),
         layers: LayerNames(
             scope: "transformer.layer",
             parameters: [

@@ -12,16 +12,16 @@
 //   embedding_size → gelu (exact) → LayerNorm(embedding_size) → `generator_lm_head` embedding_size →
 //   vocab, its weight tied to the word embeddings (`_tied_weights_keys`), its bias its own.
 // - ElectraForTokenClassification / ElectraForQuestionAnswering: BERT's `classifier` / `qa_outputs`.
-// - ElectraForPreTraining (the discriminator: `discriminator_predictions`, one logit per token) is not
-//   BERT's pre-training head: refused by name until bertkit has a head for it.
+// - ElectraForPreTraining, the discriminator (HeadKind.replacedTokenDetection, not BERT's pre-training
+//   head): ElectraDiscriminatorPredictions on every token: `discriminator_predictions.dense` (H → H) →
+//   `hidden_act` → `dense_prediction` (H → 1), logits [B, S] (squeezed); no dropout in the head.
 extension EncoderFamily {
     public static let electra = EncoderFamily(
         modelType: "electra", displayName: "ELECTRA", classPrefix: "Electra",
-        heads: [.none, .maskedLM, .sequenceClassification, .tokenClassification, .questionAnswering, .multipleChoice],
+        heads: [.none, .maskedLM, .sequenceClassification, .tokenClassification, .questionAnswering, .multipleChoice,
+                .replacedTokenDetection],
         refusedClasses: [
             "ElectraForCausalLM": "a causal (decoder) LM head (is_decoder), not an encoder",
-            "ElectraForPreTraining": "the replaced-token discriminator (discriminator_predictions) has no bertkit head yet; "
-                + "load the encoder as ElectraModel",
         ],
         prefix: "electra", keras: true, embeddings: .bert,
         headLayouts: [
@@ -34,6 +34,12 @@ extension EncoderFamily {
                 names: [.classifierDenseWeight: "sequence_summary.summary.weight",
                         .classifierDenseBias: "sequence_summary.summary.bias"]),
             .tokenClassification: HeadLayout(classifier: ClassifierLayout(input: .everyToken)),
+            .replacedTokenDetection: HeadLayout(
+                classifier: ClassifierLayout(input: .everyToken, dense: .hiddenAct),
+                names: [.classifierDenseWeight: "discriminator_predictions.dense.weight",
+                        .classifierDenseBias: "discriminator_predictions.dense.bias",
+                        .classifierWeight: "discriminator_predictions.dense_prediction.weight",
+                        .classifierBias: "discriminator_predictions.dense_prediction.bias"]),
         ],
         maskedLM: MaskedLMLayout(
             activation: .gelu, width: .embeddingSize, sharedBias: true,
@@ -49,5 +55,6 @@ extension EncoderFamily {
                 "summary_type": .string("first"), "summary_use_proj": .bool(true), "summary_activation": .string("gelu"),
                 "summary_proj_to_labels": .bool(false),
             ],
-            embeddingSize: true))
+            embeddingSize: true,
+            dropout: DropoutSchema(heads: [.replacedTokenDetection: .init(input: .none, dense: .none)])))
 }

@@ -182,6 +182,8 @@ public enum HeadActivation: String, Sendable, Equatable {
     case gelu
     /// DistilBERT's `pre_classifier`.
     case relu
+    /// The config's `hidden_act` (ElectraDiscriminatorPredictions' `get_activation(config.hidden_act)`).
+    case hiddenAct
 }
 
 /// The classification Linear a head ends in, and what it reads.
@@ -284,10 +286,12 @@ public struct ConfigSchema: Sendable, Equatable {
     public var alwaysProjects: Bool
     /// `hidden_act`'s default (ALBERT's gelu_new).
     public var hiddenAct: String
+    /// Where the family's training dropout is not BERT's, and which keys give its rates.
+    public var dropout: DropoutSchema
 
     public init(keys: [String: String], defaults: [String: Double], fixed: [String: JSONValue] = [:], embeddingSize: Bool = false,
                 absent: Set<String> = [], untiedRefusal: String? = nil, layerGroups: Bool = false, alwaysProjects: Bool = false,
-                hiddenAct: String = "gelu") {
+                hiddenAct: String = "gelu", dropout: DropoutSchema = .bert) {
         self.keys = keys
         self.defaults = defaults
         self.fixed = fixed
@@ -297,6 +301,7 @@ public struct ConfigSchema: Sendable, Equatable {
         self.layerGroups = layerGroups
         self.alwaysProjects = alwaysProjects
         self.hiddenAct = hiddenAct
+        self.dropout = dropout
     }
 
     public static let bert = ConfigSchema(keys: [:], defaults: [:])
@@ -305,4 +310,51 @@ public struct ConfigSchema: Sendable, Equatable {
     public func key(_ field: String) -> String { keys[field] ?? field }
     public func intDefault(_ field: String, _ bert: Int) -> Int { defaults[field].map { Int($0) } ?? bert }
     public func doubleDefault(_ field: String, _ bert: Double) -> Double { defaults[field] ?? bert }
+}
+
+/// A family's training dropout where it is not BERT's (each `nn.Dropout(config.<key>)` in its
+/// modeling_*.py): whether the attention output is dropped, and per head the rate before the head's
+/// first Linear and after its dense's activation (DropoutRates(config:head:) reads them).
+public struct DropoutSchema: Sendable, Equatable {
+    /// Which rate a dropout site takes.
+    public enum Rate: Sendable, Equatable {
+        /// No dropout at that site.
+        case none
+        /// `hidden_dropout_prob` (DistilBERT's `dropout`).
+        case hidden
+        /// `classifier_dropout`, else `hidden_dropout_prob` (DistilBERT's `seq_classif_dropout`).
+        case classifier
+        /// A config.json key of the family's own, read by BertConfig into `familyDropout`
+        /// (DistilBERT's `qa_dropout`), default `ConfigSchema.defaults[key]`.
+        case key(String)
+    }
+
+    /// A head's two sites: `.classifier` (its input: the pooled output, the first tokens or every token;
+    /// question answering's every token) and `.classifierDense` (after the dense's activation).
+    public struct Head: Sendable, Equatable {
+        public var input: Rate
+        public var dense: Rate
+        public init(input: Rate, dense: Rate = .none) {
+            self.input = input
+            self.dense = dense
+        }
+    }
+
+    /// Whether the attention output dense's output is dropped before its residual (BertSelfOutput);
+    /// DistilBERT's `sa_layer_norm` reads `out_lin`'s output as is.
+    public var attentionOutput: Bool
+    /// The heads whose sites are not `ClassifierLayout.dropout`'s.
+    public var heads: [HeadKind: Head]
+
+    public init(attentionOutput: Bool = true, heads: [HeadKind: Head] = [:]) {
+        self.attentionOutput = attentionOutput
+        self.heads = heads
+    }
+
+    public static let bert = DropoutSchema()
+
+    /// The family keys `heads` names (`qa_dropout`), which BertConfig reads.
+    public var keys: [String] {
+        Set(heads.values.flatMap { [$0.input, $0.dense] }.compactMap { if case .key(let k) = $0 { k } else { nil } }).sorted()
+    }
 }
