@@ -196,7 +196,13 @@ def question_answering() -> None:
             redone, ranked = postprocess(windows, [w[1] for w in captured], [w[2] for w in captured], c, QA_TOP_K, False, 15,
                                          tok.cls_token_id, stats)
             assert redone[:QA_TOP_K] == r, (name, q, redone[:QA_TOP_K], r)
-            check_margins(f"{name}: {q}", redone, ranked, QA_TOP_K, c)
+            # Only the first QA_TOP_K - 1 answers are recorded: a near-tie below the next one changes nothing compared.
+            # A case with a near-tie that matters is dropped, as near-tie texts are everywhere else here.
+            try:
+                check_margins(f"{name}: {q}", redone, ranked, QA_TOP_K, c, recorded=QA_TOP_K - 1)
+            except AssertionError as e:
+                print(f"  dropped: {e}", file=sys.stderr)
+                continue
             if gaps_ok([a["score"] for a in r]):
                 cases.append({"question": q, "context": c,
                               "output": [{k: (float(v) if k == "score" else v) for k, v in a.items()} for a in r[:QA_TOP_K - 1]]})

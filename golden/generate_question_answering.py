@@ -210,12 +210,12 @@ def rel_gap(a, b):
     return abs(a - b) / max(abs(a), abs(b))
 
 
-def check_margins(label, all_answers, ranked, top_k, context):
-    """Fails when a near-tie could change the output: the top_k cut and the order of the results; each
-    window's cut at pre_topk; and, among candidates of one window that give the same answer text, the
-    order that decides whose start/end is kept."""
+def check_margins(label, all_answers, ranked, top_k, context, recorded=None):
+    """Fails when a near-tie could change the output: the cut below the `recorded` answers (default
+    top_k) and their order; each window's cut at pre_topk; and, among candidates of one window that
+    give the same answer text, the order that decides whose start/end is kept."""
     pre_topk = top_k * 2 + 10
-    kept = all_answers[: top_k + 1]
+    kept = all_answers[: (recorded or top_k) + 1]
     for a, b in zip(kept, kept[1:]):
         assert rel_gap(a["score"], b["score"]) > MARGIN, f"{label}: near-tie {a} / {b}"
     shown = {a["answer"].lower() for a in kept}

@@ -68,7 +68,9 @@ ROWS, BATCHES, MAX_LEN = 4, 5, 40
 SEEDS = {"roberta-masked-lm": 11, "distilbert-sequence-classification": 20261202 + 4, "distilbert-masked-lm": 20261202 + 5,
          "mpnet-sequence-classification": 20261202 + 4, "mpnet-masked-lm": 20261202 + 5,
          # ALBERT's second group's query/key gradients sit near 100·eps: this draw leaves 3 of 400 there (the 1% allowed).
-         "albert-sequence-classification": 20261202 + 10, "albert-masked-lm": 2}
+         "albert-sequence-classification": 20261202 + 10, "albert-masked-lm": 2,
+         # Drawn when it stood 11th (index 10), before ALBERT's two were merged ahead of it.
+         "electra-pre-training": 20261202 + 10}
 CANONICAL = {"lm_head.dense.": "cls.predictions.transform.dense.", "lm_head.layer_norm.": "cls.predictions.transform.LayerNorm.",
              "classifier.out_proj.": "classifier.",
              "generator_predictions.dense.": "cls.predictions.transform.dense.",
