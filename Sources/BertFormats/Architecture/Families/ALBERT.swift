@@ -43,7 +43,9 @@ extension EncoderFamily {
                 defaults: ["vocab_size": 30000, "hidden_size": 4096, "num_attention_heads": 64, "intermediate_size": 16384,
                            "embedding_size": 128, "hidden_dropout_prob": 0, "attention_probs_dropout_prob": 0,
                            "classifier_dropout": 0.1],
-                embeddingSize: true, layerGroups: true, alwaysProjects: true, hiddenAct: "gelu_new"))
+                embeddingSize: true, layerGroups: true, alwaysProjects: true, hiddenAct: "gelu_new",
+                // AlbertSOPHead drops the pooled output at classifier_dropout_prob (refused in training: nextSentenceDropout).
+                dropout: DropoutSchema(heads: [.preTraining: .init(input: .classifier)])))
         f.layers = LayerNames(
             scope: "encoder.albert_layer_groups",
             parameters: [
