@@ -57,3 +57,19 @@ final class UnicodeTests: XCTestCase {
         XCTAssertEqual(nfc("\u{1E9B}\u{323}"), "1E9B 0323")  // ẛ̣ stays (composition exclusion path)
     }
 }
+
+/// The cluster runs the Precompiled and NFKD normalizers rely on: an ASCII code point stands
+/// alone only where Swift's grapheme breaking would cut on both sides of it.
+final class ClusterRunTests: XCTestCase {
+    func testRunsEndOnTheClusterBreaksSwiftFinds() {
+        let texts = ["a\r\nb", "e\u{301}x", "ab\u{600}1c", "\u{1F1E6}\u{1F1E8}x\u{1F600}\u{200D}\u{1F600}y", "xyz", "\r\n", "é"]
+        for text in texts {
+            let chars = text.unicodeScalars.map(\.value)
+            var clusters: [[UInt32]] = []
+            forEachClusterRun(chars) { clusters.append([chars[$0]]) } other: { r in
+                for g in String(unicodeScalars: chars[r]) { clusters.append(g.unicodeScalars.map(\.value)) }
+            }
+            XCTAssertEqual(clusters, text.map { $0.unicodeScalars.map(\.value) }, text.debugDescription)
+        }
+    }
+}

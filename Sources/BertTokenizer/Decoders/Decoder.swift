@@ -108,7 +108,7 @@ enum Decoder: Sendable {
                 while a < min(start, c.count) && c[a] == content { a += 1 }
                 var b = c.count, k = 0
                 while k < stop && b - 1 >= a && c[b - 1] == content { b -= 1; k += 1 }
-                return String(unicodeScalars: Array(c[a..<b]))
+                return String(unicodeScalars: c[a..<b])
             }
         case .replace(let pattern, let content):
             return tokens.map { t in

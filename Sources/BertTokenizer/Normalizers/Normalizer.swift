@@ -76,6 +76,10 @@ enum Normalizer: Sendable {
             }
             if lower { Normalizer.lowercase.normalize(&t) }
         case .lowercase:
+            if t.chars.allSatisfy({ $0 < 0x80 }) {
+                t.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+                return
+            }
             var d: [(UInt32, Int)] = []
             d.reserveCapacity(t.count)
             for c in t.chars {
@@ -119,21 +123,26 @@ private func normalizeUnicode(_ t: inout NormalizedText, _ form: Normalizer.Unic
     if t.chars.allSatisfy({ $0 < 0x80 }) { return }
     var d: [(UInt32, Int)] = []
     d.reserveCapacity(t.count)
-    for g in t.string {
-        let input = g.unicodeScalars.map(\.value)
-        if input.count == 1 && input[0] < 0x80 {
-            d.append((input[0], 0))
-            continue
+    // Every form leaves an ASCII cluster as it is.
+    forEachClusterRun(t.chars) { i in
+        d.append((t.chars[i], 0))
+    } other: { range in
+        for g in String(unicodeScalars: t.chars[range]) {
+            let input = g.unicodeScalars
+            if input.count == 1, let only = input.first, only.value < 0x80 {
+                d.append((only.value, 0))
+                continue
+            }
+            let s = String(g)
+            let out: String
+            switch form {
+            case .nfc: out = s.precomposedStringWithCanonicalMapping
+            case .nfd: out = s.decomposedStringWithCanonicalMapping
+            case .nfkc: out = s.precomposedStringWithCompatibilityMapping
+            case .nfkd: out = s.decomposedStringWithCompatibilityMapping
+            }
+            appendAligned(&d, old: input.count, new: out.scalarValues)
         }
-        let s = String(g)
-        let out: String
-        switch form {
-        case .nfc: out = s.precomposedStringWithCanonicalMapping
-        case .nfd: out = s.decomposedStringWithCanonicalMapping
-        case .nfkc: out = s.precomposedStringWithCompatibilityMapping
-        case .nfkd: out = s.decomposedStringWithCompatibilityMapping
-        }
-        appendAligned(&d, old: input.count, new: out.scalarValues)
     }
     t.transform(d)
 }

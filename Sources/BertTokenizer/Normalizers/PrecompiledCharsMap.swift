@@ -12,6 +12,8 @@ import Foundation
 struct PrecompiledCharsMap: Sendable {
     private let units: [UInt32]
     private let normalized: [UInt8]
+    /// The replacement of each ASCII code point as a cluster of its own.
+    private var asciiTable: [[UInt32]?] = []
 
     init(base64: String, node: JSONNode) throws {
         guard let data = Data(base64Encoded: base64) else {
@@ -32,6 +34,7 @@ struct PrecompiledCharsMap: Sendable {
         }
         normalized = Array(b[(4 + size)...])
         try validate(node)
+        asciiTable = (0..<128).map { transform([UInt8($0)]) }
     }
 
     @inline(__always) private static func hasLeaf(_ u: UInt32) -> Bool { (u >> 8) & 1 == 1 }
@@ -77,7 +80,7 @@ struct PrecompiledCharsMap: Sendable {
 
     /// spm_precompiled's `transform`: the replacement of the shortest prefix of `chunk` the trie
     /// knows (its first common-prefix result), or nil.
-    func transform(_ chunk: [UInt8]) -> [UInt32]? {
+    func transform(_ chunk: some Collection<UInt8>) -> [UInt32]? {
         var pos = Self.offset(units[0])
         for c in chunk {
             if c == 0 { break }
@@ -95,24 +98,34 @@ struct PrecompiledCharsMap: Sendable {
     }
 
     /// precompiled.rs `normalize`: each grapheme cluster of under 6 bytes as a whole, else (or when
-    /// the whole is unknown) each code point.
+    /// the whole is unknown) each code point. An ASCII cluster is looked up in `asciiTable`.
     func normalize(_ t: inout NormalizedText) {
         var d: [(UInt32, Int)] = []
         d.reserveCapacity(t.count)
         var modified = false
-        for g in t.string {
-            let bytes = Array(g.utf8)
-            if bytes.count < 6, let norm = transform(bytes) {
+        forEachClusterRun(t.chars) { i in
+            let c = t.chars[i]
+            if let norm = asciiTable[Int(c)] {
                 modified = true
-                appendAligned(&d, old: g.unicodeScalars.count, new: norm)
-                continue
+                appendAligned(&d, old: 1, new: norm)
+            } else {
+                d.append((c, 0))
             }
-            for s in g.unicodeScalars {
-                if let norm = transform(Array(String(s).utf8)) {
+        } other: { range in
+            for g in String(unicodeScalars: t.chars[range]) {
+                let bytes = g.utf8
+                if bytes.count < 6, let norm = transform(bytes) {
                     modified = true
-                    appendAligned(&d, old: 1, new: norm)
-                } else {
-                    d.append((s.value, 0))
+                    appendAligned(&d, old: g.unicodeScalars.count, new: norm)
+                    continue
+                }
+                for s in g.unicodeScalars {
+                    if let norm = transform(UTF8.encode(s)!) {
+                        modified = true
+                        appendAligned(&d, old: 1, new: norm)
+                    } else {
+                        d.append((s.value, 0))
+                    }
                 }
             }
         }

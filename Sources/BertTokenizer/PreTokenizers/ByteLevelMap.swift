@@ -20,6 +20,11 @@ enum ByteLevelMap {
 
     /// Each code point becomes its UTF-8 bytes' stand-ins; all share its alignment.
     static func encode(_ t: inout NormalizedText) {
+        // ASCII stays one code point for one: a map keeps every alignment.
+        if t.chars.allSatisfy({ $0 < 0x80 }) {
+            t.map { byteToChar[Int($0)] }
+            return
+        }
         var d: [(UInt32, Int)] = []
         d.reserveCapacity(t.count * 2)
         for c in t.chars {
@@ -27,7 +32,7 @@ enum ByteLevelMap {
                 d.append((byteToChar[Int(c)], 0))
                 continue
             }
-            for (i, b) in String(Unicode.Scalar(c)!).utf8.enumerated() { d.append((byteToChar[Int(b)], i > 0 ? 1 : 0)) }
+            for (i, b) in UTF8.encode(Unicode.Scalar(c)!)!.enumerated() { d.append((byteToChar[Int(b)], i > 0 ? 1 : 0)) }
         }
         t.transform(d)
     }

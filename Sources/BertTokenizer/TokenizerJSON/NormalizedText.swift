@@ -87,6 +87,7 @@ struct NormalizedText {
 
     /// `filter`: drops the code points `keep` refuses.
     mutating func filter(_ keep: (UInt32) -> Bool) {
+        guard !chars.allSatisfy(keep) else { return }
         var t: [(UInt32, Int)] = [], removed = 0, removedStart = 0, last: UInt32?
         for c in chars {
             if keep(c) {
@@ -103,10 +104,11 @@ struct NormalizedText {
 
     /// `prepend`: `s` before the first code point, aligned with it; nothing if empty.
     mutating func prepend(_ s: [UInt32]) {
-        guard let next = chars.first else { return }
-        var t = s.enumerated().map { ($0.element, $0.offset == 0 ? 0 : 1) }
-        t.append((next, 1))
-        transform(0..<1, t)
+        // transform(0..<1, ...) with the new code points first: all take the first one's alignment.
+        guard !chars.isEmpty else { return }
+        chars.insert(contentsOf: s, at: 0)
+        starts.insert(contentsOf: repeatElement(starts[0], count: s.count), at: 0)
+        ends.insert(contentsOf: repeatElement(ends[0], count: s.count), at: 0)
     }
 
     /// `append`: `s` after the last code point, aligned with it.
@@ -120,9 +122,20 @@ struct NormalizedText {
 
     /// `replace`: every match of `pattern` becomes `content`, aligned with the match's last code point.
     mutating func replace(_ pattern: SplitPattern, with content: [UInt32]) {
+        // One code point for one keeps every alignment: a map.
+        if case .literal(let p) = pattern, p.count == 1, content.count == 1 {
+            let (from, to) = (p[0], content[0])
+            for i in chars.indices where chars[i] == from { chars[i] = to }
+            return
+        }
+        let matches = pattern.matches(chars)
+        guard matches.contains(where: \.isMatch) else { return }
         var c: [UInt32] = [], s: [Int] = [], e: [Int] = []
+        c.reserveCapacity(chars.count)
+        s.reserveCapacity(chars.count)
+        e.reserveCapacity(chars.count)
         var last = 0
-        for m in pattern.matches(chars) where m.isMatch {
+        for m in matches where m.isMatch {
             c += chars[last..<m.range.lowerBound]
             s += starts[last..<m.range.lowerBound]
             e += ends[last..<m.range.lowerBound]
@@ -207,9 +220,33 @@ func isWhiteSpace(_ c: UInt32) -> Bool {
 }
 
 extension String {
-    init(unicodeScalars: [UInt32]) {
-        var s = String.UnicodeScalarView()
-        for c in unicodeScalars { s.append(Unicode.Scalar(c) ?? "\u{FFFD}") }
-        self = String(s)
+    /// The code points as a String (U+FFFD for a value that is not one), encoded straight to UTF-8.
+    init(unicodeScalars: some Collection<UInt32>) {
+        self.init(unsafeUninitializedCapacity: unicodeScalars.count * 4) { buffer in
+            var n = 0
+            for v in unicodeScalars {
+                let c = Unicode.Scalar(v).map(\.value) ?? 0xFFFD
+                if c < 0x80 {
+                    buffer[n] = UInt8(c)
+                    n += 1
+                } else if c < 0x800 {
+                    buffer[n] = UInt8(0xC0 | c >> 6)
+                    buffer[n + 1] = UInt8(0x80 | c & 0x3F)
+                    n += 2
+                } else if c < 0x10000 {
+                    buffer[n] = UInt8(0xE0 | c >> 12)
+                    buffer[n + 1] = UInt8(0x80 | c >> 6 & 0x3F)
+                    buffer[n + 2] = UInt8(0x80 | c & 0x3F)
+                    n += 3
+                } else {
+                    buffer[n] = UInt8(0xF0 | c >> 18)
+                    buffer[n + 1] = UInt8(0x80 | c >> 12 & 0x3F)
+                    buffer[n + 2] = UInt8(0x80 | c >> 6 & 0x3F)
+                    buffer[n + 3] = UInt8(0x80 | c & 0x3F)
+                    n += 4
+                }
+            }
+            return n
+        }
     }
 }

@@ -165,10 +165,10 @@ public struct PipelineTokenizer: Sendable {
     }
 
     private func modelTokenValue(_ t: PieceToken, _ piece: NormalizedText) -> String {
-        // Unigram tokens are the text they cover (a fused unknown too); byte fallbacks and the
-        // other models' tokens are vocabulary strings.
-        if case .unigram = model, !isByteToken(t.id) {
-            return String(unicodeScalars: Array(piece.chars[t.start..<t.end]))
+        // Unigram tokens are the text they cover: the piece itself, except for a (fused) unknown;
+        // byte fallbacks and the other models' tokens are vocabulary strings.
+        if case .unigram(let u) = model, t.id == u.unkId, !isByteToken(t.id) {
+            return String(unicodeScalars: piece.chars[t.start..<t.end])
         }
         return Int(t.id) < vocabulary.count ? vocabulary[Int(t.id)] : ""
     }

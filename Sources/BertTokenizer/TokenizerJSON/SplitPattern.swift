@@ -8,9 +8,33 @@ enum SplitBehavior: String, Sendable {
 }
 
 /// A compiled regular expression; Swift's `Regex` is not `Sendable`, but matching never mutates it.
+/// Patterns inside `NativeRegex`'s subset match natively; Swift Regex checks every pattern's syntax
+/// and matches the rest.
 final class CompiledRegex: @unchecked Sendable {
     let regex: Regex<AnyRegexOutput>
-    init(_ pattern: String) throws { regex = try Regex(pattern).matchingSemantics(.unicodeScalar) }
+    let native: NativeRegex?
+    init(_ pattern: String) throws {
+        regex = try Regex(pattern).matchingSemantics(.unicodeScalar)
+        native = NativeRegex(pattern)
+    }
+
+    /// The matches of Swift Regex, as code-point ranges.
+    func swiftMatches(_ chars: [UInt32]) -> [Range<Int>] {
+        let s = String(unicodeScalars: chars)
+        let view = s.unicodeScalars
+        var found: [Range<Int>] = []
+        var last = view.startIndex, lastOffset = 0
+        for m in s.matches(of: regex) {
+            let a = lastOffset + view.distance(from: last, to: m.range.lowerBound)
+            let b = a + view.distance(from: m.range.lowerBound, to: m.range.upperBound)
+            found.append(a..<b)
+            last = m.range.upperBound
+            lastOffset = b
+        }
+        return found
+    }
+
+    func matches(_ chars: [UInt32]) -> [Range<Int>] { native?.matches(chars) ?? swiftMatches(chars) }
 }
 
 /// What a normalizer or pre-tokenizer looks for.
@@ -33,18 +57,7 @@ indirect enum SplitPattern: Sendable {
             return covering(chars.count, literalMatches(chars, p))
         case .regex(let r):
             if chars.isEmpty { return [(0..<0, false)] }
-            let s = String(unicodeScalars: chars)
-            let view = s.unicodeScalars
-            var found: [Range<Int>] = []
-            var last = view.startIndex, lastOffset = 0
-            for m in s.matches(of: r.regex) {
-                let a = lastOffset + view.distance(from: last, to: m.range.lowerBound)
-                let b = a + view.distance(from: m.range.lowerBound, to: m.range.upperBound)
-                found.append(a..<b)
-                last = m.range.upperBound
-                lastOffset = b
-            }
-            return covering(chars.count, found)
+            return covering(chars.count, r.matches(chars))
         case .each(let test):
             if chars.isEmpty { return [(0..<0, false)] }
             var out: [(range: Range<Int>, isMatch: Bool)] = [], last = 0

@@ -12,8 +12,8 @@ final class UnigramModel: Sendable {
     let unkId: Int32?
     private let byteFallback: Bool
     private let minScore: Double
-    /// A trie over code points: (node << 32 | code point) → child node; piece id per node (-1 if none).
-    private let children: [UInt64: Int32]
+    /// A trie over code points: (node, code point) → child node; piece id per node (-1 if none).
+    private let children: TrieEdges
     private let nodePiece: [Int32]
     private let byteIds: [Int32]
 
@@ -61,7 +61,7 @@ final class UnigramModel: Sendable {
             }
             if node != 0 { nodePiece[Int(node)] = ids[p]! }
         }
-        self.children = children
+        self.children = TrieEdges(children)
         self.nodePiece = nodePiece
         byteIds = (0..<256).map { ids[String(format: "<0x%02X>", $0)] ?? -1 }
     }
@@ -69,52 +69,27 @@ final class UnigramModel: Sendable {
     func tokenize(_ chars: [UInt32], into out: inout [PieceToken]) throws(UnigramError) {
         let n = chars.count
         guard n > 0 else { return }
-        let unkScore = minScore - 10
-        var score = [Double](repeating: 0, count: n + 1)
-        var from = [Int](repeating: -1, count: n + 1)
-        var pieceId = [Int32](repeating: 0, count: n + 1)
-        for start in 0..<n {
-            let base = score[start]
-            var node: Int32 = 0, single = false, end = start
-            while end < n, let next = children[UInt64(UInt32(node)) << 32 | UInt64(chars[end])] {
-                node = next
-                end += 1
-                let id = nodePiece[Int(node)]
-                guard id >= 0 else { continue }
-                let candidate = scores[Int(id)] + base
-                if from[end] < 0 || candidate > score[end] {
-                    score[end] = candidate
-                    from[end] = start
-                    pieceId[end] = id
-                }
-                if end == start + 1 { single = true }
-            }
-            if !single {
-                let candidate = unkScore + base
-                if from[start + 1] < 0 || candidate > score[start + 1] {
-                    score[start + 1] = candidate
-                    from[start + 1] = start
-                    pieceId[start + 1] = unkId ?? -1
-                }
-            }
-        }
-        // Back from the end; unknown pieces next to each other become one.
+        // The lattice lives on the stack for the usual word; Viterbi as in encode_optimized.
         var path: [(id: Int32, start: Int, end: Int)] = []
-        var end = n
-        while end > 0 {
-            let start = from[end]
-            let id = pieceId[end]
-            if id == unkId ?? -2, let last = path.last, last.id == id, last.start == end {
-                path[path.count - 1].start = start
-            } else {
-                path.append((id, start, end))
+        withUnsafeTemporaryAllocation(of: (score: Double, from: Int32, id: Int32).self, capacity: n + 1) { best in
+            viterbi(chars, best)
+            // Back from the end; unknown pieces next to each other become one.
+            var end = n
+            while end > 0 {
+                let start = Int(best[end].from)
+                let id = best[end].id
+                if id == unkId ?? -2, let last = path.last, last.id == id, last.start == end {
+                    path[path.count - 1].start = start
+                } else {
+                    path.append((id, start, end))
+                }
+                end = start
             }
-            end = start
         }
         for p in path.reversed() {
             // A fused unknown run is a string tokenizers looks up again: a piece if it is one.
             if p.id == unkId ?? -2 {
-                let s = String(unicodeScalars: Array(chars[p.start..<p.end]))
+                let s = String(unicodeScalars: chars[p.start..<p.end])
                 if let id = ids[s] {
                     out.append(PieceToken(id: id, start: p.start, end: p.end))
                     continue
@@ -128,9 +103,76 @@ final class UnigramModel: Sendable {
                 }
             }
             guard p.id >= 0 else {
-                throw UnigramError.noUnknownPiece(String(unicodeScalars: Array(chars[p.start..<p.end])))
+                throw UnigramError.noUnknownPiece(String(unicodeScalars: chars[p.start..<p.end]))
             }
             out.append(PieceToken(id: p.id, start: p.start, end: p.end))
+        }
+    }
+
+    /// `best[end]`: the best path's score to `end`, where its last piece starts and that piece.
+    private func viterbi(_ chars: [UInt32], _ best: UnsafeMutableBufferPointer<(score: Double, from: Int32, id: Int32)>) {
+        let n = chars.count
+        let unkScore = minScore - 10
+        for i in 0...n { best[i] = (0, -1, 0) }
+        chars.withUnsafeBufferPointer { c in
+            for start in 0..<n {
+                let base = best[start].score
+                var node: Int32 = 0, single = false, end = start
+                while end < n, let next = children.child(node, c[end]) {
+                    node = next
+                    end += 1
+                    let id = nodePiece[Int(node)]
+                    guard id >= 0 else { continue }
+                    let candidate = scores[Int(id)] + base
+                    if best[end].from < 0 || candidate > best[end].score { best[end] = (candidate, Int32(start), id) }
+                    if end == start + 1 { single = true }
+                }
+                if !single {
+                    let candidate = unkScore + base
+                    if best[start + 1].from < 0 || candidate > best[start + 1].score {
+                        best[start + 1] = (candidate, Int32(start), unkId ?? -1)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The trie's edges in one open-addressing table: (node, code point) keys hashed by a multiply,
+/// with none of Dictionary's per-lookup hasher.
+struct TrieEdges: Sendable {
+    private let keys: [UInt64]
+    private let values: [Int32]
+    private let shift: UInt64
+
+    init(_ edges: [UInt64: Int32]) {
+        var bits: UInt64 = 4
+        while (1 << bits) < edges.count * 2 { bits += 1 }
+        let size = 1 << Int(bits)
+        var keys = [UInt64](repeating: .max, count: size), values = [Int32](repeating: -1, count: size)
+        for (k, v) in edges {
+            var i = Self.slot(k, 64 - bits)
+            while keys[i] != .max { i = (i + 1) & (size - 1) }
+            keys[i] = k
+            values[i] = v
+        }
+        self.keys = keys
+        self.values = values
+        shift = 64 - bits
+    }
+
+    @inline(__always) private static func slot(_ k: UInt64, _ shift: UInt64) -> Int { Int((k &* 0x9E37_79B9_7F4A_7C15) >> shift) }
+
+    @inline(__always)
+    func child(_ node: Int32, _ c: UInt32) -> Int32? {
+        let k = UInt64(UInt32(bitPattern: node)) << 32 | UInt64(c)
+        let mask = keys.count - 1
+        var i = Self.slot(k, shift)
+        while true {
+            let e = keys[i]
+            if e == k { return values[i] }
+            if e == .max { return nil }
+            i = (i + 1) & mask
         }
     }
 }
