@@ -190,7 +190,7 @@ private struct RegexParser {
             guard let a = number() else { return nil }
             min = a
             max = a
-            if eat(0x2C) { max = peek == 0x7D ? nil : number().map { $0 } ?? -1 }
+            if eat(0x2C) { max = peek == 0x7D ? nil : number() ?? -1 }
             guard eat(0x7D), max.map({ $0 >= min }) ?? true, min <= 64, (max ?? 0) <= 64 else { return nil }
         default: return atom
         }
