@@ -12,10 +12,12 @@ Trains, on golden/corpus/texts.jsonl (committed), with fixed settings:
                    tokenizer.json + spiece.model
 Then records, for every corpus text and the extra texts (golden/corpus/pipeline-extra.jsonl,
 written here), `Tokenizer.from_file(...).encode(text)`: ids, tokens, offsets (code points), and
-decode(ids, skip_special_tokens=True); and 300 pairs (text i with text i+1). MiniLM's
-tokenizer.json (WordPiece) is recorded the same way when .cache/models/all-MiniLM-L6-v2 exists.
+decode(ids, skip_special_tokens=True); and 300 pairs (text i with text i+1). The real tokenizer.json
+files are recorded the same way when fetched: all-MiniLM-L6-v2's (WordPiece, BertProcessing) and
+all-mpnet-base-v2's (WordPiece, RobertaProcessing with trim_offsets) from .cache/models.
 
-Usage: HF_HUB_OFFLINE=1 golden/.venv/bin/python golden/generate_tokenizer_pipelines.py
+Usage: HF_HUB_OFFLINE=1 golden/.venv/bin/python golden/generate_tokenizer_pipelines.py [--real-only]
+(--real-only records the real folders and leaves the trained fixtures as they are.)
 Pinned: tokenizers 0.23.3, transformers 5.23.0, sentencepiece 0.2.1 (golden/requirements.txt).
 Deterministic: sentencepiece trains single-threaded with a fixed seed and no sampling; JSON is
 written with sorted keys.
@@ -45,6 +47,7 @@ ROOT = Path(__file__).parent
 FIX = ROOT / "fixtures" / "tokenizers"
 EXP = ROOT / "expected" / "tokenizer-pipelines"
 MINILM = Path(os.environ.get("BERTKIT_MINILM", ROOT.parent / ".cache" / "models" / "all-MiniLM-L6-v2"))
+MPNET = Path(os.environ.get("BERTKIT_MPNET", ROOT.parent / ".cache" / "models" / "all-mpnet-base-v2"))
 
 # More scripts, emoji, odd whitespace and added tokens written in the text.
 EXTRA = [
@@ -189,15 +192,21 @@ def record(tok: Tokenizer, texts, path: Path):
 
 def main():
     corpus = corpus_texts()
-    write_jsonl(ROOT / "corpus" / "pipeline-extra.jsonl", [{"text": t} for t in EXTRA])
     texts = corpus + EXTRA
+    if "--real-only" not in sys.argv[1:]:
+        train_fixtures(corpus, texts)
+    for folder, name in [(MINILM, "minilm-wordpiece"), (MPNET, "mpnet-wordpiece")]:
+        if (folder / "tokenizer.json").exists():
+            record(Tokenizer.from_file(str(folder / "tokenizer.json")), texts, EXP / name)
+
+
+def train_fixtures(corpus, texts):
+    write_jsonl(ROOT / "corpus" / "pipeline-extra.jsonl", [{"text": t} for t in EXTRA])
     record(train_bpe(corpus), texts, EXP / "roberta-bpe")
     record(train_unigram(corpus, "xlmr-unigram", "sentencepiece.bpe.model", False, 0.995, 1000,
                                 dict(unk_id=0, bos_id=1, eos_id=2, pad_id=-1)), texts, EXP / "xlmr-unigram")
     record(train_unigram(corpus, "albert-unigram", "spiece.model", True, 0.98, 800,
                                 dict(pad_id=0, unk_id=1, bos_id=-1, eos_id=-1, control_symbols=["[CLS]", "[SEP]", "[MASK]"])), texts, EXP / "albert-unigram")
-    if (MINILM / "tokenizer.json").exists():
-        record(Tokenizer.from_file(str(MINILM / "tokenizer.json")), texts, EXP / "minilm-wordpiece")
 
 
 if __name__ == "__main__":

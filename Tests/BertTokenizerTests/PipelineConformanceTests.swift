@@ -18,6 +18,10 @@ final class PipelineConformanceTests: XCTestCase {
     func testMiniLMWordPiece() throws {
         try check("minilm-wordpiece", try PipelineTokenizer(tokenizerJSON: try Repo.requireMiniLM() + "/tokenizer.json"))
     }
+    /// WordPiece with RobertaProcessing (trim_offsets, <s> A </s></s> B </s>): the real all-mpnet-base-v2.
+    func testMPNetWordPiece() throws {
+        try check("mpnet-wordpiece", try PipelineTokenizer(tokenizerJSON: try Repo.requireMPNet() + "/tokenizer.json"))
+    }
 
     /// vocab.json + merges.txt (RoBERTa without tokenizer.json) tokenize as the tokenizer.json does.
     func testVocabAndMergesFiles() throws {

@@ -44,14 +44,28 @@ extension PipelineTokenizer {
                 throw TokenizerError.cannotTruncate(input: index, maxLength: max, strategy: plan.truncation, why: why)
             }
         }
-        let sequences = [a.tokens] + (b.map { [$0.tokens] } ?? [])
-        let all = (postProcessor?.process(sequences, addSpecialTokens: plan.addSpecialTokens) ?? sequences).flatMap { $0 }
-        var e = Encoding(inputIds: all.map { Int($0.id) }, tokenTypeIds: all.map { Int($0.typeId) },
-                         attentionMask: [Int](repeating: 1, count: all.count), tokens: all.map(\.value),
-                         offsets: all.map { $0.start..<$0.end })
-        e.wordIds = all.map { $0.word < 0 ? nil : Int($0.word) }
-        e.sequenceIds = all.map { $0.sequence < 0 ? nil : Int($0.sequence) }
-        e.specialTokensMask = all.map { $0.sequence < 0 ? 1 : 0 }
+        let sequences = b.map { [a.tokens, $0.tokens] } ?? [a.tokens]
+        let parts = postProcessor?.process(sequences, addSpecialTokens: plan.addSpecialTokens) ?? sequences
+        let n = parts.reduce(0) { $0 + $1.count }
+        var e = Encoding(inputIds: [], tokenTypeIds: [], attentionMask: [Int](repeating: 1, count: n), tokens: [], offsets: [])
+        e.inputIds.reserveCapacity(n)
+        e.tokenTypeIds.reserveCapacity(n)
+        e.tokens.reserveCapacity(n)
+        e.offsets.reserveCapacity(n)
+        e.wordIds.reserveCapacity(n)
+        e.sequenceIds.reserveCapacity(n)
+        e.specialTokensMask.reserveCapacity(n)
+        for part in parts {
+            for t in part {
+                e.inputIds.append(Int(t.id))
+                e.tokenTypeIds.append(Int(t.typeId))
+                e.tokens.append(t.value)
+                e.offsets.append(t.start..<t.end)
+                e.wordIds.append(t.word < 0 ? nil : Int(t.word))
+                e.sequenceIds.append(t.sequence < 0 ? nil : Int(t.sequence))
+                e.specialTokensMask.append(t.sequence < 0 ? 1 : 0)
+            }
+        }
         return e
     }
 

@@ -92,7 +92,9 @@ enum PostProcessor: Sendable {
             for piece in sequences.count == 2 ? pair : single {
                 switch piece {
                 case .sequence(let isB, let typeId):
-                    out.append(sequences[isB ? 1 : 0].map { var t = $0; t.typeId = typeId; return t })
+                    var tokens = sequences[isB ? 1 : 0]
+                    for i in tokens.indices { tokens[i].typeId = typeId }
+                    out.append(tokens)
                 case .special(let name, let typeId):
                     if addSpecialTokens {
                         out.append(special[name]!.map { OutToken(id: $0.id, value: $0.token, start: 0, end: 0, typeId: typeId, special: true) })
@@ -101,8 +103,11 @@ enum PostProcessor: Sendable {
             }
             return out
         case .roberta(let cls, let sep, let trim, let prefix):
-            var seqs = trim ? sequences.map { trimOffsets($0, addPrefixSpace: prefix) } : sequences
-            seqs = seqs.map { $0.map { var t = $0; t.typeId = 0; return t } }
+            var seqs = sequences
+            for i in seqs.indices {
+                if trim { trimOffsets(&seqs[i], addPrefixSpace: prefix) }
+                for j in seqs[i].indices { seqs[i][j].typeId = 0 }
+            }
             guard addSpecialTokens else { return seqs }
             let c = OutToken(id: cls.1, value: cls.0, start: 0, end: 0, special: true)
             let s = OutToken(id: sep.1, value: sep.0, start: 0, end: 0, special: true)
@@ -116,7 +121,10 @@ enum PostProcessor: Sendable {
             sB.typeId = 1
             return seqs.count == 2 ? [[c], seqs[0], [s], seqs[1], [sB]] : [[c], seqs[0], [s]]
         case .byteLevel(let trim, let prefix):
-            return trim ? sequences.map { trimOffsets($0, addPrefixSpace: prefix) } : sequences
+            guard trim else { return sequences }
+            var seqs = sequences
+            for i in seqs.indices { trimOffsets(&seqs[i], addPrefixSpace: prefix) }
+            return seqs
         case .sequence(let list):
             var parts = sequences
             for p in list { parts = p.process(parts, addSpecialTokens: addSpecialTokens) }
@@ -127,19 +135,20 @@ enum PostProcessor: Sendable {
 
 /// byte_level.rs `process_offsets`: offsets lose the leading and trailing spaces (Ġ) of their token,
 /// but the first token keeps a single leading one that add_prefix_space put there.
-func trimOffsets(_ tokens: [OutToken], addPrefixSpace: Bool) -> [OutToken] {
+func trimOffsets(_ tokens: inout [OutToken], addPrefixSpace: Bool) {
     let space = ByteLevelMap.byteToChar[0x20]
     func isSpace(_ c: Unicode.Scalar) -> Bool { c.value == space || isWhiteSpace(c.value) }
-    return tokens.enumerated().map { i, t in
-        var t = t
-        let s = Array(t.value.unicodeScalars)
-        var lead = s.prefix { isSpace($0) }.count
-        let trail = s.reversed().prefix { isSpace($0) }.count
+    for i in tokens.indices {
+        let scalars = tokens[i].value.unicodeScalars
+        guard let first = scalars.first, let last = scalars.last, isSpace(first) || isSpace(last) else { continue }
+        var t = tokens[i]
+        var lead = scalars.prefix { isSpace($0) }.count
+        let trail = scalars.reversed().prefix { isSpace($0) }.count
         if lead > 0 {
             if (i == 0 || t.start == 0) && addPrefixSpace && lead == 1 { lead = 0 }
             t.start = min(t.start + lead, t.end)
         }
         if trail > 0 && t.end >= trail { t.end = max(t.end - trail, t.start) }
-        return t
+        tokens[i] = t
     }
 }

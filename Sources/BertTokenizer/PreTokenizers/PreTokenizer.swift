@@ -69,16 +69,23 @@ enum PreTokenizer: Sendable {
 
     /// Cuts and rewrites `pieces` (`pre_tokenize` on a PreTokenizedString's untokenized splits).
     func apply(_ pieces: inout [NormalizedText]) {
+        // Each step appends the pieces it cuts to one new array.
+        func splitEach(_ cut: (NormalizedText, inout [NormalizedText]) -> Void) {
+            var out: [NormalizedText] = []
+            out.reserveCapacity(pieces.count * 4)
+            for p in pieces { cut(p, &out) }
+            pieces = out
+        }
         switch self {
         case .byteLevel(let prefix, let useRegex):
-            pieces = pieces.flatMap { p -> [NormalizedText] in
+            splitEach { p, out in
                 var p = p
                 if prefix && p.chars.first != 0x20 { p.prepend([0x20]) }
-                return useRegex ? p.split(.byteLevel, .isolated) : (p.isEmpty ? [] : [p])
+                if useRegex { p.split(.byteLevel, .isolated, into: &out) } else if !p.isEmpty { out.append(p) }
             }
             for i in pieces.indices { ByteLevelMap.encode(&pieces[i]) }
         case .metaspace(let r, let scheme, let split):
-            pieces = pieces.flatMap { p -> [NormalizedText] in
+            splitEach { p, out in
                 var p = p
                 p.replace(.literal([0x20]), with: [r])
                 switch scheme {
@@ -86,26 +93,24 @@ enum PreTokenizer: Sendable {
                 case .first: if p.chars.first != r && p.originalStart == 0 { p.prepend([r]) }
                 case .never: break
                 }
-                return split ? p.split(.each { $0 == r }, .mergedWithNext) : (p.isEmpty ? [] : [p])
+                if split { p.split(.each { $0 == r }, .mergedWithNext, into: &out) } else if !p.isEmpty { out.append(p) }
             }
         case .bert:
-            pieces = pieces.flatMap { $0.split(.each(isWhiteSpace), .removed) }
-            pieces = pieces.flatMap { $0.split(.each(isPunctuation), .isolated) }
+            splitEach { p, out in p.splitBert(into: &out) }
         case .punctuation(let b):
-            pieces = pieces.flatMap { $0.split(.each(isPunctuation), b) }
+            splitEach { p, out in p.split(.each(isPunctuation), b, into: &out) }
         case .whitespace:
-            pieces = pieces.flatMap { $0.split(.inverted(.regex(wordsOrSymbols)), .removed) }
+            splitEach { p, out in p.split(.inverted(.regex(wordsOrSymbols)), .removed, into: &out) }
         case .whitespaceSplit:
-            pieces = pieces.flatMap { $0.split(.each(isWhiteSpace), .removed) }
+            splitEach { p, out in p.split(.each(isWhiteSpace), .removed, into: &out) }
         case .split(let pattern, let b):
-            pieces = pieces.flatMap { $0.split(pattern, b) }
+            splitEach { p, out in p.split(pattern, b, into: &out) }
         case .sequence(let list):
             for p in list { p.apply(&pieces) }
         }
     }
 }
 
-/// The Whitespace pre-tokenizer's `\w+|[^\w\s]+`.
 private let wordsOrSymbols = try! CompiledRegex(#"\w+|[^\w\s]+"#)
 
 /// `char::is_ascii_punctuation || is_punctuation` (category P*).

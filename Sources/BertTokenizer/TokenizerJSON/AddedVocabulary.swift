@@ -38,11 +38,25 @@ struct PipelineAddedToken: Sendable {
 /// The tokens matched in one kind of text (original or normalized), longest first at each position.
 struct AddedTokenMatcher: Sendable {
     private let patterns: [(chars: [UInt32], token: PipelineAddedToken)]
+    /// The first code points of the patterns: ASCII ones as bits, the rest in a set.
+    private let firstASCII: (UInt64, UInt64)
     private let first: Set<UInt32>
 
     init(_ list: [(pattern: [UInt32], token: PipelineAddedToken)]) {
         patterns = list.filter { !$0.pattern.isEmpty }.map { ($0.pattern, $0.token) }.sorted { $0.chars.count > $1.chars.count }
-        first = Set(patterns.map { $0.chars[0] })
+        var bits: (UInt64, UInt64) = (0, 0)
+        for c in patterns.map({ $0.chars[0] }) where c < 0x80 {
+            if c < 64 { bits.0 |= 1 << c } else { bits.1 |= 1 << (c - 64) }
+        }
+        firstASCII = bits
+        first = Set(patterns.map { $0.chars[0] }.filter { $0 >= 0x80 })
+    }
+
+    @inline(__always)
+    private func mayStart(_ c: UInt32) -> Bool {
+        if c < 64 { return firstASCII.0 >> c & 1 != 0 }
+        if c < 0x80 { return firstASCII.1 >> (c - 64) & 1 != 0 }
+        return !first.isEmpty && first.contains(c)
     }
 
     var isEmpty: Bool { patterns.isEmpty }
@@ -53,7 +67,7 @@ struct AddedTokenMatcher: Sendable {
         let c = text.chars, n = c.count
         var out: [(Range<Int>, Int32?)] = [], startOffset = 0, i = 0
         while i < n {
-            guard first.contains(c[i]), let (len, t) = longestMatch(c, at: i) else {
+            guard mayStart(c[i]), let (len, t) = longestMatch(c, at: i) else {
                 i += 1
                 continue
             }

@@ -6,33 +6,39 @@
 /// A piece of the input as the pipeline changes it, with its alignment to the original text.
 struct NormalizedText {
     var chars: [UInt32]
-    /// Original UTF-8 byte range of each normalized code point.
-    var starts: [Int]
-    var ends: [Int]
+    /// Original UTF-8 byte range of each normalized code point (one array: one allocation a piece).
+    var aligns: [Range<Int>]
     /// The original byte range this piece covers (`offsets_original`).
     var originalStart: Int
     var originalEnd: Int
 
     init(_ text: String) {
-        chars = []
-        starts = []
-        ends = []
-        var b = 0
-        for s in text.unicodeScalars {
-            let n = UTF8.width(s)
-            chars.append(s.value)
-            starts.append(b)
-            ends.append(b + n)
-            b += n
+        var text = text
+        let bytes = text.utf8.count
+        var chars: [UInt32] = [], aligns: [Range<Int>] = []
+        chars.reserveCapacity(bytes)
+        aligns.reserveCapacity(bytes)
+        text.withUTF8 { u in
+            var i = 0
+            while i < u.count {
+                let b0 = UInt32(u[i])
+                let n = b0 < 0x80 ? 1 : b0 < 0xE0 ? 2 : b0 < 0xF0 ? 3 : 4
+                var c = n == 1 ? b0 : n == 2 ? b0 & 0x1F : n == 3 ? b0 & 0x0F : b0 & 0x07
+                for k in 1..<n { c = c << 6 | UInt32(u[i + k]) & 0x3F }  // a String is valid UTF-8
+                chars.append(c)
+                aligns.append(i..<i + n)
+                i += n
+            }
         }
+        self.chars = chars
+        self.aligns = aligns
         originalStart = 0
-        originalEnd = b
+        originalEnd = bytes
     }
 
-    private init(chars: [UInt32], starts: [Int], ends: [Int], originalStart: Int, originalEnd: Int) {
+    private init(chars: [UInt32], aligns: [Range<Int>], originalStart: Int, originalEnd: Int) {
         self.chars = chars
-        self.starts = starts
-        self.ends = ends
+        self.aligns = aligns
         self.originalStart = originalStart
         self.originalEnd = originalEnd
     }
@@ -40,40 +46,49 @@ struct NormalizedText {
     var isEmpty: Bool { chars.isEmpty }
     var count: Int { chars.count }
     var string: String { String(unicodeScalars: chars) }
+    /// Whether every code point is ASCII.
+    var isASCII: Bool { chars.allSatisfy { $0 < 0x80 } }
 
     /// The original byte range of normalized code points `range` (`convert_offsets`, Normalized).
     func originalRange(_ range: Range<Int>) -> Range<Int> {
         if range.isEmpty { return originalStart + range.lowerBound..<originalStart + range.lowerBound }
-        return starts[range.lowerBound]..<ends[range.upperBound - 1]
+        return aligns[range.lowerBound].lowerBound..<aligns[range.upperBound - 1].upperBound
     }
 
     /// `slice(Range::Normalized(range))`.
     func slice(_ range: Range<Int>) -> NormalizedText {
         let o = range.isEmpty ? (chars.isEmpty ? originalStart..<originalEnd : originalRange(range)) : originalRange(range)
-        return NormalizedText(chars: Array(chars[range]), starts: Array(starts[range]), ends: Array(ends[range]),
-                              originalStart: o.lowerBound, originalEnd: o.upperBound)
+        // The whole piece shares its buffers.
+        if range == chars.indices {
+            var t = self
+            (t.originalStart, t.originalEnd) = (o.lowerBound, o.upperBound)
+            return t
+        }
+        return NormalizedText(chars: Array(chars[range]), aligns: Array(aligns[range]), originalStart: o.lowerBound,
+                              originalEnd: o.upperBound)
     }
 
     /// `transform_range`: replaces code points `range` by `dest`, where each new code point's change
     /// is 1 (inserted: it takes the alignment of the code point before), 0 (replaces the next one)
     /// or -n (replaces the next one and removes n more); `initialOffset` code points are removed first.
     mutating func transform(_ range: Range<Int>, _ dest: [(UInt32, Int)], initialOffset: Int = 0) {
-        var newChars: [UInt32] = [], newStarts: [Int] = [], newEnds: [Int] = []
+        var newChars: [UInt32] = [], newAligns: [Range<Int>] = []
         newChars.reserveCapacity(dest.count)
-        newStarts.reserveCapacity(dest.count)
-        newEnds.reserveCapacity(dest.count)
+        newAligns.reserveCapacity(dest.count)
         var idx = range.lowerBound + initialOffset
         for (c, change) in dest {
-            let a = change > 0 ? (idx < 1 ? (0, 0) : (starts[idx - 1], ends[idx - 1])) : (starts[idx], ends[idx])
+            newAligns.append(change > 0 ? (idx < 1 ? 0..<0 : aligns[idx - 1]) : aligns[idx])
             if change <= 0 { idx += 1 }
             if change < 0 { idx += -change }
             newChars.append(c)
-            newStarts.append(a.0)
-            newEnds.append(a.1)
+        }
+        if range == chars.indices {
+            chars = newChars
+            aligns = newAligns
+            return
         }
         chars.replaceSubrange(range, with: newChars)
-        starts.replaceSubrange(range, with: newStarts)
-        ends.replaceSubrange(range, with: newEnds)
+        aligns.replaceSubrange(range, with: newAligns)
     }
 
     mutating func transform(_ dest: [(UInt32, Int)], initialOffset: Int = 0) {
@@ -107,8 +122,7 @@ struct NormalizedText {
         // transform(0..<1, ...) with the new code points first: all take the first one's alignment.
         guard !chars.isEmpty else { return }
         chars.insert(contentsOf: s, at: 0)
-        starts.insert(contentsOf: repeatElement(starts[0], count: s.count), at: 0)
-        ends.insert(contentsOf: repeatElement(ends[0], count: s.count), at: 0)
+        aligns.insert(contentsOf: repeatElement(aligns[0], count: s.count), at: 0)
     }
 
     /// `append`: `s` after the last code point, aligned with it.
@@ -130,30 +144,25 @@ struct NormalizedText {
         }
         let matches = pattern.matches(chars)
         guard matches.contains(where: \.isMatch) else { return }
-        var c: [UInt32] = [], s: [Int] = [], e: [Int] = []
+        var c: [UInt32] = [], a: [Range<Int>] = []
         c.reserveCapacity(chars.count)
-        s.reserveCapacity(chars.count)
-        e.reserveCapacity(chars.count)
+        a.reserveCapacity(chars.count)
         var last = 0
         for m in matches where m.isMatch {
             c += chars[last..<m.range.lowerBound]
-            s += starts[last..<m.range.lowerBound]
-            e += ends[last..<m.range.lowerBound]
+            a += aligns[last..<m.range.lowerBound]
             let end = m.range.upperBound
-            let a = end < 1 ? (0, 0) : (starts[end - 1], ends[end - 1])
+            let align = end < 1 ? 0..<0 : aligns[end - 1]
             for x in content {
                 c.append(x)
-                s.append(a.0)
-                e.append(a.1)
+                a.append(align)
             }
             last = end
         }
         c += chars[last...]
-        s += starts[last...]
-        e += ends[last...]
+        a += aligns[last...]
         chars = c
-        starts = s
-        ends = e
+        aligns = a
     }
 
     /// `lrstrip`: drops leading and/or trailing whitespace (Rust `char::is_whitespace`).
@@ -167,6 +176,13 @@ struct NormalizedText {
 
     /// `split`: the pieces around the matches of `pattern`, as `behavior` says; empty pieces dropped.
     func split(_ pattern: SplitPattern, _ behavior: SplitBehavior) -> [NormalizedText] {
+        var pieces: [NormalizedText] = []
+        split(pattern, behavior, into: &pieces)
+        return pieces
+    }
+
+    /// `split`, appending the pieces to `pieces`.
+    func split(_ pattern: SplitPattern, _ behavior: SplitBehavior, into pieces: inout [NormalizedText]) {
         let matches = pattern.matches(chars)
         var out: [(Range<Int>, remove: Bool)] = []
         switch behavior {
@@ -206,7 +222,24 @@ struct NormalizedText {
             }
             out.reverse()
         }
-        return out.compactMap { $0.remove ? nil : slice($0.0) }.filter { !$0.isEmpty }
+        for (range, remove) in out where !remove {
+            let piece = slice(range)
+            if !piece.isEmpty { pieces.append(piece) }
+        }
+    }
+
+    /// BertPreTokenizer's two splits in one pass: whitespace removed, then each punctuation code
+    /// point isolated.
+    func splitBert(into pieces: inout [NormalizedText]) {
+        var start = 0
+        for (i, c) in chars.enumerated() {
+            let space = isWhiteSpace(c)
+            guard space || isPunctuation(c) else { continue }
+            if start < i { pieces.append(slice(start..<i)) }
+            if !space { pieces.append(slice(i..<i + 1)) }
+            start = i + 1
+        }
+        if start < chars.count { pieces.append(slice(start..<chars.count)) }
     }
 }
 

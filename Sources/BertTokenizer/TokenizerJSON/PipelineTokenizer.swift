@@ -30,6 +30,8 @@ public struct PipelineTokenizer: Sendable {
     private let normalizedMatcher: AddedTokenMatcher
     private let vocabulary: [String]
     private let addedById: [Int32: PipelineAddedToken]
+    /// Whether each id up to the largest added one is a special added token (read per token).
+    private let specialById: [Bool]
     private let ids: [String: Int32]
 
     /// Reads a `tokenizer.json`.
@@ -73,6 +75,9 @@ public struct PipelineTokenizer: Sendable {
             ids[t.content] = t.id
         }
         addedById = byId
+        var special = [Bool](repeating: false, count: Int(addedTokens.map(\.id).max() ?? -1) + 1)
+        for t in addedTokens where t.special { special[Int(t.id)] = true }
+        specialById = special
         self.ids = ids
         var raw: [(pattern: [UInt32], token: PipelineAddedToken)] = [], normalized = raw
         for t in addedTokens {
@@ -125,19 +130,21 @@ public struct PipelineTokenizer: Sendable {
     /// `PreTokenizedString::into_encoding` numbers words.
     func encodeSequence(_ text: String, typeId: Int32) throws -> [OutToken] {
         // 1. Added tokens in the original text; 2. normalize the rest, then added tokens in it.
+        let whole = NormalizedText(text)
         var splits: [(NormalizedText, Int32?)] = []
-        for (piece, id) in rawMatcher.split(NormalizedText(text)) where !piece.isEmpty {
+        for (piece, id) in rawMatcher.split(whole) where !piece.isEmpty {
             if id != nil {
                 splits.append((piece, id))
                 continue
             }
             var p = piece
             normalizer?.normalize(&p)
-            splits += normalizedMatcher.split(p).filter { !$0.0.isEmpty }
+            for s in normalizedMatcher.split(p) where !s.0.isEmpty { splits.append(s) }
         }
         // 3. Pre-tokenize and tokenize what is not an added token.
-        let converter = CharOffsets(text)
-        var out: [OutToken] = [], pieceTokens: [PieceToken] = []
+        let converter = CharOffsets(text, ascii: whole.count == text.utf8.count)
+        var out: [OutToken] = [], pieceTokens: [PieceToken] = [], scratch = ModelScratch()
+        out.reserveCapacity(whole.count / 2 + 4)
         var word: Int32 = 0
         for (split, id) in splits {
             if let id {
@@ -150,7 +157,7 @@ public struct PipelineTokenizer: Sendable {
             for piece in pieces {
                 defer { word += 1 }
                 pieceTokens.removeAll(keepingCapacity: true)
-                do { try model.tokenize(piece, into: &pieceTokens) } catch {
+                do { try model.tokenize(piece, into: &pieceTokens, scratch: &scratch) } catch {
                     guard case .noUnknownPiece(let s) = error else { throw error }
                     throw TokenizerPipelineError(file: "input", path: "model.unk_id",
                                         "the Unigram model has no unk_id and no piece for \"\(s)\"")
@@ -180,7 +187,8 @@ public struct PipelineTokenizer: Sendable {
 
     private func token(_ id: Int32, _ value: String, _ bytes: Range<Int>, _ c: CharOffsets, _ typeId: Int32, word: Int32) -> OutToken {
         let r = c.convert(bytes)
-        return OutToken(id: id, value: value, start: r.lowerBound, end: r.upperBound, typeId: typeId, special: addedById[id]?.special ?? false,
+        let special = id >= 0 && Int(id) < specialById.count && specialById[Int(id)]
+        return OutToken(id: id, value: value, start: r.lowerBound, end: r.upperBound, typeId: typeId, special: special,
                         word: word, sequence: Int8(typeId))
     }
 
@@ -197,11 +205,13 @@ public struct PipelineTokenizer: Sendable {
     }
 }
 
-/// `BytesToCharOffsetConverter`: UTF-8 byte offsets to code-point offsets.
+/// `BytesToCharOffsetConverter`: UTF-8 byte offsets to code-point offsets (the same for ASCII).
 private struct CharOffsets {
     private var charOfByte: [Int] = []
 
-    init(_ text: String) {
+    init(_ text: String, ascii: Bool) {
+        guard !ascii else { return }
+        charOfByte.reserveCapacity(text.utf8.count)
         var i = 0
         for s in text.unicodeScalars {
             for _ in 0..<UTF8.width(s) { charOfByte.append(i) }

@@ -7,6 +7,13 @@ struct PieceToken {
     var end: Int
 }
 
+/// Buffers a model reuses from piece to piece of one text.
+struct ModelScratch {
+    var bytes: [UInt8] = []
+    var charAt: [Int] = []
+    var sink = TokenSink()
+}
+
 /// The "model" of a `tokenizer.json`: WordPiece, BPE or Unigram, and the vocabulary by id.
 enum TokenModel: Sendable {
     case wordPiece(WordPiece, vocab: [String])
@@ -53,21 +60,21 @@ enum TokenModel: Sendable {
         }
     }
 
-    func tokenize(_ piece: NormalizedText, into out: inout [PieceToken]) throws(UnigramError) {
+    func tokenize(_ piece: NormalizedText, into out: inout [PieceToken], scratch s: inout ModelScratch) throws(UnigramError) {
         switch self {
         case .wordPiece(let w, _):
-            var bytes: [UInt8] = [], charAt: [Int] = []
+            // WordPiece runs on UTF-8; charAt maps each byte offset back to its code point.
+            s.bytes.removeAll(keepingCapacity: true)
+            s.charAt.removeAll(keepingCapacity: true)
+            s.sink.removeAll()
             for (i, c) in piece.chars.enumerated() {
-                for b in String(Unicode.Scalar(c)!).utf8 {
-                    bytes.append(b)
-                    charAt.append(i)
-                }
+                let n = appendUTF8(c, to: &s.bytes)
+                for _ in 0..<n { s.charAt.append(i) }
             }
-            charAt.append(piece.count)
-            var sink = TokenSink()
-            _ = bytes.withUnsafeBufferPointer { w.tables.encode($0.baseAddress!, $0.count, chars: piece.count, into: &sink) }
-            for k in 0..<sink.count {
-                out.append(PieceToken(id: sink.ids[k], start: charAt[Int(sink.starts[k])], end: charAt[Int(sink.ends[k])]))
+            s.charAt.append(piece.count)
+            _ = s.bytes.withUnsafeBufferPointer { w.tables.encode($0.baseAddress!, $0.count, chars: piece.count, into: &s.sink) }
+            for k in 0..<s.sink.count {
+                out.append(PieceToken(id: s.sink.ids[k], start: s.charAt[Int(s.sink.starts[k])], end: s.charAt[Int(s.sink.ends[k])]))
             }
         case .bpe(let b): b.tokenize(piece.chars, into: &out)
         case .unigram(let u): try u.tokenize(piece.chars, into: &out)
@@ -86,4 +93,29 @@ func readVocab(_ n: JSONNode) throws -> [String] {
         tokens[id] = token
     }
     return tokens.map { $0! }
+}
+
+/// Appends `c`'s UTF-8 bytes; returns how many.
+@inline(__always)
+func appendUTF8(_ c: UInt32, to bytes: inout [UInt8]) -> Int {
+    if c < 0x80 {
+        bytes.append(UInt8(c))
+        return 1
+    }
+    if c < 0x800 {
+        bytes.append(UInt8(0xC0 | c >> 6))
+        bytes.append(UInt8(0x80 | c & 0x3F))
+        return 2
+    }
+    if c < 0x10000 {
+        bytes.append(UInt8(0xE0 | c >> 12))
+        bytes.append(UInt8(0x80 | c >> 6 & 0x3F))
+        bytes.append(UInt8(0x80 | c & 0x3F))
+        return 3
+    }
+    bytes.append(UInt8(0xF0 | c >> 18))
+    bytes.append(UInt8(0x80 | c >> 12 & 0x3F))
+    bytes.append(UInt8(0x80 | c >> 6 & 0x3F))
+    bytes.append(UInt8(0x80 | c & 0x3F))
+    return 4
 }
