@@ -1,16 +1,12 @@
+import BertTensors
 import Foundation
 
-/// A reproducible normal generator for test data (SplitMix64 + Box–Muller).
+/// Reproducible test data: the library's SplitMix64 with uniform and normal draws (Box–Muller) of
+/// its own, which the tests' float64 references were written against.
 public struct SeededRandom {
-    public var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    private var generator: SeededGenerator
+    public init(seed: UInt64) { generator = SeededGenerator(seed: seed) }
+    public mutating func next() -> UInt64 { generator.next() }
     public mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
     public mutating func normal() -> Double {
         let u = max(uniform(), 1e-300), v = uniform()

@@ -1,4 +1,5 @@
 import BertFormats
+import BertTensors
 import BertTokenizer
 
 /// One training batch: the padded input, the loss's targets, and which examples it holds (indices

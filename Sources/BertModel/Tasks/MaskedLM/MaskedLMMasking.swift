@@ -1,4 +1,5 @@
 import BertFormats
+import BertTensors
 import BertTokenizer
 import Foundation
 
