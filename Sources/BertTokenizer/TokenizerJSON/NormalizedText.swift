@@ -13,27 +13,20 @@ struct NormalizedText {
     var originalEnd: Int
 
     init(_ text: String) {
-        var text = text
-        let bytes = text.utf8.count
         var chars: [UInt32] = [], aligns: [Range<Int>] = []
-        chars.reserveCapacity(bytes)
-        aligns.reserveCapacity(bytes)
-        text.withUTF8 { u in
-            var i = 0
-            while i < u.count {
-                let b0 = UInt32(u[i])
-                let n = b0 < 0x80 ? 1 : b0 < 0xE0 ? 2 : b0 < 0xF0 ? 3 : 4
-                var c = n == 1 ? b0 : n == 2 ? b0 & 0x1F : n == 3 ? b0 & 0x0F : b0 & 0x07
-                for k in 1..<n { c = c << 6 | UInt32(u[i + k]) & 0x3F }  // a String is valid UTF-8
-                chars.append(c)
-                aligns.append(i..<i + n)
-                i += n
-            }
+        chars.reserveCapacity(text.utf8.count)
+        aligns.reserveCapacity(text.utf8.count)
+        var b = 0
+        for s in text.unicodeScalars {
+            let n = UTF8.width(s)
+            chars.append(s.value)
+            aligns.append(b..<b + n)
+            b += n
         }
         self.chars = chars
         self.aligns = aligns
         originalStart = 0
-        originalEnd = bytes
+        originalEnd = b
     }
 
     private init(chars: [UInt32], aligns: [Range<Int>], originalStart: Int, originalEnd: Int) {
@@ -46,8 +39,6 @@ struct NormalizedText {
     var isEmpty: Bool { chars.isEmpty }
     var count: Int { chars.count }
     var string: String { String(unicodeScalars: chars) }
-    /// Whether every code point is ASCII.
-    var isASCII: Bool { chars.allSatisfy { $0 < 0x80 } }
 
     /// The original byte range of normalized code points `range` (`convert_offsets`, Normalized).
     func originalRange(_ range: Range<Int>) -> Range<Int> {

@@ -68,8 +68,10 @@ enum TokenModel: Sendable {
             s.charAt.removeAll(keepingCapacity: true)
             s.sink.removeAll()
             for (i, c) in piece.chars.enumerated() {
-                let n = appendUTF8(c, to: &s.bytes)
-                for _ in 0..<n { s.charAt.append(i) }
+                UTF8.encode(Unicode.Scalar(c)!) { b in
+                    s.bytes.append(b)
+                    s.charAt.append(i)
+                }
             }
             s.charAt.append(piece.count)
             _ = s.bytes.withUnsafeBufferPointer { w.tables.encode($0.baseAddress!, $0.count, chars: piece.count, into: &s.sink) }
@@ -95,27 +97,3 @@ func readVocab(_ n: JSONNode) throws -> [String] {
     return tokens.map { $0! }
 }
 
-/// Appends `c`'s UTF-8 bytes; returns how many.
-@inline(__always)
-func appendUTF8(_ c: UInt32, to bytes: inout [UInt8]) -> Int {
-    if c < 0x80 {
-        bytes.append(UInt8(c))
-        return 1
-    }
-    if c < 0x800 {
-        bytes.append(UInt8(0xC0 | c >> 6))
-        bytes.append(UInt8(0x80 | c & 0x3F))
-        return 2
-    }
-    if c < 0x10000 {
-        bytes.append(UInt8(0xE0 | c >> 12))
-        bytes.append(UInt8(0x80 | c >> 6 & 0x3F))
-        bytes.append(UInt8(0x80 | c & 0x3F))
-        return 3
-    }
-    bytes.append(UInt8(0xF0 | c >> 18))
-    bytes.append(UInt8(0x80 | c >> 12 & 0x3F))
-    bytes.append(UInt8(0x80 | c >> 6 & 0x3F))
-    bytes.append(UInt8(0x80 | c & 0x3F))
-    return 4
-}
